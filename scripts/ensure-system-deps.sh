@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite runs for real (DESIGN §6), only when missing.
+# Needs root (or passwordless sudo) the first time on a fresh machine; a no-op afterwards.
+set -euo pipefail
+
+missing=()
+have_pg() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; }
+have_pg || missing+=(postgresql)
+command -v git >/dev/null || missing+=(git)
+
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO=(sudo -n); else
+    echo "shipgate tests need these packages: ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root." >&2
+    exit 2
+  fi
+fi
+echo "installing system packages for the tests: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts a cluster on install; the tests start their own on free ports, so stop it.
+if command -v pg_ctlcluster >/dev/null; then "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect 15 main stop 2>/dev/null || true; fi

@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
+  NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict,
+} from './store.js';
+import type { Database } from './tables.js';
+
+const GENESIS = '0'.repeat(64);
+
+export function auditHash(prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
+  // Field order is fixed here, not taken from object key order, so the chain is reproducible.
+  const canonical = JSON.stringify([e.seq, e.at, e.actor, e.action, e.env, e.version, e.reason, e.outcome, e.detail, prevHash]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export class KyselyStore implements Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: 'sqlite' | 'postgres',
+  ) {}
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // ---- audit -------------------------------------------------------------------------
+
+  async appendAudit(input: AuditInput): Promise<AuditRecord> {
+    // Optimistic append: the sequence number is the primary key, so two writers racing for
+    // the same slot cannot both win; the loser re-reads the tip and tries again.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const tip = await this.db.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const base = {
+        seq: (tip?.seq ?? 0) + 1,
+        at: input.at,
+        actor: input.actor,
+        action: input.action,
+        env: input.env ?? null,
+        version: input.version ?? null,
+        reason: input.reason ?? null,
+        outcome: input.outcome,
+        detail: input.detail ?? {},
+      };
+      const prevHash = tip?.hash ?? GENESIS;
+      const record: AuditRecord = { ...base, prevHash, hash: auditHash(prevHash, base) };
+      try {
+        await this.db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash: record.hash }).execute();
+        return record;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
+      }
+    }
+    throw new Error('could not append to the audit log: too much contention');
+  }
+
+  async listAudit(filter: { env?: string; limit?: number; sinceSeq?: number } = {}): Promise<AuditRecord[]> {
+    let q = this.db.selectFrom('audit').selectAll();
+    if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.sinceSeq !== undefined) q = q.where('seq', '>', filter.sinceSeq);
+    if (filter.limit) q = q.orderBy('seq', 'desc').limit(filter.limit);
+    else q = q.orderBy('seq', 'asc');
+    const rows = (await q.execute()).map(toAudit);
+    return filter.limit ? rows.reverse() : rows;
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    const rows = await this.db.selectFrom('audit').selectAll().orderBy('seq', 'asc').execute();
+    let prevHash = GENESIS;
+    let expectedSeq = 1;
+    for (const row of rows) {
+      const rec = toAudit(row);
+      if (rec.seq !== expectedSeq) {
+        return { ok: false, checked: expectedSeq - 1, firstBadSeq: expectedSeq, problem: `event ${expectedSeq} is missing (next present is ${rec.seq})` };
+      }
+      if (rec.prevHash !== prevHash) {
+        return { ok: false, checked: expectedSeq - 1, firstBadSeq: rec.seq, problem: `event ${rec.seq} does not link to event ${rec.seq - 1} (an earlier event was altered or replaced)` };
+      }
+      const { hash: _hash, prevHash: _prev, ...fields } = rec;
+      if (auditHash(prevHash, fields) !== rec.hash) {
+        return { ok: false, checked: expectedSeq - 1, firstBadSeq: rec.seq, problem: `event ${rec.seq} was altered after it was written (its hash does not match its contents)` };
+      }
+      prevHash = rec.hash;
+      expectedSeq++;
+    }
+    return { ok: true, checked: rows.length };
+  }
+
+  // ---- locks -------------------------------------------------------------------------
+
+  async tryAcquireLock(lock: LockRecord): Promise<{ acquired: true } | { acquired: false; holder: LockRecord }> {
+    try {
+      await this.db.insertInto('locks').values(fromLock(lock)).execute();
+      return { acquired: true as const };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const holder = await this.getLock(lock.env);
+      // Released between our insert and our read: try once more.
+      if (!holder) return this.tryAcquireLock(lock);
+      return { acquired: false as const, holder };
+    }
+  }
+
+  async takeOverLock(expectedToken: string, lock: LockRecord): Promise<boolean> {
+    const res = await this.db.updateTable('locks').set(fromLock(lock)).where('env', '=', lock.env).where('token', '=', expectedToken).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async renewLock(env: string, token: string, leaseUntil: string): Promise<boolean> {
+    const res = await this.db.updateTable('locks').set({ lease_until: leaseUntil }).where('env', '=', env).where('token', '=', token).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async releaseLock(env: string, token: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('locks').where('env', '=', env).where('token', '=', token).executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
+  }
+
+  async forceReleaseLock(env: string): Promise<LockRecord | undefined> {
+    const holder = await this.getLock(env);
+    if (holder) await this.db.deleteFrom('locks').where('env', '=', env).where('token', '=', holder.token).execute();
+    return holder;
+  }
+
+  async getLock(env: string): Promise<LockRecord | undefined> {
+    const row = await this.db.selectFrom('locks').selectAll().where('env', '=', env).executeTakeFirst();
+    return row ? toLock(row) : undefined;
+  }
+
+  async listLocks(): Promise<LockRecord[]> {
+    return (await this.db.selectFrom('locks').selectAll().orderBy('env').execute()).map(toLock);
+  }
+
+  // ---- deployments and steps ---------------------------------------------------------
+
+  async createDeployment(d: NewDeployment, at: string): Promise<DeploymentRecord> {
+    const row = await this.db
+      .insertInto('deployments')
+      .values({
+        env: d.env, kind: d.kind, version: d.version, from_version: d.fromVersion, state: 'running', actor: d.actor,
+        reason: d.reason, cause_id: d.causeId, error: null, host: d.host, pid: d.pid, started_at: d.startedAt, updated_at: at, finished_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toDeployment(row);
+  }
+
+  async finishDeployment(id: number, state: DeploymentState, at: string, error: string | null = null): Promise<void> {
+    await this.db.updateTable('deployments').set({ state, error, updated_at: at, finished_at: at }).where('id', '=', id).execute();
+  }
+
+  async adoptDeployment(id: number, host: string, pid: number, at: string): Promise<void> {
+    await this.db.updateTable('deployments').set({ host, pid, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  async getDeployment(id: number): Promise<DeploymentRecord | undefined> {
+    const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toDeployment(row) : undefined;
+  }
+
+  async listDeployments(filter: { env?: string; limit?: number }): Promise<DeploymentRecord[]> {
+    let q = this.db.selectFrom('deployments').selectAll().orderBy('id', 'desc');
+    if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.limit) q = q.limit(filter.limit);
+    return (await q.execute()).map(toDeployment);
+  }
+
+  async startStep(deploymentId: number, name: string, seq: number, at: string): Promise<StepRecord> {
+    const row = await this.db
+      .insertInto('steps')
+      .values({ deployment_id: deploymentId, name, seq, state: 'started', started_at: at, finished_at: null, detail: '{}' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.db.updateTable('deployments').set({ updated_at: at }).where('id', '=', deploymentId).execute();
+    return toStep(row);
+  }
+
+  async finishStep(stepId: number, state: StepState, at: string, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.db.updateTable('steps').set({ state, finished_at: at, detail: JSON.stringify(detail) }).where('id', '=', stepId).execute();
+  }
+
+  async listSteps(deploymentId: number): Promise<StepRecord[]> {
+    return (await this.db.selectFrom('steps').selectAll().where('deployment_id', '=', deploymentId).orderBy('id').execute()).map(toStep);
+  }
+
+  // ---- releases ----------------------------------------------------------------------
+
+  async recordRelease(env: string, version: string, commit: string, at: string): Promise<void> {
+    await this.db
+      .insertInto('releases')
+      .values({ env, version, commit, verdict: null, reason: null, updated_at: at })
+      .onConflict((oc) => oc.columns(['env', 'version']).doUpdateSet({ commit, updated_at: at }))
+      .execute();
+  }
+
+  async setVerdict(env: string, version: string, verdict: Verdict, reason: string | null, at: string): Promise<void> {
+    await this.db.updateTable('releases').set({ verdict, reason, updated_at: at }).where('env', '=', env).where('version', '=', version).execute();
+  }
+
+  async getRelease(env: string, version: string): Promise<ReleaseRecord | undefined> {
+    const row = await this.db.selectFrom('releases').selectAll().where('env', '=', env).where('version', '=', version).executeTakeFirst();
+    return row ? toRelease(row) : undefined;
+  }
+
+  async listReleases(env: string): Promise<ReleaseRecord[]> {
+    return (await this.db.selectFrom('releases').selectAll().where('env', '=', env).orderBy('updated_at', 'desc').execute()).map(toRelease);
+  }
+}
+
+const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
+  seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, env: r.env, version: r.version, reason: r.reason,
+  outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash,
+});
+
+const toLock = (r: Selectable<Database['locks']>): LockRecord => ({
+  env: r.env, owner: r.owner, actor: r.actor, reason: r.reason, token: r.token, acquiredAt: r.acquired_at,
+  leaseUntil: r.lease_until, host: r.host, pid: Number(r.pid),
+});
+
+const fromLock = (l: LockRecord) => ({
+  env: l.env, owner: l.owner, actor: l.actor, reason: l.reason, token: l.token, acquired_at: l.acquiredAt,
+  lease_until: l.leaseUntil, host: l.host, pid: l.pid,
+});
+
+const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRecord => ({
+  id: Number(r.id), env: r.env, kind: r.kind as DeploymentRecord['kind'], version: r.version, fromVersion: r.from_version,
+  state: r.state as DeploymentState, actor: r.actor, reason: r.reason, causeId: r.cause_id === null ? null : Number(r.cause_id),
+  error: r.error, host: r.host, pid: Number(r.pid), startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
+});
+
+const toStep = (r: Selectable<Database['steps']>): StepRecord => ({
+  id: Number(r.id), deploymentId: Number(r.deployment_id), name: r.name, seq: Number(r.seq), state: r.state as StepState,
+  startedAt: r.started_at, finishedAt: r.finished_at, detail: JSON.parse(r.detail) as Record<string, unknown>,
+});
+
+const toRelease = (r: Selectable<Database['releases']>): ReleaseRecord => ({
+  env: r.env, version: r.version, commit: r.commit, verdict: r.verdict as Verdict | null, reason: r.reason, updatedAt: r.updated_at,
+});

@@ -1,0 +1,97 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+type Dialect = 'sqlite' | 'postgres';
+
+// Migrations live in code (not files) so the compiled CLI carries them; each one is
+// written once for both dialects, differing only in how an auto-increment key is spelled.
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const serialId = (db: Kysely<any>, table: string) =>
+    dialect === 'postgres'
+      ? db.schema.createTable(table).addColumn('id', 'serial', (c) => c.primaryKey())
+      : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+
+  return {
+    '0001_foundation': {
+      async up(db) {
+        await db.schema
+          .createTable('audit')
+          .addColumn('seq', 'integer', (c) => c.primaryKey())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('env', 'text')
+          .addColumn('version', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('prev_hash', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_env').on('audit').column('env').execute();
+
+        await db.schema
+          .createTable('locks')
+          .addColumn('env', 'text', (c) => c.primaryKey())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('token', 'text', (c) => c.notNull())
+          .addColumn('acquired_at', 'text', (c) => c.notNull())
+          .addColumn('lease_until', 'text', (c) => c.notNull())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .execute();
+
+        await serialId(db, 'deployments')
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('from_version', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('cause_id', 'integer')
+          .addColumn('error', 'text')
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .execute();
+        await db.schema.createIndex('deployments_env').on('deployments').columns(['env', 'id']).execute();
+
+        await serialId(db, 'steps')
+          .addColumn('deployment_id', 'integer', (c) => c.notNull().references('deployments.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('steps_deployment').on('steps').column('deployment_id').execute();
+
+        await db.schema
+          .createTable('releases')
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('commit', 'text', (c) => c.notNull())
+          .addColumn('verdict', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('releases_pk', ['env', 'version'])
+          .execute();
+      },
+    },
+  };
+}
+
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db, provider, migrationTableName: 'shipgate_migrations', migrationLockTableName: 'shipgate_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failedName = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`store migration ${failedName} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
+import pg from 'pg';
+import { KyselyStore } from './kysely-store.js';
+import { migrateToLatest } from './migrations.js';
+import type { Store } from './store.js';
+import type { Database } from './tables.js';
+
+export const DATABASE_URL_VARIABLE = 'SHIPGATE_DATABASE_URL';
+
+/**
+ * Opens the store: PostgreSQL when `url` is a postgres URL, else the SQLite file. The schema is
+ * migrated before the store is returned, so every caller sees the current tables.
+ */
+export async function openStore(options: { url?: string | undefined; sqliteFile: string }): Promise<Store> {
+  const url = options.url?.trim();
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) });
+    await migrateToLatest(db, 'postgres');
+    return new KyselyStore(db, 'postgres');
+  }
+  mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
+  const sqlite = new SqliteDatabase(options.sqliteFile);
+  // The busy timeout makes concurrent shipgate processes wait for each other instead of
+  // failing with SQLITE_BUSY; it is set first because switching to WAL needs a lock too.
+  // WAL lets readers run while a deploy writes.
+  sqlite.pragma('busy_timeout = 10000');
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  await migrateToLatest(db, 'sqlite');
+  return new KyselyStore(db, 'sqlite');
+}
+
+/**
+ * SQLite with migrations serialized across processes. Kysely runs SQLite migrations without a
+ * transaction and its migration lock is a no-op, so two processes opening a fresh file (two
+ * `shipgate deploy` at once) both saw "nothing applied", both created the tables, and the
+ * second failed with `table "audit" already exists`. SQLite does have transactional DDL: run
+ * migrations in a transaction, and begin every transaction with BEGIN IMMEDIATE so it takes
+ * the write lock before reading; the second process then waits (busy_timeout) and finds the
+ * migration applied.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}

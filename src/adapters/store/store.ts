@@ -1,0 +1,121 @@
+/**
+ * The store port: everything shipgate must remember across processes. One implementation
+ * (Kysely) serves both SQLite and PostgreSQL; see ./kysely-store.ts.
+ */
+
+export type DeploymentKind = 'deploy' | 'rollback';
+export type DeploymentState = 'running' | 'succeeded' | 'failed' | 'aborted';
+export type StepState = 'started' | 'succeeded' | 'failed';
+export type Verdict = 'good' | 'bad';
+
+export interface AuditInput {
+  at: string;
+  actor: string;
+  action: string;
+  env?: string | null;
+  version?: string | null;
+  reason?: string | null;
+  outcome: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditInput, 'detail'>> {
+  seq: number;
+  detail: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  /** First sequence number that is altered or missing. */
+  firstBadSeq?: number;
+  problem?: string;
+}
+
+export interface LockRecord {
+  env: string;
+  owner: string;
+  actor: string;
+  reason: string;
+  token: string;
+  acquiredAt: string;
+  leaseUntil: string;
+  host: string;
+  pid: number;
+}
+
+export interface DeploymentRecord {
+  id: number;
+  env: string;
+  kind: DeploymentKind;
+  version: string;
+  fromVersion: string | null;
+  state: DeploymentState;
+  actor: string;
+  reason: string | null;
+  causeId: number | null;
+  error: string | null;
+  host: string;
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface StepRecord {
+  id: number;
+  deploymentId: number;
+  name: string;
+  seq: number;
+  state: StepState;
+  startedAt: string;
+  finishedAt: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface ReleaseRecord {
+  env: string;
+  version: string;
+  commit: string;
+  verdict: Verdict | null;
+  reason: string | null;
+  updatedAt: string;
+}
+
+export type NewDeployment = Omit<DeploymentRecord, 'id' | 'updatedAt' | 'finishedAt' | 'error' | 'state'>;
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+
+  appendAudit(event: AuditInput): Promise<AuditRecord>;
+  listAudit(filter?: { env?: string; limit?: number; sinceSeq?: number }): Promise<AuditRecord[]>;
+  verifyAudit(): Promise<AuditVerification>;
+
+  /** Inserts the lock if no one holds it; returns the holder otherwise. */
+  tryAcquireLock(lock: LockRecord): Promise<{ acquired: true } | { acquired: false; holder: LockRecord }>;
+  /** Replaces the holder only if it is still `expectedToken` (compare-and-swap). */
+  takeOverLock(expectedToken: string, lock: LockRecord): Promise<boolean>;
+  renewLock(env: string, token: string, leaseUntil: string): Promise<boolean>;
+  releaseLock(env: string, token: string): Promise<boolean>;
+  forceReleaseLock(env: string): Promise<LockRecord | undefined>;
+  getLock(env: string): Promise<LockRecord | undefined>;
+  listLocks(): Promise<LockRecord[]>;
+
+  createDeployment(d: NewDeployment, at: string): Promise<DeploymentRecord>;
+  finishDeployment(id: number, state: DeploymentState, at: string, error?: string | null): Promise<void>;
+  adoptDeployment(id: number, host: string, pid: number, at: string): Promise<void>;
+  getDeployment(id: number): Promise<DeploymentRecord | undefined>;
+  listDeployments(filter: { env?: string; limit?: number }): Promise<DeploymentRecord[]>;
+
+  startStep(deploymentId: number, name: string, seq: number, at: string): Promise<StepRecord>;
+  finishStep(stepId: number, state: StepState, at: string, detail?: Record<string, unknown>): Promise<void>;
+  listSteps(deploymentId: number): Promise<StepRecord[]>;
+
+  recordRelease(env: string, version: string, commit: string, at: string): Promise<void>;
+  setVerdict(env: string, version: string, verdict: Verdict, reason: string | null, at: string): Promise<void>;
+  getRelease(env: string, version: string): Promise<ReleaseRecord | undefined>;
+  listReleases(env: string): Promise<ReleaseRecord[]>;
+}

@@ -1,0 +1,64 @@
+import type { Generated } from 'kysely';
+
+/** Column types as stored; timestamps are ISO-8601 text so both dialects agree. */
+export interface Database {
+  audit: {
+    seq: number;
+    at: string;
+    actor: string;
+    action: string;
+    env: string | null;
+    version: string | null;
+    reason: string | null;
+    outcome: string;
+    detail: string;
+    prev_hash: string;
+    hash: string;
+  };
+  locks: {
+    env: string;
+    owner: string;
+    actor: string;
+    reason: string;
+    token: string;
+    acquired_at: string;
+    lease_until: string;
+    host: string;
+    pid: number;
+  };
+  deployments: {
+    id: Generated<number>;
+    env: string;
+    kind: string;
+    version: string;
+    from_version: string | null;
+    state: string;
+    actor: string;
+    reason: string | null;
+    cause_id: number | null;
+    error: string | null;
+    host: string;
+    pid: number;
+    started_at: string;
+    updated_at: string;
+    finished_at: string | null;
+  };
+  steps: {
+    id: Generated<number>;
+    deployment_id: number;
+    name: string;
+    seq: number;
+    state: string;
+    started_at: string;
+    finished_at: string | null;
+    detail: string;
+  };
+  releases: {
+    env: string;
+    version: string;
+    commit: string;
+    verdict: string | null;
+    reason: string | null;
+    updated_at: string;
+  };
+}

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { badInput, failed } from '../../core/errors.js';
+import { describeArgv, type Runner } from '../runner/runner.js';
+import { gitCommands } from './git-commands.js';
+
+export class GitRepository {
+  constructor(
+    readonly dir: string,
+    private readonly runner: Runner,
+  ) {}
+
+  /** The commit a tag or commit names, or a bad-input error that says how to list versions. */
+  async resolve(version: string): Promise<string> {
+    if (!existsSync(this.dir)) {
+      throw badInput(`the repository ${this.dir} does not exist`, { where: 'shipgate.yml: repository', hint: 'Point `repository` at the git checkout of your stack.' });
+    }
+    const res = await this.runner.run(gitCommands.resolveCommit(this.dir, version));
+    if (res.exitCode !== 0) {
+      throw badInput(`version ${version} does not exist in ${this.dir}`, {
+        where: '--version',
+        hint: `List the available tags with \`git -C ${this.dir} tag --list\` and pass one of them, or a commit hash.`,
+      });
+    }
+    return res.stdout.trim();
+  }
+
+  /** Checks the commit out into `dir`; reuses a checkout already at that commit (idempotent). */
+  async checkout(dir: string, commit: string): Promise<void> {
+    if (existsSync(dir)) {
+      const head = await this.runner.run(gitCommands.headCommit(dir));
+      if (head.exitCode === 0 && head.stdout.trim() === commit) return;
+      await this.runner.run(gitCommands.worktreeRemove(this.dir, dir));
+      await rm(dir, { recursive: true, force: true });
+    }
+    await this.runner.run(gitCommands.worktreePrune(this.dir));
+    const res = await this.runner.run(gitCommands.worktreeAdd(this.dir, dir, commit));
+    if (res.exitCode !== 0) {
+      throw failed(`could not check out ${commit} into ${dir}: ${res.stderr.trim()}`, { hint: `Run \`${describeArgv(gitCommands.worktreeAdd(this.dir, dir, commit))}\` by hand to see the problem.` });
+    }
+  }
+
+  async userName(): Promise<string | undefined> {
+    const res = await this.runner.run(gitCommands.userName(this.dir));
+    return res.exitCode === 0 && res.stdout.trim() ? res.stdout.trim() : undefined;
+  }
+}

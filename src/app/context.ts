@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { httpHealthProbe, type HealthProbe } from '../adapters/health/http-probe.js';
+import { DATABASE_URL_VARIABLE, openStore } from '../adapters/store/open.js';
+import type { Store } from '../adapters/store/store.js';
+import { localRunner, type Runner } from '../adapters/runner/runner.js';
+import { processLayout } from '../adapters/targets/process/launch.js';
+import { ProcessTarget } from '../adapters/targets/process/driver.js';
+import type { Target } from '../adapters/targets/target.js';
+import { GitRepository } from '../adapters/vcs/git.js';
+import { environmentSpec, stateDir } from '../config/resolve.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ShipgateConfig } from '../config/schema.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { silentProgress, type Progress } from './progress.js';
+
+/** Everything a use case needs, built once per command by the CLI (or by the demo). */
+export interface AppContext {
+  config: ShipgateConfig;
+  configFile: string;
+  configDir: string;
+  stateDir: string;
+  store: Store;
+  clock: Clock;
+  actor: string;
+  host: string;
+  pid: number;
+  repo: GitRepository;
+  runner: Runner;
+  probe: HealthProbe;
+  progress: Progress;
+  target(env: string): Target;
+}
+
+export interface ContextOptions {
+  clock?: Clock;
+  progress?: Progress;
+  probe?: HealthProbe;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function createContext(loaded: LoadedConfig, options: ContextOptions = {}): Promise<AppContext> {
+  const env = options.env ?? process.env;
+  const dir = stateDir(loaded.dir, loaded.config);
+  const store = await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db') });
+  const repo = new GitRepository(path.resolve(loaded.dir, loaded.config.repository), localRunner);
+  const layout = processLayout(dir);
+  return {
+    config: loaded.config,
+    configFile: loaded.file,
+    configDir: loaded.dir,
+    stateDir: dir,
+    store,
+    clock: options.clock ?? systemClock,
+    actor: resolveActor(env, repo.dir),
+    host: os.hostname(),
+    pid: process.pid,
+    repo,
+    runner: localRunner,
+    probe: options.probe ?? httpHealthProbe,
+    progress: options.progress ?? silentProgress,
+    target(envName) {
+      const spec = environmentSpec(loaded.config, envName);
+      switch (spec.target.type) {
+        case 'process':
+          return new ProcessTarget(layout, repo, env);
+      }
+    },
+  };
+}
+
+/** SHIPGATE_ACTOR, else the git user, else the OS user: who is recorded in the audit log. */
+export function resolveActor(env: NodeJS.ProcessEnv, repoDir: string): string {
+  if (env.SHIPGATE_ACTOR?.trim()) return env.SHIPGATE_ACTOR.trim();
+  try {
+    const name = execFileSync('git', ['-C', repoDir, 'config', 'user.name'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (name) return name;
+  } catch {
+    /* no git user configured */
+  }
+  return os.userInfo().username;
+}

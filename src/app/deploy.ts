@@ -1,0 +1,62 @@
+import { environmentSpec } from '../config/resolve.js';
+import { badInput, refused } from '../core/errors.js';
+import { assertVersionSyntax } from '../core/version.js';
+import { isoNow } from '../core/clock.js';
+import { record } from './audit.js';
+import type { AppContext } from './context.js';
+import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
+import { currentVersion, deploymentLiveness, latestDeployment } from './history.js';
+import { acquireEnvLock } from './locks.js';
+
+export interface DeployRequest {
+  env: string;
+  version?: string | undefined;
+  resume?: boolean;
+  reason?: string | undefined;
+}
+
+export async function deploy(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
+  environmentSpec(ctx.config, req.env);
+  if (req.resume) return resume(ctx, req);
+  if (!req.version) throw badInput('a version is required', { where: '--version', hint: `Run \`shipgate deploy ${req.env} --version v1.2.3\`, or \`--resume\` to finish an interrupted deployment.` });
+  const version = assertVersionSyntax(req.version);
+
+  const latest = await latestDeployment(ctx.store, req.env);
+  if (latest && deploymentLiveness(latest, ctx.host) === 'interrupted') {
+    throw refused(`${req.env} has an interrupted ${latest.kind} #${latest.id} of ${latest.version} (started ${latest.startedAt} by ${latest.actor})`, {
+      hint: `Finish it with \`shipgate deploy ${req.env} --resume\`, or return to the last good version with \`shipgate rollback ${req.env} --reason "..."\`.`,
+      data: { deployment: latest },
+    });
+  }
+  const commit = await ctx.repo.resolve(version);
+  const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
+  try {
+    const from = (await currentVersion(ctx.store, req.env)) ?? null;
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null });
+    return await executeDeployment(ctx, lock, deployment);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function resume(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
+  const latest = await latestDeployment(ctx.store, req.env);
+  const liveness = latest ? deploymentLiveness(latest, ctx.host) : 'finished';
+  if (!latest || liveness === 'finished') {
+    throw badInput(`nothing to resume in ${req.env}: ${latest ? `the last ${latest.kind} #${latest.id} of ${latest.version} ${latest.state}` : 'it has no deployments'}`, {
+      where: '--resume',
+      hint: `Deploy a version with \`shipgate deploy ${req.env} --version <tag>\`.`,
+    });
+  }
+  if (req.version && req.version !== latest.version) {
+    throw badInput(`the interrupted ${latest.kind} #${latest.id} is of ${latest.version}, not ${req.version}`, { where: '--version', hint: 'Leave out --version to resume it, or roll back first.' });
+  }
+  const lock = await acquireEnvLock(ctx, req.env, `resume ${latest.kind} ${latest.version}`, { takeOverStale: true });
+  try {
+    await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));
+    await record(ctx, { action: `${latest.kind}.resume`, outcome: 'started', env: req.env, version: latest.version, reason: req.reason ?? null, detail: { deploymentId: latest.id } });
+    return await executeDeployment(ctx, lock, latest);
+  } finally {
+    await lock.release();
+  }
+}

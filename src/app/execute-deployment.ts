@@ -1,0 +1,74 @@
+import type { DeploymentRecord, DeploymentKind } from '../adapters/store/store.js';
+import { resolveServices } from '../config/resolve.js';
+import { isoNow } from '../core/clock.js';
+import { record } from './audit.js';
+import type { AppContext } from './context.js';
+import { lastGoodVersion } from './history.js';
+import type { LockHandle } from './locks.js';
+import { runPipeline, type PipelineResult } from './pipeline.js';
+
+export interface DeploymentOutcome {
+  ok: boolean;
+  deploymentId: number;
+  env: string;
+  kind: DeploymentKind;
+  version: string;
+  fromVersion: string | null;
+  failedStep?: string | undefined;
+  error?: string | undefined;
+  health?: PipelineResult['health'];
+  /** The automatic return to the last good version after a failed deploy. */
+  rollback?: DeploymentOutcome;
+}
+
+export async function startDeployment(
+  ctx: AppContext,
+  init: { env: string; kind: DeploymentKind; version: string; commit: string; fromVersion: string | null; reason: string | null; causeId: number | null },
+): Promise<DeploymentRecord> {
+  const at = isoNow(ctx.clock);
+  await ctx.store.recordRelease(init.env, init.version, init.commit, at);
+  const deployment = await ctx.store.createDeployment(
+    { env: init.env, kind: init.kind, version: init.version, fromVersion: init.fromVersion, actor: ctx.actor, reason: init.reason, causeId: init.causeId, host: ctx.host, pid: ctx.pid, startedAt: at },
+    at,
+  );
+  await record(ctx, { action: `${init.kind}.start`, outcome: 'started', env: init.env, version: init.version, reason: init.reason, detail: { deploymentId: deployment.id, fromVersion: init.fromVersion, commit: init.commit } });
+  return deployment;
+}
+
+/**
+ * Runs (or finishes) a recorded deployment and records its outcome. A deploy that fails
+ * verification returns the environment to its last good version before reporting failure.
+ */
+export async function executeDeployment(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord): Promise<DeploymentOutcome> {
+  const { env, version, kind } = deployment;
+  const release = await ctx.store.getRelease(env, version);
+  if (!release) throw new Error(`release ${version} of ${env} is not recorded; the store is inconsistent`);
+  const result = await runPipeline(ctx, lock, deployment, { env, version, commit: release.commit, services: resolveServices(ctx.config, env) });
+  const at = isoNow(ctx.clock);
+  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, health: result.health };
+
+  if (result.ok) {
+    await ctx.store.finishDeployment(deployment.id, 'succeeded', at);
+    await ctx.store.setVerdict(env, version, 'good', null, at);
+    await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
+    return base;
+  }
+
+  await ctx.store.finishDeployment(deployment.id, 'failed', at, result.error ?? 'failed');
+  await record(ctx, { action: `${kind}.finish`, outcome: 'failed', env, version, reason: result.error ?? null, detail: { deploymentId: deployment.id, failedStep: result.failedStep } });
+  if (kind !== 'deploy') return base;
+
+  await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
+  const target = await lastGoodVersion(ctx.store, env, version);
+  if (!target) {
+    ctx.progress.warn(`no earlier good version of ${env} is known, so nothing was rolled back`);
+    return base;
+  }
+  const targetRelease = await ctx.store.getRelease(env, target);
+  ctx.progress.warn(`${version} failed ${result.failedStep}; returning ${env} to ${target}`);
+  const rollback = await startDeployment(ctx, {
+    env, kind: 'rollback', version: target, commit: targetRelease!.commit, fromVersion: version,
+    reason: `automatic: ${version} failed ${result.failedStep}`, causeId: deployment.id,
+  });
+  return { ...base, rollback: await executeDeployment(ctx, lock, rollback) };
+}

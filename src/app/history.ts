@@ -1,0 +1,33 @@
+import type { DeploymentRecord, Store } from '../adapters/store/store.js';
+import { isAlive } from '../adapters/targets/process/pids.js';
+
+/** The version an environment runs: the last deployment (or rollback) that verified healthy. */
+export async function currentVersion(store: Store, env: string): Promise<string | undefined> {
+  const recent = await store.listDeployments({ env, limit: 200 });
+  return recent.find((d) => d.state === 'succeeded')?.version;
+}
+
+/** The newest version that verified healthy here, is not `excluding`, and was never rolled back. */
+export async function lastGoodVersion(store: Store, env: string, excluding: string | undefined): Promise<string | undefined> {
+  const recent = await store.listDeployments({ env, limit: 200 });
+  for (const d of recent) {
+    if (d.state !== 'succeeded' || d.version === excluding) continue;
+    const release = await store.getRelease(env, d.version);
+    if (release?.verdict === 'bad') continue;
+    return d.version;
+  }
+  return undefined;
+}
+
+export type DeploymentLiveness = 'running' | 'interrupted' | 'finished';
+
+export function deploymentLiveness(d: DeploymentRecord, host: string): DeploymentLiveness {
+  if (d.state !== 'running') return 'finished';
+  // On another host we cannot see the process; the environment lock's lease decides there.
+  if (d.host !== host) return 'running';
+  return isAlive(d.pid) ? 'running' : 'interrupted';
+}
+
+export async function latestDeployment(store: Store, env: string): Promise<DeploymentRecord | undefined> {
+  return (await store.listDeployments({ env, limit: 1 }))[0];
+}

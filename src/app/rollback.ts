@@ -1,0 +1,51 @@
+import { environmentSpec } from '../config/resolve.js';
+import { badInput, failed } from '../core/errors.js';
+import { assertVersionSyntax } from '../core/version.js';
+import { isoNow } from '../core/clock.js';
+import { record } from './audit.js';
+import type { AppContext } from './context.js';
+import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
+import { deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
+import { acquireEnvLock } from './locks.js';
+
+export interface RollbackRequest {
+  env: string;
+  to?: string | undefined;
+  reason?: string | undefined;
+}
+
+/** Returns an environment to its last known good version (or `to`), finishing any interrupted work first. */
+export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<DeploymentOutcome> {
+  environmentSpec(ctx.config, req.env);
+  const reason = req.reason?.trim();
+  if (!reason) throw badInput('a rollback needs a reason', { where: '--reason', hint: `Say why, e.g. \`shipgate rollback ${req.env} --reason "error rate 10% after v1.1.0"\`; it goes into the audit log and the incident.` });
+  const to = req.to === undefined ? undefined : assertVersionSyntax(req.to, '--to');
+
+  const lock = await acquireEnvLock(ctx, req.env, `rollback${to ? ` to ${to}` : ''}`, { takeOverStale: true });
+  try {
+    const latest = await latestDeployment(ctx.store, req.env);
+    if (latest && deploymentLiveness(latest, ctx.host) === 'interrupted') {
+      if (latest.kind === 'rollback' && (to === undefined || to === latest.version)) {
+        await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));
+        await record(ctx, { action: 'rollback.resume', outcome: 'started', env: req.env, version: latest.version, reason, detail: { deploymentId: latest.id } });
+        return await executeDeployment(ctx, lock, latest);
+      }
+      await ctx.store.finishDeployment(latest.id, 'aborted', isoNow(ctx.clock), `interrupted; aborted by rollback: ${reason}`);
+      await record(ctx, { action: `${latest.kind}.abort`, outcome: 'aborted', env: req.env, version: latest.version, reason, detail: { deploymentId: latest.id } });
+    }
+
+    const from = latest?.version ?? null;
+    const targetVersion = to ?? (await lastGoodVersion(ctx.store, req.env, from ?? undefined));
+    if (!targetVersion) {
+      throw failed(`no earlier good version of ${req.env} is known${from ? ` (it runs ${from})` : ''}`, { hint: `Name one with \`shipgate rollback ${req.env} --to <tag> --reason "..."\`.` });
+    }
+    if (latest && latest.version !== targetVersion) {
+      await ctx.store.setVerdict(req.env, latest.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
+    }
+    const commit = await ctx.repo.resolve(targetVersion);
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null });
+    return await executeDeployment(ctx, lock, deployment);
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,70 @@
+import { resolveServices, environmentSpec } from '../config/resolve.js';
+import type { AppContext } from './context.js';
+import { currentVersion, deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
+import { lockLiveness } from './locks.js';
+import { checkHealthOnce } from './verify-health.js';
+
+export interface ServiceView {
+  service: string;
+  process: 'running' | 'stopped' | 'unknown';
+  pid: number | undefined;
+  healthy: boolean;
+  health: string;
+  version: string | undefined;
+}
+
+export interface EnvironmentStatus {
+  env: string;
+  currentVersion: string | null;
+  previousGoodVersion: string | null;
+  deployment: null | {
+    id: number;
+    kind: string;
+    version: string;
+    state: string;
+    startedAt: string;
+    finishedAt: string | null;
+    actor: string;
+    error: string | null;
+    lastStep: string | null;
+  };
+  lock: null | { actor: string; reason: string; since: string; leaseUntil: string; stale: boolean };
+  services: ServiceView[];
+}
+
+export async function environmentStatus(ctx: AppContext, env: string): Promise<EnvironmentStatus> {
+  const spec = environmentSpec(ctx.config, env);
+  const current = (await currentVersion(ctx.store, env)) ?? null;
+  const previous = (await lastGoodVersion(ctx.store, env, current ?? undefined)) ?? null;
+  const latest = await latestDeployment(ctx.store, env);
+  const steps = latest ? await ctx.store.listSteps(latest.id) : [];
+  const lock = await ctx.store.getLock(env);
+  const services = resolveServices(ctx.config, env);
+  const processes = await ctx.target(env).ps(env);
+  const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { clock: ctx.clock, probe: ctx.probe });
+
+  return {
+    env,
+    currentVersion: current,
+    previousGoodVersion: previous,
+    deployment: latest
+      ? {
+          id: latest.id,
+          kind: latest.kind,
+          version: latest.version,
+          state: deploymentLiveness(latest, ctx.host) === 'interrupted' ? 'interrupted' : latest.state,
+          startedAt: latest.startedAt,
+          finishedAt: latest.finishedAt,
+          actor: latest.actor,
+          error: latest.error,
+          lastStep: steps.at(-1) ? `${steps.at(-1)!.name} (${steps.at(-1)!.state})` : null,
+        }
+      : null,
+    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, ctx.clock.now(), ctx.host) === 'stale' } : null,
+    services: services.map((s) => {
+      const proc = processes.find((p) => p.service === s.name);
+      const h = health.services.find((x) => x.service === s.name)!;
+      return { service: s.name, process: proc ? proc.state : 'unknown', pid: proc?.pid, healthy: h.healthy, health: h.reason, version: h.version ?? proc?.version };
+    }),
+  };
+}

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { checkConfigText, CONFIG_FILE, locateConfig } from '../../config/load.js';
+import { configJsonSchema } from '../../config/schema.js';
+import { servicesFromCompose, starterConfig } from '../../config/starter.js';
+import { badInput, ExitCode } from '../../core/errors.js';
+import { line, printJson } from '../output.js';
+import { globalOptions } from '../shared.js';
+
+export function registerConfigCommands(program: Command): void {
+  const config = program.command('config').description('check shipgate.yml, or print its JSON Schema');
+
+  config
+    .command('check')
+    .description('validate shipgate.yml and list every problem with file:line:col, field and hint')
+    .option('--json', 'print JSON')
+    .action((_opts, cmd: Command) => {
+      const opts = globalOptions(cmd);
+      const file = locateConfig(opts.config, process.cwd());
+      const { problems } = checkConfigText(readFileSync(file, 'utf8'), file);
+      process.exitCode = problems.length ? ExitCode.badInput : ExitCode.ok;
+      if (opts.json) return printJson({ ok: problems.length === 0, file, problems });
+      if (!problems.length) return line(`${pc.green('✓')} ${file} is valid`);
+      for (const p of problems) line(`${p.file}:${p.line}:${p.col}: ${pc.red('error')} ${p.path}: ${p.message}\n  ${p.hint}`);
+      line(`${problems.length} problem${problems.length > 1 ? 's' : ''} in ${file}`);
+    });
+
+  config
+    .command('schema')
+    .description('print the JSON Schema of shipgate.yml (point your editor at it)')
+    .action(() => printJson(configJsonSchema()));
+
+  program
+    .command('init')
+    .description(`write a commented starter ${CONFIG_FILE} in the current directory`)
+    .option('--from <compose-file>', 'take services and ports from a docker-compose file')
+    .option('--force', `overwrite an existing ${CONFIG_FILE}`)
+    .addHelpText('after', '\nExamples:\n  shipgate init\n  shipgate init --from docker-compose.yml')
+    .action((opts: { from?: string; force?: boolean }) => {
+      const target = path.resolve(CONFIG_FILE);
+      if (existsSync(target) && !opts.force) throw badInput(`${target} already exists`, { hint: 'Edit it, or pass --force to overwrite it.' });
+      let text: string;
+      if (opts.from) {
+        if (!existsSync(opts.from)) throw badInput(`${opts.from} does not exist`, { where: '--from', hint: 'Name your docker-compose file, e.g. --from docker-compose.yml.' });
+        text = starterConfig(servicesFromCompose(readFileSync(opts.from, 'utf8'), opts.from), opts.from);
+      } else {
+        text = starterConfig();
+      }
+      writeFileSync(target, text);
+      line(`wrote ${target}; check it with \`shipgate config check\``);
+    });
+}

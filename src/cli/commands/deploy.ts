@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { deploy } from '../../app/deploy.js';
+import type { DeploymentOutcome } from '../../app/execute-deployment.js';
+import { rollback } from '../../app/rollback.js';
+import { ExitCode } from '../../core/errors.js';
+import { line, printJson } from '../output.js';
+import { globalOptions, withContext } from '../shared.js';
+
+export function registerDeployCommands(program: Command): void {
+  program
+    .command('deploy')
+    .description('deploy a release to an environment: prepare, stop old, start new, verify health; returns to the last good version if verification fails')
+    .argument('<env>', 'environment name from shipgate.yml')
+    .option('--version <tag>', 'git tag or commit to deploy')
+    .option('--resume', 'finish an interrupted deployment of this environment')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy production --resume')
+    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string }, cmd: Command) => {
+      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason }));
+      render(outcome, Boolean(globalOptions(cmd).json));
+    });
+
+  program
+    .command('rollback')
+    .description('return an environment to its last known good version (or --to), finishing any interrupted deployment first')
+    .argument('<env>', 'environment name from shipgate.yml')
+    .option('--to <version>', 'version to return to (default: the last known good one)')
+    .requiredOption('--reason <text>', 'why: recorded in the audit log and the incident')
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText('after', '\nExample:\n  shipgate rollback production --reason "error rate 10% after v1.1.0"')
+    .action(async (env: string, opts: { to?: string; reason?: string }, cmd: Command) => {
+      const outcome = await withContext(cmd, (ctx) => rollback(ctx, { env, to: opts.to, reason: opts.reason }));
+      render(outcome, Boolean(globalOptions(cmd).json));
+    });
+}
+
+function render(outcome: DeploymentOutcome, json: boolean): void {
+  process.exitCode = outcome.ok ? ExitCode.ok : ExitCode.failed;
+  if (json) {
+    printJson(outcome);
+    return;
+  }
+  const what = `${outcome.kind} #${outcome.deploymentId} of ${outcome.version} to ${outcome.env}`;
+  if (outcome.ok) {
+    line(`${pc.green('✓')} ${what} succeeded${outcome.fromVersion ? ` (was ${outcome.fromVersion})` : ''}`);
+    return;
+  }
+  line(`${pc.red('✗')} ${what} failed at ${outcome.failedStep ?? 'an unknown step'}: ${outcome.error ?? 'no detail'}`);
+  if (outcome.rollback) {
+    const rb = outcome.rollback;
+    line(rb.ok ? `${pc.green('✓')} ${outcome.env} is back on ${rb.version} (rollback #${rb.deploymentId})` : `${pc.red('✗')} the automatic rollback to ${rb.version} failed too: ${rb.error ?? ''}; run \`shipgate status --env ${outcome.env}\``);
+  }
+}

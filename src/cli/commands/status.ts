@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { environmentStatus, type EnvironmentStatus } from '../../app/status.js';
+import { environmentSpec } from '../../config/resolve.js';
+import { badInput, ExitCode } from '../../core/errors.js';
+import { line, printJson, table } from '../output.js';
+import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
+import { checkHealthOnce, verifyHealth } from '../../app/verify-health.js';
+import { resolveServices } from '../../config/resolve.js';
+import { record } from '../../app/audit.js';
+
+export function registerStatusCommands(program: Command): void {
+  program
+    .command('status')
+    .description('per environment: current and previous good versions, the last deployment, the lock and each service\'s health')
+    .option('--env <env>', 'only this environment')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  shipgate status --env production')
+    .action(async (opts: { env?: string }, cmd: Command) => {
+      const statuses = await withContext(cmd, async (ctx) => {
+        const envs = opts.env ? [opts.env] : Object.keys(ctx.config.environments);
+        envs.forEach((e) => environmentSpec(ctx.config, e));
+        return Promise.all(envs.map((e) => environmentStatus(ctx, e)));
+      });
+      if (globalOptions(cmd).json) printJson({ environments: statuses });
+      else statuses.forEach(renderStatus);
+    });
+
+  program
+    .command('health')
+    .description('check every service\'s health URL once; optionally restart the unhealthy ones')
+    .argument('<env>', 'environment name')
+    .option('--restart-unhealthy', 'restart each unhealthy service and check it again')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  shipgate health production --restart-unhealthy')
+    .action(async (env: string, opts: { restartUnhealthy?: boolean }, cmd: Command) => {
+      const result = await withContext(cmd, async (ctx) => {
+        const spec = environmentSpec(ctx.config, env);
+        const services = resolveServices(ctx.config, env);
+        let report = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { clock: ctx.clock, probe: ctx.probe });
+        const restarted: string[] = [];
+        if (opts.restartUnhealthy) {
+          for (const s of report.services.filter((x) => !x.healthy)) {
+            await ctx.progress.task(`restart ${s.service}`, () => ctx.target(env).restart(env, s.service));
+            await record(ctx, { action: 'service.restart', outcome: 'ok', env, reason: `unhealthy: ${s.reason}`, detail: { service: s.service } });
+            restarted.push(s.service);
+          }
+          // Restarted services get the full health timeout to come back, as in a deploy.
+          if (restarted.length) report = await verifyHealth(services, undefined, spec.health, { clock: ctx.clock, probe: ctx.probe });
+        }
+        return { env, healthy: report.healthy, services: report.services, restarted };
+      });
+      process.exitCode = result.healthy ? ExitCode.ok : ExitCode.failed;
+      if (globalOptions(cmd).json) printJson(result);
+      else {
+        line(table([['SERVICE', 'HEALTH', 'DETAIL'], ...result.services.map((s) => [s.service, s.healthy ? pc.green('healthy') : pc.red('unhealthy'), s.reason])]));
+        if (result.restarted.length) line(`restarted: ${result.restarted.join(', ')}`);
+      }
+    });
+
+  program
+    .command('logs')
+    .description('the last lines of a service\'s log (or of every service)')
+    .argument('<env>', 'environment name')
+    .argument('[service]', 'one service')
+    .option('--tail <n>', 'number of lines', '100')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  shipgate logs production execution_gateway --tail 50')
+    .action(async (env: string, service: string | undefined, opts: { tail: string }, cmd: Command) => {
+      const tail = parsePositiveInt(opts.tail, '--tail');
+      const logs = await withContext(cmd, async (ctx) => {
+        environmentSpec(ctx.config, env);
+        if (service && !(service in ctx.config.services)) {
+          throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
+        }
+        return ctx.target(env).logs(env, service, tail);
+      });
+      if (globalOptions(cmd).json) printJson({ env, logs });
+      else for (const l of logs) {
+        line(pc.bold(`==> ${l.service} <==`));
+        l.lines.forEach((x) => line(x));
+      }
+    });
+}
+
+function renderStatus(s: EnvironmentStatus): void {
+  line(pc.bold(`${s.env}`) + `  current ${s.currentVersion ?? '-'}  previous good ${s.previousGoodVersion ?? '-'}`);
+  if (s.deployment) {
+    const d = s.deployment;
+    const state = d.state === 'succeeded' ? pc.green(d.state) : d.state === 'running' ? pc.cyan(d.state) : pc.red(d.state);
+    line(`  last ${d.kind} #${d.id} ${d.version}: ${state} at ${d.finishedAt ?? d.startedAt} by ${d.actor}${d.lastStep ? `, last step ${d.lastStep}` : ''}${d.error ? ` (${d.error})` : ''}`);
+    if (d.state === 'interrupted') line(pc.yellow(`  interrupted: finish with \`shipgate deploy ${s.env} --resume\` or \`shipgate rollback ${s.env} --reason "..."\``));
+  }
+  if (s.lock) line(`  locked by ${s.lock.actor} (${s.lock.reason}) since ${s.lock.since}${s.lock.stale ? pc.yellow(' [stale]') : ''}`);
+  line(table([['  SERVICE', 'PROCESS', 'PID', 'HEALTH'], ...s.services.map((x) => [`  ${x.service}`, x.process, x.pid ? String(x.pid) : '-', x.healthy ? pc.green(x.health) : pc.red(x.health)])]));
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../core/errors.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerDeployCommands } from './commands/deploy.js';
+import { registerLockCommands } from './commands/lock.js';
+import { registerStatusCommands } from './commands/status.js';
+import { reportError } from './output.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('shipgate')
+    .description('Deploy, verify and roll back a multi-service stack; every step recorded and explained.')
+    .version(packageVersion(), '-V, --version-info', 'print the shipgate version')
+    .option('-c, --config <file>', 'shipgate.yml to use (default: found in the current directory or above)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+
+  registerConfigCommands(program);
+  registerDeployCommands(program);
+  registerStatusCommands(program);
+  registerLockCommands(program);
+  registerAuditCommand(program);
+  registerDemoCommand(program);
+  for (const cmd of allCommands(program)) cmd.exitOverride();
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; every other parse error is bad input.
+      const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
+      process.exitCode = benign ? ExitCode.ok : ExitCode.badInput;
+      return;
+    }
+    process.exitCode = reportError(err, json);
+  }
+}

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildDemoRepo } from '../../demo/stack/build-repo.mjs';
+import { freePorts } from '../../src/demo/free-port.js';
+import { demoStackConfig, type StackPorts } from '../../src/demo/stack-config.js';
+import { shipgate } from './cli.js';
+
+export interface StackWorkspace {
+  dir: string;
+  repoDir: string;
+  ports: Record<string, StackPorts>;
+  run(args: string[], env?: NodeJS.ProcessEnv): ReturnType<typeof shipgate>;
+  /** Stops every service shipgate started here (by PID, through shipgate's own records), then deletes the dir. */
+  cleanup(): Promise<void>;
+}
+
+/** A temp dir with the sample stack's git repo and a shipgate.yml on free ports. */
+export async function stackWorkspace(envs: string[] = ['staging', 'production'], releases = ['v1.0.0', 'v1.1.0'], options: { healthTimeout?: string } = {}): Promise<StackWorkspace> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-test-'));
+  const repo = await buildDemoRepo(path.join(dir, 'repo'), { releases });
+  const ports: Record<string, StackPorts> = {};
+  for (const env of envs) {
+    const [signal, gateway, orchestrator] = await freePorts(3);
+    ports[env] = { signal: signal!, gateway: gateway!, orchestrator: orchestrator! };
+  }
+  writeFileSync(path.join(dir, 'shipgate.yml'), demoStackConfig(repo.dir, ports, options));
+  const run = (args: string[], env?: NodeJS.ProcessEnv) => shipgate(args, { cwd: dir, env });
+  return {
+    dir,
+    repoDir: repo.dir,
+    ports,
+    run,
+    async cleanup() {
+      const { stopEnvironments } = await import('./stop.js');
+      await stopEnvironments(dir, envs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

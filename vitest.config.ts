@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Tests start real servers and processes; two cores do not like many forks at once.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
