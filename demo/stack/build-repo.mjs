@@ -13,6 +13,7 @@ const BASE_TAG = 'v1.0.0';
 const MESSAGES = {
   'v1.0.0': 'v1.0.0: signal service, paper execution gateway and orchestrator',
   'v1.1.0': 'v1.1.0: add notional limit check to order validation',
+  'v1.2.0': 'v1.2.0: fix reference prices; add live-trading sector cap on order notional',
 };
 
 // Fixed dates keep commit SHAs identical across builds; one day per release.

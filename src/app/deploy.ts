@@ -1,4 +1,5 @@
 import { environmentSpec } from '../config/resolve.js';
+import type { ChangeType } from '../config/schema.js';
 import { badInput, refused } from '../core/errors.js';
 import { assertVersionSyntax } from '../core/version.js';
 import { isoNow } from '../core/clock.js';
@@ -13,6 +14,8 @@ export interface DeployRequest {
   version?: string | undefined;
   resume?: boolean;
   reason?: string | undefined;
+  /** Change types declared by the person deploying (`--change-type`), on top of those derived from paths. */
+  changeTypes?: ChangeType[] | undefined;
 }
 
 export async function deploy(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
@@ -32,7 +35,7 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
   const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
   try {
     const from = (await currentVersion(ctx.store, req.env)) ?? null;
-    const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null });
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null, meta: { changeTypes: req.changeTypes ?? [] } });
     return await executeDeployment(ctx, lock, deployment);
   } finally {
     await lock.release();

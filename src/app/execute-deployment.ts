@@ -2,7 +2,9 @@ import type { DeploymentRecord, DeploymentKind } from '../adapters/store/store.j
 import { resolveServices } from '../config/resolve.js';
 import { isoNow } from '../core/clock.js';
 import { record } from './audit.js';
+import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
+import { abortWatches, startWatches } from './watches.js';
 import { lastGoodVersion } from './history.js';
 import type { LockHandle } from './locks.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
@@ -23,12 +25,13 @@ export interface DeploymentOutcome {
 
 export async function startDeployment(
   ctx: AppContext,
-  init: { env: string; kind: DeploymentKind; version: string; commit: string; fromVersion: string | null; reason: string | null; causeId: number | null },
+  init: { env: string; kind: DeploymentKind; version: string; commit: string; fromVersion: string | null; reason: string | null; causeId: number | null; meta?: DeploymentMeta; triggeredByWatch?: number },
 ): Promise<DeploymentRecord> {
   const at = isoNow(ctx.clock);
+  await abortWatches(ctx, init.env, `superseded by a ${init.kind} of ${init.version}`, init.triggeredByWatch);
   await ctx.store.recordRelease(init.env, init.version, init.commit, at);
   const deployment = await ctx.store.createDeployment(
-    { env: init.env, kind: init.kind, version: init.version, fromVersion: init.fromVersion, actor: ctx.actor, reason: init.reason, causeId: init.causeId, host: ctx.host, pid: ctx.pid, startedAt: at },
+    { env: init.env, kind: init.kind, version: init.version, fromVersion: init.fromVersion, actor: ctx.actor, reason: init.reason, causeId: init.causeId, host: ctx.host, pid: ctx.pid, startedAt: at, meta: init.meta ?? {} },
     at,
   );
   await record(ctx, { action: `${init.kind}.start`, outcome: 'started', env: init.env, version: init.version, reason: init.reason, detail: { deploymentId: deployment.id, fromVersion: init.fromVersion, commit: init.commit } });
@@ -51,6 +54,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     await ctx.store.finishDeployment(deployment.id, 'succeeded', at);
     await ctx.store.setVerdict(env, version, 'good', null, at);
     await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
+    if (kind === 'deploy') await startWatches(ctx, (await ctx.store.getDeployment(deployment.id))!);
     return base;
   }
 

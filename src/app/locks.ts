@@ -16,7 +16,9 @@ export interface LockHandle {
 export type LockLiveness = 'held' | 'stale';
 
 /**
- * A lock taken by a running command names its process; a lock taken by a person (`lock
+ * Leases are real time, not the domain clock: they guard real processes even when the demo
+ * runs its clock faster. A lock taken by a running command names its process; a lock taken
+ * by a person (`lock
  * acquire`) has pid 0 and lives until its lease ends or someone releases it.
  */
 export function lockLiveness(lock: LockRecord, now: Date, host: string): LockLiveness {
@@ -36,7 +38,7 @@ export async function acquireEnvLock(
   options: { takeOverStale?: boolean; leaseMs?: number; manual?: boolean } = {},
 ): Promise<LockHandle> {
   const leaseMs = options.leaseMs ?? DEPLOY_LEASE_MS;
-  const now = ctx.clock.now();
+  const now = new Date();
   const lock: LockRecord = {
     env,
     owner: options.manual ? ctx.actor : `${ctx.actor}@${ctx.host}:${ctx.pid}`,
@@ -65,7 +67,7 @@ export async function acquireEnvLock(
   return {
     lock,
     renew: async () => {
-      await ctx.store.renewLock(env, lock.token, new Date(ctx.clock.now().getTime() + leaseMs).toISOString());
+      await ctx.store.renewLock(env, lock.token, new Date(Date.now() + leaseMs).toISOString());
     },
     release: async () => {
       await ctx.store.releaseLock(env, lock.token);

@@ -6,7 +6,7 @@ import { acquireEnvLock, describeLock, lockLiveness } from './locks.js';
 import { environmentSpec } from '../config/resolve.js';
 
 export async function lockStatus(ctx: AppContext) {
-  const now = ctx.clock.now();
+  const now = new Date();
   const locks = await ctx.store.listLocks();
   return Object.keys(ctx.config.environments).map((env) => {
     const lock = locks.find((l) => l.env === env);
@@ -29,7 +29,7 @@ export async function releaseManualLock(ctx: AppContext, env: string, opts: { fo
   environmentSpec(ctx.config, env);
   const holder = await ctx.store.getLock(env);
   if (!holder) return { released: false, holder: null };
-  const stale = lockLiveness(holder, ctx.clock.now(), ctx.host) === 'stale';
+  const stale = lockLiveness(holder, new Date(), ctx.host) === 'stale';
   const mine = holder.pid === 0 && holder.actor === ctx.actor;
   if (!mine && !opts.force) {
     throw refused(`${env} is locked by ${describeLock(holder)}${stale ? ' (stale)' : ''}; only its holder may release it`, {

@@ -12,6 +12,8 @@ export interface RollbackRequest {
   env: string;
   to?: string | undefined;
   reason?: string | undefined;
+  /** The monitor whose trigger asked for this rollback. */
+  triggeredByWatch?: number;
 }
 
 /** Returns an environment to its last known good version (or `to`), finishing any interrupted work first. */
@@ -43,7 +45,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
       await ctx.store.setVerdict(req.env, latest.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
     }
     const commit = await ctx.repo.resolve(targetVersion);
-    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null });
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}) });
     return await executeDeployment(ctx, lock, deployment);
   } finally {
     await lock.release();

@@ -41,7 +41,7 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
   const lock = await ctx.store.getLock(env);
   const services = resolveServices(ctx.config, env);
   const processes = await ctx.target(env).ps(env);
-  const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { clock: ctx.clock, probe: ctx.probe });
+  const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
 
   return {
     env,
@@ -60,7 +60,7 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
           lastStep: steps.at(-1) ? `${steps.at(-1)!.name} (${steps.at(-1)!.state})` : null,
         }
       : null,
-    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, ctx.clock.now(), ctx.host) === 'stale' } : null,
+    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, new Date(), ctx.host) === 'stale' } : null,
     services: services.map((s) => {
       const proc = processes.find((p) => p.service === s.name);
       const h = health.services.find((x) => x.service === s.name)!;

@@ -1,7 +1,6 @@
 import type { HealthPolicy } from '../config/schema.js';
 import type { ResolvedService } from '../config/resolve.js';
 import type { HealthProbe } from '../adapters/health/http-probe.js';
-import type { Clock } from '../core/clock.js';
 import { judgeHealth } from '../core/health.js';
 
 export interface ServiceHealth {
@@ -22,15 +21,17 @@ export interface HealthReport {
 
 /**
  * Polls every health URL each interval until all are healthy or the timeout passes. A service
- * without a health URL is reported healthy with that said plainly, never silently.
+ * without a health URL is reported healthy with that said plainly, never silently. Waits are
+ * real time even when the domain clock runs faster (the demo's --speed): a process takes as
+ * long to start whatever the clock says.
  */
 export async function verifyHealth(
   services: ResolvedService[],
   expectedVersion: string | undefined,
   policy: Pick<HealthPolicy, 'timeout' | 'interval' | 'requestTimeout'>,
-  deps: { clock: Clock; probe: HealthProbe; onAttempt?: (report: HealthReport) => void },
+  deps: { probe: HealthProbe; onAttempt?: (report: HealthReport) => void },
 ): Promise<HealthReport> {
-  const start = deps.clock.now().getTime();
+  const start = Date.now();
   const results = new Map<string, ServiceHealth>();
   for (const s of services) {
     results.set(s.name, { service: s.name, url: s.healthUrl, healthy: !s.healthUrl, reason: s.healthUrl ? 'not checked yet' : 'no health URL configured', status: undefined, version: undefined, attempts: 0 });
@@ -45,15 +46,15 @@ export async function verifyHealth(
         results.set(s.name, { ...prev, healthy: j.healthy, reason: j.reason, status: obs.status, version: obs.version, attempts: prev.attempts + 1 });
       }),
     );
-    const elapsedMs = deps.clock.now().getTime() - start;
+    const elapsedMs = Date.now() - start;
     const report = { healthy: [...results.values()].every((r) => r.healthy), services: [...results.values()], elapsedMs };
     deps.onAttempt?.(report);
     if (report.healthy || elapsedMs + policy.interval > policy.timeout) return report;
-    await deps.clock.sleep(policy.interval);
+    await new Promise((resolve) => setTimeout(resolve, policy.interval));
   }
 }
 
 /** One look, no waiting: for `status` and `health`. */
-export function checkHealthOnce(services: ResolvedService[], expectedVersion: string | undefined, requestTimeout: number, deps: { clock: Clock; probe: HealthProbe }) {
+export function checkHealthOnce(services: ResolvedService[], expectedVersion: string | undefined, requestTimeout: number, deps: { probe: HealthProbe }) {
   return verifyHealth(services, expectedVersion, { timeout: 0, interval: 0, requestTimeout }, deps);
 }

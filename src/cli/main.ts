@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../core/errors.js';
+import { registerAnalysisCommands } from './commands/analysis.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerLockCommands } from './commands/lock.js';
 import { registerStatusCommands } from './commands/status.js';
-import { reportError } from './output.js';
+import { printJson, reportError } from './output.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerDeployCommands(program);
   registerStatusCommands(program);
+  registerAnalysisCommands(program);
   registerLockCommands(program);
   registerAuditCommand(program);
   registerDemoCommand(program);
@@ -44,9 +46,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are successes; every other parse error is bad input.
-      const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
-      process.exitCode = benign ? ExitCode.ok : ExitCode.badInput;
+      // Asked-for help and version exit 0; help shown for a missing command and every other
+      // parse error is bad input.
+      process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+      if (process.exitCode !== 0 && json) printJson({ ok: false, error: { message: err.message.replace(/^error: /, ''), exitCode: ExitCode.badInput } });
       return;
     }
     process.exitCode = reportError(err, json);

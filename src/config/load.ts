@@ -72,7 +72,7 @@ const YAML_HINT = 'Fix the YAML syntax: check indentation (spaces, not tabs), co
 /** Parses and validates; returns every problem rather than the first, ordered by position. */
 export function checkConfigText(text: string, file: string): { config?: ShipgateConfig; problems: ConfigProblem[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const problems: ConfigProblem[] = doc.errors.map((err) => {
     // Without prettyErrors `linePos` is not filled in; `pos` (offsets) always is.
     const { offset, message } = yamlErrorAt(err, text);
@@ -81,7 +81,17 @@ export function checkConfigText(text: string, file: string): { config?: Shipgate
   });
   if (problems.length > 0) return { problems: byPosition(problems) };
 
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // Throws on an alias to a missing anchor and on alias bombs, which parsing alone accepts.
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    const message = (err as Error).message;
+    const alias = /alias[^:]*: (\S+)$/.exec(message)?.[1];
+    const at = alias ? text.indexOf(`*${alias}`) : -1;
+    const { line, col } = lineCounter.linePos(Math.max(at, 0));
+    return { problems: [{ file, line, col, path: '(yaml)', message, hint: 'Define each anchor (&name) before its alias (*name), and do not nest aliases to blow up the document.' }] };
+  }
   const result = configSchema.safeParse(data);
   if (result.success) return { config: result.data, problems: [] };
   const found = result.error.issues.flatMap((issue) => describeIssue(issue, doc, lineCounter, file, data));
@@ -224,10 +234,19 @@ function knownKeys(p: Segment[]): string[] {
     const def = defOf(schema);
     if (def?.type === 'object') schema = unwrap(def.shape?.[String(seg)]);
     else if (def?.type === 'record') schema = unwrap(def.valueType);
+    else if (def?.type === 'array') schema = unwrap(def.element);
     else return [];
     if (!schema) return [];
   }
   const def = defOf(schema);
+  if (def?.type === 'union') {
+    // e.g. the kinds of analysis check: every field any of them allows.
+    const keys = (def.options ?? []).flatMap((o) => {
+      const d = defOf(unwrap(o));
+      return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+    });
+    return [...new Set(keys)];
+  }
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
@@ -235,6 +254,8 @@ interface LooseDef {
   type?: string;
   shape?: Record<string, unknown>;
   valueType?: unknown;
+  element?: unknown;
+  options?: unknown[];
   innerType?: unknown;
   in?: unknown;
 }

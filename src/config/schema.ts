@@ -29,7 +29,18 @@ const serviceSpec = z.strictObject({
   passEnv: z.array(z.string()).default([]).describe('Names of variables passed through from shipgate\'s own environment (use for secrets).'),
 });
 
-const serviceOverride = serviceSpec.partial();
+// Every field optional and WITHOUT defaults: `serviceSpec.partial()` would keep the defaults
+// (cwd ".", env {}, passEnv []) and so silently replace the base service's cwd in every
+// environment that overrides anything else, e.g. only its port.
+const serviceOverride = z.strictObject({
+  command: argv.optional().describe('Replaces the service\'s command in this environment.'),
+  cwd: z.string().optional().describe('Replaces the service\'s working directory in this environment.'),
+  port: port.optional().describe('Replaces the service\'s port in this environment.'),
+  health: z.string().optional().describe('Replaces the service\'s health URL in this environment.'),
+  metrics: z.string().optional().describe('Replaces the service\'s metrics URL in this environment.'),
+  env: envVars.optional().describe('Added to (and overriding) the service\'s variables in this environment.'),
+  passEnv: z.array(z.string()).optional().describe('Added to the service\'s passEnv in this environment.'),
+});
 
 const processTarget = z.strictObject({
   type: z.literal('process'),
@@ -43,12 +54,92 @@ const healthPolicy = z.strictObject({
   requestTimeout: duration.default(2_000).describe('Timeout of one health request.'),
 });
 
+const ratio = z
+  .union([z.number(), z.string().regex(/^\d+(\.\d+)?%$/, 'expected a ratio such as 0.01 or "1%"')])
+  .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1)) / 100))
+  .refine((v) => v >= 0 && v <= 1, 'a ratio is between 0 and 1 (0% and 100%)');
+
+const matcherText = z.string().default('').describe('PromQL-style label matchers, e.g. code=~"5..",service="execution_gateway"');
+
+const errorRateCheck = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('error-rate'),
+  metric: z.string().default('http_requests_total').describe('Counter of requests.'),
+  errors: z.string().default('code=~"5.."').describe('Matchers selecting the failed requests.'),
+  select: matcherText,
+  target: ratio.default(0.01).describe('Healthy error rate (seed: < 1%). The soak fails if the rate over the soak exceeds it.'),
+  limit: ratio.default(0.05).describe('Unacceptable error rate (seed: rollback above 5%); the sequential test decides between target and limit.'),
+});
+
+const latencyCheck = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('latency'),
+  metric: z.string().default('http_request_duration_seconds').describe('Histogram of request durations in seconds.'),
+  select: matcherText,
+  quantile: z.number().gt(0).lt(1).default(0.95),
+  max: duration.optional().describe('Absolute bound on the quantile (seed: p95 < 500ms).'),
+  maxIncrease: ratio.default(0.1).describe('Gate: quantile within this much of the baseline (seed: 10%).'),
+  rollbackIncrease: ratio.default(0.5).describe('Trigger: latency this much over the baseline rolls back (seed: 50%).'),
+});
+
+const expectation = {
+  equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  max: z.number().optional(),
+  min: z.number().optional(),
+  consecutive: z.number().int().min(1).default(1).describe('Failed readings in a row before the check fails.'),
+};
+
+const gaugeCheck = z.strictObject({ name: z.string().min(1), type: z.literal('gauge'), metric: z.string(), select: matcherText, ...expectation });
+const httpJsonCheck = z.strictObject({ name: z.string().min(1), type: z.literal('http-json'), url: z.string().url(), path: z.string().describe('Dot path into the JSON answer, e.g. status or breaker.state'), ...expectation });
+const redisCheck = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('redis'),
+  url: z.string().optional().describe('redis://host:port; default SHIPGATE_REDIS_URL'),
+  key: z.string().min(1),
+  ...expectation,
+});
+const promqlCheck = z.strictObject({ name: z.string().min(1), type: z.literal('promql'), query: z.string().min(1), ...expectation });
+
+const check = z.discriminatedUnion('type', [errorRateCheck, latencyCheck, gaugeCheck, httpJsonCheck, redisCheck, promqlCheck]);
+
+const analysis = z.strictObject({
+  source: z.enum(['scrape', 'prometheus']).default('scrape').describe('scrape: each service\'s metrics URL; prometheus: PromQL against prometheusUrl.'),
+  prometheusUrl: z.string().url().optional(),
+  interval: duration.default(1_000).describe('How often the controller evaluates.'),
+  minRequests: z.number().int().min(1).default(20).describe('Requests needed before a rate check may decide.'),
+  alpha: z.number().gt(0).lt(0.5).default(0.001).describe('False-alarm bound of the sequential tests.'),
+  beta: z.number().gt(0).lt(0.5).default(0.01).describe('Miss probability of the sequential tests (power = 1 - beta).'),
+  checks: z.array(check).default([]),
+});
+
+const soakPolicy = z.strictObject({
+  standard: duration.default(24 * 3_600_000).describe('Soak for standard releases (seed: 24h).'),
+  extended: duration.default(48 * 3_600_000).refine((v) => v >= 48 * 3_600_000 && v <= 72 * 3_600_000, 'the seed sets extended soaks at 48h to 72h').describe('Major, db-schema, strategy, breaker-logic and reconciliation changes (48h-72h).'),
+  short: duration.default(4 * 3_600_000).refine((v) => v >= 4 * 3_600_000 && v <= 8 * 3_600_000, 'the seed sets shortened soaks at 4h to 8h').describe('Hotfix, docs-only, ui-only and config-only changes (4h-8h).'),
+  maxInconclusive: ratio.default(0.1).describe('Largest share of the soak that may be inconclusive (no data, no traffic).'),
+});
+
+const monitorPolicy = z.strictObject({
+  autoRollback: z.boolean().default(true),
+  immediate: duration.default(5 * 60_000).describe('Immediate phase: health, services up, error lines in logs.'),
+  short: duration.default(30 * 60_000).describe('End of the short phase: gates error rate and latency vs baseline.'),
+  medium: duration.default(4 * 3_600_000).describe('End of the medium phase, and of monitoring.'),
+  healthGrace: duration.default(30_000).describe('Health may fail this long before it triggers a rollback.'),
+});
+
 const environment = z.strictObject({
   target: target.default({ type: 'process' }),
   services: z.record(z.string(), serviceOverride).default({}).describe('Per-environment overrides of service settings.'),
   env: envVars.default({}).describe('Environment variables for every service in this environment.'),
   health: healthPolicy.default({ timeout: 30_000, interval: 1_000, requestTimeout: 2_000 }),
+  analysis: analysis.optional().describe('Metric checks used by soaks and monitors in this environment.'),
+  soak: soakPolicy.optional().describe('Soak every release deployed here before it may be promoted.'),
+  monitor: monitorPolicy.optional().describe('Watch every release deployed here and roll back on a trigger.'),
+  promoteFrom: z.string().optional().describe('Environment whose soaked release `promote` takes.'),
 });
+
+export const CHANGE_TYPES = ['db-schema', 'strategy', 'breaker-logic', 'reconciliation', 'major', 'docs-only', 'ui-only', 'config-only', 'hotfix'] as const;
+const changeType = z.enum(CHANGE_TYPES);
 
 export const configSchema = z
   .strictObject({
@@ -62,6 +153,10 @@ export const configSchema = z
         message: 'declare at least one service',
         params: { hint: 'Add a service with at least a `command`, e.g. `api: { command: [node, api/main.mjs], port: 8001 }`.' },
       }),
+    changeTypes: z
+      .record(z.string(), changeType)
+      .optional()
+      .describe('Path globs mapped to change types, e.g. "migrations/**": db-schema. Default rules apply when absent.'),
     environments: z
       .record(z.string().regex(NAME, 'environment names are lower-case letters, digits, "_" and "-"'), environment)
       .refine((e) => Object.keys(e).length > 0, {
@@ -103,6 +198,11 @@ export type ShipgateConfig = z.output<typeof configSchema>;
 export type ServiceSpec = z.output<typeof serviceSpec>;
 export type EnvironmentSpec = z.output<typeof environment>;
 export type HealthPolicy = z.output<typeof healthPolicy>;
+export type AnalysisSpec = z.output<typeof analysis>;
+export type CheckSpec = z.output<typeof check>;
+export type SoakPolicy = z.output<typeof soakPolicy>;
+export type MonitorPolicy = z.output<typeof monitorPolicy>;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -5,14 +5,30 @@ export interface StackPorts {
   orchestrator: number;
 }
 
-export function demoStackConfig(repoDir: string, ports: Record<string, StackPorts>, options: { healthTimeout?: string; nodeBin?: string } = {}): string {
-  const nodeBin = options.nodeBin ?? process.execPath;
+export interface StackConfigOptions {
+  healthTimeout?: string;
+  nodeBin?: string;
+  /** Soak, monitor, promotion and metric checks, as the full demo story uses them. */
+  analysis?: boolean;
+}
+
+const ANALYSIS = `    analysis:
+      interval: 500ms
+      checks:
+        - { name: error-rate, type: error-rate, select: 'service="execution_gateway",route="/orders"', target: 1%, limit: 5% }
+        - { name: latency-p95, type: latency, select: 'service="execution_gateway"', max: 500ms }
+        - { name: orchestrator, type: http-json, url: 'http://127.0.0.1:{orchestrator}/status', path: status, equals: healthy, consecutive: 3 }`;
+
+export function demoStackConfig(repoDir: string, ports: Record<string, StackPorts>, options: StackConfigOptions = {}): string {
+  const node = JSON.stringify(options.nodeBin ?? process.execPath);
   const healthTimeout = options.healthTimeout ?? '20s';
-  const node = JSON.stringify(nodeBin);
   const envs = Object.entries(ports)
-    .map(([env, p]) => `  ${env}:
+    .map(([env, p]) => {
+      const live = env === 'production';
+      const extra = !options.analysis ? '' : `\n${ANALYSIS.replace('{orchestrator}', String(p.orchestrator))}\n${live ? '    promoteFrom: staging\n    monitor: { autoRollback: true, healthGrace: 30s }' : '    soak: { maxInconclusive: 10% }'}`;
+      return `  ${env}:
     target: { type: process }
-    env: { TRADING_MODE: paper }
+    env: { TRADING_MODE: ${live && options.analysis ? 'live' : 'paper'} }
     services:
       signal_service: { port: ${p.signal} }
       execution_gateway: { port: ${p.gateway} }
@@ -21,7 +37,8 @@ export function demoStackConfig(repoDir: string, ports: Record<string, StackPort
         env:
           SIGNAL_SERVICE_URL: http://127.0.0.1:${p.signal}
           EXECUTION_GATEWAY_URL: http://127.0.0.1:${p.gateway}
-    health: { timeout: ${healthTimeout}, interval: 250ms }`)
+    health: { timeout: ${healthTimeout}, interval: 250ms }${extra}`;
+    })
     .join('\n');
   return `version: 1
 project: sample_trading_platform

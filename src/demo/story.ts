@@ -2,95 +2,160 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildDemoRepo } from '../../demo/stack/build-repo.mjs';
-import { runLoad, type LoadSummary } from '../../demo/stack/base/loadgen.mjs';
+import { runLoad } from '../../demo/stack/base/loadgen.mjs';
+import type { MonitorData, SoakData } from '../app/analysis/watch-data.js';
 import { createContext, type AppContext } from '../app/context.js';
+import { runController } from '../app/controller.js';
 import { deploy } from '../app/deploy.js';
-import type { DeploymentOutcome } from '../app/execute-deployment.js';
 import { silentProgress, type Progress } from '../app/progress.js';
-import { rollback } from '../app/rollback.js';
-import { environmentStatus, type EnvironmentStatus } from '../app/status.js';
+import { promote } from '../app/promote.js';
+import type { WatchRecord } from '../adapters/store/store.js';
 import { loadConfig } from '../config/load.js';
+import { scaledClock, type ScaledClock } from '../core/clock.js';
+import { ShipgateError } from '../core/errors.js';
 import { freePorts } from './free-port.js';
 import { demoStackConfig, type StackPorts } from './stack-config.js';
-
-// The seed's rollback rule: "Error rate >5% = immediate rollback".
-const ROLLBACK_ERROR_RATE = 0.05;
 
 export interface DemoOptions {
   progress?: Progress;
   say?: (line: string) => void;
   keep?: boolean;
-  ordersPerCheck?: number;
+  /** How much faster than real time soaks and monitors run (a 24 h soak takes 86400/speed seconds). */
+  speed?: number;
+  rps?: number;
 }
 
 export interface DemoSummary {
   ok: boolean;
+  speed: number;
   workDir: string;
-  deployed: { env: string; version: string; ok: boolean }[];
-  rolledBack: { env: string; from: string; to: string; ok: boolean; reason: string } | null;
-  errorRates: { env: string; version: string; sent: number; errors: number; errorRate: number }[];
-  status: EnvironmentStatus[];
-  timeline: { at: string; actor: string; action: string; env: string | null; version: string | null; outcome: string; reason: string | null }[];
+  deployed: { env: string; version: string; ok: boolean; kind: string }[];
+  stagingCatch: null | {
+    version: string;
+    soak: { state: string; failedGate: string | null; reason: string | null };
+    promotion: { refused: boolean; exitCode: number | null; reasons: string[] };
+  };
+  regression: null | {
+    version: string;
+    trigger: string | null;
+    triggerReason: string | null;
+    evidence: unknown;
+    detectedAfterSeconds: number | null;
+    rolledBackTo: string | null;
+    restoredAfterSeconds: number | null;
+    incidentId: number | null;
+  };
+  soaks: { version: string; state: string; reason: string | null }[];
+  timeline: { realSeconds: number; at: string; action: string; env: string | null; version: string | null; outcome: string; reason: string | null }[];
   auditVerified: boolean;
   stopped: boolean;
 }
 
 /**
- * The issue-2 story on the real sample stack: v1.0.0 to staging and production, v1.1.0 (10% of
- * orders fail) to production, the error rate measured against the seed's 5% rule, rollback.
+ * The whole story on the real sample stack, with soaks and monitors on a faster clock:
+ * 1. v1.0.0 soaks in staging and is promoted; 2. v1.1.0 fails its soak and promotion is refused;
+ * 3. v1.2.0 passes staging (its bug needs production's live-trading setting), is promoted, and the
+ * production monitor detects it and rolls back to v1.0.0 on its own.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = options.say ?? (() => undefined);
+  const speed = options.speed ?? 7200;
+  const rps = options.rps ?? 50;
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-demo-'));
-  const repo = await buildDemoRepo(path.join(workDir, 'trading_platform'), { releases: ['v1.0.0', 'v1.1.0'] });
-  say(`built the sample trading stack in ${repo.dir} with tags ${repo.tags.join(', ')}`);
+  const repo = await buildDemoRepo(path.join(workDir, 'trading_platform'), { releases: ['v1.0.0', 'v1.1.0', 'v1.2.0'] });
+  say(`built the sample trading stack in ${repo.dir} with tags ${repo.tags.join(', ')}; clock runs ${speed}x (a 24 h soak takes ${(86_400 / speed).toFixed(0)} s)`);
 
   const [a, b, c, d, e, f] = await freePorts(6);
   const ports: Record<string, StackPorts> = { staging: { signal: a!, gateway: b!, orchestrator: c! }, production: { signal: d!, gateway: e!, orchestrator: f! } };
-  writeFileSync(path.join(workDir, 'shipgate.yml'), demoStackConfig(repo.dir, ports));
-  const ctx = await createContext(loadConfig(undefined, workDir), { progress: options.progress ?? silentProgress, env: { ...process.env, SHIPGATE_ACTOR: 'demo' } });
+  writeFileSync(path.join(workDir, 'shipgate.yml'), demoStackConfig(repo.dir, ports, { analysis: true }));
+  const clock = scaledClock(speed);
+  const ctx = await createContext(loadConfig(undefined, workDir), { clock, progress: options.progress ?? silentProgress, env: { ...process.env, SHIPGATE_ACTOR: 'demo' } });
 
-  const summary: DemoSummary = { ok: false, workDir, deployed: [], rolledBack: null, errorRates: [], status: [], timeline: [], auditVerified: false, stopped: false };
+  const summary: DemoSummary = { ok: false, speed, workDir, deployed: [], stagingCatch: null, regression: null, soaks: [], timeline: [], auditVerified: false, stopped: false };
+  const background = new AbortController();
+  const started = Date.now();
+  const traffic = ['staging', 'production'].map((env) => runLoad({ url: `http://127.0.0.1:${ports[env]!.gateway}`, rps, durationSeconds: 0, signal: background.signal, timeoutMs: 2000 }));
+  const controller = runController(ctx, { intervalMs: 250, until: 'forever', signal: background.signal });
+  const deployed = (o: { env: string; version: string; ok: boolean; kind: string }) => summary.deployed.push({ env: o.env, version: o.version, ok: o.ok, kind: o.kind });
+
   try {
-    for (const env of ['staging', 'production']) {
-      say(`deploy v1.0.0 to ${env}`);
-      summary.deployed.push(outcomeLine(await deploy(ctx, { env, version: 'v1.0.0', reason: 'demo: initial release' })));
-    }
-    summary.status = await Promise.all(['staging', 'production'].map((env) => environmentStatus(ctx, env)));
-    const orders = options.ordersPerCheck ?? 200;
-    const gateway = `http://127.0.0.1:${ports.production!.gateway}`;
-    summary.errorRates.push(rate('production', 'v1.0.0', await runLoad({ url: gateway, rps: 200, total: orders })));
+    say('act 1: v1.0.0 to staging, soak, promote to production');
+    deployed(await deploy(ctx, { env: 'staging', version: 'v1.0.0', reason: 'demo: first release' }));
+    const soak1 = await waitForWatch<SoakData>(ctx, 'soak', 'v1.0.0');
+    say(`soak of v1.0.0: ${soak1.state} — ${soak1.data.reason}`);
+    deployed(await promote(ctx, { env: 'production', reason: 'demo: first release' }));
 
-    say('deploy v1.1.0 to production (its health checks pass; the bug is in order handling)');
-    summary.deployed.push(outcomeLine(await deploy(ctx, { env: 'production', version: 'v1.1.0', reason: 'demo: notional limit check' })));
-    const bad = rate('production', 'v1.1.0', await runLoad({ url: gateway, rps: 200, total: orders }));
-    summary.errorRates.push(bad);
-    say(`production v1.1.0: ${bad.errors}/${bad.sent} orders failed (${(bad.errorRate * 100).toFixed(1)}%)`);
+    say('act 2: v1.1.0 (10% of orders fail) to staging');
+    deployed(await deploy(ctx, { env: 'staging', version: 'v1.1.0', reason: 'demo: notional limit check' }));
+    const soak2 = await waitForWatch<SoakData>(ctx, 'soak', 'v1.1.0');
+    say(`soak of v1.1.0: ${soak2.state} — ${soak2.data.reason}`);
+    const refusal = await promote(ctx, { env: 'production', version: 'v1.1.0' }).then(
+      () => ({ refused: false, exitCode: 0 as number | null, reasons: [] as string[] }),
+      (err: unknown) => {
+        if (!(err instanceof ShipgateError)) throw err;
+        const checks = (err.data?.checks ?? []) as { met: boolean; requirement: string; detail: string }[];
+        return { refused: true, exitCode: err.exitCode as number | null, reasons: checks.filter((x) => !x.met).map((x) => `${x.requirement}: ${x.detail}`) };
+      },
+    );
+    say(`promote v1.1.0: ${refusal.refused ? `refused (exit ${refusal.exitCode}): ${refusal.reasons.join('; ')}` : 'NOT refused'}`);
+    summary.stagingCatch = { version: 'v1.1.0', soak: { state: soak2.state, failedGate: soak2.data.failedCheck, reason: soak2.data.reason }, promotion: refusal };
 
-    if (bad.errorRate > ROLLBACK_ERROR_RATE) {
-      const reason = `order error rate ${(bad.errorRate * 100).toFixed(1)}% > 5% after v1.1.0`;
-      say(`roll back production: ${reason}`);
-      const rb = await rollback(ctx, { env: 'production', reason });
-      summary.rolledBack = { env: 'production', from: 'v1.1.0', to: rb.version, ok: rb.ok, reason };
-      summary.errorRates.push(rate('production', rb.version, await runLoad({ url: gateway, rps: 200, total: orders })));
-    }
-    summary.status = await Promise.all(['staging', 'production'].map((env) => environmentStatus(ctx, env)));
-    summary.timeline = (await ctx.store.listAudit()).map((x) => ({ at: x.at, actor: x.actor, action: x.action, env: x.env, version: x.version, outcome: x.outcome, reason: x.reason }));
-    summary.auditVerified = (await ctx.store.verifyAudit()).ok;
+    say('act 3: v1.2.0 to staging (its bug only runs with TRADING_MODE=live), soak, promote');
+    deployed(await deploy(ctx, { env: 'staging', version: 'v1.2.0', reason: 'demo: sector cap for live trading' }));
+    const soak3 = await waitForWatch<SoakData>(ctx, 'soak', 'v1.2.0');
+    say(`soak of v1.2.0: ${soak3.state} — ${soak3.data.reason}`);
+    const promoted = await promote(ctx, { env: 'production', reason: 'demo: sector cap for live trading' });
+    deployed(promoted);
+    const monitor = await waitForWatch<MonitorData>(ctx, 'monitor', 'v1.2.0');
+    summary.regression = regressionReport(ctx, clock, promoted.deploymentId, monitor, await liveAt(ctx, promoted.deploymentId));
+    say(`production monitor of v1.2.0: ${monitor.state} — ${monitor.data.reason}`);
+    summary.soaks = [soak1, soak2, soak3].map((s) => ({ version: s.version, state: s.state, reason: s.data.reason }));
   } finally {
+    background.abort();
+    await Promise.allSettled([controller, ...traffic]);
+    summary.timeline = (await ctx.store.listAudit()).map((x) => ({ realSeconds: round((clock.toRealMs(x.at) - started) / 1000), at: x.at, action: x.action, env: x.env, version: x.version, outcome: x.outcome, reason: x.reason }));
+    summary.auditVerified = (await ctx.store.verifyAudit()).ok;
     summary.stopped = await stopAll(ctx);
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }
-  const after = summary.errorRates.at(-1);
+  const r = summary.regression;
   summary.ok =
-    summary.deployed.every((x) => x.ok) &&
-    summary.rolledBack?.ok === true &&
-    summary.rolledBack.to === 'v1.0.0' &&
-    after !== undefined && after.errorRate === 0 &&
-    summary.auditVerified &&
-    summary.stopped;
+    summary.stagingCatch?.soak.state === 'failed' && summary.stagingCatch.promotion.refused &&
+    summary.soaks[0]?.state === 'passed' && summary.soaks[2]?.state === 'passed' &&
+    r?.rolledBackTo === 'v1.0.0' && r.restoredAfterSeconds !== null &&
+    summary.auditVerified && summary.stopped;
   return summary;
+}
+
+async function waitForWatch<D>(ctx: AppContext, kind: 'soak' | 'monitor', version: string, timeoutMs = 180_000): Promise<WatchRecord<D>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const w = (await ctx.store.listWatches({ kind, limit: 5 })).find((x) => x.version === version);
+    if (w && w.state !== 'running') return w as WatchRecord<D>;
+    if (Date.now() > deadline) throw new Error(`the ${kind} of ${version} did not finish within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** When the release's processes started serving: the end of its start-new step. */
+async function liveAt(ctx: AppContext, deploymentId: number): Promise<string | null> {
+  const steps = await ctx.store.listSteps(deploymentId);
+  return steps.find((s) => s.name === 'start-new' && s.state === 'succeeded')?.finishedAt ?? null;
+}
+
+function regressionReport(ctx: AppContext, clock: ScaledClock, _deploymentId: number, monitor: WatchRecord<MonitorData>, live: string | null): NonNullable<DemoSummary['regression']> {
+  const sinceLive = (at: string | null | undefined) => (at && live ? round((clock.toRealMs(at) - clock.toRealMs(live)) / 1000) : null);
+  return {
+    version: monitor.version,
+    trigger: monitor.data.trigger?.check ?? null,
+    triggerReason: monitor.data.trigger?.reason ?? null,
+    evidence: monitor.data.trigger?.evidence ?? null,
+    detectedAfterSeconds: sinceLive(monitor.data.trigger?.at),
+    rolledBackTo: monitor.data.rollback?.ok ? monitor.data.rollback.version : null,
+    restoredAfterSeconds: monitor.data.rollback?.ok ? sinceLive(monitor.data.rollback.finishedAt) : null,
+    incidentId: monitor.data.incidentId,
+  };
 }
 
 async function stopAll(ctx: AppContext): Promise<boolean> {
@@ -99,5 +164,4 @@ async function stopAll(ctx: AppContext): Promise<boolean> {
   return left.every((p) => p.state === 'stopped');
 }
 
-const outcomeLine = (o: DeploymentOutcome) => ({ env: o.env, version: o.version, ok: o.ok });
-const rate = (env: string, version: string, s: LoadSummary) => ({ env, version, sent: s.sent, errors: s.errors, errorRate: s.errorRate });
+const round = (n: number) => Math.round(n * 100) / 100;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
-  NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict,
+  IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
 import type { Database } from './tables.js';
 
@@ -123,9 +123,14 @@ export class KyselyStore implements Store {
   }
 
   async forceReleaseLock(env: string): Promise<LockRecord | undefined> {
-    const holder = await this.getLock(env);
-    if (holder) await this.db.deleteFrom('locks').where('env', '=', env).where('token', '=', holder.token).execute();
-    return holder;
+    // Delete the holder we read, by token; if it changed in between (takeover), read again,
+    // so the record returned is the one actually removed.
+    for (;;) {
+      const holder = await this.getLock(env);
+      if (!holder) return undefined;
+      const res = await this.db.deleteFrom('locks').where('env', '=', env).where('token', '=', holder.token).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 1) return holder;
+    }
   }
 
   async getLock(env: string): Promise<LockRecord | undefined> {
@@ -144,7 +149,7 @@ export class KyselyStore implements Store {
       .insertInto('deployments')
       .values({
         env: d.env, kind: d.kind, version: d.version, from_version: d.fromVersion, state: 'running', actor: d.actor,
-        reason: d.reason, cause_id: d.causeId, error: null, host: d.host, pid: d.pid, started_at: d.startedAt, updated_at: at, finished_at: null,
+        reason: d.reason, cause_id: d.causeId, error: null, host: d.host, pid: d.pid, started_at: d.startedAt, updated_at: at, finished_at: null, meta: JSON.stringify(d.meta ?? {}),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -162,6 +167,10 @@ export class KyselyStore implements Store {
   async getDeployment(id: number): Promise<DeploymentRecord | undefined> {
     const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toDeployment(row) : undefined;
+  }
+
+  async setDeploymentMeta(id: number, meta: object): Promise<void> {
+    await this.db.updateTable('deployments').set({ meta: JSON.stringify(meta) }).where('id', '=', id).execute();
   }
 
   async listDeployments(filter: { env?: string; limit?: number }): Promise<DeploymentRecord[]> {
@@ -211,7 +220,78 @@ export class KyselyStore implements Store {
   async listReleases(env: string): Promise<ReleaseRecord[]> {
     return (await this.db.selectFrom('releases').selectAll().where('env', '=', env).orderBy('updated_at', 'desc').execute()).map(toRelease);
   }
+
+  // ---- watches and incidents -----------------------------------------------------------
+
+  async createWatch<D>(kind: WatchKind, env: string, version: string, deploymentId: number, at: string, data: D): Promise<WatchRecord<D>> {
+    const row = await this.db
+      .insertInto('watches')
+      .values({ kind, env, version, deployment_id: deploymentId, state: 'running', started_at: at, updated_at: at, finished_at: null, data: JSON.stringify(data) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toWatch(row) as WatchRecord<D>;
+  }
+
+  async updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>> {
+    const row = await this.db
+      .updateTable('watches')
+      .set({ state: patch.state, data: JSON.stringify(patch.data), finished_at: patch.finishedAt, updated_at: at })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toWatch(row) as WatchRecord<D>;
+  }
+
+  async getWatch(id: number): Promise<WatchRecord | undefined> {
+    const row = await this.db.selectFrom('watches').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toWatch(row) : undefined;
+  }
+
+  async listWatches(filter: { env?: string; kind?: WatchKind; state?: WatchState; limit?: number }): Promise<WatchRecord[]> {
+    let q = this.db.selectFrom('watches').selectAll().orderBy('id', 'desc');
+    if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.limit) q = q.limit(filter.limit);
+    return (await q.execute()).map(toWatch);
+  }
+
+  async createIncident<D extends object>(env: string, at: string, data: D): Promise<IncidentRecord<D>> {
+    const row = await this.db.insertInto('incidents').values({ env, opened_at: at, state: 'open', data: JSON.stringify(data) }).returningAll().executeTakeFirstOrThrow();
+    return toIncident(row) as IncidentRecord<D>;
+  }
+
+  async updateIncident(id: number, patch: { state?: 'open' | 'closed'; data?: object }): Promise<void> {
+    await this.db
+      .updateTable('incidents')
+      .set({ ...(patch.state ? { state: patch.state } : {}), ...(patch.data ? { data: JSON.stringify(patch.data) } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async getIncident(id: number): Promise<IncidentRecord | undefined> {
+    const row = await this.db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toIncident(row) : undefined;
+  }
+
+  async listIncidents(filter: { env?: string; limit?: number }): Promise<IncidentRecord[]> {
+    let q = this.db.selectFrom('incidents').selectAll().orderBy('id', 'desc');
+    if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.limit) q = q.limit(filter.limit);
+    return (await q.execute()).map(toIncident);
+  }
 }
+
+// ---- watches (soaks, monitors) and incidents: key columns plus a JSON document ----------
+
+const toWatch = (r: Selectable<Database['watches']>): WatchRecord => ({
+  id: Number(r.id), kind: r.kind as WatchKind, env: r.env, version: r.version, deploymentId: Number(r.deployment_id), state: r.state as WatchState,
+  startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at, data: JSON.parse(r.data) as unknown,
+});
+
+const toIncident = (r: Selectable<Database['incidents']>): IncidentRecord => ({
+  id: Number(r.id), env: r.env, openedAt: r.opened_at, state: r.state as IncidentRecord['state'], data: JSON.parse(r.data) as Record<string, unknown>,
+});
 
 const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
   seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, env: r.env, version: r.version, reason: r.reason,
@@ -232,6 +312,7 @@ const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRecord 
   id: Number(r.id), env: r.env, kind: r.kind as DeploymentRecord['kind'], version: r.version, fromVersion: r.from_version,
   state: r.state as DeploymentState, actor: r.actor, reason: r.reason, causeId: r.cause_id === null ? null : Number(r.cause_id),
   error: r.error, host: r.host, pid: Number(r.pid), startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
+  meta: JSON.parse(r.meta ?? '{}') as Record<string, unknown>,
 });
 
 const toStep = (r: Selectable<Database['steps']>): StepRecord => ({

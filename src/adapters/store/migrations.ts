@@ -83,6 +83,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_analysis': {
+      async up(db) {
+        await db.schema.alterTable('deployments').addColumn('meta', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+        await serialId(db, 'watches')
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('deployment_id', 'integer', (c) => c.notNull().references('deployments.id'))
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .addColumn('data', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('watches_state').on('watches').columns(['state', 'env']).execute();
+        await serialId(db, 'incidents')
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('opened_at', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import pg from 'pg';
+import { badInput } from '../../core/errors.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
 import type { Store } from './store.js';
@@ -16,9 +17,22 @@ export const DATABASE_URL_VARIABLE = 'SHIPGATE_DATABASE_URL';
  */
 export async function openStore(options: { url?: string | undefined; sqliteFile: string }): Promise<Store> {
   const url = options.url?.trim();
-  if (url && /^postgres(ql)?:\/\//.test(url)) {
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) });
-    await migrateToLatest(db, 'postgres');
+  if (url && !/^postgres(ql)?:\/\//.test(url)) {
+    // Falling back to the local SQLite file here would silently split the lock and audit state
+    // that the URL was meant to share between hosts.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+    throw badInput(`${DATABASE_URL_VARIABLE} must be a postgres:// or postgresql:// URL${scheme ? `, not ${scheme}:` : ''}`, {
+      where: DATABASE_URL_VARIABLE,
+      hint: `Use e.g. postgres://user@db-host:5432/shipgate, or unset ${DATABASE_URL_VARIABLE} to use the local SQLite file.`,
+    });
+  }
+  if (url) {
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    // An idle connection the server drops (restart, failover) is reported on the pool; without a
+    // listener that error would crash the process. The next query gets a new connection.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await closeOnFailure(db, migrateToLatest(db, 'postgres'));
     return new KyselyStore(db, 'postgres');
   }
   mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
@@ -30,8 +44,37 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
-  await migrateToLatest(db, 'sqlite');
+  await closeOnFailure(db, migrateSqliteSerially(options.sqliteFile, db));
   return new KyselyStore(db, 'sqlite');
+}
+
+/** A failed open must not leave connections behind (an open pg pool keeps the CLI alive). */
+async function closeOnFailure(db: Kysely<Database>, migration: Promise<void>): Promise<void> {
+  try {
+    await migration;
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+const sqliteMigrations = new Map<string, Promise<void>>();
+
+/**
+ * Within one process, migrations of a file run one after another: better-sqlite3 is
+ * synchronous, so a second connection waiting on the first one's BEGIN IMMEDIATE would block
+ * the event loop the first needs to commit (and fail after busy_timeout).
+ */
+async function migrateSqliteSerially(file: string, db: Kysely<Database>): Promise<void> {
+  const key = path.resolve(file);
+  const previous = sqliteMigrations.get(key) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(() => migrateToLatest(db, 'sqlite'));
+  sqliteMigrations.set(key, mine);
+  try {
+    await mine;
+  } finally {
+    if (sqliteMigrations.get(key) === mine) sqliteMigrations.delete(key);
+  }
 }
 
 /**

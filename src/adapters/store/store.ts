@@ -62,6 +62,33 @@ export interface DeploymentRecord {
   startedAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** Facts gathered along the way (baseline, declared change types), as JSON. */
+  meta: Record<string, unknown>;
+}
+
+export type WatchKind = 'soak' | 'monitor';
+export type WatchState = 'running' | 'passed' | 'failed' | 'rolled-back' | 'aborted';
+
+/** A soak (staging) or a monitor (production): timed observation of one deployed release. */
+export interface WatchRecord<D = unknown> {
+  id: number;
+  kind: WatchKind;
+  env: string;
+  version: string;
+  deploymentId: number;
+  state: WatchState;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  data: D;
+}
+
+export interface IncidentRecord<D = Record<string, unknown>> {
+  id: number;
+  env: string;
+  openedAt: string;
+  state: 'open' | 'closed';
+  data: D;
 }
 
 export interface StepRecord {
@@ -84,7 +111,7 @@ export interface ReleaseRecord {
   updatedAt: string;
 }
 
-export type NewDeployment = Omit<DeploymentRecord, 'id' | 'updatedAt' | 'finishedAt' | 'error' | 'state'>;
+export type NewDeployment = Omit<DeploymentRecord, 'id' | 'updatedAt' | 'finishedAt' | 'error' | 'state' | 'meta'> & { meta?: object };
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -108,6 +135,7 @@ export interface Store {
   finishDeployment(id: number, state: DeploymentState, at: string, error?: string | null): Promise<void>;
   adoptDeployment(id: number, host: string, pid: number, at: string): Promise<void>;
   getDeployment(id: number): Promise<DeploymentRecord | undefined>;
+  setDeploymentMeta(id: number, meta: object): Promise<void>;
   listDeployments(filter: { env?: string; limit?: number }): Promise<DeploymentRecord[]>;
 
   startStep(deploymentId: number, name: string, seq: number, at: string): Promise<StepRecord>;
@@ -118,4 +146,16 @@ export interface Store {
   setVerdict(env: string, version: string, verdict: Verdict, reason: string | null, at: string): Promise<void>;
   getRelease(env: string, version: string): Promise<ReleaseRecord | undefined>;
   listReleases(env: string): Promise<ReleaseRecord[]>;
+
+  createWatch<D>(kind: WatchKind, env: string, version: string, deploymentId: number, at: string, data: D): Promise<WatchRecord<D>>;
+  updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>>;
+  getWatch(id: number): Promise<WatchRecord | undefined>;
+  /** Newest first. */
+  listWatches(filter: { env?: string; kind?: WatchKind; state?: WatchState; limit?: number }): Promise<WatchRecord[]>;
+
+  createIncident<D extends object>(env: string, at: string, data: D): Promise<IncidentRecord<D>>;
+  updateIncident(id: number, patch: { state?: 'open' | 'closed'; data?: object }): Promise<void>;
+  getIncident(id: number): Promise<IncidentRecord | undefined>;
+  /** Newest first. */
+  listIncidents(filter: { env?: string; limit?: number }): Promise<IncidentRecord[]>;
 }

@@ -42,6 +42,26 @@ export interface Database {
     started_at: string;
     updated_at: string;
     finished_at: string | null;
+    meta: string;
+  };
+  watches: {
+    id: Generated<number>;
+    kind: string;
+    env: string;
+    version: string;
+    deployment_id: number;
+    state: string;
+    started_at: string;
+    updated_at: string;
+    finished_at: string | null;
+    data: string;
+  };
+  incidents: {
+    id: Generated<number>;
+    env: string;
+    opened_at: string;
+    state: string;
+    data: string;
   };
   steps: {
     id: Generated<number>;

@@ -20,6 +20,9 @@ export interface ServiceStatus {
   logFile?: string;
 }
 
+/** Written into a service's log when a release of it starts, so readers can tell runs apart. */
+export const startMarker = (service: string, version: string) => `---- shipgate: ${service} ${version} started`;
+
 export interface ServiceLogs {
   service: string;
   lines: string[];

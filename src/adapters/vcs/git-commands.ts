@@ -8,5 +8,6 @@ export const gitCommands = {
   worktreeRemove: (repo: string, dir: string): Argv => ['git', '-C', repo, 'worktree', 'remove', '--force', dir],
   worktreePrune: (repo: string): Argv => ['git', '-C', repo, 'worktree', 'prune'],
   headCommit: (dir: string): Argv => ['git', '-C', dir, 'rev-parse', 'HEAD'],
+  changedPaths: (repo: string, fromCommit: string, toCommit: string): Argv => ['git', '-C', repo, 'diff', '--name-only', '--no-renames', fromCommit, toCommit, '--'],
   userName: (repo: string): Argv => ['git', '-C', repo, 'config', 'user.name'],
 };

@@ -40,6 +40,13 @@ export class GitRepository {
     }
   }
 
+  /** Paths changed between two commits (resolved SHAs, never user text). */
+  async changedPaths(fromCommit: string, toCommit: string): Promise<string[]> {
+    const res = await this.runner.run(gitCommands.changedPaths(this.dir, fromCommit, toCommit));
+    if (res.exitCode !== 0) throw failed(`could not list the changes between ${fromCommit} and ${toCommit}: ${res.stderr.trim()}`);
+    return res.stdout.split('\n').filter(Boolean);
+  }
+
   async userName(): Promise<string | undefined> {
     const res = await this.runner.run(gitCommands.userName(this.dir));
     return res.exitCode === 0 && res.stdout.trim() ? res.stdout.trim() : undefined;

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { checkConfigText, CONFIG_FILE, locateConfig } from '../../config/load.js';
+import { checkConfigText, CONFIG_FILE, locateConfig, readConfigFile } from '../../config/load.js';
 import { configJsonSchema } from '../../config/schema.js';
 import { servicesFromCompose, starterConfig } from '../../config/starter.js';
 import { badInput, ExitCode } from '../../core/errors.js';
@@ -19,7 +19,7 @@ export function registerConfigCommands(program: Command): void {
     .action((_opts, cmd: Command) => {
       const opts = globalOptions(cmd);
       const file = locateConfig(opts.config, process.cwd());
-      const { problems } = checkConfigText(readFileSync(file, 'utf8'), file);
+      const { problems } = checkConfigText(readConfigFile(file), file);
       process.exitCode = problems.length ? ExitCode.badInput : ExitCode.ok;
       if (opts.json) return printJson({ ok: problems.length === 0, file, problems });
       if (!problems.length) return line(`${pc.green('✓')} ${file} is valid`);
@@ -38,17 +38,25 @@ export function registerConfigCommands(program: Command): void {
     .option('--from <compose-file>', 'take services and ports from a docker-compose file')
     .option('--force', `overwrite an existing ${CONFIG_FILE}`)
     .addHelpText('after', '\nExamples:\n  shipgate init\n  shipgate init --from docker-compose.yml')
-    .action((opts: { from?: string; force?: boolean }) => {
-      const target = path.resolve(CONFIG_FILE);
+    .action((opts: { from?: string; force?: boolean }, cmd: Command) => {
+      // -c FILE names the file to write; by default shipgate.yml in the current directory.
+      const target = path.resolve(globalOptions(cmd).config ?? CONFIG_FILE);
       if (existsSync(target) && !opts.force) throw badInput(`${target} already exists`, { hint: 'Edit it, or pass --force to overwrite it.' });
+      if (existsSync(target) && statSync(target).isDirectory()) throw badInput(`${target} is a directory`, { hint: 'Name a file to write with -c FILE.' });
       let text: string;
       if (opts.from) {
-        if (!existsSync(opts.from)) throw badInput(`${opts.from} does not exist`, { where: '--from', hint: 'Name your docker-compose file, e.g. --from docker-compose.yml.' });
+        if (!existsSync(opts.from) || statSync(opts.from).isDirectory()) {
+          throw badInput(`${opts.from} does not exist or is not a file`, { where: '--from', hint: 'Name your docker-compose file, e.g. --from docker-compose.yml.' });
+        }
         text = starterConfig(servicesFromCompose(readFileSync(opts.from, 'utf8'), opts.from), opts.from);
       } else {
         text = starterConfig();
       }
-      writeFileSync(target, text);
+      try {
+        writeFileSync(target, text);
+      } catch (err) {
+        throw badInput(`cannot write ${target}: ${(err as Error).message}`, { hint: 'Run `shipgate init` in a directory you can write to, or name another file with -c FILE.' });
+      }
       line(`wrote ${target}; check it with \`shipgate config check\``);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { ExitCode } from '../../core/errors.js';
+import { badInput, ExitCode } from '../../core/errors.js';
 import { runDemo } from '../../demo/story.js';
 import { line, printJson, table } from '../output.js';
 import { consoleProgress } from '../progress.js';
@@ -8,22 +8,28 @@ import { consoleProgress } from '../progress.js';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run the whole story on a sample trading stack: deploy, a bad release, rollback; needs no config and no servers')
+    .description('the whole story on a sample trading stack: soak, promote, a staging catch, a production regression rolled back automatically; no config, no servers')
     .option('--json', 'print a summary object')
+    .option('--speed <factor>', 'how many times faster than real time soaks and monitors run', '7200')
     .option('--keep', 'keep the demo\'s work directory (its shipgate.yml, store and logs)')
-    .addHelpText('after', '\nExample:\n  shipgate demo')
-    .action(async (opts: { json?: boolean; keep?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  shipgate demo\n  shipgate demo --speed 3600 --json')
+    .action(async (opts: { json?: boolean; keep?: boolean; speed: string }) => {
+      const speed = Number(opts.speed);
+      if (!(speed >= 1 && speed <= 100_000)) throw badInput(`--speed must be a number from 1 to 100000, got ${JSON.stringify(opts.speed)}`, { where: '--speed', hint: 'For example --speed 7200 runs a 24 h soak in 12 s.' });
       const json = Boolean(opts.json);
       const summary = await runDemo({
+        speed,
         progress: json ? undefined : consoleProgress(),
         say: json ? undefined : (text) => line(pc.bold(`\n▸ ${text}`)),
         keep: opts.keep,
       });
       process.exitCode = summary.ok ? ExitCode.ok : ExitCode.failed;
       if (json) return printJson(summary);
-      line(pc.bold('\n▸ timeline (from the audit log)'));
-      line(table([['TIME', 'ACTION', 'ENV', 'VERSION', 'OUTCOME', 'REASON'], ...summary.timeline.map((t) => [t.at.slice(11, 23), t.action, t.env ?? '-', t.version ?? '-', t.outcome, t.reason ?? ''])]));
-      line(`\naudit chain ${summary.auditVerified ? 'verified' : 'BROKEN'}; every demo process ${summary.stopped ? 'stopped' : 'NOT stopped'}${opts.keep ? `; kept ${summary.workDir}` : ''}`);
-      line(summary.ok ? pc.green('demo ok: v1.1.0 was caught by its error rate and production is back on v1.0.0') : pc.red('demo failed'));
+      line(pc.bold('\n▸ timeline (from the audit log; seconds of real time since the start)'));
+      line(table([['T+S', 'ACTION', 'ENV', 'VERSION', 'OUTCOME', 'REASON'], ...summary.timeline.map((t) => [t.realSeconds.toFixed(1), t.action, t.env ?? '-', t.version ?? '-', t.outcome, (t.reason ?? '').slice(0, 110)])]));
+      const r = summary.regression;
+      if (r) line(`\nproduction regression ${r.version}: ${r.trigger} detected ${r.detectedAfterSeconds}s after it went live; back on ${r.rolledBackTo} after ${r.restoredAfterSeconds}s (incident #${r.incidentId})`);
+      line(`audit chain ${summary.auditVerified ? 'verified' : 'BROKEN'}; every demo process ${summary.stopped ? 'stopped' : 'NOT stopped'}${opts.keep ? `; kept ${summary.workDir}` : ''}`);
+      line(summary.ok ? pc.green('demo ok') : pc.red('demo failed'));
     });
 }

@@ -3,7 +3,9 @@ import pc from 'picocolors';
 import { deploy } from '../../app/deploy.js';
 import type { DeploymentOutcome } from '../../app/execute-deployment.js';
 import { rollback } from '../../app/rollback.js';
-import { ExitCode } from '../../core/errors.js';
+import { badInput, ExitCode } from '../../core/errors.js';
+import { CHANGE_TYPES, type ChangeType } from '../../config/schema.js';
+import { promote } from '../../app/promote.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
 
@@ -15,10 +17,25 @@ export function registerDeployCommands(program: Command): void {
     .option('--version <tag>', 'git tag or commit to deploy')
     .option('--resume', 'finish an interrupted deployment of this environment')
     .option('--reason <text>', 'why, for the audit log')
+    .option('--change-type <type...>', `declare change types that lengthen or shorten the soak (${CHANGE_TYPES.join(', ')})`)
     .option('--json', 'print the outcome as JSON')
-    .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy production --resume')
-    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string }, cmd: Command) => {
-      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason }));
+    .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy staging --version v1.2.4 --change-type hotfix\n  shipgate deploy production --resume')
+    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string; changeType?: string[] }, cmd: Command) => {
+      const changeTypes = parseChangeTypes(opts.changeType);
+      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason, changeTypes }));
+      render(outcome, Boolean(globalOptions(cmd).json));
+    });
+
+  program
+    .command('promote')
+    .description('deploy the release that passed its soak in the promoteFrom environment; refused (exit 3) listing every unmet requirement')
+    .argument('<env>', 'environment to promote into, e.g. production')
+    .option('--version <tag>', 'release to promote (default: what promoteFrom runs)')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText('after', '\nExample:\n  shipgate promote production')
+    .action(async (env: string, opts: { version?: string; reason?: string }, cmd: Command) => {
+      const outcome = await withContext(cmd, (ctx) => promote(ctx, { env, version: opts.version, reason: opts.reason }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
 
@@ -34,6 +51,14 @@ export function registerDeployCommands(program: Command): void {
       const outcome = await withContext(cmd, (ctx) => rollback(ctx, { env, to: opts.to, reason: opts.reason }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
+}
+
+function parseChangeTypes(values: string[] | undefined): ChangeType[] {
+  const types = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const t of types) {
+    if (!(CHANGE_TYPES as readonly string[]).includes(t)) throw badInput(`unknown change type "${t}"`, { where: '--change-type', hint: `Use one of: ${CHANGE_TYPES.join(', ')}.` });
+  }
+  return types as ChangeType[];
 }
 
 function render(outcome: DeploymentOutcome, json: boolean): void {

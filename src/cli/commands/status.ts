@@ -37,7 +37,7 @@ export function registerStatusCommands(program: Command): void {
       const result = await withContext(cmd, async (ctx) => {
         const spec = environmentSpec(ctx.config, env);
         const services = resolveServices(ctx.config, env);
-        let report = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { clock: ctx.clock, probe: ctx.probe });
+        let report = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
         const restarted: string[] = [];
         if (opts.restartUnhealthy) {
           for (const s of report.services.filter((x) => !x.healthy)) {
@@ -46,7 +46,7 @@ export function registerStatusCommands(program: Command): void {
             restarted.push(s.service);
           }
           // Restarted services get the full health timeout to come back, as in a deploy.
-          if (restarted.length) report = await verifyHealth(services, undefined, spec.health, { clock: ctx.clock, probe: ctx.probe });
+          if (restarted.length) report = await verifyHealth(services, undefined, spec.health, { probe: ctx.probe });
         }
         return { env, healthy: report.healthy, services: report.services, restarted };
       });

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { failed } from '../../../core/errors.js';
 import type { GitRepository } from '../../vcs/git.js';
-import type { ReleaseSpec, ServiceLogs, ServiceStatus, Target } from '../target.js';
+import { startMarker, type ReleaseSpec, type ServiceLogs, type ServiceStatus, type Target } from '../target.js';
 import { launchSpec, type LaunchSpec, type ProcessLayout } from './launch.js';
 import { isAlive, processStartTicks, stopProcess } from './pids.js';
 
@@ -104,6 +104,8 @@ export class ProcessTarget implements Target {
     mkdirSync(path.dirname(spec.logFile), { recursive: true });
     const fd = openSync(spec.logFile, 'a');
     try {
+      // The marker lets readers (the monitor, a person) tell this run's lines from earlier ones.
+      writeSync(fd, `${startMarker(spec.service, version)} at ${new Date().toISOString()}\n`);
       const child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', fd, fd] });
       if (child.pid === undefined) throw failed(`could not start ${spec.service}: ${spec.argv[0]} was not found`, { hint: 'Check the service\'s command in shipgate.yml.' });
       child.on('error', () => undefined);

@@ -1,0 +1,473 @@
+// Parser for the Prometheus text exposition format, version 0.0.4.
+//
+// Hand-written because the npm parser drops labelled histograms, which are exactly what the
+// soak gates read. It runs every second for every watched service, so it is one pass of
+// charCode scanning over the payload: no regex, no split into line strings, and strings
+// that repeat from one sample to the next (metric name, label names, most label values)
+// are reused rather than sliced again, which saves allocation here and hashing in the
+// Maps that consume them.
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+}
+
+export interface MetricFamily {
+  name: string;
+  type: MetricType;
+  help?: string;
+  samples: Sample[];
+}
+
+export interface ParseResult {
+  /** Keyed by family name: the name in `# TYPE`/`# HELP`, else the sample's own name. */
+  families: Map<string, MetricFamily>;
+  /** Every sample in payload order; the same objects as in `families`. */
+  samples: Sample[];
+}
+
+export class ExpositionParseError extends Error {
+  /** 1-based line of the offending text. */
+  line: number;
+  /** 1-based column (UTF-16 code units) of the offending character. */
+  column: number;
+  /** The message without the position prefix, for callers that print the position themselves. */
+  readonly reason: string;
+
+  constructor(reason: string, line: number, column: number) {
+    super(`invalid metrics exposition at line ${line}, column ${column}: ${reason}`);
+    this.name = 'ExpositionParseError';
+    this.line = line;
+    this.column = column;
+    this.reason = reason;
+  }
+}
+
+export function parseExposition(text: string): ParseResult {
+  return new Parser(text).run();
+}
+
+const TAB = 9;
+const CR = 13;
+const SPACE = 32;
+const QUOTE = 34;
+const HASH = 35;
+const PLUS = 43;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+const COLON = 58;
+const EQUALS = 61;
+const UPPER_E = 69;
+const BACKSLASH = 92;
+const UNDERSCORE = 95;
+const LOWER_E = 101;
+const LOWER_N = 110;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+
+const TYPES: ReadonlyMap<string, MetricType> = new Map<string, MetricType>([
+  ['counter', 'counter'],
+  ['gauge', 'gauge'],
+  ['histogram', 'histogram'],
+  ['summary', 'summary'],
+  ['untyped', 'untyped'],
+]);
+
+// Which declared family types may own a sample named `<family>_<suffix>`. `_total` and
+// `_created` come from OpenMetrics-style clients that still serve the 0.0.4 format.
+const SUFFIX_OWNERS: ReadonlyMap<string, readonly MetricType[]> = new Map<string, readonly MetricType[]>([
+  ['bucket', ['histogram']],
+  ['sum', ['histogram', 'summary']],
+  ['count', ['histogram', 'summary']],
+  ['created', ['histogram', 'summary', 'counter']],
+  ['total', ['counter']],
+]);
+
+const isBlank = (c: number): boolean => c === SPACE || c === TAB;
+const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
+const isLetter = (c: number): boolean => (c | 0x20) >= 97 && (c | 0x20) <= 122;
+const isLabelStart = (c: number): boolean => isLetter(c) || c === UNDERSCORE;
+const isLabelChar = (c: number): boolean => isLabelStart(c) || isDigit(c);
+const isNameStart = (c: number): boolean => isLabelStart(c) || c === COLON;
+const isNameChar = (c: number): boolean => isNameStart(c) || isDigit(c);
+
+function skipBlanks(text: string, p: number, end: number): number {
+  while (p < end && isBlank(text.charCodeAt(p))) p++;
+  return p;
+}
+
+function describe(c: number): string {
+  return c === CR ? 'a carriage return' : JSON.stringify(String.fromCharCode(c));
+}
+
+/**
+ * Undoes `\\`, `\n` and (in label values) `\"`. Any other backslash pair is kept as
+ * written: that is what Prometheus itself does, and rejecting the scrape over it would
+ * blind a deploy gate for a cosmetic quirk.
+ */
+function unescape(text: string, start: number, end: number, quotes: boolean): string {
+  let out = '';
+  let from = start;
+  for (let p = start; p < end - 1; p++) {
+    if (text.charCodeAt(p) !== BACKSLASH) continue;
+    const next = text.charCodeAt(p + 1);
+    let replacement: string;
+    if (next === BACKSLASH) replacement = '\\';
+    else if (next === LOWER_N) replacement = '\n';
+    else if (next === QUOTE && quotes) replacement = '"';
+    else continue;
+    out += text.slice(from, p) + replacement;
+    p++;
+    from = p + 1;
+  }
+  return from === start ? text.slice(start, end) : out + text.slice(from, end);
+}
+
+/** Strict float grammar; `Number()` alone would accept '', ' 1', '0x1f' and '1_0'. */
+function isDecimal(text: string, p: number, end: number): boolean {
+  let digits = 0;
+  while (p < end && isDigit(text.charCodeAt(p))) {
+    p++;
+    digits++;
+  }
+  if (p < end && text.charCodeAt(p) === DOT) {
+    p++;
+    while (p < end && isDigit(text.charCodeAt(p))) {
+      p++;
+      digits++;
+    }
+  }
+  if (digits === 0) return false;
+  if (p < end && (text.charCodeAt(p) === LOWER_E || text.charCodeAt(p) === UPPER_E)) {
+    p++;
+    if (p < end && (text.charCodeAt(p) === PLUS || text.charCodeAt(p) === MINUS)) p++;
+    let exponent = 0;
+    while (p < end && isDigit(text.charCodeAt(p))) {
+      p++;
+      exponent++;
+    }
+    if (exponent === 0) return false;
+  }
+  return p === end;
+}
+
+class Parser {
+  private readonly families = new Map<string, MetricFamily>();
+  private readonly samples: Sample[] = [];
+  /** Names that had a `# TYPE` line; only those can own suffixed samples. */
+  private readonly typed = new Set<string>();
+  /** Families created for samples with no TYPE/HELP; a later declaration adopts them. */
+  private readonly implicit = new Set<MetricFamily>();
+  /** Sample name -> owning family; cleared whenever a declaration could change the answer. */
+  private readonly owners = new Map<string, MetricFamily>();
+  private line = 0;
+  private lineStart = 0;
+  private lastName = '';
+  private lastFamily: MetricFamily | undefined;
+  // The previous sample's label names and values by position: consecutive samples of one
+  // family nearly always repeat them, so comparing in place beats slicing a new string.
+  private readonly lastLabelNames: string[] = [];
+  private readonly lastLabelValues: string[] = [];
+  private labels: Record<string, string> = {};
+
+  constructor(private readonly text: string) {}
+
+  run(): ParseResult {
+    const text = this.text;
+    const length = text.length;
+    let pos = 0;
+    // `<=` so that a last line without a trailing newline is still parsed.
+    while (pos <= length) {
+      let newline = text.indexOf('\n', pos);
+      if (newline === -1) newline = length;
+      const end = newline > pos && text.charCodeAt(newline - 1) === CR ? newline - 1 : newline;
+      this.line++;
+      this.lineStart = pos;
+      const first = skipBlanks(text, pos, end);
+      if (first < end) {
+        if (text.charCodeAt(first) === HASH) this.comment(first + 1, end);
+        else this.sample(first, end);
+      }
+      pos = newline + 1;
+    }
+    return { families: this.families, samples: this.samples };
+  }
+
+  /** What sits at `p`, for messages; past `end` lies the next line, not this one's text. */
+  private found(p: number, end: number): string {
+    return p >= end ? 'end of line' : describe(this.text.charCodeAt(p));
+  }
+
+  private fail(at: number, reason: string): never {
+    throw new ExpositionParseError(reason, this.line, at - this.lineStart + 1);
+  }
+
+  private comment(p: number, end: number): void {
+    const text = this.text;
+    // Like Prometheus, only `#` + blank + HELP/TYPE + blank is a declaration; '#HELP x'
+    // and '# HELPER' are ordinary comments.
+    if (p === end || !isBlank(text.charCodeAt(p))) return;
+    p = skipBlanks(text, p, end);
+    const isHelp = text.startsWith('HELP', p);
+    if (!isHelp && !text.startsWith('TYPE', p)) return;
+    const keyword = isHelp ? 'HELP' : 'TYPE';
+    p += 4;
+    if (p < end && !isBlank(text.charCodeAt(p))) return;
+
+    p = skipBlanks(text, p, end);
+    if (p === end) this.fail(p, `missing metric name after # ${keyword}`);
+    const nameStart = p;
+    if (!isNameStart(text.charCodeAt(p))) this.fail(p, `invalid metric name: unexpected ${describe(text.charCodeAt(p))}`);
+    p++;
+    while (p < end && isNameChar(text.charCodeAt(p))) p++;
+    if (p < end && !isBlank(text.charCodeAt(p))) this.fail(p, `invalid character ${describe(text.charCodeAt(p))} in metric name`);
+    const name = text.slice(nameStart, p);
+    p = skipBlanks(text, p, end);
+
+    if (isHelp) {
+      this.declare(name).help = unescape(text, p, end, false);
+    } else {
+      if (p === end) this.fail(p, `missing metric type after # TYPE ${name}`);
+      const typeStart = p;
+      while (p < end && !isBlank(text.charCodeAt(p))) p++;
+      const word = text.slice(typeStart, p);
+      const type = TYPES.get(word.toLowerCase());
+      if (type === undefined) {
+        this.fail(typeStart, `unknown metric type "${word}" for ${name} (expected counter, gauge, histogram, summary or untyped)`);
+      }
+      p = skipBlanks(text, p, end);
+      if (p < end) this.fail(p, `unexpected ${describe(text.charCodeAt(p))} after metric type`);
+      const family = this.declare(name);
+      // A repeated identical TYPE is harmless; a different one means two metrics share a name.
+      if (this.typed.has(name) && family.type !== type) {
+        this.fail(typeStart, `conflicting # TYPE for ${name}: already declared as ${family.type}`);
+      }
+      family.type = type;
+      this.typed.add(name);
+    }
+    this.owners.clear();
+    this.lastName = '';
+    this.lastFamily = undefined;
+  }
+
+  private declare(name: string): MetricFamily {
+    let family = this.families.get(name);
+    if (family === undefined) {
+      family = { name, type: 'untyped', samples: [] };
+      this.families.set(name, family);
+    } else {
+      this.implicit.delete(family);
+    }
+    return family;
+  }
+
+  private owner(name: string): MetricFamily {
+    let family = this.owners.get(name);
+    if (family !== undefined) return family;
+    const exact = this.families.get(name);
+    family = exact !== undefined && !this.implicit.has(exact) ? exact : this.parentOf(name) ?? exact;
+    if (family === undefined) {
+      family = { name, type: 'untyped', samples: [] };
+      this.families.set(name, family);
+      this.implicit.add(family);
+    }
+    this.owners.set(name, family);
+    return family;
+  }
+
+  private parentOf(name: string): MetricFamily | undefined {
+    const cut = name.lastIndexOf('_');
+    if (cut <= 0) return undefined;
+    const allowed = SUFFIX_OWNERS.get(name.slice(cut + 1));
+    if (allowed === undefined) return undefined;
+    const base = name.slice(0, cut);
+    const parent = this.families.get(base);
+    return parent !== undefined && this.typed.has(base) && allowed.includes(parent.type) ? parent : undefined;
+  }
+
+  private sample(start: number, end: number): void {
+    const text = this.text;
+    let p = start;
+    if (!isNameStart(text.charCodeAt(p))) this.fail(p, `expected a metric name, found ${describe(text.charCodeAt(p))}`);
+    p++;
+    while (p < end && isNameChar(text.charCodeAt(p))) p++;
+
+    let name = this.lastName;
+    let family = this.lastFamily;
+    if (p - start !== name.length || !text.startsWith(name, start)) {
+      name = text.slice(start, p);
+      family = undefined;
+    }
+
+    let labels: Record<string, string>;
+    const c = text.charCodeAt(p);
+    if (p < end && c !== OPEN_BRACE && !isBlank(c)) this.fail(p, `invalid character ${describe(c)} in metric name`);
+    p = skipBlanks(text, p, end);
+    if (p < end && text.charCodeAt(p) === OPEN_BRACE) {
+      p = this.readLabels(p, end);
+      labels = this.labels;
+      p = skipBlanks(text, p, end);
+    } else {
+      labels = {};
+    }
+
+    if (p === end) this.fail(p, `missing value for ${name}`);
+    const valueStart = p;
+    while (p < end && !isBlank(text.charCodeAt(p))) p++;
+    const value = this.value(valueStart, p);
+
+    p = skipBlanks(text, p, end);
+    let sample: Sample;
+    if (p < end) {
+      const stampStart = p;
+      while (p < end && !isBlank(text.charCodeAt(p))) p++;
+      const timestampMs = this.timestamp(stampStart, p);
+      p = skipBlanks(text, p, end);
+      if (p < end) this.fail(p, `unexpected ${describe(text.charCodeAt(p))} after the timestamp`);
+      sample = { name, labels, value, timestampMs };
+    } else {
+      sample = { name, labels, value };
+    }
+
+    if (family === undefined) {
+      family = this.owner(name);
+      this.lastName = name;
+      this.lastFamily = family;
+    }
+    family.samples.push(sample);
+    this.samples.push(sample);
+  }
+
+  /** `open` is at '{'; returns the position after '}' and leaves the labels in `this.labels`. */
+  private readLabels(open: number, end: number): number {
+    const text = this.text;
+    const names = this.lastLabelNames;
+    const values = this.lastLabelValues;
+    const labels: Record<string, string> = {};
+    let p = open + 1;
+    let index = 0;
+    for (;;) {
+      p = skipBlanks(text, p, end);
+      let c = text.charCodeAt(p);
+      if (p === end) this.fail(p, `missing '}' to close the labels opened at column ${open - this.lineStart + 1}`);
+      if (c === CLOSE_BRACE) break;
+
+      const nameStart = p;
+      if (!isLabelStart(c)) this.fail(p, `expected a label name or '}', found ${describe(c)}`);
+      p++;
+      while (p < end && isLabelChar(text.charCodeAt(p))) p++;
+      let label = names[index];
+      if (label === undefined || p - nameStart !== label.length || !text.startsWith(label, nameStart)) {
+        label = text.slice(nameStart, p);
+        names[index] = label;
+      }
+
+      p = skipBlanks(text, p, end);
+      if (p === end || text.charCodeAt(p) !== EQUALS) {
+        this.fail(p, `expected '=' after label name "${label}", found ${this.found(p, end)}`);
+      }
+      p = skipBlanks(text, p + 1, end);
+      if (p === end || text.charCodeAt(p) !== QUOTE) {
+        this.fail(p, `expected '"' to open the value of label "${label}", found ${this.found(p, end)}`);
+      }
+      const quote = p;
+      const valueStart = ++p;
+      let escaped = false;
+      while (p < end && (c = text.charCodeAt(p)) !== QUOTE) {
+        if (c === BACKSLASH) {
+          escaped = true;
+          p += 2;
+        } else {
+          p++;
+        }
+      }
+      if (p >= end) this.fail(quote, `unterminated value for label "${label}"`);
+
+      let value: string;
+      if (escaped) {
+        value = unescape(text, valueStart, p, true);
+      } else {
+        // Safe even when the previous value was unescaped: an unescaped raw slice holds no
+        // quote, newline or backslash, so it can only equal a previous value without them.
+        const previous = values[index];
+        value =
+          previous !== undefined && previous.length === p - valueStart && text.startsWith(previous, valueStart)
+            ? previous
+            : text.slice(valueStart, p);
+      }
+      values[index] = value;
+      p++;
+
+      if (Object.hasOwn(labels, label)) this.fail(nameStart, `duplicate label "${label}"`);
+      if (label === '__proto__') {
+        // Plain assignment would hit the prototype setter and silently drop the label.
+        Object.defineProperty(labels, label, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        labels[label] = value;
+      }
+      index++;
+
+      p = skipBlanks(text, p, end);
+      c = text.charCodeAt(p);
+      if (p === end) this.fail(p, `missing '}' to close the labels opened at column ${open - this.lineStart + 1}`);
+      if (c === CLOSE_BRACE) break;
+      if (c !== COMMA) this.fail(p, `expected ',' or '}' after the value of label "${label}", found ${describe(c)}`);
+      p++;
+    }
+    this.labels = labels;
+    return p + 1;
+  }
+
+  private value(start: number, end: number): number {
+    const text = this.text;
+    let p = start;
+    const first = text.charCodeAt(p);
+    const negative = first === MINUS;
+    if (negative || first === PLUS) p++;
+    // Counts and bucket totals are nearly always plain integers; accumulating them skips a
+    // substring and a general float parse, and stays exact up to 15 digits.
+    if (p < end && end - p <= 15) {
+      let n = 0;
+      let q = p;
+      for (; q < end; q++) {
+        const d = text.charCodeAt(q) - ZERO;
+        if (d < 0 || d > 9) break;
+        n = n * 10 + d;
+      }
+      if (q === end) return negative ? -n : n;
+    }
+    if (isDecimal(text, p, end)) return Number(text.slice(start, end));
+    // Go's ParseFloat spellings, which is what Prometheus accepts: case-insensitive, and
+    // a sign is allowed on infinities but not on NaN.
+    const word = text.slice(p, end).toLowerCase();
+    if (word === 'inf' || word === 'infinity') return negative ? -Infinity : Infinity;
+    if (word === 'nan' && p === start) return NaN;
+    return this.fail(start, `invalid sample value "${text.slice(start, end)}"`);
+  }
+
+  private timestamp(start: number, end: number): number {
+    const text = this.text;
+    let p = start;
+    const first = text.charCodeAt(p);
+    const negative = first === MINUS;
+    if (negative || first === PLUS) p++;
+    let n = 0;
+    for (let q = p; q < end; q++) {
+      const d = text.charCodeAt(q) - ZERO;
+      if (d < 0 || d > 9) n = NaN;
+      n = n * 10 + d;
+    }
+    if (p === end || Number.isNaN(n)) {
+      this.fail(start, `invalid timestamp "${text.slice(start, end)}" (expected integer milliseconds)`);
+    }
+    if (end - p > 15) n = Number(text.slice(p, end));
+    return negative ? 0 - n : n;
+  }
+}

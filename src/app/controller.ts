@@ -1,0 +1,63 @@
+import type { WatchRecord } from '../adapters/store/store.js';
+import type { MonitorData, SoakData } from './analysis/watch-data.js';
+import type { AppContext } from './context.js';
+import { evaluateMonitor } from './monitor.js';
+import { evaluateSoak } from './soak.js';
+
+export interface TickReport {
+  evaluated: number;
+  finished: WatchRecord<unknown>[];
+  running: WatchRecord<unknown>[];
+}
+
+/**
+ * One pass of the evaluation loop over every running soak and monitor. Environments are
+ * evaluated concurrently; within one, watches go one at a time so a rollback is never raced.
+ */
+export async function controllerTick(ctx: AppContext): Promise<TickReport> {
+  const running = await ctx.store.listWatches({ state: 'running' });
+  const byEnv = new Map<string, WatchRecord<unknown>[]>();
+  for (const w of running) byEnv.set(w.env, [...(byEnv.get(w.env) ?? []), w]);
+  const results = await Promise.all(
+    [...byEnv.values()].map(async (watches) => {
+      const out: WatchRecord<unknown>[] = [];
+      for (const w of watches) {
+        // A watch may have been finished by an earlier one's rollback in this same pass.
+        const fresh = await ctx.store.getWatch(w.id);
+        if (!fresh || fresh.state !== 'running') continue;
+        out.push(w.kind === 'soak' ? await evaluateSoak(ctx, fresh as WatchRecord<SoakData>) : await evaluateMonitor(ctx, fresh as WatchRecord<MonitorData>));
+      }
+      return out;
+    }),
+  );
+  const all = results.flat();
+  return { evaluated: all.length, finished: all.filter((w) => w.state !== 'running'), running: all.filter((w) => w.state === 'running') };
+}
+
+export interface LoopOptions {
+  intervalMs: number;
+  /** 'idle': stop when nothing is running (watch); 'forever': until the signal aborts (serve). */
+  until: 'idle' | 'forever';
+  signal?: AbortSignal;
+  onTick?: (report: TickReport) => void | Promise<void>;
+}
+
+/** The loop's interval is real time: it paces reads of real services, whatever the domain clock says. */
+export async function runController(ctx: AppContext, options: LoopOptions): Promise<void> {
+  while (!options.signal?.aborted) {
+    const started = Date.now();
+    const report = await controllerTick(ctx);
+    await options.onTick?.(report);
+    if (options.until === 'idle' && report.running.length === 0 && (await ctx.store.listWatches({ state: 'running' })).length === 0) return;
+    const wait = Math.max(0, options.intervalMs - (Date.now() - started));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      options.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}

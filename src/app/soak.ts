@@ -1,0 +1,93 @@
+import type { WatchRecord } from '../adapters/store/store.js';
+import { environmentSpec, resolveServices } from '../config/resolve.js';
+import type { ChangeType } from '../config/schema.js';
+import { evaluateCheck } from '../core/analysis/checks.js';
+import { isoNow } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
+import { changeTypesFromPaths, requiredSoakMs } from '../core/soak-policy.js';
+import { collectReadings } from './analysis/readings.js';
+import type { DeploymentMeta, SoakData } from './analysis/watch-data.js';
+import { record } from './audit.js';
+import type { AppContext } from './context.js';
+import { currentVersion } from './history.js';
+
+// A controller that was away this long did not watch: that time counts as inconclusive.
+const UNOBSERVED_GAP_FACTOR = 5;
+
+export async function soakChangeTypes(ctx: AppContext, env: string, version: string, flagged: ChangeType[]): Promise<{ types: ChangeType[]; source: string }> {
+  const downstream = Object.entries(ctx.config.environments).find(([, spec]) => spec.promoteFrom === env)?.[0];
+  const released = downstream ? await currentVersion(ctx.store, downstream) : undefined;
+  if (!released) return { types: [...new Set(flagged)].sort(), source: `flags only: ${downstream ? `${downstream} has no release yet` : 'no environment promotes from ' + env}` };
+  const [from, to] = [await ctx.repo.resolve(released), await ctx.repo.resolve(version)];
+  const paths = await ctx.repo.changedPaths(from, to);
+  const types = [...new Set([...changeTypesFromPaths(paths, ctx.config.changeTypes), ...flagged])].sort();
+  return { types, source: `${paths.length} paths changed since ${downstream} release ${released}${flagged.length ? ` plus --change-type ${flagged.join(',')}` : ''}` };
+}
+
+export async function startSoak(ctx: AppContext, env: string, version: string, deploymentId: number, meta: DeploymentMeta): Promise<WatchRecord<SoakData> | undefined> {
+  const policy = environmentSpec(ctx.config, env).soak;
+  if (!policy) return undefined;
+  const { types, source } = await soakChangeTypes(ctx, env, version, (meta.changeTypes ?? []) as ChangeType[]);
+  const { soakClass, ms } = requiredSoakMs(types, policy);
+  const data: SoakData = {
+    requiredMs: ms, soakClass, changeTypes: types, changeSource: source, maxInconclusive: policy.maxInconclusive,
+    evaluatedMs: 0, inconclusiveMs: 0, lastEvaluatedAt: null, lastEvaluatedRealMs: null, checks: {}, latest: [], baseline: meta.baseline ?? {}, reason: null, failedCheck: null,
+  };
+  const soak = await ctx.store.createWatch<SoakData>('soak', env, version, deploymentId, isoNow(ctx.clock), data);
+  await record(ctx, { action: 'soak.start', outcome: 'started', env, version, detail: { soakId: soak.id, required: formatDuration(ms), soakClass, changeTypes: types, changeSource: source } });
+  return soak;
+}
+
+/** One evaluation: any failed check fails the soak at once; after the full duration it passes only with enough conclusive time. */
+export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>): Promise<WatchRecord<SoakData>> {
+  const spec = environmentSpec(ctx.config, soak.env);
+  const analysis = spec.analysis;
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const data = structuredClone(soak.data);
+  const readings = analysis?.checks.length ? await collectReadings(analysis, resolveServices(ctx.config, soak.env)) : new Map();
+  const results = (analysis?.checks ?? []).map((check) => {
+    const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {
+      role: 'soak', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests,
+    });
+    data.checks[check.name] = state;
+    return result;
+  });
+  data.latest = results;
+
+  const interval = analysis?.interval ?? 1000;
+  const gap = data.lastEvaluatedAt ? now.getTime() - new Date(data.lastEvaluatedAt).getTime() : 0;
+  const realGap = data.lastEvaluatedRealMs === null ? 0 : Date.now() - data.lastEvaluatedRealMs;
+  data.evaluatedMs += gap;
+  if (realGap > interval * UNOBSERVED_GAP_FACTOR || results.some((r) => r.verdict === 'inconclusive')) data.inconclusiveMs += gap;
+  data.lastEvaluatedAt = at;
+  data.lastEvaluatedRealMs = Date.now();
+
+  const failedCheck = results.find((r) => r.verdict === 'fail');
+  const elapsed = now.getTime() - new Date(soak.startedAt).getTime();
+  let state: WatchRecord<SoakData>['state'] = 'running';
+  if (failedCheck) {
+    state = 'failed';
+    data.failedCheck = failedCheck.name;
+    data.reason = `gate ${failedCheck.name} failed: ${failedCheck.reason}`;
+  } else if (elapsed >= data.requiredMs) {
+    const share = data.evaluatedMs > 0 ? data.inconclusiveMs / data.evaluatedMs : 1;
+    const overTarget = results.find((r) => r.type === 'error-rate' && typeof r.value === 'number' && r.evidence?.p0 !== undefined && r.value > (analysis!.checks.find((c) => c.name === r.name) as { target: number }).target);
+    if (share > data.maxInconclusive) {
+      state = 'failed';
+      data.reason = `inconclusive for ${(share * 100).toFixed(1)}% of the soak (at most ${(data.maxInconclusive * 100).toFixed(1)}% allowed)`;
+    } else if (overTarget) {
+      state = 'failed';
+      data.failedCheck = overTarget.name;
+      data.reason = `gate ${overTarget.name}: ${overTarget.reason}, above its target over the whole soak`;
+    } else {
+      state = 'passed';
+      data.reason = `passed after ${formatDuration(elapsed)} (required ${formatDuration(data.requiredMs)}), inconclusive ${(share * 100).toFixed(1)}%`;
+    }
+  }
+  const updated = await ctx.store.updateWatch<SoakData>(soak.id, { state, data, finishedAt: state === 'running' ? null : at }, at);
+  if (state !== 'running') {
+    await record(ctx, { action: 'soak.finish', outcome: state, env: soak.env, version: soak.version, reason: data.reason, detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence } });
+  }
+  return updated;
+}

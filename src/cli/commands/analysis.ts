@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { randomUUID } from 'node:crypto';
+import { runController, type TickReport } from '../../app/controller.js';
+import { monitorViews, soakViews } from '../../app/soak-status.js';
+import type { AppContext } from '../../app/context.js';
+import { record } from '../../app/audit.js';
+import { lockLiveness, describeLock } from '../../app/locks.js';
+import { refused } from '../../core/errors.js';
+import { formatDuration } from '../../core/duration.js';
+import { line, printJson, table } from '../output.js';
+import { globalOptions, withContext } from '../shared.js';
+
+const CONTROLLER_LOCK = '@controller';
+
+export function registerAnalysisCommands(program: Command): void {
+  const soak = program.command('soak').description('staging soaks: the timed observation a release must pass before promotion');
+  soak
+    .command('status')
+    .description('version, start, required and remaining time, each gate\'s verdict history, and the overall verdict')
+    .option('--env <env>', 'only this environment')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  shipgate soak status --env staging')
+    .action(async (opts: { env?: string }, cmd: Command) => {
+      const views = await withContext(cmd, (ctx) => soakViews(ctx, opts.env));
+      if (globalOptions(cmd).json) return printJson({ soaks: views });
+      if (!views.length) return line('no soaks yet: a deploy to an environment with `soak:` starts one');
+      for (const v of views.slice(0, 3)) {
+        const colour = v.state === 'passed' ? pc.green : v.state === 'running' ? pc.cyan : pc.red;
+        line(`${pc.bold(`soak #${v.id}`)} ${v.env} ${v.version}: ${colour(v.verdict)}  ${formatDuration(v.elapsedMs)} of ${v.required} (${v.soakClass}: ${v.changeTypes.join(', ') || 'standard changes'})${v.state === 'running' ? `, ${formatDuration(v.remainingMs)} left` : ''}`);
+        line(`  inconclusive ${(v.inconclusiveShare * 100).toFixed(1)}%; ${v.changeSource}${v.reason ? `\n  ${v.reason}` : ''}`);
+        if (v.gates.length) line(table([['  GATE', 'NOW', 'HISTORY', 'DETAIL'], ...v.gates.map((g) => [`  ${g.name}`, g.verdict, g.history.map((h) => `${h.verdict}×${h.count}`).join(' '), g.reason])]));
+      }
+    });
+
+  program
+    .command('monitors')
+    .description('production monitors: phase, checks, warnings, trigger and rollback')
+    .option('--env <env>', 'only this environment')
+    .option('--json', 'print JSON')
+    .action(async (opts: { env?: string }, cmd: Command) => {
+      const views = await withContext(cmd, (ctx) => monitorViews(ctx, opts.env));
+      if (globalOptions(cmd).json) return printJson({ monitors: views });
+      if (!views.length) return line('no monitors yet: a deploy to an environment with `monitor:` starts one');
+      for (const m of views.slice(0, 3)) {
+        line(`${pc.bold(`monitor #${m.id}`)} ${m.env} ${m.version}: ${m.state} (phase ${m.phase})${m.reason ? ` — ${m.reason}` : ''}`);
+        for (const c of m.checks) line(`  ${c.name}: ${c.verdict} ${c.reason}${c.warning ? pc.yellow(` ! ${c.warning}`) : ''}`);
+        for (const w of m.warnings.slice(-5)) line(pc.yellow(`  ! [${w.phase}] ${w.message}`));
+      }
+    });
+
+  program
+    .command('watch')
+    .description('run the soaks and monitors in the foreground until none is running')
+    .option('--json', 'print one JSON line per finished soak or monitor')
+    .addHelpText('after', '\nExample:\n  shipgate watch')
+    .action(async (_opts, cmd: Command) => {
+      const json = Boolean(globalOptions(cmd).json);
+      await withContext(cmd, (ctx) => runController(ctx, { intervalMs: loopInterval(ctx), until: 'idle', onTick: (r) => report(r, json) }));
+    });
+
+  program
+    .command('serve')
+    .description('run the controller as a daemon: evaluates soaks and monitors, resumes after a restart, one per store')
+    .option('--json', 'print one JSON line per finished soak or monitor')
+    .addHelpText('after', '\nExample:\n  shipgate serve &')
+    .action(async (_opts, cmd: Command) => {
+      const json = Boolean(globalOptions(cmd).json);
+      await withContext(cmd, async (ctx) => {
+        const token = await takeControllerLease(ctx);
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+        await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid } });
+        if (!json) line(`shipgate controller running (pid ${ctx.pid}); stop with SIGTERM`);
+        try {
+          await runController(ctx, {
+            intervalMs: loopInterval(ctx), until: 'forever', signal: stop.signal,
+            onTick: async (r) => {
+              await ctx.store.renewLock(CONTROLLER_LOCK, token, new Date(Date.now() + 60_000).toISOString());
+              report(r, json);
+            },
+          });
+        } finally {
+          await ctx.store.releaseLock(CONTROLLER_LOCK, token);
+          await record(ctx, { action: 'controller.stop', outcome: 'ok', detail: { pid: ctx.pid } });
+        }
+      });
+    });
+}
+
+function loopInterval(ctx: AppContext): number {
+  const intervals = Object.values(ctx.config.environments).flatMap((e) => (e.analysis ? [e.analysis.interval] : []));
+  return intervals.length ? Math.min(...intervals) : 1000;
+}
+
+/** One controller per store: a second `serve` is refused while the first is alive. */
+async function takeControllerLease(ctx: AppContext): Promise<string> {
+  const lease = { env: CONTROLLER_LOCK, owner: `${ctx.actor}@${ctx.host}:${ctx.pid}`, actor: ctx.actor, reason: 'shipgate serve', token: randomUUID(), acquiredAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 60_000).toISOString(), host: ctx.host, pid: ctx.pid };
+  const got = await ctx.store.tryAcquireLock(lease);
+  if (got.acquired) return lease.token;
+  if (lockLiveness(got.holder, new Date(), ctx.host) === 'stale' && (await ctx.store.takeOverLock(got.holder.token, lease))) return lease.token;
+  throw refused(`a controller already runs on this store: ${describeLock(got.holder)}`, { hint: `Stop it first (kill ${got.holder.pid} on ${got.holder.host}), or use \`shipgate watch\` for a one-off foreground run.` });
+}
+
+function report(r: TickReport, json: boolean): void {
+  for (const w of r.finished) {
+    const data = w.data as { reason?: string | null };
+    if (json) line(JSON.stringify({ kind: w.kind, id: w.id, env: w.env, version: w.version, state: w.state, reason: data.reason ?? null }));
+    else line(`${w.kind} #${w.id} ${w.env} ${w.version}: ${w.state}${data.reason ? ` — ${data.reason}` : ''}`);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Sequential test on Bernoulli counts (errors among requests, or requests slower than the
+ * baseline's p95 bucket bound), in Page's CUSUM form so it can watch a release for hours.
+ * The statistics, the defaults and the evidence for them are in docs/analysis.md; the
+ * benchmark that calibrates them is bench/detection.bench.mjs.
+ *
+ * Pure and serializable: the caller passes per-tick deltas in and stores the returned state.
+ */
+
+export interface SprtParams {
+  /** H0: the healthy rate. */
+  p0: number;
+  /** H1: the rate that must roll back (p1 > p0). */
+  p1: number;
+  /** Wald's type I error of one test run; in the CUSUM form e^-A ≈ alpha bounds the false alarms per observation (see docs). */
+  alpha: number;
+  /** Wald's type II error at p1. */
+  beta: number;
+  /** Requests needed in total before any verdict other than 'inconclusive'. */
+  minSamples: number;
+}
+
+export interface SprtState {
+  /** Page's CUSUM statistic max(0, S + llr); latched once it reaches the upper threshold. */
+  llr: number;
+  /** Wald's unclamped sum since H0 was last accepted; only feeds the 'healthy' verdict. Absent means 0. */
+  wald?: number;
+  /** Requests seen. */
+  n: number;
+  /** Errors (or slow requests) seen. */
+  x: number;
+  /** Ticks that carried traffic. */
+  ticks: number;
+}
+
+export type SprtVerdict = 'regression' | 'healthy' | 'continue' | 'inconclusive';
+
+export interface SprtStepResult {
+  state: SprtState;
+  verdict: SprtVerdict;
+  /** The CUSUM statistic after this tick, the number compared with the upper threshold. */
+  llr: number;
+}
+
+/**
+ * Calibrated by the benchmark, not by Wald's reading of alpha: in the restarted form alpha is
+ * a false-alarm bound per observation, and a 30-minute watch at 200 requests/s makes 360,000 of
+ * them. 1e-9 puts A at 20.7; docs/analysis.md has the arithmetic.
+ */
+export const DEFAULT_ALPHA = 1e-9;
+export const DEFAULT_BETA = 0.01;
+export const DEFAULT_MIN_SAMPLES = 20;
+/** Seed: a healthy error rate is below 1%. */
+export const DEFAULT_ERROR_TARGET = 0.01;
+/** Seed: an error rate above 5% rolls back. */
+export const DEFAULT_ERROR_LIMIT = 0.05;
+/** p0 never goes below this, or a single error would weigh ln(p1/p0) without bound. */
+export const ERROR_RATE_FLOOR = 0.001;
+/** Share of baseline requests above the baseline p95 when the bound is the exact p95. */
+export const P95_TAIL_SHARE = 0.05;
+/** p0 of the latency test never goes below this, for the same reason as ERROR_RATE_FLOOR. */
+export const LATENCY_SHARE_FLOOR = 0.001;
+/**
+ * H1 of the latency test is k times the baseline tail share. Under lognormal latency a +50%
+ * shift multiplies that share by about 4 to 8 and a +20% shift by about 2 to 3; k = 6 puts the
+ * rate at which the test drifts neither way at ~2.8 times the baseline, between the two.
+ */
+export const DEFAULT_LATENCY_K = 6;
+
+const EMPTY: SprtState = Object.freeze({ llr: 0, n: 0, x: 0, ticks: 0 });
+
+export function initialSprtState(): SprtState {
+  return { ...EMPTY };
+}
+
+/** A = ln((1 - beta) / alpha) rejects H0 (regression); B = ln(beta / (1 - alpha)) accepts it. */
+export function sprtThresholds(p: SprtParams): { upper: number; lower: number } {
+  validateParams(p);
+  return { upper: Math.log((1 - p.beta) / p.alpha), lower: Math.log(p.beta / (1 - p.alpha)) };
+}
+
+/** The log-likelihood ratio one error and one success add. */
+export function llrIncrements(p: SprtParams): { error: number; success: number } {
+  return { error: Math.log(p.p1 / p.p0), success: Math.log((1 - p.p1) / (1 - p.p0)) };
+}
+
+/** The rate at which the log-likelihood ratio drifts neither up nor down: above it the test alarms eventually. */
+export function indifferenceRate(p: SprtParams): number {
+  validateParams(p);
+  const { error, success } = llrIncrements(p);
+  return -success / (error - success);
+}
+
+/**
+ * One evaluation tick: n requests and x errors since the previous tick.
+ * A tick without traffic is no evidence either way: the state is returned unchanged, 'inconclusive'.
+ */
+export function sprtStep(p: SprtParams, s: SprtState, n: number, x: number): SprtStepResult {
+  const { upper, lower } = sprtThresholds(p);
+  if (!(Number.isFinite(n) && Number.isFinite(x) && n >= 0 && x >= 0 && x <= n)) {
+    throw new RangeError(`sprtStep needs 0 <= x <= n, got n=${n}, x=${x}`);
+  }
+  // Latched so that a regression, once decided, survives a resume and later quiet ticks.
+  if (s.llr >= upper && s.n >= p.minSamples) return { state: s, verdict: 'regression', llr: s.llr };
+  if (n === 0) return { state: s, verdict: 'inconclusive', llr: s.llr };
+
+  const inc = llrIncrements(p);
+  const delta = x * inc.error + (n - x) * inc.success;
+  // Page's restart at 0 rather than at B: the walk toward A starts afresh after any healthy
+  // stretch, so hours of good traffic do not bank credit that a regression must first burn.
+  const llr = Math.max(0, s.llr + delta);
+  let wald = (s.wald ?? 0) + delta;
+  const total = s.n + n;
+  let verdict: SprtVerdict;
+  if (total < p.minSamples) verdict = 'inconclusive';
+  else if (llr >= upper) verdict = 'regression';
+  else if (wald <= lower) {
+    verdict = 'healthy';
+    wald = 0;
+  } else verdict = 'continue';
+  return { state: { llr, wald, n: total, x: s.x + x, ticks: s.ticks + 1 }, verdict, llr };
+}
+
+/**
+ * Wald's approximation of the observations needed to alarm when the true rate is trueP:
+ * E[N] = (L·B + (1 − L)·A) / μ with μ the expected llr per observation. The CUSUM form never
+ * accepts H0 (a crossing of B restarts the walk), so L = 0 and E[N] ≈ A / μ, ignoring the
+ * overshoot past A (which lengthens it by at most one tick's llr) and the clamp at 0 (which only
+ * shortens it). Infinity when μ <= 0: the test then alarms only by chance.
+ */
+export function expectedSamplesToDetect(p: SprtParams, trueP: number): number {
+  const { upper } = sprtThresholds(p);
+  if (!(trueP >= 0 && trueP <= 1)) throw new RangeError(`trueP must be in [0, 1], got ${trueP}`);
+  const inc = llrIncrements(p);
+  const drift = trueP * inc.error + (1 - trueP) * inc.success;
+  return drift > 0 ? upper / drift : Infinity;
+}
+
+export interface TestOptions {
+  alpha?: number;
+  beta?: number;
+  minSamples?: number;
+}
+
+/**
+ * Error-rate test: H1 is the rollback limit; H0 is the healthy target, raised to the
+ * pre-deploy baseline when the old release already erred more, so a release no worse than its
+ * predecessor is not blamed. Not lowered to a quieter baseline: a baseline of 0.1% would put the
+ * indifference rate near 1.3% and roll back releases far inside the 5% rule.
+ */
+export function errorRateParams(o: TestOptions & { baselineRate?: number | undefined; target?: number; limit?: number } = {}): SprtParams {
+  const target = o.target ?? DEFAULT_ERROR_TARGET;
+  const limit = o.limit ?? DEFAULT_ERROR_LIMIT;
+  const p0 = Math.max(ERROR_RATE_FLOOR, target, o.baselineRate ?? 0);
+  if (!(p0 < limit)) {
+    throw new RangeError(`the healthy error rate ${p0} (target or baseline) is not below the rollback limit ${limit}: no test can tell a regression`);
+  }
+  return withDefaults({ p0, p1: limit }, o);
+}
+
+/**
+ * Latency test on the share of requests slower than the baseline's p95 bucket bound. Pass the
+ * baseline's own share above that bound when known (the bound is a bucket edge at or above the
+ * p95, so the true share is at most 5%); 0.05 is right only when the bound is the exact p95.
+ */
+export function latencyShareParams(o: TestOptions & { baselineShare?: number | undefined; k?: number } = {}): SprtParams {
+  const k = o.k ?? DEFAULT_LATENCY_K;
+  if (!(k > 1)) throw new RangeError(`the latency factor k must be above 1, got ${k}`);
+  const p0 = Math.max(LATENCY_SHARE_FLOOR, o.baselineShare ?? P95_TAIL_SHARE);
+  const p1 = Math.min(0.99, p0 * k);
+  if (!(p0 < p1)) throw new RangeError(`the baseline share ${p0} leaves no room for k = ${k}`);
+  return withDefaults({ p0, p1 }, o);
+}
+
+function withDefaults(h: { p0: number; p1: number }, o: TestOptions): SprtParams {
+  const params = { ...h, alpha: o.alpha ?? DEFAULT_ALPHA, beta: o.beta ?? DEFAULT_BETA, minSamples: o.minSamples ?? DEFAULT_MIN_SAMPLES };
+  validateParams(params);
+  return params;
+}
+
+function validateParams(p: SprtParams): void {
+  if (!(p.p0 > 0 && p.p0 < p.p1 && p.p1 < 1)) throw new RangeError(`the test needs 0 < p0 < p1 < 1, got p0=${p.p0}, p1=${p.p1}`);
+  if (!(p.alpha > 0 && p.beta > 0 && p.alpha + p.beta < 1)) throw new RangeError(`the test needs alpha, beta > 0 and alpha + beta < 1, got ${p.alpha}, ${p.beta}`);
+  if (!(p.minSamples >= 0)) throw new RangeError(`minSamples must be >= 0, got ${p.minSamples}`);
+}
