@@ -7,6 +7,7 @@ missing=()
 have_pg() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; }
 have_pg || missing+=(postgresql)
 command -v git >/dev/null || missing+=(git)
+command -v prometheus >/dev/null || missing+=(prometheus)
 
 if ((${#missing[@]} == 0)); then exit 0; fi
 
@@ -22,4 +23,8 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts a cluster on install; the tests start their own on free ports, so stop it.
-if command -v pg_ctlcluster >/dev/null; then "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect 15 main stop 2>/dev/null || true; fi
+if command -v pg_lsclusters >/dev/null; then
+  pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _; do
+    "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" stop 2>/dev/null || true
+  done
+fi

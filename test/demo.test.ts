@@ -2,23 +2,35 @@ import { describe, expect, it } from 'vitest';
 import { shipgate, ROOT } from './harness/cli.js';
 
 describe('shipgate demo', () => {
-  it('deploys, catches v1.1.0 by its error rate, rolls back to v1.0.0 and stops everything', async () => {
-    const res = await shipgate(['demo', '--json'], { cwd: ROOT, timeoutMs: 120_000 });
+  it('soaks and promotes v1.0.0, catches v1.1.0 in staging, and rolls v1.2.0 back from production on its own', async () => {
+    const res = await shipgate(['demo', '--json'], { cwd: ROOT, timeoutMs: 240_000 });
     expect(res.code, res.stderr).toBe(0);
     const summary = res.json();
     expect(summary.ok).toBe(true);
-    expect(summary.deployed).toEqual([
-      { env: 'staging', version: 'v1.0.0', ok: true },
-      { env: 'production', version: 'v1.0.0', ok: true },
-      { env: 'production', version: 'v1.1.0', ok: true },
+    expect(summary.deployed.map((d: any) => `${d.kind} ${d.env} ${d.version} ${d.ok}`)).toEqual([
+      'deploy staging v1.0.0 true',
+      'deploy production v1.0.0 true',
+      'deploy staging v1.1.0 true',
+      'deploy staging v1.2.0 true',
+      'deploy production v1.2.0 true',
     ]);
-    expect(summary.rolledBack).toMatchObject({ env: 'production', from: 'v1.1.0', to: 'v1.0.0', ok: true });
-    const [before, bad, after] = summary.errorRates;
-    expect(before).toMatchObject({ version: 'v1.0.0', errors: 0 });
-    expect(bad.version).toBe('v1.1.0');
-    expect(bad.errorRate).toBeGreaterThan(0.05);
-    expect(after).toMatchObject({ version: 'v1.0.0', errors: 0 });
-    expect(summary.timeline.map((t: any) => t.action)).toEqual(['deploy.start', 'deploy.finish', 'deploy.start', 'deploy.finish', 'deploy.start', 'deploy.finish', 'rollback.start', 'rollback.finish']);
+    expect(summary.soaks.map((s: any) => s.state)).toEqual(['passed', 'failed', 'passed']);
+    expect(summary.stagingCatch).toMatchObject({ version: 'v1.1.0', soak: { state: 'failed', failedGate: 'error-rate' }, promotion: { refused: true, exitCode: 3 } });
+    expect(summary.stagingCatch.promotion.reasons.join(' ')).toContain('error-rate');
+
+    const r = summary.regression;
+    expect(r).toMatchObject({ version: 'v1.2.0', trigger: 'error-rate', rolledBackTo: 'v1.0.0' });
+    expect(r.evidence.errors).toBeGreaterThan(0);
+    expect(r.evidence.llr).toBeGreaterThanOrEqual(r.evidence.upper);
+    expect(r.detectedAfterSeconds).toBeGreaterThan(0);
+    expect(r.restoredAfterSeconds).toBeGreaterThanOrEqual(r.detectedAfterSeconds);
+    expect(r.incidentId).toBeGreaterThan(0);
+
+    const actions = summary.timeline.map((t: any) => `${t.action} ${t.env} ${t.version}`);
+    expect(actions).toContain('promote.refused production v1.1.0');
+    expect(actions).toContain('monitor.trigger production v1.2.0');
+    expect(actions).toContain('rollback.finish production v1.0.0');
+    expect(actions).toContain('incident.open production v1.2.0');
     expect(summary.auditVerified).toBe(true);
     expect(summary.stopped).toBe(true);
   });

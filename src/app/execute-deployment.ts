@@ -5,6 +5,7 @@ import { record } from './audit.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { abortWatches, startWatches } from './watches.js';
+import { openIncident } from './incidents.js';
 import { lastGoodVersion } from './history.js';
 import type { LockHandle } from './locks.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
@@ -21,6 +22,8 @@ export interface DeploymentOutcome {
   health?: PipelineResult['health'];
   /** The automatic return to the last good version after a failed deploy. */
   rollback?: DeploymentOutcome;
+  /** The incident a rollback opened. */
+  incidentId?: number;
 }
 
 export async function startDeployment(
@@ -55,12 +58,13 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     await ctx.store.setVerdict(env, version, 'good', null, at);
     await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
     if (kind === 'deploy') await startWatches(ctx, (await ctx.store.getDeployment(deployment.id))!);
+    if (kind === 'rollback') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
     return base;
   }
 
   await ctx.store.finishDeployment(deployment.id, 'failed', at, result.error ?? 'failed');
   await record(ctx, { action: `${kind}.finish`, outcome: 'failed', env, version, reason: result.error ?? null, detail: { deploymentId: deployment.id, failedStep: result.failedStep } });
-  if (kind !== 'deploy') return base;
+  if (kind !== 'deploy') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
 
   await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
   const target = await lastGoodVersion(ctx.store, env, version);
@@ -73,6 +77,23 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   const rollback = await startDeployment(ctx, {
     env, kind: 'rollback', version: target, commit: targetRelease!.commit, fromVersion: version,
     reason: `automatic: ${version} failed ${result.failedStep}`, causeId: deployment.id,
+    meta: { trigger: { check: result.failedStep ?? 'deploy', reason: result.error ?? 'failed', at, evidence: result.health ?? null } },
   });
   return { ...base, rollback: await executeDeployment(ctx, lock, rollback) };
+}
+
+/** A finished rollback (either way) opens its incident: what triggered it, from which release, to which. */
+async function incidentFor(ctx: AppContext, rollback: DeploymentRecord, outcome: DeploymentOutcome): Promise<number> {
+  const meta = (rollback.meta ?? {}) as DeploymentMeta;
+  const trigger = meta.trigger ?? { check: 'manual', reason: rollback.reason ?? 'manual rollback', at: rollback.startedAt };
+  const from = rollback.fromVersion ?? 'unknown';
+  return openIncident(ctx, {
+    env: rollback.env,
+    title: `${from} in ${rollback.env} rolled back${trigger.check === 'manual' ? ` by ${rollback.actor}` : ''}: ${trigger.check}`,
+    version: from,
+    deploymentId: rollback.causeId,
+    trigger,
+    rollback: { deploymentId: rollback.id, ok: outcome.ok, version: rollback.version, finishedAt: isoNow(ctx.clock), error: outcome.error },
+    database: meta.database ?? null,
+  });
 }

@@ -67,7 +67,10 @@ export async function acquireEnvLock(
   return {
     lock,
     renew: async () => {
-      await ctx.store.renewLock(env, lock.token, new Date(Date.now() + leaseMs).toISOString());
+      // A lock broken by someone (`lock release --force`) or taken over must stop this work.
+      if (!(await ctx.store.renewLock(env, lock.token, new Date(Date.now() + leaseMs).toISOString()))) {
+        throw refused(`lost the lock on ${env}: it was released by force or taken over`, { hint: `See \`shipgate lock status\` and \`shipgate audit --env ${env}\`.` });
+      }
     },
     release: async () => {
       await ctx.store.releaseLock(env, lock.token);

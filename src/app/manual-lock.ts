@@ -27,6 +27,7 @@ export async function acquireManualLock(ctx: AppContext, env: string, reason: st
 
 export async function releaseManualLock(ctx: AppContext, env: string, opts: { force?: boolean; reason?: string }) {
   environmentSpec(ctx.config, env);
+  if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the lock is broken, e.g. --reason "holder crashed"' });
   const holder = await ctx.store.getLock(env);
   if (!holder) return { released: false, holder: null };
   const stale = lockLiveness(holder, new Date(), ctx.host) === 'stale';
@@ -36,8 +37,9 @@ export async function releaseManualLock(ctx: AppContext, env: string, opts: { fo
       hint: `Break it with \`shipgate lock release ${env} --force --reason "..."\`; that is recorded in the audit log.`,
     });
   }
-  if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the lock is broken, e.g. --reason "holder crashed"' });
-  await ctx.store.forceReleaseLock(env);
+  // Without --force only the lock that was read is released, never one taken since.
+  const released = opts.force ? Boolean(await ctx.store.forceReleaseLock(env)) : await ctx.store.releaseLock(env, holder.token);
+  if (!released) return { released: false, holder };
   await record(ctx, { action: opts.force ? 'lock.break' : 'lock.release', outcome: 'ok', env, reason: opts.reason ?? null, detail: { holder: holder.owner, heldFor: holder.reason, stale } });
   return { released: true, holder };
 }

@@ -102,14 +102,16 @@ async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData
   }
   let rb: MonitorData['rollback'] = null;
   try {
-    const outcome = await rollback(ctx, { env: monitor.env, reason: `automatic: ${trigger.check}: ${trigger.reason}`, triggeredByWatch: monitor.id });
+    const outcome = await rollback(ctx, { env: monitor.env, reason: `automatic: ${trigger.check}: ${trigger.reason}`, triggeredByWatch: monitor.id, trigger });
     rb = { deploymentId: outcome.deploymentId, ok: outcome.ok, version: outcome.version, finishedAt: isoNow(ctx.clock), error: outcome.error };
+    data.incidentId = outcome.incidentId ?? null;
   } catch (err) {
     rb = { deploymentId: 0, ok: false, version: '', finishedAt: isoNow(ctx.clock), error: (err as Error).message };
   }
   data.rollback = rb;
   data.reason = rb.ok ? `rolled back to ${rb.version}: ${trigger.check}: ${trigger.reason}` : `rollback failed (${rb.error}); trigger ${trigger.check}: ${trigger.reason}`;
-  data.incidentId = await openIncident(ctx, { env: monitor.env, version: monitor.version, deploymentId: monitor.deploymentId, title: `${monitor.version} in ${monitor.env}: ${trigger.check}`, trigger, rollback: rb });
+  // A rollback that could not even start opens no incident itself, so open one here.
+  data.incidentId ??= await openIncident(ctx, { env: monitor.env, version: monitor.version, deploymentId: monitor.deploymentId, title: `${monitor.version} in ${monitor.env}: ${trigger.check} (rollback failed)`, trigger, rollback: rb });
   const finishedAt = isoNow(ctx.clock);
   return ctx.store.updateWatch<MonitorData>(monitor.id, { state: rb.ok ? 'rolled-back' : 'failed', data, finishedAt }, finishedAt);
 }

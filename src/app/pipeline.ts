@@ -72,7 +72,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })) } };
     case 'verify': {
       const policy = environmentSpec(ctx.config, release.env).health;
-      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew() });
+      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined) });
       const unhealthy = health.services.filter((s) => !s.healthy);
       const error = unhealthy.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${unhealthy.map((s) => `${s.service} (${s.reason})`).join(', ')}` : undefined;
       return { ok: health.healthy, detail: { health }, health, error };

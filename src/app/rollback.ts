@@ -3,6 +3,7 @@ import { badInput, failed } from '../core/errors.js';
 import { assertVersionSyntax } from '../core/version.js';
 import { isoNow } from '../core/clock.js';
 import { record } from './audit.js';
+import type { Trigger } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
 import { deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
@@ -14,6 +15,7 @@ export interface RollbackRequest {
   reason?: string | undefined;
   /** The monitor whose trigger asked for this rollback. */
   triggeredByWatch?: number;
+  trigger?: Trigger;
 }
 
 /** Returns an environment to its last known good version (or `to`), finishing any interrupted work first. */
@@ -45,7 +47,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
       await ctx.store.setVerdict(req.env, latest.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
     }
     const commit = await ctx.repo.resolve(targetVersion);
-    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}) });
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) } } });
     return await executeDeployment(ctx, lock, deployment);
   } finally {
     await lock.release();

@@ -2,12 +2,17 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import { registerAnalysisCommands } from './commands/analysis.js';
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerDecideCommand } from './commands/decide.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerIncidentCommands } from './commands/incident.js';
 import { registerLockCommands } from './commands/lock.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerWindowCommand } from './commands/window.js';
+import { registerPreflightCommand } from './commands/preflight.js';
 import { printJson, reportError } from './output.js';
 
 function packageVersion(): string {
@@ -25,10 +30,15 @@ export function buildProgram(): Command {
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
 
   registerConfigCommands(program);
+  registerPreflightCommand(program);
   registerDeployCommands(program);
   registerStatusCommands(program);
   registerAnalysisCommands(program);
+  registerApprovalCommands(program);
   registerLockCommands(program);
+  registerWindowCommand(program);
+  registerIncidentCommands(program);
+  registerDecideCommand(program);
   registerAuditCommand(program);
   registerDemoCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();

@@ -127,6 +127,30 @@ const monitorPolicy = z.strictObject({
   healthGrace: duration.default(30_000).describe('Health may fail this long before it triggers a rollback.'),
 });
 
+const secretRef = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (secrets never go in this file)');
+
+const databaseSpec = z.strictObject({
+  urlEnv: secretRef.describe('Environment variable holding the PostgreSQL URL of this environment.'),
+  backupDir: z.string().default('backups').describe('Where pg_dump files go, relative to this file.'),
+  migrate: z
+    .strictObject({
+      status: argv.optional().describe('e.g. ["alembic", "current"]'),
+      up: argv.describe('e.g. ["alembic", "upgrade", "head"] or ["make", "db-migrate"]'),
+      down: argv.optional().describe('e.g. ["alembic", "downgrade", "-1"]'),
+      cwd: z.string().default('.').describe('Working directory inside the release checkout.'),
+    })
+    .optional(),
+  integrityCheck: argv.optional().describe('Run after a database rollback, e.g. ["pytest", "tests/integration/test_db_integrity.py"].'),
+  rollback: z.enum(['restore', 'down']).default('restore').describe('How a rollback returns the schema: restore the pre-deploy backup, or run migrate.down.'),
+  writesSince: z.string().optional().describe('SQL counting rows written after $1 (the backup time); more than 0 means a restore loses data.'),
+  maxBackupAge: duration.default(3_600_000).describe('A restore of an older backup is treated as losing data.'),
+});
+
+const windowPolicy = z.strictObject({
+  enforce: z.boolean().default(true).describe('Refuse deploys outside the deployment window (seed: market hours).'),
+  mondayMorningUntil: z.string().regex(/^\d{2}:\d{2}$/).nullable().default('12:00').describe('On trading Mondays, refuse before this New York time (seed: avoid Monday mornings); null disables.'),
+});
+
 const environment = z.strictObject({
   target: target.default({ type: 'process' }),
   services: z.record(z.string(), serviceOverride).default({}).describe('Per-environment overrides of service settings.'),
@@ -136,6 +160,23 @@ const environment = z.strictObject({
   soak: soakPolicy.optional().describe('Soak every release deployed here before it may be promoted.'),
   monitor: monitorPolicy.optional().describe('Watch every release deployed here and roll back on a trigger.'),
   promoteFrom: z.string().optional().describe('Environment whose soaked release `promote` takes.'),
+  database: databaseSpec.optional().describe('PostgreSQL of this environment: backups before migrations, restore on rollback.'),
+  window: windowPolicy.optional().describe('Deployment window on the NYSE calendar (America/New_York).'),
+  onCall: z.array(z.string().min(1)).default([]).describe('On-call engineers; promote needs one (or --on-call NAME).'),
+  requiredSecrets: z.array(secretRef).default([]).describe('Variables that must be set before deploying here (checked by preflight).'),
+});
+
+const notifier = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('slack'), urlEnv: secretRef.describe('Variable holding the Slack incoming-webhook URL.'), events: z.array(z.string()).optional() }),
+  z.strictObject({ type: z.literal('webhook'), urlEnv: secretRef.describe('Variable holding the webhook URL.'), events: z.array(z.string()).optional() }),
+]);
+
+const preflightSpec = z.strictObject({
+  commands: z.array(z.strictObject({ name: z.string().min(1), command: argv, cwd: z.string().default('.') })).default([]).describe('e.g. tests and lint: { name: tests, command: [make, test] }'),
+  adr: z.strictObject({ paths: z.array(z.string()).min(1), dir: z.string().default('docs/ADRs') }).optional().describe('Changes under these globs need a new file in dir.'),
+  rollbackPlan: z.string().default('docs/rollback/{version}.md').describe('File in the release that documents its rollback plan.'),
+  github: z.strictObject({ repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'), tokenEnv: secretRef.default('GITHUB_TOKEN'), apiUrl: z.string().url().default('https://api.github.com') }).optional(),
+  attestable: z.array(z.string()).default(['code-reviewed', 'migrations-tested', 'stakeholders-notified', 'rollback-plan']).describe('Items a person may attest with --attest ITEM --by NAME.'),
 });
 
 export const CHANGE_TYPES = ['db-schema', 'strategy', 'breaker-logic', 'reconciliation', 'major', 'docs-only', 'ui-only', 'config-only', 'hotfix'] as const;
@@ -153,6 +194,21 @@ export const configSchema = z
         message: 'declare at least one service',
         params: { hint: 'Add a service with at least a `command`, e.g. `api: { command: [node, api/main.mjs], port: 8001 }`.' },
       }),
+    approvals: z
+      .strictObject({
+        expiry: duration.default(3_600_000).describe('How long an approval stays valid.'),
+        standard: z.number().int().min(1).default(1),
+        emergency: z.number().int().min(1).default(2),
+      })
+      .default({ expiry: 3_600_000, standard: 1, emergency: 2 }),
+    notifications: z.array(notifier).default([]),
+    preflight: preflightSpec.optional(),
+    calendar: z
+      .strictObject({
+        closures: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]).describe('Ad hoc market closures (YYYY-MM-DD).'),
+        freezes: z.array(z.strictObject({ from: z.string(), to: z.string(), reason: z.string() })).default([]).describe('Change freezes: no deploy between from and to (ISO-8601).'),
+      })
+      .default({ closures: [], freezes: [] }),
     changeTypes: z
       .record(z.string(), changeType)
       .optional()
@@ -203,6 +259,10 @@ export type CheckSpec = z.output<typeof check>;
 export type SoakPolicy = z.output<typeof soakPolicy>;
 export type MonitorPolicy = z.output<typeof monitorPolicy>;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
+export type DatabaseSpec = z.output<typeof databaseSpec>;
+export type WindowPolicy = z.output<typeof windowPolicy>;
+export type NotifierSpec = z.output<typeof notifier>;
+export type PreflightSpec = z.output<typeof preflightSpec>;
 
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

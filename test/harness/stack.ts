@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildDemoRepo } from '../../demo/stack/build-repo.mjs';
 import { freePorts } from '../../src/demo/free-port.js';
-import { demoStackConfig, type StackPorts } from '../../src/demo/stack-config.js';
+import { demoStackConfig, type StackConfigOptions, type StackPorts } from '../../src/demo/stack-config.js';
 import { shipgate } from './cli.js';
 
 export interface StackWorkspace {
@@ -15,8 +15,13 @@ export interface StackWorkspace {
   cleanup(): Promise<void>;
 }
 
+export interface StackWorkspaceOptions extends Pick<StackConfigOptions, 'healthTimeout' | 'analysis'> {
+  /** Rewrites the generated shipgate.yml before it is written (e.g. shorter soaks); gets the ports too. */
+  patch?: (yaml: string, ports: Record<string, StackPorts>) => string;
+}
+
 /** A temp dir with the sample stack's git repo and a shipgate.yml on free ports. */
-export async function stackWorkspace(envs: string[] = ['staging', 'production'], releases = ['v1.0.0', 'v1.1.0'], options: { healthTimeout?: string } = {}): Promise<StackWorkspace> {
+export async function stackWorkspace(envs: string[] = ['staging', 'production'], releases = ['v1.0.0', 'v1.1.0'], options: StackWorkspaceOptions = {}): Promise<StackWorkspace> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-test-'));
   const repo = await buildDemoRepo(path.join(dir, 'repo'), { releases });
   const ports: Record<string, StackPorts> = {};
@@ -24,7 +29,9 @@ export async function stackWorkspace(envs: string[] = ['staging', 'production'],
     const [signal, gateway, orchestrator] = await freePorts(3);
     ports[env] = { signal: signal!, gateway: gateway!, orchestrator: orchestrator! };
   }
-  writeFileSync(path.join(dir, 'shipgate.yml'), demoStackConfig(repo.dir, ports, options));
+  const { patch, ...configOptions } = options;
+  const yaml = demoStackConfig(repo.dir, ports, configOptions);
+  writeFileSync(path.join(dir, 'shipgate.yml'), patch ? patch(yaml, ports) : yaml);
   const run = (args: string[], env?: NodeJS.ProcessEnv) => shipgate(args, { cwd: dir, env });
   return {
     dir,

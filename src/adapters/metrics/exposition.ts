@@ -1,11 +1,10 @@
 // Parser for the Prometheus text exposition format, version 0.0.4.
 //
 // Hand-written because the npm parser drops labelled histograms, which are exactly what the
-// soak gates read. It runs every second for every watched service, so it is one pass of
-// charCode scanning over the payload: no regex, no split into line strings, and strings
-// that repeat from one sample to the next (metric name, label names, most label values)
-// are reused rather than sliced again, which saves allocation here and hashing in the
-// Maps that consume them.
+// soak gates read. It runs every second for every watched service, so it is one pass over
+// the payload with no regex and no split into line strings: native indexOf finds line ends
+// and closing quotes, charCode scanning does the rest, and the metric name and label names,
+// which repeat from one sample to the next, are reused rather than sliced again.
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
 
@@ -98,6 +97,18 @@ const isLabelChar = (c: number): boolean => isLabelStart(c) || isDigit(c);
 const isNameStart = (c: number): boolean => isLabelStart(c) || c === COLON;
 const isNameChar = (c: number): boolean => isNameStart(c) || isDigit(c);
 
+/**
+ * How many leading characters of `s` appear in `text` at `at` (before `end`). Matching the
+ * previous sample's name while scanning reads each character once; slicing and then
+ * comparing, or startsWith, would read it twice.
+ */
+function matchLength(text: string, at: number, end: number, s: string): number {
+  const n = Math.min(s.length, end - at);
+  let i = 0;
+  while (i < n && text.charCodeAt(at + i) === s.charCodeAt(i)) i++;
+  return i;
+}
+
 function skipBlanks(text: string, p: number, end: number): number {
   while (p < end && isBlank(text.charCodeAt(p))) p++;
   return p;
@@ -171,11 +182,16 @@ class Parser {
   private lineStart = 0;
   private lastName = '';
   private lastFamily: MetricFamily | undefined;
-  // The previous sample's label names and values by position: consecutive samples of one
-  // family nearly always repeat them, so comparing in place beats slicing a new string.
+  // The previous sample's label names by position: consecutive samples nearly always repeat
+  // them, so comparing in place beats slicing a new string. (Values vary too often for the
+  // same trick to pay: comparing then cost more than slicing.)
   private readonly lastLabelNames: string[] = [];
-  private readonly lastLabelValues: string[] = [];
+  private lastLabelCount = 0;
   private labels: Record<string, string> = {};
+  // Position of the next backslash at or after the label value being read. Escapes are rare,
+  // so one indexOf usually covers the whole payload and lets a value be found with a native
+  // indexOf of its closing quote instead of a charCode loop.
+  private nextBackslash = -1;
 
   constructor(private readonly text: string) {}
 
@@ -294,14 +310,16 @@ class Parser {
 
   private sample(start: number, end: number): void {
     const text = this.text;
-    let p = start;
-    if (!isNameStart(text.charCodeAt(p))) this.fail(p, `expected a metric name, found ${describe(text.charCodeAt(p))}`);
-    p++;
-    while (p < end && isNameChar(text.charCodeAt(p))) p++;
-
     let name = this.lastName;
     let family = this.lastFamily;
-    if (p - start !== name.length || !text.startsWith(name, start)) {
+    let p = start + matchLength(text, start, end, name);
+    if (p - start !== name.length || p === start || (p < end && isNameChar(text.charCodeAt(p)))) {
+      // Characters matched so far came from a valid name; only a fresh start needs checking.
+      if (p === start) {
+        if (!isNameStart(text.charCodeAt(p))) this.fail(p, `expected a metric name, found ${describe(text.charCodeAt(p))}`);
+        p++;
+      }
+      while (p < end && isNameChar(text.charCodeAt(p))) p++;
       name = text.slice(start, p);
       family = undefined;
     }
@@ -316,6 +334,7 @@ class Parser {
       p = skipBlanks(text, p, end);
     } else {
       labels = {};
+      this.lastLabelCount = 0;
     }
 
     if (p === end) this.fail(p, `missing value for ${name}`);
@@ -349,10 +368,14 @@ class Parser {
   private readLabels(open: number, end: number): number {
     const text = this.text;
     const names = this.lastLabelNames;
-    const values = this.lastLabelValues;
     const labels: Record<string, string> = {};
     let p = open + 1;
     let index = 0;
+    // While every name so far repeats the previous sample's at the same position, and that
+    // sample had no duplicates, none is possible here; past a new name, or past where the
+    // previous sample ended (`names` may hold older samples' leftovers there), check.
+    let fresh = false;
+    const repeatable = this.lastLabelCount;
     for (;;) {
       p = skipBlanks(text, p, end);
       let c = text.charCodeAt(p);
@@ -360,13 +383,20 @@ class Parser {
       if (c === CLOSE_BRACE) break;
 
       const nameStart = p;
-      if (!isLabelStart(c)) this.fail(p, `expected a label name or '}', found ${describe(c)}`);
-      p++;
-      while (p < end && isLabelChar(text.charCodeAt(p))) p++;
-      let label = names[index];
-      if (label === undefined || p - nameStart !== label.length || !text.startsWith(label, nameStart)) {
+      let label = names[index] ?? '';
+      p += matchLength(text, p, end, label);
+      if (p - nameStart !== label.length || p === nameStart || (p < end && isLabelChar(text.charCodeAt(p)))) {
+        if (p === nameStart) {
+          if (!isLabelStart(c)) this.fail(p, `expected a label name or '}', found ${describe(c)}`);
+          p++;
+        }
+        while (p < end && isLabelChar(text.charCodeAt(p))) p++;
         label = text.slice(nameStart, p);
         names[index] = label;
+        fresh = true;
+      }
+      if (fresh || index >= repeatable) {
+        for (let i = 0; i < index; i++) if (names[i] === label) this.fail(nameStart, `duplicate label "${label}"`);
       }
 
       p = skipBlanks(text, p, end);
@@ -379,33 +409,23 @@ class Parser {
       }
       const quote = p;
       const valueStart = ++p;
-      let escaped = false;
-      while (p < end && (c = text.charCodeAt(p)) !== QUOTE) {
-        if (c === BACKSLASH) {
-          escaped = true;
-          p += 2;
-        } else {
-          p++;
-        }
+      if (this.nextBackslash < valueStart) {
+        const backslash = text.indexOf('\\', valueStart);
+        this.nextBackslash = backslash === -1 ? text.length : backslash;
       }
-      if (p >= end) this.fail(quote, `unterminated value for label "${label}"`);
-
+      p = text.indexOf('"', valueStart);
       let value: string;
-      if (escaped) {
-        value = unescape(text, valueStart, p, true);
+      if (p !== -1 && p < this.nextBackslash) {
+        if (p >= end) this.fail(quote, `unterminated value for label "${label}"`);
+        value = text.slice(valueStart, p);
       } else {
-        // Safe even when the previous value was unescaped: an unescaped raw slice holds no
-        // quote, newline or backslash, so it can only equal a previous value without them.
-        const previous = values[index];
-        value =
-          previous !== undefined && previous.length === p - valueStart && text.startsWith(previous, valueStart)
-            ? previous
-            : text.slice(valueStart, p);
+        p = valueStart;
+        while (p < end && (c = text.charCodeAt(p)) !== QUOTE) p += c === BACKSLASH ? 2 : 1;
+        if (p >= end) this.fail(quote, `unterminated value for label "${label}"`);
+        value = unescape(text, valueStart, p, true);
       }
-      values[index] = value;
       p++;
 
-      if (Object.hasOwn(labels, label)) this.fail(nameStart, `duplicate label "${label}"`);
       if (label === '__proto__') {
         // Plain assignment would hit the prototype setter and silently drop the label.
         Object.defineProperty(labels, label, { value, enumerable: true, writable: true, configurable: true });
@@ -422,6 +442,7 @@ class Parser {
       p++;
     }
     this.labels = labels;
+    this.lastLabelCount = index;
     return p + 1;
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
-  IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
+  ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
 import type { Database } from './tables.js';
 
@@ -60,9 +60,11 @@ export class KyselyStore implements Store {
     throw new Error('could not append to the audit log: too much contention');
   }
 
-  async listAudit(filter: { env?: string; limit?: number; sinceSeq?: number } = {}): Promise<AuditRecord[]> {
+  async listAudit(filter: { env?: string; action?: string; version?: string; limit?: number; sinceSeq?: number } = {}): Promise<AuditRecord[]> {
     let q = this.db.selectFrom('audit').selectAll();
     if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.action) q = q.where('action', '=', filter.action);
+    if (filter.version) q = q.where('version', '=', filter.version);
     if (filter.sinceSeq !== undefined) q = q.where('seq', '>', filter.sinceSeq);
     if (filter.limit) q = q.orderBy('seq', 'desc').limit(filter.limit);
     else q = q.orderBy('seq', 'asc');
@@ -256,6 +258,69 @@ export class KyselyStore implements Store {
     return (await q.execute()).map(toWatch);
   }
 
+  async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord> {
+    const row = await this.db
+      .insertInto('approvals')
+      .values({ env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, required: a.required, state: 'pending', created_at: a.createdAt, expires_at: a.expiresAt, approvers: '[]' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toApproval(row);
+  }
+
+  async getApproval(id: number): Promise<ApprovalRecord | undefined> {
+    const row = await this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toApproval(row) : undefined;
+  }
+
+  async listApprovals(filter: { env?: string; state?: ApprovalState; action?: string; subject?: string; limit?: number }): Promise<ApprovalRecord[]> {
+    let q = this.db.selectFrom('approvals').selectAll().orderBy('id', 'desc');
+    if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.action) q = q.where('action', '=', filter.action);
+    if (filter.subject) q = q.where('subject', '=', filter.subject);
+    if (filter.limit) q = q.limit(filter.limit);
+    return (await q.execute()).map(toApproval);
+  }
+
+  async updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers'] }): Promise<void> {
+    await this.db
+      .updateTable('approvals')
+      .set({ ...(patch.state ? { state: patch.state } : {}), ...(patch.approvers ? { approvers: JSON.stringify(patch.approvers) } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async addAttestation(a: Omit<AttestationRecord, 'id'>): Promise<AttestationRecord> {
+    const row = await this.db.insertInto('attestations').values(a).returningAll().executeTakeFirstOrThrow();
+    return { ...row, id: Number(row.id) };
+  }
+
+  async listAttestations(version: string): Promise<AttestationRecord[]> {
+    return (await this.db.selectFrom('attestations').selectAll().where('version', '=', version).orderBy('id').execute()).map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  async createBackup(b: Omit<BackupRecord, 'id'>): Promise<BackupRecord> {
+    const row = await this.db
+      .insertInto('backups')
+      .values({ env: b.env, deployment_id: b.deploymentId, file: b.file, size_bytes: b.sizeBytes, sha256: b.sha256, created_at: b.createdAt, verified_entries: b.verifiedEntries, detail: JSON.stringify(b.detail) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toBackup(row);
+  }
+
+  async getBackup(id: number): Promise<BackupRecord | undefined> {
+    const row = await this.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toBackup(row) : undefined;
+  }
+
+  async listBackups(filter: { env?: string; deploymentId?: number; limit?: number }): Promise<BackupRecord[]> {
+    let q = this.db.selectFrom('backups').selectAll().orderBy('id', 'desc');
+    if (filter.env) q = q.where('env', '=', filter.env);
+    if (filter.deploymentId !== undefined) q = q.where('deployment_id', '=', filter.deploymentId);
+    if (filter.limit) q = q.limit(filter.limit);
+    return (await q.execute()).map(toBackup);
+  }
+
   async createIncident<D extends object>(env: string, at: string, data: D): Promise<IncidentRecord<D>> {
     const row = await this.db.insertInto('incidents').values({ env, opened_at: at, state: 'open', data: JSON.stringify(data) }).returningAll().executeTakeFirstOrThrow();
     return toIncident(row) as IncidentRecord<D>;
@@ -287,6 +352,16 @@ export class KyselyStore implements Store {
 const toWatch = (r: Selectable<Database['watches']>): WatchRecord => ({
   id: Number(r.id), kind: r.kind as WatchKind, env: r.env, version: r.version, deploymentId: Number(r.deployment_id), state: r.state as WatchState,
   startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at, data: JSON.parse(r.data) as unknown,
+});
+
+const toApproval = (r: Selectable<Database['approvals']>): ApprovalRecord => ({
+  id: Number(r.id), env: r.env, action: r.action, subject: r.subject, requester: r.requester, reason: r.reason, required: Number(r.required),
+  state: r.state as ApprovalState, createdAt: r.created_at, expiresAt: r.expires_at, approvers: JSON.parse(r.approvers) as ApprovalRecord['approvers'],
+});
+
+const toBackup = (r: Selectable<Database['backups']>): BackupRecord => ({
+  id: Number(r.id), env: r.env, deploymentId: r.deployment_id === null ? null : Number(r.deployment_id), file: r.file, sizeBytes: Number(r.size_bytes),
+  sha256: r.sha256, createdAt: r.created_at, verifiedEntries: Number(r.verified_entries), detail: JSON.parse(r.detail) as Record<string, unknown>,
 });
 
 const toIncident = (r: Selectable<Database['incidents']>): IncidentRecord => ({

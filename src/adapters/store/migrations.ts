@@ -106,6 +106,40 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_production_path': {
+      async up(db) {
+        await serialId(db, 'approvals')
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('requester', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('required', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('approvers', 'text', (c) => c.notNull())
+          .execute();
+        await serialId(db, 'attestations')
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('item', 'text', (c) => c.notNull())
+          .addColumn('by', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('note', 'text')
+          .execute();
+        // size_bytes is bigint: dumps pass 2 GiB; pg returns it as a string, converted on read.
+        await serialId(db, 'backups')
+          .addColumn('env', 'text', (c) => c.notNull())
+          .addColumn('deployment_id', 'integer')
+          .addColumn('file', 'text', (c) => c.notNull())
+          .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('verified_entries', 'integer', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -91,6 +91,45 @@ export interface IncidentRecord<D = Record<string, unknown>> {
   data: D;
 }
 
+export type ApprovalState = 'pending' | 'approved' | 'expired' | 'used';
+
+/** A request for N distinct people (never the requester) to approve one action. */
+export interface ApprovalRecord {
+  id: number;
+  env: string;
+  action: string;
+  subject: string;
+  requester: string;
+  reason: string;
+  required: number;
+  state: ApprovalState;
+  createdAt: string;
+  expiresAt: string;
+  approvers: { by: string; at: string }[];
+}
+
+export interface AttestationRecord {
+  id: number;
+  version: string;
+  item: string;
+  by: string;
+  at: string;
+  note: string | null;
+}
+
+export interface BackupRecord {
+  id: number;
+  env: string;
+  deploymentId: number | null;
+  file: string;
+  sizeBytes: number;
+  sha256: string;
+  createdAt: string;
+  /** Table of contents entries `pg_restore --list` read back: proof the dump is readable. */
+  verifiedEntries: number;
+  detail: Record<string, unknown>;
+}
+
 export interface StepRecord {
   id: number;
   deploymentId: number;
@@ -118,7 +157,7 @@ export interface Store {
   close(): Promise<void>;
 
   appendAudit(event: AuditInput): Promise<AuditRecord>;
-  listAudit(filter?: { env?: string; limit?: number; sinceSeq?: number }): Promise<AuditRecord[]>;
+  listAudit(filter?: { env?: string; action?: string; version?: string; limit?: number; sinceSeq?: number }): Promise<AuditRecord[]>;
   verifyAudit(): Promise<AuditVerification>;
 
   /** Inserts the lock if no one holds it; returns the holder otherwise. */
@@ -152,6 +191,20 @@ export interface Store {
   getWatch(id: number): Promise<WatchRecord | undefined>;
   /** Newest first. */
   listWatches(filter: { env?: string; kind?: WatchKind; state?: WatchState; limit?: number }): Promise<WatchRecord[]>;
+
+  createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord>;
+  getApproval(id: number): Promise<ApprovalRecord | undefined>;
+  /** Newest first. */
+  listApprovals(filter: { env?: string; state?: ApprovalState; action?: string; subject?: string; limit?: number }): Promise<ApprovalRecord[]>;
+  updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers'] }): Promise<void>;
+
+  addAttestation(a: Omit<AttestationRecord, 'id'>): Promise<AttestationRecord>;
+  listAttestations(version: string): Promise<AttestationRecord[]>;
+
+  createBackup(b: Omit<BackupRecord, 'id'>): Promise<BackupRecord>;
+  getBackup(id: number): Promise<BackupRecord | undefined>;
+  /** Newest first. */
+  listBackups(filter: { env?: string; deploymentId?: number; limit?: number }): Promise<BackupRecord[]>;
 
   createIncident<D extends object>(env: string, at: string, data: D): Promise<IncidentRecord<D>>;
   updateIncident(id: number, patch: { state?: 'open' | 'closed'; data?: object }): Promise<void>;

@@ -63,6 +63,38 @@ export interface Database {
     state: string;
     data: string;
   };
+  approvals: {
+    id: Generated<number>;
+    env: string;
+    action: string;
+    subject: string;
+    requester: string;
+    reason: string;
+    required: number;
+    state: string;
+    created_at: string;
+    expires_at: string;
+    approvers: string;
+  };
+  attestations: {
+    id: Generated<number>;
+    version: string;
+    item: string;
+    by: string;
+    at: string;
+    note: string | null;
+  };
+  backups: {
+    id: Generated<number>;
+    env: string;
+    deployment_id: number | null;
+    file: string;
+    size_bytes: number;
+    sha256: string;
+    created_at: string;
+    verified_entries: number;
+    detail: string;
+  };
   steps: {
     id: Generated<number>;
     deployment_id: number;

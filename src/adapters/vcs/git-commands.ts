@@ -9,5 +9,12 @@ export const gitCommands = {
   worktreePrune: (repo: string): Argv => ['git', '-C', repo, 'worktree', 'prune'],
   headCommit: (dir: string): Argv => ['git', '-C', dir, 'rev-parse', 'HEAD'],
   changedPaths: (repo: string, fromCommit: string, toCommit: string): Argv => ['git', '-C', repo, 'diff', '--name-only', '--no-renames', fromCommit, toCommit, '--'],
+  addedPaths: (repo: string, fromCommit: string, toCommit: string): Argv => ['git', '-C', repo, 'diff', '--name-only', '--no-renames', '--diff-filter=A', fromCommit, toCommit, '--'],
+  fileExists: (repo: string, commit: string, file: string): Argv => ['git', '-C', repo, 'cat-file', '-e', `${commit}:${file}`],
+  logOneline: (repo: string, fromCommit: string | undefined, toCommit: string): Argv => ['git', '-C', repo, 'log', '--oneline', '--no-decorate', fromCommit ? `${fromCommit}..${toCommit}` : toCommit, '--'],
+  lastTagBefore: (repo: string, commit: string): Argv => ['git', '-C', repo, 'describe', '--tags', '--abbrev=0', `${commit}^`],
+  tagAnnotated: (repo: string, tag: string, commit: string, message: string): Argv => ['git', '-C', repo, 'tag', '--annotate', '--force', '--message', message, tag, commit],
+  tagType: (repo: string, tag: string): Argv => ['git', '-C', repo, 'cat-file', '-t', `refs/tags/${tag}`],
+  pushTag: (repo: string, remote: string, tag: string): Argv => ['git', '-C', repo, 'push', '--force', remote, `refs/tags/${tag}`],
   userName: (repo: string): Argv => ['git', '-C', repo, 'config', 'user.name'],
 };

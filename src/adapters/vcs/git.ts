@@ -47,6 +47,42 @@ export class GitRepository {
     return res.stdout.split('\n').filter(Boolean);
   }
 
+  async addedPaths(fromCommit: string, toCommit: string): Promise<string[]> {
+    const res = await this.runner.run(gitCommands.addedPaths(this.dir, fromCommit, toCommit));
+    if (res.exitCode !== 0) throw failed(`could not list the files added between ${fromCommit} and ${toCommit}: ${res.stderr.trim()}`);
+    return res.stdout.split('\n').filter(Boolean);
+  }
+
+  async fileExists(commit: string, file: string): Promise<boolean> {
+    return (await this.runner.run(gitCommands.fileExists(this.dir, commit, file))).exitCode === 0;
+  }
+
+  /** One line per commit since `fromCommit` (or the whole history). */
+  async changelog(fromCommit: string | undefined, toCommit: string): Promise<string[]> {
+    const res = await this.runner.run(gitCommands.logOneline(this.dir, fromCommit, toCommit));
+    return res.exitCode === 0 ? res.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  async lastTagBefore(commit: string): Promise<string | undefined> {
+    const res = await this.runner.run(gitCommands.lastTagBefore(this.dir, commit));
+    return res.exitCode === 0 ? res.stdout.trim() || undefined : undefined;
+  }
+
+  async isAnnotatedTag(tag: string): Promise<boolean> {
+    const res = await this.runner.run(gitCommands.tagType(this.dir, tag));
+    return res.exitCode === 0 && res.stdout.trim() === 'tag';
+  }
+
+  async tagAnnotated(tag: string, commit: string, message: string): Promise<void> {
+    const res = await this.runner.run(gitCommands.tagAnnotated(this.dir, tag, commit, message));
+    if (res.exitCode !== 0) throw failed(`could not tag ${commit} as ${tag}: ${res.stderr.trim()}`);
+  }
+
+  async pushTag(remote: string, tag: string): Promise<{ ok: boolean; output: string }> {
+    const res = await this.runner.run(gitCommands.pushTag(this.dir, remote, tag));
+    return { ok: res.exitCode === 0, output: (res.stderr || res.stdout).trim() };
+  }
+
   async userName(): Promise<string | undefined> {
     const res = await this.runner.run(gitCommands.userName(this.dir));
     return res.exitCode === 0 && res.stdout.trim() ? res.stdout.trim() : undefined;

@@ -49,4 +49,8 @@ export interface DeploymentMeta {
   changeTypes?: string[];
   baseline?: Record<string, CheckBaseline>;
   baselineNote?: string;
+  /** Why a rollback happened (a monitor trigger, a failed verification, a person). */
+  trigger?: Trigger;
+  /** What a rollback did to the database. */
+  database?: { action: string; detail: string } | null;
 }

@@ -63,7 +63,8 @@ export function fixedIntervalStep(policy: FixedIntervalPolicy, s: FixedIntervalS
   const wn = s.n + n;
   const wx = s.x + x;
   if (second % policy.intervalSeconds !== 0) {
-    return { state: { ...s, second, n: wn, x: wx }, rolledBackAt: undefined };
+    // A literal of one fixed shape, not a spread: this runs once per simulated second.
+    return { state: { second, n: wn, x: wx, checks: s.checks, failures: s.failures, rolledBackAt: undefined }, rolledBackAt: undefined };
   }
   const failed = wn === 0 || wx / wn > policy.threshold;
   const failures = s.failures + (failed ? 1 : 0);

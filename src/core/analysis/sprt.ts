@@ -56,16 +56,12 @@ export const DEFAULT_ERROR_TARGET = 0.01;
 export const DEFAULT_ERROR_LIMIT = 0.05;
 /** p0 never goes below this, or a single error would weigh ln(p1/p0) without bound. */
 export const ERROR_RATE_FLOOR = 0.001;
-/** Share of baseline requests above the baseline p95 when the bound is the exact p95. */
-export const P95_TAIL_SHARE = 0.05;
 /** p0 of the latency test never goes below this, for the same reason as ERROR_RATE_FLOOR. */
 export const LATENCY_SHARE_FLOOR = 0.001;
-/**
- * H1 of the latency test is k times the baseline tail share. Under lognormal latency a +50%
- * shift multiplies that share by about 4 to 8 and a +20% shift by about 2 to 3; k = 6 puts the
- * rate at which the test drifts neither way at ~2.8 times the baseline, between the two.
- */
-export const DEFAULT_LATENCY_K = 6;
+/** Seed: a latency degradation below 20% only warns; H0 of the latency test is "+20%". */
+export const DEFAULT_LATENCY_TOLERATED = 0.2;
+/** Seed: latency 50% over the baseline rolls back; H1 of the latency test is "+50%". */
+export const DEFAULT_LATENCY_ROLLBACK = 0.5;
 
 const EMPTY: SprtState = Object.freeze({ llr: 0, n: 0, x: 0, ticks: 0 });
 
@@ -158,18 +154,73 @@ export function errorRateParams(o: TestOptions & { baselineRate?: number | undef
   return withDefaults({ p0, p1: limit }, o);
 }
 
+/** One bucket of a cumulative (Prometheus-style) histogram, +Inf last: requests that took at most `le` seconds. */
+export interface CumulativeBucket {
+  le: number;
+  count: number;
+}
+
+export interface LatencyTest {
+  params: SprtParams;
+  /** Count the new release's requests slower than this (the baseline quantile's bucket edge). */
+  boundSeconds: number;
+  /** The baseline's own share above the bound, for reports. */
+  baselineShare: number;
+}
+
 /**
- * Latency test on the share of requests slower than the baseline's p95 bucket bound. Pass the
- * baseline's own share above that bound when known (the bound is a bucket edge at or above the
- * p95, so the true share is at most 5%); 0.05 is right only when the bound is the exact p95.
+ * Latency test on the share of requests slower than the baseline's p95 bucket edge b. Scaling
+ * every latency by (1 + d) makes that share the baseline's share above b / (1 + d), so
+ * H0 = share at the tolerated +20% and H1 = share at the +50% that rolls back, both read off the
+ * baseline histogram. H0 sits at the tolerated degradation, not at the baseline, because the
+ * restarted test's false-alarm guarantee holds only at rates up to p0 (docs/analysis.md).
  */
-export function latencyShareParams(o: TestOptions & { baselineShare?: number | undefined; k?: number } = {}): SprtParams {
-  const k = o.k ?? DEFAULT_LATENCY_K;
-  if (!(k > 1)) throw new RangeError(`the latency factor k must be above 1, got ${k}`);
-  const p0 = Math.max(LATENCY_SHARE_FLOOR, o.baselineShare ?? P95_TAIL_SHARE);
-  const p1 = Math.min(0.99, p0 * k);
-  if (!(p0 < p1)) throw new RangeError(`the baseline share ${p0} leaves no room for k = ${k}`);
-  return withDefaults({ p0, p1 }, o);
+export function latencyShiftParams(o: TestOptions & { buckets: readonly CumulativeBucket[]; quantile?: number; tolerated?: number; rollback?: number }): LatencyTest {
+  const quantile = o.quantile ?? 0.95;
+  const tolerated = o.tolerated ?? DEFAULT_LATENCY_TOLERATED;
+  const rollback = o.rollback ?? DEFAULT_LATENCY_ROLLBACK;
+  if (!(quantile > 0 && quantile < 1)) throw new RangeError(`quantile must be in (0, 1), got ${quantile}`);
+  if (!(tolerated >= 0 && rollback > tolerated)) throw new RangeError(`need 0 <= tolerated < rollback, got ${tolerated}, ${rollback}`);
+  const survival = survivalFunction(o.buckets);
+  const edge = o.buckets.find((b) => Number.isFinite(b.le) && survival(b.le) <= 1 - quantile);
+  if (!edge) throw new RangeError(`the baseline p${Math.round(quantile * 100)} lies beyond the last finite bucket: no edge to count above`);
+  const p0 = Math.max(LATENCY_SHARE_FLOOR, survival(edge.le / (1 + tolerated)));
+  const p1 = Math.min(0.99, survival(edge.le / (1 + rollback)));
+  if (!(p0 < p1)) {
+    throw new RangeError(`the baseline histogram puts no requests between ${edge.le / (1 + rollback)}s and ${edge.le / (1 + tolerated)}s: +${rollback * 100}% cannot be told from +${tolerated * 100}% at the ${edge.le}s edge`);
+  }
+  return { params: withDefaults({ p0, p1 }, o), boundSeconds: edge.le, baselineShare: survival(edge.le) };
+}
+
+/**
+ * The baseline's share of requests slower than t, between bucket edges. Log-linear in t
+ * (an exponential tail inside each bucket), not linear as histogram_quantile assumes: a tail
+ * bucket such as (0.1 s, 0.25 s] holds most of its requests near its lower edge, and the
+ * linear reading overstates the share above 0.2 s several times over.
+ */
+function survivalFunction(buckets: readonly CumulativeBucket[]): (t: number) => number {
+  const last = buckets.at(-1);
+  if (!last || last.le !== Infinity) throw new RangeError('the baseline histogram needs its +Inf bucket: the total comes from it');
+  if (!(last.count > 0)) throw new RangeError('the baseline histogram has no requests');
+  for (let i = 1; i < buckets.length; i++) {
+    if (!(buckets[i]!.le > buckets[i - 1]!.le && buckets[i]!.count >= buckets[i - 1]!.count)) throw new RangeError('the baseline histogram must be cumulative, sorted by le');
+  }
+  const total = last.count;
+  return (t) => {
+    let lo = 0;
+    let sLo = 1;
+    for (const b of buckets) {
+      const sHi = 1 - b.count / total;
+      if (t <= b.le) {
+        if (!Number.isFinite(b.le)) return sLo;
+        const f = (t - lo) / (b.le - lo);
+        return sHi > 0 && sLo > 0 ? sLo * Math.pow(sHi / sLo, f) : sLo + f * (sHi - sLo);
+      }
+      lo = b.le;
+      sLo = sHi;
+    }
+    return sLo;
+  };
 }
 
 function withDefaults(h: { p0: number; p1: number }, o: TestOptions): SprtParams {

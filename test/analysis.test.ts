@@ -1,0 +1,262 @@
+// Soaks and promotion on the real sample stack, through the built CLI: every command is its own
+// process with a real clock, so the soak in shipgate.yml is seconds long instead of 24 hours.
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad, type LoadSummary } from '../demo/stack/base/loadgen.mjs';
+import path from 'node:path';
+import { DATABASE_URL_VARIABLE, openStore } from '../src/adapters/store/open.js';
+import { isAlive } from '../src/adapters/targets/process/pids.js';
+import type { SoakData } from '../src/app/analysis/watch-data.js';
+import type { StackPorts } from '../src/demo/stack-config.js';
+import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+
+const GATES = ['error-rate', 'latency-p95', 'orchestrator'];
+
+function replaceOnce(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the generated shipgate.yml no longer contains ${JSON.stringify(from)}; update the test's patch`);
+  return text.replace(from, to);
+}
+
+/**
+ * Seconds-long soaks and monitors instead of hours (the policy shape stays the real one). A CLI
+ * process takes 1-2 s to start on a busy machine, so `watch` first looks at a 4 s soak a good
+ * share of it after it began: the default inconclusive allowance leaves room for that.
+ */
+function shortWatches(soak: { standard?: string; maxInconclusive?: string } = {}) {
+  return (yaml: string, ports: Record<string, StackPorts>): string => {
+    let out = replaceOnce(yaml, '    soak: { maxInconclusive: 10% }', `    soak: { standard: ${soak.standard ?? '4s'}, maxInconclusive: ${soak.maxInconclusive ?? '75%'} }`);
+    if (ports.production) out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s }', '    monitor: { autoRollback: true, immediate: 1s, short: 2s, medium: 4s, healthGrace: 3s }');
+    return out;
+  };
+}
+
+/** Steady order flow to one gateway until stopped. */
+function load(port: number): { stop(): Promise<LoadSummary> } {
+  const ac = new AbortController();
+  const done = runLoad({ url: `http://127.0.0.1:${port}`, rps: 50, durationSeconds: 0, signal: ac.signal, timeoutMs: 2000 });
+  return {
+    stop() {
+      ac.abort();
+      return done;
+    },
+  };
+}
+
+async function ok(ws: StackWorkspace, args: string[]): Promise<any> {
+  const res = await ws.run(args);
+  expect(res.code, `shipgate ${args.join(' ')}\n${res.stdout}\n${res.stderr}`).toBe(0);
+  return args.includes('--json') ? res.json() : res.stdout;
+}
+
+const soaks = async (ws: StackWorkspace): Promise<any[]> => (await ok(ws, ['soak', 'status', '--json'])).soaks;
+const audit = async (ws: StackWorkspace): Promise<any[]> => (await ok(ws, ['audit', '--json'])).events;
+
+/** `shipgate watch --json` until no soak or monitor runs; its JSON lines, one per finished watch. */
+async function watch(ws: StackWorkspace): Promise<any[]> {
+  const res = await ws.run(['watch', '--json']);
+  expect(res.code, `shipgate watch\n${res.stdout}\n${res.stderr}`).toBe(0);
+  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+/** The soak as the store keeps it (with each reading's value and the sequential test's state). */
+async function storedSoak(ws: StackWorkspace, id: number): Promise<SoakData> {
+  const store = await openStore({ url: process.env[DATABASE_URL_VARIABLE], sqliteFile: path.join(ws.dir, '.shipgate', 'state.db') });
+  try {
+    return (await store.getWatch(id))!.data as SoakData;
+  } finally {
+    await store.close();
+  }
+}
+
+const gate = (soak: any, name: string) => soak.gates.find((g: any) => g.name === name);
+const verdictsOf = (g: any): string[] => g.history.map((h: any) => h.verdict);
+
+let ws: StackWorkspace | undefined;
+afterEach(async () => {
+  await ws?.cleanup();
+  ws = undefined;
+});
+
+describe('staging soak and promotion (real stack, built CLI)', () => {
+  it('soaks v1.0.0 under traffic to a pass, then promotes it to production where a monitor starts', async () => {
+    ws = await stackWorkspace(['staging', 'production'], ['v1.0.0', 'v1.1.0'], { analysis: true, patch: shortWatches() });
+    const traffic = load(ws.ports.staging!.gateway);
+    let finished: any[];
+    try {
+      await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+      // Straight into the controller: every second before its first look is unobserved time.
+      finished = await watch(ws);
+      expect(finished).toEqual([expect.objectContaining({ kind: 'soak', env: 'staging', version: 'v1.0.0', state: 'passed' })]);
+    } finally {
+      await traffic.stop();
+    }
+
+    const [soak] = await soaks(ws);
+    expect(soak.id).toBe(finished[0].id);
+    expect(soak).toMatchObject({ env: 'staging', version: 'v1.0.0', soakClass: 'standard', state: 'passed', verdict: 'passed', requiredMs: 4000 });
+    expect(soak.elapsedMs).toBeGreaterThanOrEqual(4000);
+    expect(soak.inconclusiveShare).toBeLessThanOrEqual(0.75);
+    expect(soak.reason).toMatch(/^passed after/);
+    expect(soak.gates.map((g: any) => g.name).sort()).toEqual(GATES);
+    for (const g of soak.gates) {
+      expect(Array.isArray(g.history), g.name).toBe(true);
+      expect(g.history.length, g.name).toBeGreaterThan(0);
+      for (const run of g.history) expect(run).toMatchObject({ verdict: expect.stringMatching(/^(pass|fail|inconclusive)$/), count: expect.any(Number) });
+      expect(verdictsOf(g), g.name).not.toContain('fail');
+      expect(g.verdict, g.name).toBe('pass');
+    }
+    // The rate gate decided on evidence: it passed, after counting real requests.
+    expect(gate(soak, 'error-rate').reason).toMatch(/error rate 0\.00% over \d+ requests/);
+
+    const events = await audit(ws);
+    const start = events.find((e) => e.action === 'soak.start');
+    expect(start).toMatchObject({ env: 'staging', version: 'v1.0.0', outcome: 'started', detail: { soakId: soak.id, required: soak.required, soakClass: 'standard' } });
+    expect(events.find((e) => e.action === 'soak.finish')).toMatchObject({ env: 'staging', version: 'v1.0.0', outcome: 'passed', detail: { soakId: soak.id } });
+
+    // Promotion takes what staging soaked.
+    const promoted = await ws.run(['promote', 'production', '--json']);
+    expect(promoted.code, promoted.stdout + promoted.stderr).toBe(0);
+    const outcome = promoted.json();
+    expect(outcome).toMatchObject({ ok: true, env: 'production', kind: 'deploy', version: 'v1.0.0', fromVersion: null });
+    expect(outcome.checks).toEqual(expect.arrayContaining([expect.objectContaining({ requirement: 'staging soak passed', met: true, detail: expect.stringContaining(`soak #${soak.id} passed`) })]));
+    expect(outcome.checks.every((c: any) => c.met)).toBe(true);
+    const production = (await ok(ws, ['status', '--env', 'production', '--json'])).environments[0];
+    expect(production.currentVersion).toBe('v1.0.0');
+    expect(production.services.map((s: any) => [s.service, s.healthy, s.version])).toEqual([
+      ['signal_service', true, 'v1.0.0'],
+      ['execution_gateway', true, 'v1.0.0'],
+      ['orchestrator', true, 'v1.0.0'],
+    ]);
+    const monitors = (await ok(ws, ['monitors', '--json'])).monitors;
+    expect(monitors).toEqual([expect.objectContaining({ env: 'production', version: 'v1.0.0', state: 'running', autoRollback: true })]);
+    expect((await audit(ws)).map((e) => e.action)).toEqual(expect.arrayContaining(['promote.approved', 'monitor.start']));
+    // Promotion starts no soak in production (it has none configured) and leaves the staging soak as it was.
+    expect((await soaks(ws)).map((s) => [s.id, s.env, s.state])).toEqual([[soak.id, 'staging', 'passed']]);
+  }, 90_000);
+
+  it('fails the v1.1.0 soak on the error-rate gate and refuses to promote it (exit 3)', async () => {
+    ws = await stackWorkspace(['staging', 'production'], ['v1.0.0', 'v1.1.0'], { analysis: true, patch: shortWatches() });
+    const traffic = load(ws.ports.staging!.gateway);
+    let sent: LoadSummary;
+    try {
+      await ok(ws, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+      const finished = await watch(ws);
+      expect(finished).toEqual([expect.objectContaining({ kind: 'soak', version: 'v1.1.0', state: 'failed', reason: expect.stringContaining('error-rate') })]);
+    } finally {
+      sent = await traffic.stop();
+    }
+    expect(sent.byStatus['500'] ?? 0).toBeGreaterThan(0);
+
+    const [soak] = await soaks(ws);
+    expect(soak).toMatchObject({ version: 'v1.1.0', state: 'failed', verdict: 'failed' });
+    expect(soak.reason).toMatch(/^gate error-rate failed: error rate [\d.]+% over \d+ requests/);
+    const rate = gate(soak, 'error-rate');
+    expect(rate.verdict).toBe('fail');
+    expect(verdictsOf(rate).at(-1)).toBe('fail');
+
+    const refused = await ws.run(['promote', 'production', '--version', 'v1.1.0', '--json']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    const error = refused.json().error;
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toContain(`soak #${soak.id} of v1.1.0 failed`);
+    expect(error.message).toContain('[gate error-rate]');
+    expect(error.checks).toEqual(expect.arrayContaining([expect.objectContaining({ requirement: 'staging soak passed', met: false, detail: expect.stringContaining('gate error-rate') })]));
+
+    const events = await audit(ws);
+    expect(events.find((e) => e.action === 'promote.refused')).toMatchObject({ env: 'production', version: 'v1.1.0', outcome: 'refused', reason: expect.stringContaining('error-rate') });
+    expect(events.some((e) => e.env === 'production' && e.action === 'deploy.start')).toBe(false);
+    const production = (await ok(ws, ['status', '--env', 'production', '--json'])).environments[0];
+    expect(production.currentVersion).toBeNull();
+  }, 90_000);
+
+  it('restarts the soak when staging is redeployed before it finishes', async () => {
+    ws = await stackWorkspace(['staging'], ['v1.0.0', 'v1.1.0'], { analysis: true, patch: shortWatches({ standard: '1h' }) });
+    await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    const [first] = await soaks(ws);
+    expect(first).toMatchObject({ version: 'v1.0.0', state: 'running' });
+
+    await ok(ws, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    const [second, old] = await soaks(ws);
+    expect(old).toMatchObject({ id: first.id, version: 'v1.0.0', state: 'aborted', verdict: 'aborted' });
+    expect(old.reason).toMatch(/superseded by a deploy of v1\.1\.0/);
+    expect(second).toMatchObject({ version: 'v1.1.0', state: 'running', requiredMs: 3_600_000 });
+    expect(second.id).not.toBe(first.id);
+    expect(new Date(second.startedAt).getTime()).toBeGreaterThan(new Date(first.startedAt).getTime());
+
+    // Redeploying the same version restarts it too: the soak covers one deployment, not a tag.
+    await ok(ws, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    const [third, secondNow] = await soaks(ws);
+    expect(secondNow).toMatchObject({ id: second.id, state: 'aborted' });
+    expect(third).toMatchObject({ version: 'v1.1.0', state: 'running' });
+    expect(third.id).not.toBe(second.id);
+
+    const events = await audit(ws);
+    expect(events.filter((e) => e.action === 'soak.abort').map((e) => [e.version, e.detail.watchId])).toEqual([
+      ['v1.0.0', first.id],
+      ['v1.1.0', second.id],
+    ]);
+    expect(events.filter((e) => e.action === 'soak.start')).toHaveLength(3);
+  }, 60_000);
+
+  it('does not pass a soak that saw no traffic: inconclusive is never a pass', async () => {
+    ws = await stackWorkspace(['staging'], ['v1.0.0'], { analysis: true, patch: shortWatches({ maxInconclusive: '10%' }) });
+    await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    const finished = await watch(ws);
+    expect(finished).toEqual([expect.objectContaining({ kind: 'soak', version: 'v1.0.0', state: 'failed' })]);
+
+    const [soak] = await soaks(ws);
+    expect(soak.state).toBe('failed');
+    expect(soak.reason).toMatch(/^inconclusive for [\d.]+% of the soak \(at most 10\.0% allowed\)/);
+    expect(soak.inconclusiveShare).toBeGreaterThan(0.1);
+    for (const name of ['error-rate', 'latency-p95']) {
+      const g = gate(soak, name);
+      expect(g.verdict, name).toBe('inconclusive');
+      expect(verdictsOf(g), name).toEqual(['inconclusive']);
+    }
+    // Health probes are traffic too, but not order traffic: the gate must not count them.
+    expect(gate(soak, 'error-rate').reason).not.toMatch(/error rate 0\.00%/);
+    expect((await audit(ws)).find((e) => e.action === 'soak.finish')).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('inconclusive') });
+  }, 60_000);
+
+  it('reads a dead metrics source as "no data", never as a pass or a zero error rate', async () => {
+    ws = await stackWorkspace(['staging'], ['v1.0.0'], { analysis: true, patch: shortWatches() });
+    const gatewayPort = ws.ports.staging!.gateway;
+    await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    const gatewaySvc = (await ok(ws, ['status', '--env', 'staging', '--json'])).environments[0].services.find((s: any) => s.service === 'execution_gateway');
+    expect(gatewaySvc.pid).toEqual(expect.any(Number));
+    process.kill(gatewaySvc.pid, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (isAlive(gatewaySvc.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(isAlive(gatewaySvc.pid)).toBe(false);
+
+    const traffic = load(gatewayPort);
+    try {
+      const finished = await watch(ws);
+      expect(finished).toEqual([expect.objectContaining({ kind: 'soak', version: 'v1.0.0', state: 'failed' })]);
+    } finally {
+      await traffic.stop();
+    }
+    const [soak] = await soaks(ws);
+    expect(soak.state).toBe('failed');
+    expect(soak.reason).toMatch(/inconclusive for/);
+    for (const name of GATES) {
+      const g = gate(soak, name);
+      expect(g.verdict, name).toBe('inconclusive');
+      expect(verdictsOf(g), name).toEqual(['inconclusive']);
+    }
+    const rate = gate(soak, 'error-rate');
+    expect(rate.reason).toMatch(/^no data: /);
+    expect(rate.reason).toContain(String(gatewayPort));
+    expect(gate(soak, 'latency-p95').reason).toMatch(/^no data: /);
+    expect(gate(soak, 'orchestrator').reason).toMatch(/^no data: /);
+    // No number is made up for a source that did not answer: no value, no requests counted.
+    const stored = await storedSoak(ws, soak.id);
+    const latest = stored.latest.find((r) => r.name === 'error-rate')!;
+    expect(latest.verdict).toBe('inconclusive');
+    expect(latest.value).toBeUndefined();
+    expect(latest.evidence).toBeUndefined();
+    expect(stored.checks['error-rate']?.sprt).toBeUndefined();
+    expect(stored.checks['error-rate']?.healthySeen).toBe(false);
+    expect(stored.inconclusiveMs).toBe(stored.evaluatedMs);
+    expect(stored.evaluatedMs).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -1,0 +1,276 @@
+// The evaluation loop on real processes: the production monitor rolling back a release that only
+// breaks with live trading, and `shipgate serve` as a daemon that survives being killed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad, type LoadSummary } from '../demo/stack/base/loadgen.mjs';
+import { DATABASE_URL_VARIABLE, openStore } from '../src/adapters/store/open.js';
+import { isAlive } from '../src/adapters/targets/process/pids.js';
+import type { SoakData } from '../src/app/analysis/watch-data.js';
+import type { StackPorts } from '../src/demo/stack-config.js';
+import { BIN } from './harness/cli.js';
+import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+
+function replaceOnce(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the generated shipgate.yml no longer contains ${JSON.stringify(from)}; update the test's patch`);
+  return text.replace(from, to);
+}
+
+/** Seconds-long soaks and monitors (see test/analysis.test.ts for the inconclusive allowance). */
+function shortWatches(soak: { standard?: string; maxInconclusive?: string } = {}) {
+  return (yaml: string, ports: Record<string, StackPorts>): string => {
+    let out = replaceOnce(yaml, '    soak: { maxInconclusive: 10% }', `    soak: { standard: ${soak.standard ?? '4s'}, maxInconclusive: ${soak.maxInconclusive ?? '75%'} }`);
+    if (ports.production) out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s }', '    monitor: { autoRollback: true, immediate: 1s, short: 2s, medium: 4s, healthGrace: 3s }');
+    return out;
+  };
+}
+
+function load(port: number): { stop(): Promise<LoadSummary> } {
+  const ac = new AbortController();
+  const done = runLoad({ url: `http://127.0.0.1:${port}`, rps: 50, durationSeconds: 0, signal: ac.signal, timeoutMs: 2000 });
+  return {
+    stop() {
+      ac.abort();
+      return done;
+    },
+  };
+}
+
+async function ok(ws: StackWorkspace, args: string[]): Promise<any> {
+  const res = await ws.run(args);
+  expect(res.code, `shipgate ${args.join(' ')}\n${res.stdout}\n${res.stderr}`).toBe(0);
+  return args.includes('--json') ? res.json() : res.stdout;
+}
+
+async function watch(ws: StackWorkspace): Promise<any[]> {
+  const res = await ws.run(['watch', '--json']);
+  expect(res.code, `shipgate watch\n${res.stdout}\n${res.stderr}`).toBe(0);
+  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+const audit = async (ws: StackWorkspace): Promise<any[]> => (await ok(ws, ['audit', '--json'])).events;
+
+async function healthVersion(port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last: ${JSON.stringify(v)?.slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let ws: StackWorkspace | undefined;
+const daemons: ChildProcess[] = [];
+afterEach(async () => {
+  for (const d of daemons.splice(0)) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+  await ws?.cleanup();
+  ws = undefined;
+});
+
+describe('production monitor: automatic rollback on real processes', () => {
+  it('promotes v1.2.0 after a clean paper-trading soak, detects its live-only errors and rolls production back to v1.0.0', async () => {
+    ws = await stackWorkspace(['staging', 'production'], ['v1.0.0', 'v1.1.0', 'v1.2.0'], { analysis: true, patch: shortWatches() });
+    const prod = ws.ports.production!;
+    const stagingTraffic = load(ws.ports.staging!.gateway);
+    const prodTraffic = load(prod.gateway);
+    let prodSent: LoadSummary | undefined;
+    try {
+      // v1.0.0: soak, promote.
+      await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+      expect(await watch(ws)).toEqual([expect.objectContaining({ kind: 'soak', version: 'v1.0.0', state: 'passed' })]);
+      expect(await ok(ws, ['promote', 'production', '--json'])).toMatchObject({ ok: true, version: 'v1.0.0' });
+
+      // v1.2.0 soaks on paper trading while production's v1.0.0 monitor sees healthy live traffic.
+      await ok(ws, ['deploy', 'staging', '--version', 'v1.2.0', '--json']);
+      const round2 = await watch(ws);
+      expect(round2).toHaveLength(2);
+      expect(round2).toEqual(expect.arrayContaining([
+        expect.objectContaining({ kind: 'soak', env: 'staging', version: 'v1.2.0', state: 'passed' }),
+        expect.objectContaining({ kind: 'monitor', env: 'production', version: 'v1.0.0', state: 'passed' }),
+      ]));
+
+      const promoted = await ok(ws, ['promote', 'production', '--json']);
+      expect(promoted).toMatchObject({ ok: true, env: 'production', version: 'v1.2.0', fromVersion: 'v1.0.0' });
+      for (const port of [prod.signal, prod.gateway, prod.orchestrator]) expect(await healthVersion(port)).toBe('v1.2.0');
+
+      const finished = await watch(ws);
+      expect(finished).toEqual([expect.objectContaining({ kind: 'monitor', env: 'production', version: 'v1.2.0', state: 'rolled-back' })]);
+    } finally {
+      await stagingTraffic.stop();
+      prodSent = await prodTraffic.stop();
+    }
+    // Live trading really erred (V and MA orders), so the trigger had something to see.
+    expect(prodSent.byStatus['500'] ?? 0).toBeGreaterThan(0);
+
+    const [monitor, previous] = (await ok(ws, ['monitors', '--json'])).monitors;
+    expect(previous).toMatchObject({ env: 'production', version: 'v1.0.0', state: 'passed' });
+    expect(monitor).toMatchObject({ env: 'production', version: 'v1.2.0', state: 'rolled-back', autoRollback: true, incidentId: expect.any(Number) });
+    expect(monitor.trigger.check).toBe('error-rate');
+    expect(monitor.trigger.reason).toMatch(/error rate [\d.]+% over \d+ requests: the sequential test favours >= 5\.00%/);
+    const evidence = monitor.trigger.evidence;
+    expect(evidence).toMatchObject({ requests: expect.any(Number), errors: expect.any(Number), llr: expect.any(Number), upper: expect.any(Number), p1: 0.05 });
+    expect(evidence.errors).toBeGreaterThan(0);
+    expect(evidence.requests).toBeGreaterThanOrEqual(evidence.errors);
+    expect(evidence.llr).toBeGreaterThanOrEqual(evidence.upper);
+    // The baseline was v1.0.0 measured in production just before the switch, with real traffic.
+    expect(evidence.baseline).toBeLessThan(0.01);
+    expect(monitor.rollback).toMatchObject({ ok: true, version: 'v1.0.0' });
+    expect(monitor.reason).toMatch(/^rolled back to v1\.0\.0: error-rate/);
+
+    // Production runs v1.0.0 again, and says so on /health.
+    for (const port of [prod.signal, prod.gateway, prod.orchestrator]) expect(await healthVersion(port)).toBe('v1.0.0');
+    const status = (await ok(ws, ['status', '--env', 'production', '--json'])).environments[0];
+    expect(status.currentVersion).toBe('v1.0.0');
+    expect(status.deployment).toMatchObject({ kind: 'rollback', version: 'v1.0.0', state: 'succeeded' });
+    // Staging is untouched by production's rollback.
+    expect((await ok(ws, ['status', '--env', 'staging', '--json'])).environments[0].currentVersion).toBe('v1.2.0');
+
+    const events = await audit(ws);
+    expect(events.find((e) => e.action === 'monitor.trigger')).toMatchObject({ env: 'production', version: 'v1.2.0', outcome: 'rolling-back', reason: expect.stringMatching(/^error-rate: /) });
+    expect(events.find((e) => e.action === 'rollback.start')).toMatchObject({ env: 'production', version: 'v1.0.0', reason: expect.stringMatching(/^automatic: error-rate/) });
+    expect(events.find((e) => e.action === 'incident.open')).toMatchObject({ env: 'production', version: 'v1.2.0', outcome: 'open', detail: { incidentId: monitor.incidentId, trigger: 'error-rate' } });
+    expect((await ok(ws, ['audit', '--verify', '--json'])).ok).toBe(true);
+
+    // v1.2.0 is bad in production now: its passed staging soak does not get it promoted again.
+    const again = await ws.run(['promote', 'production', '--version', 'v1.2.0', '--json']);
+    expect(again.code, again.stdout + again.stderr).toBe(3);
+    const error = again.json().error;
+    expect(error.message).toMatch(/v1\.2\.0 was marked bad in production/);
+    expect(error.checks).toEqual(expect.arrayContaining([
+      expect.objectContaining({ requirement: 'staging soak passed', met: true }),
+      expect.objectContaining({ requirement: 'v1.2.0 not rolled back from production', met: false }),
+    ]));
+    expect((await audit(ws)).filter((e) => e.action === 'promote.refused')).toHaveLength(1);
+    expect(await healthVersion(prod.gateway)).toBe('v1.0.0');
+  }, 150_000);
+});
+
+interface Daemon {
+  child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function serve(dir: string): Daemon {
+  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env: { ...process.env, SHIPGATE_ACTOR: 'tester', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  daemons.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    output: () => out,
+    exited,
+    async waitFor(pattern, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`);
+        if (Date.now() > deadline) throw new Error(`serve did not print ${pattern} within ${timeoutMs / 1000}s:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+async function controllerLease(dir: string) {
+  const store = await openStore({ url: process.env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, '.shipgate', 'state.db') });
+  try {
+    return await store.getLock('@controller');
+  } finally {
+    await store.close();
+  }
+}
+
+async function storedSoak(dir: string, id: number) {
+  const store = await openStore({ url: process.env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, '.shipgate', 'state.db') });
+  try {
+    const w = await store.getWatch(id);
+    return w && { state: w.state, startedAt: w.startedAt, data: w.data as SoakData };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('shipgate serve: the controller daemon', () => {
+  it('runs one per store, and a restarted daemon resumes the same soak after the first was SIGKILLed', async () => {
+    ws = await stackWorkspace(['staging'], ['v1.0.0'], { analysis: true, patch: shortWatches({ standard: '8s', maxInconclusive: '50%' }) });
+    const dir = ws.dir;
+    const first = serve(dir);
+    await first.waitFor(/controller running \(pid \d+\)/);
+    expect(first.output()).toContain(`pid ${first.child.pid}`);
+
+    const second = await ws.run(['serve', '--json']);
+    expect(second.code, second.stdout + second.stderr).toBe(3);
+    expect(second.json().error.message).toMatch(/a controller already runs on this store/);
+    expect(isAlive(first.child.pid!)).toBe(true);
+
+    const traffic = load(ws.ports.staging!.gateway);
+    let restarted: Daemon | undefined;
+    try {
+      await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+      const [soak] = (await ok(ws, ['soak', 'status', '--json'])).soaks;
+      expect(soak).toMatchObject({ version: 'v1.0.0', state: 'running', requiredMs: 8000 });
+      // The daemon is evaluating: kill it in the middle of the soak, mid-flight.
+      const before = await until('the daemon to evaluate 2s of the soak', () => storedSoak(dir, soak.id), (s) => (s?.data.evaluatedMs ?? 0) >= 2000);
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+      const [killedAt] = (await ok(ws, ['soak', 'status', '--json'])).soaks;
+      expect(killedAt).toMatchObject({ id: soak.id, state: 'running', startedAt: soak.startedAt });
+      expect(killedAt.inconclusiveShare).toBeLessThan(0.5);
+      const frozen = (await storedSoak(dir, soak.id))!;
+      expect(frozen.state).toBe('running');
+      expect(frozen.data.evaluatedMs).toBeGreaterThanOrEqual(before!.data.evaluatedMs);
+      const evaluationsBefore = frozen.data.checks['error-rate']!.history.reduce((n, h) => n + h.count, 0);
+
+      // The lease still names the dead daemon: the new one takes it over.
+      expect(await controllerLease(dir)).toMatchObject({ pid: first.child.pid });
+      restarted = serve(dir);
+      await restarted.waitFor(/controller running \(pid \d+\)/);
+      expect(await controllerLease(dir)).toMatchObject({ pid: restarted.child.pid });
+      await restarted.waitFor(new RegExp(`soak #${soak.id} staging v1\\.0\\.0: (passed|failed|aborted)`), 30_000);
+      expect(restarted.output()).toMatch(new RegExp(`soak #${soak.id} staging v1\\.0\\.0: passed`));
+
+      const done = (await storedSoak(dir, soak.id))!;
+      expect(done.state).toBe('passed');
+      expect(done.startedAt).toBe(soak.startedAt);
+      // Resumed, not restarted: the evaluated time and the verdict history carry on from where the killed daemon left them.
+      expect(done.data.evaluatedMs).toBeGreaterThan(frozen.data.evaluatedMs);
+      expect(done.data.checks['error-rate']!.history.reduce((n, h) => n + h.count, 0)).toBeGreaterThan(evaluationsBefore);
+      expect(done.data.checks['error-rate']!.start).toEqual(frozen.data.checks['error-rate']!.start);
+    } finally {
+      await traffic.stop();
+    }
+
+    const soaks = (await ok(ws, ['soak', 'status', '--json'])).soaks;
+    expect(soaks).toHaveLength(1);
+    expect(soaks[0]).toMatchObject({ state: 'passed', verdict: 'passed' });
+    expect(soaks[0].elapsedMs).toBeGreaterThanOrEqual(8000);
+
+    restarted!.child.kill('SIGTERM');
+    expect(await restarted!.exited).toEqual({ code: 0, signal: null });
+    // A clean stop releases the lease.
+    expect(await controllerLease(dir)).toBeUndefined();
+
+    const events = await audit(ws);
+    const controller = events.filter((e) => e.action.startsWith('controller.'));
+    expect(controller.map((e) => [e.action, e.detail.pid])).toEqual([
+      ['controller.start', first.child.pid],
+      ['controller.start', restarted!.child.pid],
+      ['controller.stop', restarted!.child.pid],
+    ]);
+    expect(events.filter((e) => e.action === 'soak.finish')).toEqual([expect.objectContaining({ outcome: 'passed', detail: expect.objectContaining({ soakId: soaks[0].id }) })]);
+  }, 120_000);
+});
