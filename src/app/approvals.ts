@@ -2,6 +2,7 @@ import type { ApprovalRecord } from '../adapters/store/store.js';
 import { isoNow } from '../core/clock.js';
 import { badInput, refused } from '../core/errors.js';
 import { record } from './audit.js';
+import { notify } from './notify.js';
 import type { AppContext } from './context.js';
 
 export type ApprovalKind = 'standard' | 'emergency';
@@ -38,6 +39,20 @@ export async function requireApproval(ctx: AppContext, need: ApprovalNeed): Prom
   });
 }
 
+/** The approval for exactly this action: approved if there is one, else the open request (made if needed). */
+export async function findApproval(ctx: AppContext, need: ApprovalNeed): Promise<ApprovalRecord> {
+  const now = ctx.clock.now();
+  const matching = await ctx.store.listApprovals({ env: need.env, action: need.action, subject: need.subject, limit: 20 });
+  for (const a of matching) {
+    if ((a.state === 'pending' || a.state === 'approved') && isExpired(a, now)) await expire(ctx, a);
+  }
+  return (
+    matching.find((a) => a.state === 'approved' && !isExpired(a, now)) ??
+    matching.find((a) => a.state === 'pending' && !isExpired(a, now)) ??
+    (await requestApproval(ctx, need))
+  );
+}
+
 export async function requestApproval(ctx: AppContext, need: ApprovalNeed): Promise<ApprovalRecord> {
   const now = ctx.clock.now();
   const policy = ctx.config.approvals;
@@ -47,6 +62,7 @@ export async function requestApproval(ctx: AppContext, need: ApprovalNeed): Prom
     createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + policy.expiry).toISOString(),
   });
   await record(ctx, { action: 'approval.request', outcome: 'pending', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, kind: need.kind } });
+  notify(ctx, { event: 'approval.requested', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, approveWith: `shipgate approve ${approval.id} --by NAME` } });
   return approval;
 }
 

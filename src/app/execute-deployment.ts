@@ -6,6 +6,7 @@ import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { abortWatches, startWatches } from './watches.js';
 import { openIncident } from './incidents.js';
+import { notify } from './notify.js';
 import { lastGoodVersion } from './history.js';
 import type { LockHandle } from './locks.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
@@ -38,6 +39,7 @@ export async function startDeployment(
     at,
   );
   await record(ctx, { action: `${init.kind}.start`, outcome: 'started', env: init.env, version: init.version, reason: init.reason, detail: { deploymentId: deployment.id, fromVersion: init.fromVersion, commit: init.commit } });
+  notify(ctx, { event: init.kind === 'rollback' ? 'rollback.started' : 'deploy.started', env: init.env, version: init.version, ...(init.reason ? { reason: init.reason } : {}), detail: { deploymentId: deployment.id, fromVersion: init.fromVersion } });
   return deployment;
 }
 
@@ -57,6 +59,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     await ctx.store.finishDeployment(deployment.id, 'succeeded', at);
     await ctx.store.setVerdict(env, version, 'good', null, at);
     await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
+    notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.succeeded', env, version, ...(deployment.reason ? { reason: deployment.reason } : {}), detail: { deploymentId: deployment.id, outcome: 'succeeded', fromVersion: deployment.fromVersion } });
     if (kind === 'deploy') await startWatches(ctx, (await ctx.store.getDeployment(deployment.id))!);
     if (kind === 'rollback') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
     return base;
@@ -64,6 +67,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
 
   await ctx.store.finishDeployment(deployment.id, 'failed', at, result.error ?? 'failed');
   await record(ctx, { action: `${kind}.finish`, outcome: 'failed', env, version, reason: result.error ?? null, detail: { deploymentId: deployment.id, failedStep: result.failedStep } });
+  notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.failed', env, version, reason: result.error ?? 'failed', detail: { deploymentId: deployment.id, outcome: 'failed', failedStep: result.failedStep } });
   if (kind !== 'deploy') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
 
   await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);

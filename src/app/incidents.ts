@@ -5,6 +5,7 @@ import { isoNow } from '../core/clock.js';
 import { badInput } from '../core/errors.js';
 import type { Trigger } from './analysis/watch-data.js';
 import { record } from './audit.js';
+import { notify } from './notify.js';
 import type { AppContext } from './context.js';
 
 export interface IncidentData {
@@ -22,6 +23,7 @@ export async function openIncident(ctx: AppContext, input: IncidentData & { env:
   const { env, ...data } = input;
   const incident = await ctx.store.createIncident(env, isoNow(ctx.clock), data);
   await record(ctx, { action: 'incident.open', outcome: 'open', env, version: input.version, reason: input.title, detail: { incidentId: incident.id, trigger: input.trigger.check } });
+  notify(ctx, { event: 'incident.opened', env, version: input.version, reason: input.title, detail: { incidentId: incident.id, trigger: input.trigger.check, rolledBackTo: input.rollback?.version ?? null } });
   return incident.id;
 }
 

@@ -10,6 +10,7 @@ import type { DeploymentMeta, SoakData } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
 import { currentVersion } from './history.js';
+import { notify } from './notify.js';
 
 // A controller that was away this long did not watch: that time counts as inconclusive.
 const UNOBSERVED_GAP_FACTOR = 5;
@@ -88,6 +89,7 @@ export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>)
   const updated = await ctx.store.updateWatch<SoakData>(soak.id, { state, data, finishedAt: state === 'running' ? null : at }, at);
   if (state !== 'running') {
     await record(ctx, { action: 'soak.finish', outcome: state, env: soak.env, version: soak.version, reason: data.reason, detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence } });
+    notify(ctx, { event: state === 'passed' ? 'soak.passed' : 'soak.failed', env: soak.env, version: soak.version, ...(data.reason ? { reason: data.reason } : {}), detail: { soakId: soak.id, failedCheck: data.failedCheck } });
   }
   return updated;
 }

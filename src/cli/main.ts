@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import { registerAnalysisCommands } from './commands/analysis.js';
+import { registerAnnounceCommand } from './commands/announce.js';
 import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerDatabaseCommands } from './commands/database.js';
 import { registerDecideCommand } from './commands/decide.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeployCommands } from './commands/deploy.js';
@@ -31,11 +33,13 @@ export function buildProgram(): Command {
 
   registerConfigCommands(program);
   registerPreflightCommand(program);
+  registerAnnounceCommand(program);
   registerDeployCommands(program);
   registerStatusCommands(program);
   registerAnalysisCommands(program);
   registerApprovalCommands(program);
   registerLockCommands(program);
+  registerDatabaseCommands(program);
   registerWindowCommand(program);
   registerIncidentCommands(program);
   registerDecideCommand(program);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createContext, type AppContext } from '../app/context.js';
+import { flushNotifications } from '../app/notify.js';
 import { silentProgress } from '../app/progress.js';
 import { loadConfig } from '../config/load.js';
 import { badInput } from '../core/errors.js';
@@ -28,6 +29,8 @@ export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Pro
   try {
     return await run(ctx);
   } finally {
+    // Deliveries still in flight record their outcome in the store: let them finish first.
+    await flushNotifications(10_000);
     await ctx.store.close();
   }
 }

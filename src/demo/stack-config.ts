@@ -19,13 +19,20 @@ const ANALYSIS = `    analysis:
         - { name: latency-p95, type: latency, select: 'service="execution_gateway"', max: 500ms }
         - { name: orchestrator, type: http-json, url: 'http://127.0.0.1:{orchestrator}/status', path: status, equals: healthy, consecutive: 3 }`;
 
+// The demo runs whatever the market is doing, so the window is reported but not enforced here;
+// `shipgate window check` shows the policy on its own.
+const PRODUCTION = `    promoteFrom: staging
+    onCall: [demo-oncall]
+    window: { enforce: false }
+    monitor: { autoRollback: true, healthGrace: 30s }`;
+
 export function demoStackConfig(repoDir: string, ports: Record<string, StackPorts>, options: StackConfigOptions = {}): string {
   const node = JSON.stringify(options.nodeBin ?? process.execPath);
   const healthTimeout = options.healthTimeout ?? '20s';
   const envs = Object.entries(ports)
     .map(([env, p]) => {
       const live = env === 'production';
-      const extra = !options.analysis ? '' : `\n${ANALYSIS.replace('{orchestrator}', String(p.orchestrator))}\n${live ? '    promoteFrom: staging\n    monitor: { autoRollback: true, healthGrace: 30s }' : '    soak: { maxInconclusive: 10% }'}`;
+      const extra = !options.analysis ? '' : `\n${ANALYSIS.replace('{orchestrator}', String(p.orchestrator))}\n${live ? PRODUCTION : '    soak: { maxInconclusive: 10% }'}`;
       return `  ${env}:
     target: { type: process }
     env: { TRADING_MODE: ${live && options.analysis ? 'live' : 'paper'} }

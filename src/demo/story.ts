@@ -9,6 +9,9 @@ import { runController } from '../app/controller.js';
 import { deploy } from '../app/deploy.js';
 import { silentProgress, type Progress } from '../app/progress.js';
 import { promote } from '../app/promote.js';
+import { attest, runPreflight } from '../app/preflight.js';
+import { approve, findApproval } from '../app/approvals.js';
+import { flushNotifications } from '../app/notify.js';
 import type { WatchRecord } from '../adapters/store/store.js';
 import { loadConfig } from '../config/load.js';
 import { scaledClock, type ScaledClock } from '../core/clock.js';
@@ -83,12 +86,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     deployed(await deploy(ctx, { env: 'staging', version: 'v1.0.0', reason: 'demo: first release' }));
     const soak1 = await waitForWatch<SoakData>(ctx, 'soak', 'v1.0.0');
     say(`soak of v1.0.0: ${soak1.state} — ${soak1.data.reason}`);
+    await clearForProduction(ctx, 'v1.0.0', ['ci', 'code-reviewed', 'stakeholders-notified', 'migrations-tested']);
     deployed(await promote(ctx, { env: 'production', reason: 'demo: first release' }));
 
     say('act 2: v1.1.0 (10% of orders fail) to staging');
     deployed(await deploy(ctx, { env: 'staging', version: 'v1.1.0', reason: 'demo: notional limit check' }));
     const soak2 = await waitForWatch<SoakData>(ctx, 'soak', 'v1.1.0');
     say(`soak of v1.1.0: ${soak2.state} — ${soak2.data.reason}`);
+    await clearForProduction(ctx, 'v1.1.0', ['ci', 'code-reviewed', 'stakeholders-notified']);
     const refusal = await promote(ctx, { env: 'production', version: 'v1.1.0' }).then(
       () => ({ refused: false, exitCode: 0 as number | null, reasons: [] as string[] }),
       (err: unknown) => {
@@ -104,6 +109,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     deployed(await deploy(ctx, { env: 'staging', version: 'v1.2.0', reason: 'demo: sector cap for live trading' }));
     const soak3 = await waitForWatch<SoakData>(ctx, 'soak', 'v1.2.0');
     say(`soak of v1.2.0: ${soak3.state} — ${soak3.data.reason}`);
+    await clearForProduction(ctx, 'v1.2.0', ['ci', 'code-reviewed', 'stakeholders-notified']);
     const promoted = await promote(ctx, { env: 'production', reason: 'demo: sector cap for live trading' });
     deployed(promoted);
     const monitor = await waitForWatch<MonitorData>(ctx, 'monitor', 'v1.2.0');
@@ -116,6 +122,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     summary.timeline = (await ctx.store.listAudit()).map((x) => ({ realSeconds: round((clock.toRealMs(x.at) - started) / 1000), at: x.at, action: x.action, env: x.env, version: x.version, outcome: x.outcome, reason: x.reason }));
     summary.auditVerified = (await ctx.store.verifyAudit()).ok;
     summary.stopped = await stopAll(ctx);
+    await flushNotifications(10_000);
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }
@@ -126,6 +133,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     r?.rolledBackTo === 'v1.0.0' && r.restoredAfterSeconds !== null &&
     summary.auditVerified && summary.stopped;
   return summary;
+}
+
+/**
+ * What people do before a promotion: attest the checklist items the demo has no GitHub or Slack
+ * for, run the preflight (the rollback plan is a real file in each release), and have a second
+ * person approve.
+ */
+async function clearForProduction(ctx: AppContext, version: string, attestItems: string[]): Promise<void> {
+  for (const item of attestItems) await attest(ctx, version, item, 'demo-reviewer', 'demo: checked by hand');
+  await runPreflight(ctx, version, 'production');
+  const request = await findApproval(ctx, { env: 'production', action: 'promote', subject: version, kind: 'standard', reason: `promote ${version}` });
+  if (request.state !== 'approved') await approve(ctx, request.id, 'demo-approver');
 }
 
 async function waitForWatch<D>(ctx: AppContext, kind: 'soak' | 'monitor', version: string, timeoutMs = 180_000): Promise<WatchRecord<D>> {

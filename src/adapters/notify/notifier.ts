@@ -20,6 +20,7 @@ export const NOTIFY_EVENTS = [
   'rollback.finished',
   'incident.opened',
   'killswitch.engaged',
+  'release.announced',
 ] as const;
 export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];
 

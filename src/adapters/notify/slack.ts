@@ -95,6 +95,8 @@ export function slackHeadline(event: NotifyEvent): string {
       return `:rotating_light: incident opened on ${env}${event.version ? ` (${version})` : ''}${why}`;
     case 'killswitch.engaged':
       return `:octagonal_sign: kill switch engaged on ${env} by ${actor}${why}`;
+    case 'release.announced':
+      return `:mega: ${actor}: ${version} is planned for ${env}${why}`;
   }
 }
 

@@ -12,7 +12,11 @@ export interface SprtParams {
   p0: number;
   /** H1: the rate that must roll back (p1 > p0). */
   p1: number;
-  /** Wald's type I error of one test run; in the CUSUM form e^-A ≈ alpha bounds the false alarms per observation (see docs). */
+  /**
+   * Wald's type I error of one test run. In the restarted (CUSUM) form it bounds false alarms per
+   * observation instead: the mean run length before a false alarm at a true rate <= p0 is at least
+   * e^A = (1 - beta) / alpha observations (Lorden), so N observations alarm with probability <= N·alpha/(1 - beta).
+   */
   alpha: number;
   /** Wald's type II error at p1. */
   beta: number;
@@ -43,9 +47,9 @@ export interface SprtStepResult {
 }
 
 /**
- * Calibrated by the benchmark, not by Wald's reading of alpha: in the restarted form alpha is
- * a false-alarm bound per observation, and a 30-minute watch at 200 requests/s makes 360,000 of
- * them. 1e-9 puts A at 20.7; docs/analysis.md has the arithmetic.
+ * Per observation, not per run (see SprtParams.alpha): a 30-minute watch at 200 requests/s makes
+ * 360,000 observations, so 1e-9 bounds its false rollbacks at 3.6 in 10,000 with no appeal to
+ * simulation. A = 20.7; the benchmark measures the rest (docs/analysis.md).
  */
 export const DEFAULT_ALPHA = 1e-9;
 export const DEFAULT_BETA = 0.01;
@@ -196,7 +200,7 @@ export function latencyShiftParams(o: TestOptions & { buckets: readonly Cumulati
  * The baseline's share of requests slower than t, between bucket edges. Log-linear in t
  * (an exponential tail inside each bucket), not linear as histogram_quantile assumes: a tail
  * bucket such as (0.1 s, 0.25 s] holds most of its requests near its lower edge, and the
- * linear reading overstates the share above 0.2 s several times over.
+ * linear reading overstates the share above 0.21 s about 3.5 times for the benchmark's latency.
  */
 function survivalFunction(buckets: readonly CumulativeBucket[]): (t: number) => number {
   const last = buckets.at(-1);

@@ -72,7 +72,7 @@ export interface WindowDecision {
   freeze?: { from: string; to: string; reason: string };
 }
 
-interface ParsedFreeze {
+export interface ParsedFreeze {
   from: DateTime;
   to: DateTime;
   reason: string;
@@ -89,8 +89,19 @@ const ISO_EXAMPLE = '2026-11-24T10:00:00-05:00';
  * New York local time; a bare date is 00:00 New York time. Undefined when it is not ISO-8601.
  */
 export function parseInstant(text: string): Date | undefined {
-  const dt = DateTime.fromISO(text.trim(), { zone: NEW_YORK });
-  return dt.isValid ? dt.toJSDate() : undefined;
+  const dt = fromIso(text);
+  return dt?.toJSDate();
+}
+
+/**
+ * luxon's ISO parser, but only for texts that start with a date: a bare time ("10:00") would be
+ * read as today's, which depends on the clock (core is pure).
+ */
+function fromIso(text: string): DateTime | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{4}-/.test(trimmed)) return undefined;
+  const dt = DateTime.fromISO(trimmed, { zone: NEW_YORK });
+  return dt.isValid ? dt : undefined;
 }
 
 /** ISO-8601 with the New York offset, e.g. 2026-11-23T16:00:00-05:00. */
@@ -117,8 +128,8 @@ function parseClock(text: string, where: string): { hour: number; minute: number
 
 function parseFreezeBound(text: string, end: boolean, where: string): DateTime {
   const trimmed = text.trim();
-  const dt = DateTime.fromISO(trimmed, { zone: NEW_YORK });
-  if (!dt.isValid) {
+  const dt = fromIso(trimmed);
+  if (!dt) {
     throw badInput(`${where} is not an ISO-8601 date or time: ${JSON.stringify(text)}`, {
       where,
       hint: `Write a date (2026-12-21) or a time with an offset (${ISO_EXAMPLE}); times without an offset are New York time.`,
