@@ -31,6 +31,21 @@ describe('shipgate demo', () => {
     expect(actions).toContain('monitor.trigger production v1.2.0');
     expect(actions).toContain('rollback.finish production v1.0.0');
     expect(actions).toContain('incident.open production v1.2.0');
+    expect(summary.incidentReport.markdown).toContain('## What went wrong');
+    expect(summary.incidentReport.markdown).toContain('## Timeline');
+    expect(summary.incidentReport.file).toMatch(/docs\/INCIDENTS\/\d{4}-\d{2}-\d{2}-production-v1-2-0-error-rate\.md$/);
+    const events = summary.notifications.map((n: any) => `${n.channel} ${n.event}`);
+    for (const e of ['rollback.started', 'rollback.finished', 'incident.opened', 'promotion.refused', 'soak.failed']) {
+      expect(events).toContain(`slack ${e}`);
+      expect(events).toContain(`webhook ${e}`);
+    }
+    expect(summary.killSwitchDrill).toMatchObject({
+      killSwitch: { ok: true, openLeft: 0 },
+      afterKill: { breaker: 'TRIPPED', killswitch: true, openOrders: 0 },
+      afterReset: { breaker: 'OPEN', killswitch: false },
+      approvedBy: ['risk-officer', 'demo-oncall'],
+    });
+    expect(summary.killSwitchDrill.ordersPlaced).toBe(20);
     expect(summary.auditVerified).toBe(true);
     expect(summary.stopped).toBe(true);
   });

@@ -5,8 +5,7 @@ import { httpHealthProbe, type HealthProbe } from '../adapters/health/http-probe
 import { DATABASE_URL_VARIABLE, openStore } from '../adapters/store/open.js';
 import type { Store } from '../adapters/store/store.js';
 import { localRunner, type Runner } from '../adapters/runner/runner.js';
-import { processLayout } from '../adapters/targets/process/launch.js';
-import { ProcessTarget } from '../adapters/targets/process/driver.js';
+import { createTarget } from '../adapters/targets/factory.js';
 import type { Target } from '../adapters/targets/target.js';
 import { GitRepository } from '../adapters/vcs/git.js';
 import { environmentSpec, stateDir } from '../config/resolve.js';
@@ -30,6 +29,8 @@ export interface AppContext {
   runner: Runner;
   probe: HealthProbe;
   progress: Progress;
+  /** The environment shipgate runs with: where secrets (urlEnv, tokenEnv, ...) are read from. */
+  env: NodeJS.ProcessEnv;
   target(env: string): Target;
 }
 
@@ -45,7 +46,6 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
   const dir = stateDir(loaded.dir, loaded.config);
   const store = await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db') });
   const repo = new GitRepository(path.resolve(loaded.dir, loaded.config.repository), localRunner);
-  const layout = processLayout(dir);
   return {
     config: loaded.config,
     configFile: loaded.file,
@@ -60,12 +60,9 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     runner: localRunner,
     probe: options.probe ?? httpHealthProbe,
     progress: options.progress ?? silentProgress,
+    env,
     target(envName) {
-      const spec = environmentSpec(loaded.config, envName);
-      switch (spec.target.type) {
-        case 'process':
-          return new ProcessTarget(layout, repo, env);
-      }
+      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env });
     },
   };
 }

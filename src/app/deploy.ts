@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
 import { currentVersion, deploymentLiveness, latestDeployment } from './history.js';
 import { acquireEnvLock } from './locks.js';
+import { assertTradingInterlock } from './safety.js';
 
 export interface DeployRequest {
   env: string;
@@ -16,6 +17,8 @@ export interface DeployRequest {
   reason?: string | undefined;
   /** Change types declared by the person deploying (`--change-type`), on top of those derived from paths. */
   changeTypes?: ChangeType[] | undefined;
+  /** Ship while the kill switch is on or the breaker TRIPPED (the fix itself); needs a reason. */
+  allowTripped?: boolean | undefined;
 }
 
 export async function deploy(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
@@ -32,6 +35,7 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
     });
   }
   const commit = await ctx.repo.resolve(version);
+  await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason });
   const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
   try {
     const from = (await currentVersion(ctx.store, req.env)) ?? null;

@@ -9,7 +9,8 @@ import { openIncident } from './incidents.js';
 import { notify } from './notify.js';
 import { lastGoodVersion } from './history.js';
 import type { LockHandle } from './locks.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import { runPipeline, TOUCHES_RUNNING, type PipelineResult } from './pipeline.js';
+import { planDatabaseRollback } from './database-rollback.js';
 
 export interface DeploymentOutcome {
   ok: boolean;
@@ -71,6 +72,10 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   if (kind !== 'deploy') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
 
   await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
+  if (result.failedStep && !TOUCHES_RUNNING.includes(result.failedStep)) {
+    ctx.progress.warn(`${version} failed ${result.failedStep} before anything running in ${env} was touched; nothing to roll back`);
+    return base;
+  }
   const target = await lastGoodVersion(ctx.store, env, version);
   if (!target) {
     ctx.progress.warn(`no earlier good version of ${env} is known, so nothing was rolled back`);
@@ -81,7 +86,10 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   const rollback = await startDeployment(ctx, {
     env, kind: 'rollback', version: target, commit: targetRelease!.commit, fromVersion: version,
     reason: `automatic: ${version} failed ${result.failedStep}`, causeId: deployment.id,
-    meta: { trigger: { check: result.failedStep ?? 'deploy', reason: result.error ?? 'failed', at, evidence: result.health ?? null } },
+    meta: {
+      trigger: { check: result.failedStep ?? 'deploy', reason: result.error ?? 'failed', at, evidence: result.health ?? null },
+      database: await planDatabaseRollback(ctx, env, (await ctx.store.getDeployment(deployment.id))!, { automatic: true }),
+    },
   });
   return { ...base, rollback: await executeDeployment(ctx, lock, rollback) };
 }

@@ -58,7 +58,7 @@ export function notify(ctx: NotifyContext, input: NotifyInput, options: NotifyOp
     const specs = ctx.config.notifications ?? [];
     if (specs.length === 0) return;
     const event: NotifyEvent = { ...input, actor: input.actor ?? ctx.actor, at: input.at ?? isoNow(ctx.clock) };
-    const env = options.env ?? process.env;
+    const env = options.env ?? (ctx as { env?: NodeJS.ProcessEnv }).env ?? process.env;
     specs.forEach((spec, index) => {
       if (!matchesEvents(spec.events, event.event)) return;
       const url = env[spec.urlEnv]?.trim();

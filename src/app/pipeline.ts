@@ -3,14 +3,40 @@ import type { ReleaseSpec, Target } from '../adapters/targets/target.js';
 import { isoNow } from '../core/clock.js';
 import { environmentSpec } from '../config/resolve.js';
 import { measureBaseline } from './analysis/baseline.js';
+import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
+import { backupStep, migrateStep, restoreStep, tagStep } from './database-steps.js';
 import { failpoint } from './failpoint.js';
 import type { LockHandle } from './locks.js';
 import { verifyHealth, type HealthReport } from './verify-health.js';
 
-/** The steps of a deployment (a rollback is a deployment of an earlier release). */
-export const STEP_NAMES = ['prepare-release', 'measure-baseline', 'stop-old', 'start-new', 'verify'] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+/** Every step a deployment can have; which ones it has depends on its kind and environment. */
+export const ALL_STEPS = ['prepare-release', 'measure-baseline', 'tag-release', 'backup-database', 'migrate-database', 'stop-old', 'restore-database', 'start-new', 'verify'] as const;
+export type StepName = (typeof ALL_STEPS)[number];
+
+/** The steps of a deployment in an environment without a database (a rollback is a deployment of an earlier release). */
+export const STEP_NAMES = ['prepare-release', 'measure-baseline', 'stop-old', 'start-new', 'verify'] as const satisfies readonly StepName[];
+
+/** Steps before these leave the running release untouched: a failure there needs no rollback. */
+export const TOUCHES_RUNNING: readonly StepName[] = ['migrate-database', 'stop-old', 'restore-database', 'start-new', 'verify'];
+
+export function planSteps(ctx: AppContext, deployment: DeploymentRecord): StepName[] {
+  const spec = environmentSpec(ctx.config, deployment.env);
+  const meta = deployment.meta as DeploymentMeta;
+  if (deployment.kind === 'rollback') {
+    const db = meta.database?.action === 'restore' || meta.database?.action === 'down';
+    return ['prepare-release', 'measure-baseline', 'stop-old', ...(db ? (['restore-database'] as const) : []), 'start-new', 'verify'];
+  }
+  return [
+    'prepare-release',
+    'measure-baseline',
+    ...(spec.promoteFrom ? (['tag-release'] as const) : []),
+    ...(spec.database?.migrate ? (['backup-database', 'migrate-database'] as const) : []),
+    'stop-old',
+    'start-new',
+    'verify',
+  ];
+}
 
 export interface PipelineResult {
   ok: boolean;
@@ -22,10 +48,21 @@ export interface PipelineResult {
 const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
   'prepare-release': (r) => `prepare ${r.version} (${r.commit.slice(0, 10)})`,
   'measure-baseline': (r) => `measure the running release in ${r.env} as the baseline`,
+  'tag-release': (r) => `tag the release of ${r.version} to ${r.env}`,
+  'backup-database': (r) => `back up the ${r.env} database`,
+  'migrate-database': (r) => `migrate the ${r.env} database to ${r.version}`,
   'stop-old': (r) => `stop the services running in ${r.env}`,
+  'restore-database': (r) => `return the ${r.env} database to before the release`,
   'start-new': (r) => `start ${r.services.length} services of ${r.version}`,
   verify: (r) => `verify health of ${r.version}`,
 };
+
+export interface StepOutcome {
+  ok: boolean;
+  detail: Record<string, unknown>;
+  health?: HealthReport;
+  error?: string;
+}
 
 /**
  * Runs the steps not yet recorded as succeeded, writing each step's intent before acting and
@@ -34,26 +71,29 @@ const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
 export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, release: ReleaseSpec): Promise<PipelineResult> {
   const done = new Set((await ctx.store.listSteps(deployment.id)).filter((s) => s.state === 'succeeded').map((s) => s.name));
   const target = ctx.target(release.env);
-  for (const [index, name] of STEP_NAMES.entries()) {
+  for (const [index, name] of planSteps(ctx, deployment).entries()) {
     if (done.has(name)) continue;
     const step = await ctx.store.startStep(deployment.id, name, index + 1, isoNow(ctx.clock));
     failpoint(deployment.kind, name, 'before');
-    let outcome: { ok: boolean; detail: Record<string, unknown>; health?: HealthReport; error?: string };
+    let outcome: StepOutcome;
     try {
       outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
     } catch (err) {
       outcome = { ok: false, detail: { error: (err as Error).message }, error: (err as Error).message };
     }
     await ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail);
-    if (!outcome.ok) return { ok: false, failedStep: name, error: outcome.error, health: outcome.health };
+    if (!outcome.ok) return { ok: false, failedStep: name, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
     failpoint(deployment.kind, name, 'after');
     await lock.renew();
   }
   return { ok: true };
 }
 
-async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord) {
+async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {
   switch (name) {
+    case 'prepare-release':
+      await target.prepare(release);
+      return { ok: true, detail: { commit: release.commit } };
     case 'measure-baseline': {
       // A rollback goes back to a known release; only a deploy is compared with what it replaces.
       if (deployment.kind !== 'deploy') return { ok: true, detail: { skipped: 'rollback' } };
@@ -61,9 +101,14 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       await ctx.store.setDeploymentMeta(deployment.id, { ...(deployment.meta ?? {}), baseline, baselineNote: note });
       return { ok: true, detail: { baseline, note } };
     }
-    case 'prepare-release':
-      await target.prepare(release);
-      return { ok: true, detail: { commit: release.commit } };
+    case 'tag-release':
+      return tagStep(ctx, release, deployment);
+    case 'backup-database':
+      return backupStep(ctx, release, deployment);
+    case 'migrate-database':
+      return migrateStep(ctx, release, deployment);
+    case 'restore-database':
+      return restoreStep(ctx, release, deployment);
     case 'stop-old':
       await target.down(release.env);
       return { ok: true, detail: {} };
@@ -75,7 +120,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined) });
       const unhealthy = health.services.filter((s) => !s.healthy);
       const error = unhealthy.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${unhealthy.map((s) => `${s.service} (${s.reason})`).join(', ')}` : undefined;
-      return { ok: health.healthy, detail: { health }, health, error };
+      return { ok: health.healthy, detail: { health }, health, ...(error ? { error } : {}) };
     }
   }
 }

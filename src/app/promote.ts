@@ -10,6 +10,7 @@ import { record } from './audit.js';
 import { latestPreflight } from './preflight.js';
 import { notify } from './notify.js';
 import { deployWindow } from './window.js';
+import { assertTradingInterlock } from './safety.js';
 import type { AppContext } from './context.js';
 import { deploy } from './deploy.js';
 import type { DeploymentOutcome } from './execute-deployment.js';
@@ -27,6 +28,7 @@ export interface PromoteRequest {
   reason?: string | undefined;
   /** An emergency hotfix inside the market session: needs the emergency approvals and an on-call engineer. */
   emergency?: boolean;
+  allowTripped?: boolean | undefined;
   onCall?: string | undefined;
 }
 
@@ -84,6 +86,7 @@ export async function promotionChecks(ctx: AppContext, env: string, version: str
 
 export async function promote(ctx: AppContext, req: PromoteRequest): Promise<DeploymentOutcome & { checks: PromotionCheck[] }> {
   const { version, from, checks, approval } = await promotionChecks(ctx, req.env, req.version, req);
+  await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason });
   const unmet = checks.filter((c) => !c.met);
   if (unmet.length) {
     await record(ctx, { action: 'promote.refused', outcome: 'refused', env: req.env, version, reason: unmet.map((c) => `${c.requirement}: ${c.detail}`).join('; '), detail: { checks } });
@@ -95,6 +98,6 @@ export async function promote(ctx: AppContext, req: PromoteRequest): Promise<Dep
   }
   await consumeApproval(ctx, approval!);
   await record(ctx, { action: 'promote.approved', outcome: req.emergency ? 'emergency' : 'ok', env: req.env, version, reason: req.reason ?? null, detail: { checks } });
-  const outcome = await deploy(ctx, { env: req.env, version, reason: req.reason ?? `promoted from ${from}` });
+  const outcome = await deploy(ctx, { env: req.env, version, reason: req.reason ?? `promoted from ${from}`, allowTripped: req.allowTripped });
   return { ...outcome, checks };
 }

@@ -5,6 +5,7 @@ import { isoNow } from '../core/clock.js';
 import { record } from './audit.js';
 import type { Trigger } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
+import { planDatabaseRollback, type DbChoice } from './database-rollback.js';
 import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
 import { deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
 import { acquireEnvLock } from './locks.js';
@@ -16,6 +17,8 @@ export interface RollbackRequest {
   /** The monitor whose trigger asked for this rollback. */
   triggeredByWatch?: number;
   trigger?: Trigger;
+  db?: DbChoice | undefined;
+  acceptDataLoss?: boolean | undefined;
 }
 
 /** Returns an environment to its last known good version (or `to`), finishing any interrupted work first. */
@@ -43,11 +46,12 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
     if (!targetVersion) {
       throw failed(`no earlier good version of ${req.env} is known${from ? ` (it runs ${from})` : ''}`, { hint: `Name one with \`shipgate rollback ${req.env} --to <tag> --reason "..."\`.` });
     }
+    const commit = await ctx.repo.resolve(targetVersion);
+    const database = await planDatabaseRollback(ctx, req.env, latest, { db: req.db, acceptDataLoss: req.acceptDataLoss, automatic: Boolean(req.trigger) });
     if (latest && latest.version !== targetVersion) {
       await ctx.store.setVerdict(req.env, latest.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
     }
-    const commit = await ctx.repo.resolve(targetVersion);
-    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) } } });
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) }, database } });
     return await executeDeployment(ctx, lock, deployment);
   } finally {
     await lock.release();

@@ -12,6 +12,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerIncidentCommands } from './commands/incident.js';
 import { registerLockCommands } from './commands/lock.js';
+import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerStatusCommands(program);
   registerAnalysisCommands(program);
   registerApprovalCommands(program);
+  registerRunbookCommands(program);
   registerLockCommands(program);
   registerDatabaseCommands(program);
   registerWindowCommand(program);

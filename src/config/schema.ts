@@ -46,7 +46,36 @@ const processTarget = z.strictObject({
   type: z.literal('process'),
 });
 
-const target = z.discriminatedUnion('type', [processTarget]);
+const composeFields = {
+  files: z.array(z.string().min(1)).min(1).default(['docker-compose.yml']).describe('Compose files, relative to the release checkout (seed: docker-compose.prod.yml).'),
+  project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'compose project names are lower-case letters, digits, "_" and "-"').optional().describe('Compose project name (default: <project>_<env>).'),
+  cli: z.enum(['auto', 'docker-compose', 'docker compose']).default('auto').describe('docker-compose (v1, as in the seeds) or docker compose (v2); auto detects.'),
+  versionVariable: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('TAG').describe('Variable the compose file interpolates with the release version, e.g. image: trading/gateway:${TAG}.'),
+  build: z.boolean().default(true).describe('Build images from the release checkout (docker-compose build).'),
+  pull: z.boolean().default(false).describe('Pull images from a registry instead of building.'),
+  keepReleases: z.number().int().min(1).default(5).describe('Images of this many releases are kept for rollback.'),
+  dockerHost: z.string().optional().describe('DOCKER_HOST for the engine, e.g. unix:///run/docker.sock.'),
+};
+
+const composeTarget = z.strictObject({ type: z.literal('compose'), ...composeFields });
+
+const sshHost = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(22),
+  user: z.string().min(1).default('root'),
+  keyFile: z.string().min(1).describe('Private key file (never the key itself).'),
+});
+
+const sshTarget = z.strictObject({
+  type: z.literal('ssh'),
+  ...composeFields,
+  hosts: z.array(sshHost).min(1).describe('Hosts, deployed one after another (parallelism) and returned to the previous release if one fails.'),
+  dir: z.string().min(1).describe('Checkout of the stack on each host, e.g. /opt/trading_platform.'),
+  remote: z.string().default('origin').describe('Git remote fetched on each host.'),
+  parallelism: z.number().int().min(1).default(1),
+});
+
+const target = z.discriminatedUnion('type', [processTarget, composeTarget, sshTarget]);
 
 const healthPolicy = z.strictObject({
   timeout: duration.default(30_000).describe('How long to wait for every service to be healthy.'),
@@ -107,7 +136,7 @@ const analysis = z.strictObject({
   prometheusUrl: z.string().url().optional(),
   interval: duration.default(1_000).describe('How often the controller evaluates.'),
   minRequests: z.number().int().min(1).default(20).describe('Requests needed before a rate check may decide.'),
-  alpha: z.number().gt(0).lt(0.5).default(0.001).describe('False-alarm bound of the sequential tests.'),
+  alpha: z.number().gt(0).lt(0.5).default(1e-9).describe('False-alarm bound per evaluation of the restarting sequential tests (docs/analysis.md: 0.001 rolls back a third of healthy releases within 30 min).'),
   beta: z.number().gt(0).lt(0.5).default(0.01).describe('Miss probability of the sequential tests (power = 1 - beta).'),
   checks: z.array(check).default([]),
 });
@@ -151,6 +180,43 @@ const windowPolicy = z.strictObject({
   mondayMorningUntil: z.string().regex(/^\d{2}:\d{2}$/).nullable().default('12:00').describe('On trading Mondays, refuse before this New York time (seed: avoid Monday mornings); null disables.'),
 });
 
+const brokerSpec = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('alpaca'),
+    mode: z.enum(['paper', 'live']).default('paper'),
+    baseUrl: z.string().url().optional().describe('Override of the Alpaca API base URL (tests).'),
+    keyIdEnv: secretRef.default('APCA_API_KEY_ID'),
+    secretKeyEnv: secretRef.default('APCA_API_SECRET_KEY'),
+  }),
+  z.strictObject({ type: z.literal('paper'), url: z.string().url().describe('The sample stack\'s paper broker (execution_gateway).') }),
+]);
+
+const tradingSpec = z.strictObject({
+  redisUrl: z.string().optional().describe('Redis holding cb:state and killswitch:active (no password here; use redisUrlEnv for one).'),
+  redisUrlEnv: secretRef.optional().describe('Variable holding the Redis URL.'),
+  keyPrefix: z.string().default('').describe('Prefix of the safety keys, so staging and production never share them (e.g. "prod:").'),
+  broker: brokerSpec.optional(),
+  cancelTimeout: duration.default(30_000).describe('How long the kill switch waits for open orders to be gone.'),
+  reconciliation: z
+    .strictObject({
+      positionsUrl: z.string().url().optional().describe('Platform positions as JSON [{symbol, qty}].'),
+      positionsQuery: z.string().optional().describe('SQL returning symbol, qty (against database.urlEnv).'),
+      tolerance: z.number().min(0).default(0).describe('Allowed |platform - broker| per symbol.'),
+    })
+    .optional(),
+  breakerReset: z
+    .strictObject({
+      maxDrawdown: z.number().optional().describe('Drawdown must be back under this (gauge drawdownMetric).'),
+      drawdownUrl: z.string().url().optional().describe('Metrics URL with the drawdown gauge.'),
+      drawdownMetric: z.string().default('drawdown_ratio'),
+      marketDataUrl: z.string().url().optional().describe('Metrics URL with the market-data freshness gauge.'),
+      marketDataMetric: z.string().default('market_data_last_update_timestamp_seconds'),
+      maxStaleness: duration.default(10_000),
+    })
+    .default({ drawdownMetric: 'drawdown_ratio', marketDataMetric: 'market_data_last_update_timestamp_seconds', maxStaleness: 10_000 }),
+  autoKillSwitch: z.boolean().default(false).describe('Let the production monitor engage the kill switch on a catastrophic trigger.'),
+});
+
 const environment = z.strictObject({
   target: target.default({ type: 'process' }),
   services: z.record(z.string(), serviceOverride).default({}).describe('Per-environment overrides of service settings.'),
@@ -164,6 +230,7 @@ const environment = z.strictObject({
   window: windowPolicy.optional().describe('Deployment window on the NYSE calendar (America/New_York).'),
   onCall: z.array(z.string().min(1)).default([]).describe('On-call engineers; promote needs one (or --on-call NAME).'),
   requiredSecrets: z.array(secretRef).default([]).describe('Variables that must be set before deploying here (checked by preflight).'),
+  trading: tradingSpec.optional().describe('Trading safety state (circuit breaker, kill switch) and the broker, for the runbooks.'),
 });
 
 const notifier = z.discriminatedUnion('type', [
@@ -263,6 +330,10 @@ export type DatabaseSpec = z.output<typeof databaseSpec>;
 export type WindowPolicy = z.output<typeof windowPolicy>;
 export type NotifierSpec = z.output<typeof notifier>;
 export type PreflightSpec = z.output<typeof preflightSpec>;
+export type ComposeTargetSpec = z.output<typeof composeTarget>;
+export type SshTargetSpec = z.output<typeof sshTarget>;
+export type TradingSpec = z.output<typeof tradingSpec>;
+export type BrokerSpec = z.output<typeof brokerSpec>;
 
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -21,10 +21,21 @@ const ANALYSIS = `    analysis:
 
 // The demo runs whatever the market is doing, so the window is reported but not enforced here;
 // `shipgate window check` shows the policy on its own.
-const PRODUCTION = `    promoteFrom: staging
+const production = (p: StackPorts) => `    promoteFrom: staging
     onCall: [demo-oncall]
     window: { enforce: false }
-    monitor: { autoRollback: true, healthGrace: 30s }`;
+    monitor: { autoRollback: true, healthGrace: 30s }
+    trading:
+      keyPrefix: 'prod:'
+      broker: { type: paper, url: 'http://127.0.0.1:${p.gateway}' }
+      cancelTimeout: 10s
+      reconciliation: { positionsUrl: 'http://127.0.0.1:${p.gateway}/positions', tolerance: 0 }`;
+
+/** Where the demo's notifications go: a local receiver standing in for Slack and a webhook. */
+export const DEMO_NOTIFICATIONS = `notifications:
+  - { type: slack, urlEnv: SHIPGATE_DEMO_SLACK_URL }
+  - { type: webhook, urlEnv: SHIPGATE_DEMO_WEBHOOK_URL }
+`;
 
 export function demoStackConfig(repoDir: string, ports: Record<string, StackPorts>, options: StackConfigOptions = {}): string {
   const node = JSON.stringify(options.nodeBin ?? process.execPath);
@@ -32,7 +43,7 @@ export function demoStackConfig(repoDir: string, ports: Record<string, StackPort
   const envs = Object.entries(ports)
     .map(([env, p]) => {
       const live = env === 'production';
-      const extra = !options.analysis ? '' : `\n${ANALYSIS.replace('{orchestrator}', String(p.orchestrator))}\n${live ? PRODUCTION : '    soak: { maxInconclusive: 10% }'}`;
+      const extra = !options.analysis ? '' : `\n${ANALYSIS.replace('{orchestrator}', String(p.orchestrator))}\n${live ? production(p) : '    soak: { maxInconclusive: 10% }'}`;
       return `  ${env}:
     target: { type: process }
     env: { TRADING_MODE: ${live && options.analysis ? 'live' : 'paper'} }
@@ -66,5 +77,5 @@ services:
     metrics: http://127.0.0.1:{port}/metrics
 environments:
 ${envs}
-`;
+${options.analysis ? DEMO_NOTIFICATIONS : ''}`;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildDemoRepo } from '../../demo/stack/build-repo.mjs';
@@ -17,6 +17,9 @@ import { loadConfig } from '../config/load.js';
 import { scaledClock, type ScaledClock } from '../core/clock.js';
 import { ShipgateError } from '../core/errors.js';
 import { freePorts } from './free-port.js';
+import { killSwitchDrill, type DrillReport } from './drill.js';
+import { startReceiver } from './receiver.js';
+import { exportIncident } from '../app/incidents.js';
 import { demoStackConfig, type StackPorts } from './stack-config.js';
 
 export interface DemoOptions {
@@ -49,6 +52,9 @@ export interface DemoSummary {
     incidentId: number | null;
   };
   soaks: { version: string; state: string; reason: string | null }[];
+  incidentReport: { file: string; markdown: string } | null;
+  notifications: { channel: string; event: string; text: string }[];
+  killSwitchDrill: DrillReport | null;
   timeline: { realSeconds: number; at: string; action: string; env: string | null; version: string | null; outcome: string; reason: string | null }[];
   auditVerified: boolean;
   stopped: boolean;
@@ -72,9 +78,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const ports: Record<string, StackPorts> = { staging: { signal: a!, gateway: b!, orchestrator: c! }, production: { signal: d!, gateway: e!, orchestrator: f! } };
   writeFileSync(path.join(workDir, 'shipgate.yml'), demoStackConfig(repo.dir, ports, { analysis: true }));
   const clock = scaledClock(speed);
-  const ctx = await createContext(loadConfig(undefined, workDir), { clock, progress: options.progress ?? silentProgress, env: { ...process.env, SHIPGATE_ACTOR: 'demo' } });
+  const receiver = await startReceiver();
+  const ctx = await createContext(loadConfig(undefined, workDir), {
+    clock,
+    progress: options.progress ?? silentProgress,
+    env: { ...process.env, SHIPGATE_ACTOR: 'demo', SHIPGATE_DEMO_SLACK_URL: `${receiver.url}/slack`, SHIPGATE_DEMO_WEBHOOK_URL: `${receiver.url}/webhook` },
+  });
 
-  const summary: DemoSummary = { ok: false, speed, workDir, deployed: [], stagingCatch: null, regression: null, soaks: [], timeline: [], auditVerified: false, stopped: false };
+  const summary: DemoSummary = { ok: false, speed, workDir, deployed: [], stagingCatch: null, regression: null, soaks: [], incidentReport: null, notifications: [], killSwitchDrill: null, timeline: [], auditVerified: false, stopped: false };
   const background = new AbortController();
   const started = Date.now();
   const traffic = ['staging', 'production'].map((env) => runLoad({ url: `http://127.0.0.1:${ports[env]!.gateway}`, rps, durationSeconds: 0, signal: background.signal, timeoutMs: 2000 }));
@@ -116,6 +127,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     summary.regression = regressionReport(ctx, clock, promoted.deploymentId, monitor, await liveAt(ctx, promoted.deploymentId));
     say(`production monitor of v1.2.0: ${monitor.state} — ${monitor.data.reason}`);
     summary.soaks = [soak1, soak2, soak3].map((s) => ({ version: s.version, state: s.state, reason: s.data.reason }));
+    if (monitor.data.incidentId) {
+      const file = await exportIncident(ctx, monitor.data.incidentId, undefined);
+      summary.incidentReport = { file, markdown: readFileSync(file, 'utf8') };
+      say(`incident #${monitor.data.incidentId} written to ${file}`);
+    }
+
+    say('act 4: kill-switch drill on the paper broker (order flow stopped first: the sample stack has no strategy loop that reads killswitch:active)');
+    background.abort();
+    await Promise.allSettled([controller, ...traffic]);
+    summary.killSwitchDrill = await killSwitchDrill(ctx, 'production', `http://127.0.0.1:${ports.production!.gateway}`);
+    const k = summary.killSwitchDrill;
+    say(`kill switch: ${k.ordersPlaced} orders placed, ${k.killSwitch.cancelRequested} cancels accepted, ${k.afterKill.openOrders} open left, breaker ${k.afterKill.breaker}; after the two-person reset: breaker ${k.afterReset.breaker}`);
   } finally {
     background.abort();
     await Promise.allSettled([controller, ...traffic]);
@@ -123,6 +146,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     summary.auditVerified = (await ctx.store.verifyAudit()).ok;
     summary.stopped = await stopAll(ctx);
     await flushNotifications(10_000);
+    summary.notifications = receiver.received.map((m) => describeMessage(m.path, m.body));
+    await receiver.stop();
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }
@@ -131,6 +156,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     summary.stagingCatch?.soak.state === 'failed' && summary.stagingCatch.promotion.refused &&
     summary.soaks[0]?.state === 'passed' && summary.soaks[2]?.state === 'passed' &&
     r?.rolledBackTo === 'v1.0.0' && r.restoredAfterSeconds !== null &&
+    summary.incidentReport !== null && summary.notifications.some((n) => n.event === 'rollback.finished') &&
+    summary.killSwitchDrill?.killSwitch.ok === true && summary.killSwitchDrill.afterKill.openOrders === 0 && summary.killSwitchDrill.afterReset.breaker === 'OPEN' &&
     summary.auditVerified && summary.stopped;
   return summary;
 }
@@ -181,6 +208,15 @@ async function stopAll(ctx: AppContext): Promise<boolean> {
   for (const env of Object.keys(ctx.config.environments)) await ctx.target(env).down(env);
   const left = (await Promise.all(Object.keys(ctx.config.environments).map((env) => ctx.target(env).ps(env)))).flat();
   return left.every((p) => p.state === 'stopped');
+}
+
+function describeMessage(path: string, body: unknown): { channel: string; event: string; text: string } {
+  const b = body as { event?: string; text?: string; env?: string; version?: string; blocks?: { elements?: { text?: string }[] }[] };
+  if (path.endsWith('/slack')) {
+    const event = /`([a-z.]+)`/.exec(b.blocks?.[1]?.elements?.[0]?.text ?? '')?.[1] ?? 'unknown';
+    return { channel: 'slack', event, text: b.text ?? '' };
+  }
+  return { channel: 'webhook', event: b.event ?? 'unknown', text: `${b.event} ${b.env ?? ''} ${b.version ?? ''}`.trim() };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -258,6 +258,19 @@ export class KyselyStore implements Store {
     return (await q.execute()).map(toWatch);
   }
 
+  async getValues(keys: string[]): Promise<Record<string, string | null>> {
+    const rows = keys.length ? await this.db.selectFrom('kv').selectAll().where('key', 'in', keys).execute() : [];
+    return Object.fromEntries(keys.map((k) => [k, rows.find((r) => r.key === k)?.value ?? null]));
+  }
+
+  async setValues(values: Record<string, string>, at: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const [key, value] of Object.entries(values)) {
+        await trx.insertInto('kv').values({ key, value, updated_at: at }).onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: at })).execute();
+      }
+    });
+  }
+
   async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord> {
     const row = await this.db
       .insertInto('approvals')

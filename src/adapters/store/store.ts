@@ -192,6 +192,9 @@ export interface Store {
   /** Newest first. */
   listWatches(filter: { env?: string; kind?: WatchKind; state?: WatchState; limit?: number }): Promise<WatchRecord[]>;
 
+  getValues(keys: string[]): Promise<Record<string, string | null>>;
+  setValues(values: Record<string, string>, at: string): Promise<void>;
+
   createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord>;
   getApproval(id: number): Promise<ApprovalRecord | undefined>;
   /** Newest first. */

@@ -63,6 +63,11 @@ export interface Database {
     state: string;
     data: string;
   };
+  kv: {
+    key: string;
+    value: string;
+    updated_at: string;
+  };
   approvals: {
     id: Generated<number>;
     env: string;

@@ -16,5 +16,6 @@ export const gitCommands = {
   tagAnnotated: (repo: string, tag: string, commit: string, message: string): Argv => ['git', '-C', repo, 'tag', '--annotate', '--force', '--message', message, tag, commit],
   tagType: (repo: string, tag: string): Argv => ['git', '-C', repo, 'cat-file', '-t', `refs/tags/${tag}`],
   pushTag: (repo: string, remote: string, tag: string): Argv => ['git', '-C', repo, 'push', '--force', remote, `refs/tags/${tag}`],
+  remoteUrl: (repo: string, remote: string): Argv => ['git', '-C', repo, 'remote', 'get-url', remote],
   userName: (repo: string): Argv => ['git', '-C', repo, 'config', 'user.name'],
 };

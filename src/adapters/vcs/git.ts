@@ -83,6 +83,10 @@ export class GitRepository {
     return { ok: res.exitCode === 0, output: (res.stderr || res.stdout).trim() };
   }
 
+  async hasRemote(remote: string): Promise<boolean> {
+    return (await this.runner.run(gitCommands.remoteUrl(this.dir, remote))).exitCode === 0;
+  }
+
   async userName(): Promise<string | undefined> {
     const res = await this.runner.run(gitCommands.userName(this.dir));
     return res.exitCode === 0 && res.stdout.trim() ? res.stdout.trim() : undefined;

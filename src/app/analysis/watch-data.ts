@@ -51,6 +51,6 @@ export interface DeploymentMeta {
   baselineNote?: string;
   /** Why a rollback happened (a monitor trigger, a failed verification, a person). */
   trigger?: Trigger;
-  /** What a rollback did to the database. */
-  database?: { action: string; detail: string } | null;
+  /** What a rollback does to the database: restore a backup, run down migrations, or nothing (with why). */
+  database?: { action: 'restore' | 'down' | 'skipped'; detail: string; backupId?: number; fromVersion?: string; acceptDataLoss?: boolean } | null;
 }

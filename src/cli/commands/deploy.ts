@@ -6,6 +6,7 @@ import { rollback } from '../../app/rollback.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { CHANGE_TYPES, type ChangeType } from '../../config/schema.js';
 import { promote } from '../../app/promote.js';
+import type { DbChoice } from '../../app/database-rollback.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
 
@@ -17,12 +18,13 @@ export function registerDeployCommands(program: Command): void {
     .option('--version <tag>', 'git tag or commit to deploy')
     .option('--resume', 'finish an interrupted deployment of this environment')
     .option('--reason <text>', 'why, for the audit log')
+    .option('--allow-tripped', 'deploy even though the kill switch is on or the breaker TRIPPED (needs --reason)')
     .option('--change-type <type...>', `declare change types that lengthen or shorten the soak (${CHANGE_TYPES.join(', ')})`)
     .option('--json', 'print the outcome as JSON')
     .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy staging --version v1.2.4 --change-type hotfix\n  shipgate deploy production --resume')
-    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string; changeType?: string[] }, cmd: Command) => {
+    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string; changeType?: string[]; allowTripped?: boolean }, cmd: Command) => {
       const changeTypes = parseChangeTypes(opts.changeType);
-      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason, changeTypes }));
+      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason, changeTypes, allowTripped: opts.allowTripped }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
 
@@ -31,11 +33,14 @@ export function registerDeployCommands(program: Command): void {
     .description('deploy the release that passed its soak in the promoteFrom environment; refused (exit 3) listing every unmet requirement')
     .argument('<env>', 'environment to promote into, e.g. production')
     .option('--version <tag>', 'release to promote (default: what promoteFrom runs)')
-    .option('--reason <text>', 'why, for the audit log')
+    .option('--reason <text>', 'why, for the audit log (required with --emergency)')
+    .option('--emergency', 'an emergency hotfix during the market session: needs the emergency approvals and an on-call engineer')
+    .option('--on-call <name>', 'the on-call engineer watching this deploy')
+    .option('--allow-tripped', 'promote even though the kill switch is on or the breaker TRIPPED (needs --reason)')
     .option('--json', 'print the outcome as JSON')
-    .addHelpText('after', '\nExample:\n  shipgate promote production')
-    .action(async (env: string, opts: { version?: string; reason?: string }, cmd: Command) => {
-      const outcome = await withContext(cmd, (ctx) => promote(ctx, { env, version: opts.version, reason: opts.reason }));
+    .addHelpText('after', '\nExamples:\n  shipgate promote production\n  shipgate promote production --version v1.2.4 --emergency --reason "fills not booked" --on-call alice')
+    .action(async (env: string, opts: { version?: string; reason?: string; emergency?: boolean; onCall?: string; allowTripped?: boolean }, cmd: Command) => {
+      const outcome = await withContext(cmd, (ctx) => promote(ctx, { env, version: opts.version, reason: opts.reason, emergency: opts.emergency, onCall: opts.onCall, allowTripped: opts.allowTripped }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
 
@@ -45,10 +50,13 @@ export function registerDeployCommands(program: Command): void {
     .argument('<env>', 'environment name from shipgate.yml')
     .option('--to <version>', 'version to return to (default: the last known good one)')
     .requiredOption('--reason <text>', 'why: recorded in the audit log and the incident')
+    .option('--db <how>', 'when the release ran migrations: restore (the pre-deploy backup), down (its down migration) or skip; default from database.rollback')
+    .option('--accept-data-loss', 'allow a restore that discards writes made since the backup')
     .option('--json', 'print the outcome as JSON')
     .addHelpText('after', '\nExample:\n  shipgate rollback production --reason "error rate 10% after v1.1.0"')
-    .action(async (env: string, opts: { to?: string; reason?: string }, cmd: Command) => {
-      const outcome = await withContext(cmd, (ctx) => rollback(ctx, { env, to: opts.to, reason: opts.reason }));
+    .action(async (env: string, opts: { to?: string; reason?: string; db?: string; acceptDataLoss?: boolean }, cmd: Command) => {
+      if (opts.db !== undefined && !['restore', 'down', 'skip'].includes(opts.db)) throw badInput(`--db must be restore, down or skip, got ${JSON.stringify(opts.db)}`, { where: '--db', hint: 'restore puts back the backup taken before the release; down runs its down migration.' });
+      const outcome = await withContext(cmd, (ctx) => rollback(ctx, { env, to: opts.to, reason: opts.reason, db: opts.db as DbChoice | undefined, acceptDataLoss: opts.acceptDataLoss }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
 }

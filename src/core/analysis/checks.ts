@@ -1,7 +1,7 @@
 import type { CheckSpec } from '../../config/schema.js';
 import type { Bucket } from '../../adapters/metrics/series.js';
 import { bucketQuantile, countAbove, counterDelta, diffBuckets } from '../../adapters/metrics/series.js';
-import { sprtStep, sprtThresholds, type SprtParams, type SprtState } from './sprt.js';
+import { errorRateParams, latencyShiftParams, sprtStep, sprtThresholds, type SprtState } from './sprt.js';
 
 /**
  * One evaluation of one check: pass, fail or inconclusive (Argo's vocabulary: a measurement is
@@ -22,6 +22,8 @@ export interface CheckBaseline {
   quantile?: number;
   /** Upper bound of the histogram bucket that holds the baseline quantile. */
   boundSeconds?: number;
+  /** The previous release's cumulative histogram: the latency test is derived from its shape. */
+  buckets?: Bucket[];
 }
 
 export interface VerdictRun {
@@ -74,8 +76,17 @@ export interface EvaluationContext {
   minRequests: number;
 }
 
-/** How much more often than the baseline's 5% a request must be slower than its p95 bucket to count as a +50% regression; see docs/analysis.md. */
-export const LATENCY_SHARE_FACTOR = 4;
+/** Slowdowns up to this much are tolerated by the latency test (seed: under 20% monitor and defer). */
+export const LATENCY_TOLERATED = 0.2;
+
+/** The share test for a latency shift, from the baseline histogram's shape (docs/analysis.md); undefined when the histogram cannot tell +20% from the rollback level. */
+function latencyTest(spec: Extract<CheckSpec, { type: 'latency' }>, buckets: Bucket[], ctx: EvaluationContext) {
+  try {
+    return latencyShiftParams({ buckets, quantile: spec.quantile, tolerated: LATENCY_TOLERATED, rollback: spec.rollbackIncrease, alpha: ctx.alpha, beta: ctx.beta, minSamples: ctx.minRequests });
+  } catch {
+    return undefined;
+  }
+}
 const HISTORY_LIMIT = 200;
 
 export function initialCheckState(name: string): CheckState {
@@ -120,10 +131,10 @@ function errorRate(spec: Extract<CheckSpec, { type: 'error-rate' }>, state: Chec
   const rate = requests > 0 ? errors / requests : undefined;
 
   // The baseline raises the healthy level when the old release already erred more than the
-  // target, so a release no worse than its predecessor is not blamed for it.
+  // target (a release no worse than its predecessor is not blamed for it), never above half the limit.
   const baselineRate = ctx.baseline?.errorRate;
-  const p0 = baselineRate !== undefined && baselineRate > spec.target && baselineRate < spec.limit / 2 ? baselineRate : spec.target;
-  const params: SprtParams = { p0, p1: spec.limit, alpha: ctx.alpha, beta: ctx.beta, minSamples: ctx.minRequests };
+  const params = errorRateParams({ target: spec.target, limit: spec.limit, baselineRate: baselineRate !== undefined ? Math.min(baselineRate, spec.limit / 2) : undefined, alpha: ctx.alpha, beta: ctx.beta, minSamples: ctx.minRequests });
+  const p0 = params.p0;
   const step = sprtStep(params, state.sprt ?? { llr: 0, n: 0, x: 0, ticks: 0 }, n, x);
   state.sprt = step.state;
   const { upper, lower } = sprtThresholds(params);
@@ -161,18 +172,19 @@ function latency(spec: Extract<CheckSpec, { type: 'latency' }>, state: CheckStat
   const evidence: Evidence = { value: quantile, requests, baseline: ctx.baseline?.quantile };
 
   const b = ctx.baseline;
-  if (b?.boundSeconds !== undefined && b.quantile !== undefined) {
+  const test = b?.buckets && b.quantile !== undefined ? latencyTest(spec, b.buckets, ctx) : undefined;
+  if (b?.quantile !== undefined && test) {
     const delta = diffBuckets(reading.buckets, prev.buckets);
-    const { above, total } = countAbove(delta, b.boundSeconds);
-    const p0 = 1 - spec.quantile;
-    const params: SprtParams = { p0, p1: Math.min(0.99, p0 * LATENCY_SHARE_FACTOR), alpha: ctx.alpha, beta: ctx.beta, minSamples: ctx.minRequests };
+    const { above, total } = countAbove(delta, test.boundSeconds);
+    const params = test.params;
+    const p0 = params.p0;
     const step = sprtStep(params, state.sprt ?? { llr: 0, n: 0, x: 0, ticks: 0 }, total, above);
     state.sprt = step.state;
     const { upper, lower } = sprtThresholds(params);
-    Object.assign(evidence, { llr: step.state.llr, upper, lower, p0, p1: params.p1, threshold: b.boundSeconds });
+    Object.assign(evidence, { llr: step.state.llr, upper, lower, p0, p1: params.p1, threshold: test.boundSeconds });
     const increase = quantile / b.quantile - 1;
     if (step.verdict === 'regression') {
-      return { ...base, verdict: 'fail', value: quantile, evidence: { ...evidence, llr: step.llr }, reason: `${label} ${ms(quantile)} vs baseline ${ms(b.quantile)} (+${(increase * 100).toFixed(0)}%): requests slower than ${ms(b.boundSeconds)} went from ${(p0 * 100).toFixed(0)}% to a share the sequential test puts at >= ${(params.p1 * 100).toFixed(0)}%` };
+      return { ...base, verdict: 'fail', value: quantile, evidence: { ...evidence, llr: step.llr }, reason: `${label} ${ms(quantile)} vs baseline ${ms(b.quantile)} (+${(increase * 100).toFixed(0)}%): the share of requests slower than ${ms(test.boundSeconds)} is where a +${(spec.rollbackIncrease * 100).toFixed(0)}% slowdown puts it (${(params.p1 * 100).toFixed(1)}%), not where +20% would (${(p0 * 100).toFixed(1)}%)` };
     }
     if (step.verdict === 'healthy') state.healthySeen = true;
     if (maxSeconds !== undefined && quantile > maxSeconds && ctx.role === 'soak') {
@@ -239,7 +251,7 @@ export function latencyBaseline(buckets: Bucket[], quantile: number, minRequests
   const q = bucketQuantile(quantile, buckets);
   if (total < minRequests || q === undefined) return undefined;
   const bound = buckets.find((b) => b.le >= q && Number.isFinite(b.le))?.le;
-  return { quantile: q, requests: total, ...(bound !== undefined ? { boundSeconds: bound } : {}) };
+  return { quantile: q, requests: total, buckets, ...(bound !== undefined ? { boundSeconds: bound } : {}) };
 }
 
 export function errorRateBaseline(counts: { total: number; errors: number }, minRequests: number): CheckBaseline | undefined {

@@ -14,8 +14,8 @@ export interface SprtParams {
   p1: number;
   /**
    * Wald's type I error of one test run. In the restarted (CUSUM) form it bounds false alarms per
-   * observation instead: the mean run length before a false alarm at a true rate <= p0 is at least
-   * e^A = (1 - beta) / alpha observations (Lorden), so N observations alarm with probability <= N·alpha/(1 - beta).
+   * tick instead: at a true rate <= p0, T ticks that carried traffic alarm with probability at most
+   * T·alpha/(1 - beta), whatever the request rate (docs/analysis.md).
    */
   alpha: number;
   /** Wald's type II error at p1. */
@@ -47,9 +47,9 @@ export interface SprtStepResult {
 }
 
 /**
- * Per observation, not per run (see SprtParams.alpha): a 30-minute watch at 200 requests/s makes
- * 360,000 observations, so 1e-9 bounds its false rollbacks at 3.6 in 10,000 with no appeal to
- * simulation. A = 20.7; the benchmark measures the rest (docs/analysis.md).
+ * Per tick, not per run (see SprtParams.alpha): a 30-minute watch at 1 s ticks bounds its false
+ * rollbacks at 1.8 in a million per test. The margin pays for what the bound does not cover,
+ * rates that wander above p0: there the benchmark finds 1e-6 too loose (docs/analysis.md).
  */
 export const DEFAULT_ALPHA = 1e-9;
 export const DEFAULT_BETA = 0.01;

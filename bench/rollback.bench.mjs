@@ -1,0 +1,147 @@
+// Rollback time with real docker-compose (v1) on a private Docker engine: `shipgate rollback`
+// of the sample stack from v1.1.0 to v1.0.0, against what a person types from the runbook
+// (`git checkout v1.0.0`, `TAG=v1.0.0 docker-compose -f ... -p ... up -d`, then polling every
+// health URL once a second until all three answer 200 with the old version). Both arms start
+// from v1.1.0 running and end when every service serves v1.0.0; both reuse the v1.0.0 images
+// (nothing is rebuilt); shipgate's verify polls once a second too. Alternating arms, medians.
+// Runs against dist/ (`npm run build`); `node bench/run.mjs rollback` runs only this one.
+// Needs root and Debian's docker.io and docker-compose (scripts/ensure-system-deps.sh).
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildDemoRepo } from '../demo/stack/build-repo.mjs';
+import { importNodeBaseImage, startLocalEngine } from '../dist/adapters/targets/compose/local-engine.js';
+import { freePorts } from '../dist/demo/free-port.js';
+import { demoStackConfig } from '../dist/demo/stack-config.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REPETITIONS = Number(process.env.ROLLBACK_BENCH_REPETITIONS ?? 5);
+const PROJECT = 'sample_trading_platform_staging';
+const POLL_MS = 1000;
+const POLL_LIMIT_MS = 60_000;
+
+function exec(file, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 64 * 1024 * 1024, timeout: 300_000, ...options }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${String(stderr).trim() || err.message}`));
+      else resolve(String(stdout));
+    });
+  });
+}
+
+function shipgate(dir, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'shipgate'), ...args], { cwd: dir, env: { ...process.env, SHIPGATE_ACTOR: 'bench', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`shipgate ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
+  });
+}
+
+async function healthVersion(port) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+    return res.status === 200 ? (await res.json()).version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function allServe(ports, version) {
+  return (await Promise.all(ports.map(healthVersion))).every((v) => v === version);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (ms) => Math.round(ms);
+
+export async function run() {
+  const engine = await startLocalEngine();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'sg-rollback-bench-'));
+  try {
+    await importNodeBaseImage(engine);
+    const repo = await buildDemoRepo(path.join(work, 'repo'), { releases: ['v1.0.0', 'v1.1.0'] });
+    const [signal, gateway, orchestrator] = await freePorts(3);
+    const ports = [signal, gateway, orchestrator];
+    const yaml = demoStackConfig(repo.dir, { staging: { signal, gateway, orchestrator } }, { healthTimeout: '60s' })
+      .replace('target: { type: process }', `target: { type: compose, cli: docker-compose, dockerHost: ${JSON.stringify(engine.host)} }`)
+      .replace('interval: 250ms', `interval: ${POLL_MS}ms`);
+    writeFileSync(path.join(work, 'shipgate.yml'), yaml);
+
+    // The person's own checkout of the stack, as in the runbook (`git checkout v1.0.0`).
+    const person = path.join(work, 'person');
+    await exec('git', ['clone', '--quiet', repo.dir, person]);
+    const personEnv = {
+      ...process.env,
+      DOCKER_HOST: engine.host,
+      SHIPGATE_ENV: 'staging',
+      SIGNAL_SERVICE_PORT: String(signal),
+      EXECUTION_GATEWAY_PORT: String(gateway),
+      ORCHESTRATOR_PORT: String(orchestrator),
+    };
+    const composeUp = (version) => exec('docker-compose', ['-f', path.join(person, 'docker-compose.yml'), '-p', PROJECT, 'up', '-d'], { cwd: person, env: { ...personEnv, TAG: version } });
+
+    // Both releases deployed once through shipgate: their images are built here, untimed.
+    await shipgate(work, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    const commandLog = path.join(work, '.shipgate', 'compose', 'staging.commands.log');
+
+    const samples = { shipgate: [], raw: [], shipgateComposeCommands: [] };
+    for (let i = 0; i < REPETITIONS; i++) {
+      // shipgate: from v1.1.0 (deployed by shipgate) back to the last good release.
+      if (!(await allServe(ports, 'v1.1.0'))) throw new Error('v1.1.0 does not run before the shipgate rollback');
+      const logLines = readFileSync(commandLog, 'utf8').split('\n').filter(Boolean).length;
+      let t0 = performance.now();
+      await shipgate(work, ['rollback', 'staging', '--reason', 'bench', '--json']);
+      if (!(await allServe(ports, 'v1.0.0'))) throw new Error('shipgate rollback returned before v1.0.0 served');
+      samples.shipgate.push(performance.now() - t0);
+      const ran = readFileSync(commandLog, 'utf8').split('\n').filter(Boolean).slice(logLines).map((l) => JSON.parse(l));
+      if (ran.some((c) => / (build|pull)\b/.test(c.cmd ?? ''))) throw new Error('the shipgate rollback rebuilt images');
+      samples.shipgateComposeCommands.push(ran.filter((c) => c.cmd).reduce((sum, c) => sum + c.ms, 0));
+
+      // Back to v1.1.0 through shipgate (untimed), then the person's rollback.
+      await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+      await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.1.0']);
+      t0 = performance.now();
+      await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.0.0']);
+      await composeUp('v1.0.0');
+      const deadline = Date.now() + POLL_LIMIT_MS;
+      while (!(await allServe(ports, 'v1.0.0'))) {
+        if (Date.now() > deadline) throw new Error('v1.0.0 did not come back within a minute after docker-compose up');
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      samples.raw.push(performance.now() - t0);
+
+      // Return to v1.1.0 the same way, so shipgate's records match what runs (untimed).
+      await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.1.0']);
+      await composeUp('v1.1.0');
+      const until = Date.now() + POLL_LIMIT_MS;
+      while (!(await allServe(ports, 'v1.1.0'))) {
+        if (Date.now() > until) throw new Error('v1.1.0 did not come back');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const shipgateMedian = median(samples.shipgate);
+    const rawMedian = median(samples.raw);
+    return {
+      what: 'rollback v1.1.0 -> v1.0.0 of the 3-service sample stack with docker-compose v1 on a private engine; until every /health serves v1.0.0',
+      engine: { serverVersion: engine.serverVersion, storageDriver: engine.storageDriver, compose: (await exec('docker-compose', ['version', '--short'])).trim() },
+      repetitions: REPETITIONS,
+      pollIntervalMs: POLL_MS,
+      shipgate: { command: 'shipgate rollback staging --reason bench', medianMs: round(shipgateMedian), samplesMs: samples.shipgate.map(round), medianInComposeAndDockerCommandsMs: round(median(samples.shipgateComposeCommands)) },
+      raw: { commands: 'git checkout v1.0.0 && TAG=v1.0.0 docker-compose -f docker-compose.yml -p <project> up -d && poll /health every 1s', medianMs: round(rawMedian), samplesMs: samples.raw.map(round) },
+      ratio: Math.round((shipgateMedian / rawMedian) * 100) / 100,
+    };
+  } finally {
+    await engine.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

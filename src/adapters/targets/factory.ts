@@ -1,0 +1,28 @@
+import type { EnvironmentSpec, ShipgateConfig } from '../../config/schema.js';
+import { failed } from '../../core/errors.js';
+import type { Runner } from '../runner/runner.js';
+import type { GitRepository } from '../vcs/git.js';
+import { ComposeTarget, composeLayout } from './compose/driver.js';
+import { ProcessTarget } from './process/driver.js';
+import { processLayout } from './process/launch.js';
+import type { Target } from './target.js';
+
+export interface TargetDeps {
+  config: ShipgateConfig;
+  stateDir: string;
+  repo: GitRepository;
+  runner: Runner;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The driver for an environment's target type. */
+export function createTarget(envName: string, spec: EnvironmentSpec, deps: TargetDeps): Target {
+  switch (spec.target.type) {
+    case 'process':
+      return new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env);
+    case 'compose':
+      return new ComposeTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: composeLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
+    case 'ssh':
+      throw failed(`the ${spec.target.type} target of ${envName} is not available in this build`, { hint: 'Use target: { type: process } for now.' });
+  }
+}

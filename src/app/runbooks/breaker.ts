@@ -1,0 +1,46 @@
+import type { SafetyStore } from '../../adapters/state/safety-state.js';
+import { isoNow } from '../../core/clock.js';
+import { badInput, refused } from '../../core/errors.js';
+import { consumeApproval, requireApproval } from '../approvals.js';
+import { record } from '../audit.js';
+import type { AppContext } from '../context.js';
+import { readSafety, writeSafety, type SafetyStatus } from '../safety.js';
+import { brokerFor } from './broker.js';
+import { blocking, breakerPreconditions, type Precondition } from './preconditions.js';
+
+export interface ResetResult {
+  status: SafetyStatus;
+  preconditions: Precondition[];
+  forced: boolean;
+  approvalId: number | null;
+  alreadyOpen: boolean;
+}
+
+/**
+ * Back to OPEN only when the preconditions hold and someone other than the requester approved;
+ * `force` skips the preconditions but needs the larger (emergency) approval and is recorded.
+ */
+export async function resetBreaker(ctx: AppContext, env: string, store: SafetyStore, opts: { force?: boolean; reason?: string | undefined }): Promise<ResetResult> {
+  if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the preconditions are overridden.' });
+  const before = await readSafety(ctx, env, store);
+  if (before.killswitch) throw refused(`the kill switch of ${env} is active; the breaker stays TRIPPED until it is off`, { hint: `Run \`shipgate killswitch off --env ${env} --reason "..."\` first.` });
+  if (before.breaker !== 'TRIPPED') return { status: before, preconditions: [], forced: false, approvalId: null, alreadyOpen: true };
+
+  const preconditions = await breakerPreconditions(ctx, env, brokerFor(ctx, env));
+  const failing = preconditions.filter(blocking);
+  if (failing.length && !opts.force) {
+    await record(ctx, { action: 'breaker.reset', outcome: 'refused', env, reason: failing.map((p) => `${p.name}: ${p.detail}`).join('; '), detail: { preconditions } });
+    throw refused(`the breaker of ${env} cannot be reset: ${failing.map((p) => `${p.name} (${p.state}: ${p.detail})`).join('; ')}`, {
+      hint: 'Fix what is listed; if it is a false alarm, an admin may override with --force --reason "..." (needs the emergency approvals).',
+      data: { preconditions },
+    });
+  }
+  const approval = await requireApproval(ctx, {
+    env, action: opts.force ? 'breaker-reset-force' : 'breaker-reset', subject: 'cb:state', kind: opts.force ? 'emergency' : 'standard',
+    reason: opts.reason?.trim() || `reset the breaker (tripped: ${before.tripReason ?? 'no reason'})`,
+  });
+  await consumeApproval(ctx, approval);
+  await writeSafety(ctx, env, store, { breaker: 'OPEN', lastReset: isoNow(ctx.clock) });
+  await record(ctx, { action: 'breaker.reset', outcome: opts.force ? 'forced' : 'OPEN', env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason } });
+  return { status: await readSafety(ctx, env, store), preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false };
+}

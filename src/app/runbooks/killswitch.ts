@@ -1,0 +1,134 @@
+import type { Broker, BrokerOrder, CancelResult } from '../../adapters/broker/broker.js';
+import type { SafetyStore } from '../../adapters/state/safety-state.js';
+import { environmentSpec } from '../../config/resolve.js';
+import { isoNow } from '../../core/clock.js';
+import { badInput, refused } from '../../core/errors.js';
+import { consumeApproval, requireApproval } from '../approvals.js';
+import { record } from '../audit.js';
+import type { AppContext } from '../context.js';
+import { currentVersion } from '../history.js';
+import { openIncident } from '../incidents.js';
+import { notify } from '../notify.js';
+import { reconcile } from '../reconcile.js';
+import { readSafety, writeSafety, type SafetyStatus } from '../safety.js';
+import { brokerFor } from './broker.js';
+
+export interface StuckOrder {
+  id: string;
+  symbol: string;
+  status: string;
+  reason: string;
+}
+
+export interface KillSwitchResult {
+  ok: boolean;
+  status: SafetyStatus;
+  broker: string | null;
+  cancelRequested: number;
+  openAtStart: number | null;
+  openLeft: number | null;
+  stuck: StuckOrder[];
+  flatten: null | { closed: number; failed: { symbol: string; reason: string }[] };
+  incidentId: number | null;
+  problem: string | null;
+}
+
+/**
+ * The seed's kill switch as one idempotent command: flag on, breaker TRIPPED, every open order
+ * cancelled and confirmed gone (retrying the ones that fail), positions closed with --flatten,
+ * then recorded, an incident and a notification. It talks to the safety store and the broker
+ * directly, so it works while the platform's own services are down. Safe to run again.
+ */
+export async function killSwitchOn(ctx: AppContext, env: string, store: SafetyStore, opts: { reason?: string | undefined; flatten?: boolean; timeoutMs?: number }): Promise<KillSwitchResult> {
+  const reason = opts.reason?.trim();
+  if (!reason) throw badInput('the kill switch needs a reason', { where: '--reason', hint: 'e.g. --reason "runaway strategy: 40 orders/s on AAPL"' });
+  const trading = environmentSpec(ctx.config, env).trading;
+  await writeSafety(ctx, env, store, { killswitch: 'true', breaker: 'TRIPPED', tripReason: `kill switch: ${reason}`, trippedAt: isoNow(ctx.clock) });
+  await record(ctx, { action: 'killswitch.engage', outcome: 'active', env, reason, detail: { source: store.describe } });
+  notify(ctx, { event: 'killswitch.engaged', env, reason });
+
+  const broker = brokerFor(ctx, env);
+  const result: KillSwitchResult = { ok: false, status: await readSafety(ctx, env, store), broker: broker?.name ?? null, cancelRequested: 0, openAtStart: null, openLeft: null, stuck: [], flatten: null, incidentId: null, problem: null };
+  if (!broker) result.problem = `no broker configured for ${env} (trading.broker): open orders were NOT cancelled`;
+  else await cancelEverything(ctx, broker, result, opts.timeoutMs ?? trading?.cancelTimeout ?? 30_000);
+
+  if (broker && opts.flatten) {
+    const closed = await broker.closeAllPositions();
+    result.flatten = closed.kind === 'unavailable' ? { closed: 0, failed: [{ symbol: '*', reason: closed.reason }] } : { closed: closed.value.filter((c) => c.ok).length, failed: closed.value.filter((c) => !c.ok).map((c) => ({ symbol: c.symbol, reason: c.reason ?? `HTTP ${c.status}` })) };
+  }
+  result.ok = result.openLeft === 0 && !result.problem && (!result.flatten || result.flatten.failed.length === 0);
+  await record(ctx, { action: 'killswitch.result', outcome: result.ok ? 'no-open-orders' : 'orders-left', env, reason, detail: { ...result, status: undefined } });
+  const version = (await currentVersion(ctx.store, env)) ?? 'n/a';
+  result.incidentId = await openIncident(ctx, {
+    env, version, deploymentId: null, title: `kill switch engaged in ${env}: ${reason}`,
+    trigger: { check: 'kill-switch', reason, at: isoNow(ctx.clock), evidence: { cancelRequested: result.cancelRequested, openAtStart: result.openAtStart, openLeft: result.openLeft, stuck: result.stuck, flatten: result.flatten } },
+    rollback: null,
+  });
+  return result;
+}
+
+async function cancelEverything(ctx: AppContext, broker: Broker, result: KillSwitchResult, timeoutMs: number): Promise<void> {
+  const first = await broker.openOrders();
+  if (first.kind === 'unavailable') {
+    result.problem = `broker unavailable: ${first.reason}; open orders are unknown and were not confirmed cancelled`;
+    return;
+  }
+  result.openAtStart = first.value.length;
+  const all = await broker.cancelAllOrders();
+  const lastFailure = new Map<string, string>();
+  if (all.kind === 'ok') {
+    result.cancelRequested = all.value.length;
+    for (const r of all.value.filter((x) => !x.ok)) lastFailure.set(r.id, describeFailure(r));
+  } else lastFailure.set('*', all.reason);
+
+  const deadline = Date.now() + timeoutMs;
+  let open: BrokerOrder[] = first.value;
+  for (;;) {
+    const now = await broker.openOrders();
+    if (now.kind === 'unavailable') {
+      lastFailure.set('*', now.reason);
+    } else {
+      open = now.value;
+      if (open.length === 0) break;
+      // Orders the broker is already cancelling just need time; the rest get their own cancel.
+      for (const order of open.filter((o) => o.status !== 'pending_cancel')) {
+        const r = await broker.cancelOrder(order.id);
+        if (!r.ok) lastFailure.set(order.id, describeFailure(r));
+      }
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const final = await broker.openOrders();
+  if (final.kind === 'ok') open = final.value;
+  else result.problem = `could not confirm the open orders at the end: ${final.reason}`;
+  result.openLeft = final.kind === 'ok' ? open.length : null;
+  result.stuck = open.map((o) => ({ id: o.id, symbol: o.symbol, status: o.status, reason: lastFailure.get(o.id) ?? (o.status === 'pending_cancel' ? 'cancel pending at the broker' : 'still open after the timeout') }));
+  result.status = result.status;
+  void ctx;
+}
+
+const describeFailure = (r: CancelResult) => r.reason ?? `HTTP ${r.status}`;
+
+/** Off needs an approval and a clean reconciliation; the breaker stays TRIPPED until its own reset. */
+export async function killSwitchOff(ctx: AppContext, env: string, store: SafetyStore, opts: { reason?: string | undefined }) {
+  const before = await readSafety(ctx, env, store);
+  if (!before.killswitch) return { status: before, alreadyOff: true, reconciliation: null, approvalId: null };
+  const rec = await reconcile(ctx, env, brokerFor(ctx, env));
+  if (rec.state !== 'clean') {
+    await record(ctx, { action: 'killswitch.release', outcome: 'refused', env, reason: `reconciliation ${rec.state}: ${rec.reason}` });
+    throw refused(`the kill switch of ${env} stays on: reconciliation is ${rec.state} (${rec.reason})`, { hint: 'Positions must match the broker before trading resumes; configure trading.reconciliation if it is not.', data: { reconciliation: rec } });
+  }
+  const approval = await requireApproval(ctx, { env, action: 'killswitch-off', subject: 'killswitch:active', kind: 'standard', reason: opts.reason?.trim() || 'turn the kill switch off' });
+  await consumeApproval(ctx, approval);
+  await writeSafety(ctx, env, store, { killswitch: 'false' });
+  await record(ctx, { action: 'killswitch.release', outcome: 'inactive', env, reason: opts.reason ?? null, detail: { approvalId: approval.id, reconciliation: rec.reason, breaker: before.breaker } });
+  return { status: await readSafety(ctx, env, store), alreadyOff: false, reconciliation: rec, approvalId: approval.id };
+}
+
+export async function killSwitchStatus(ctx: AppContext, env: string, store: SafetyStore) {
+  const status = await readSafety(ctx, env, store);
+  const broker = brokerFor(ctx, env);
+  const open = broker ? await broker.openOrders() : undefined;
+  return { ...status, broker: broker?.name ?? null, openOrders: open?.kind === 'ok' ? open.value.length : null, brokerProblem: open?.kind === 'unavailable' ? open.reason : null };
+}

@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { createContext, type AppContext } from '../../app/context.js';
+import { flushNotifications } from '../../app/notify.js';
+import { resetBreaker } from '../../app/runbooks/breaker.js';
+import { killSwitchOff, killSwitchOn, killSwitchStatus } from '../../app/runbooks/killswitch.js';
+import { readSafety, safetyStoreFor, tripBreaker } from '../../app/safety.js';
+import { findConfigFile, loadConfig, type LoadedConfig } from '../../config/load.js';
+import { configSchema } from '../../config/schema.js';
+import { parseDuration } from '../../core/duration.js';
+import { badInput, ExitCode } from '../../core/errors.js';
+import { line, printJson, table } from '../output.js';
+import { consoleProgress } from '../progress.js';
+import { globalOptions } from '../shared.js';
+
+interface RunbookOptions {
+  env: string;
+  redisUrl?: string;
+  json?: boolean;
+}
+
+/**
+ * The runbooks must work in an emergency without a shipgate.yml: then the environment has no
+ * broker or preconditions configured, Redis comes from --redis-url or SHIPGATE_REDIS_URL, and the
+ * audit log and approvals live in ./.shipgate.
+ */
+function runbookConfig(cmd: Command, env: string): LoadedConfig {
+  const explicit = globalOptions(cmd).config;
+  if (explicit || findConfigFile(process.cwd())) return loadConfig(explicit, process.cwd());
+  const config = configSchema.parse({ version: 1, project: 'runbook', services: { platform: { command: ['true'] } }, environments: { [env]: {} } });
+  return { file: '(none: runbook mode)', dir: process.cwd(), config };
+}
+
+async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const ctx = await createContext(runbookConfig(cmd, opts.env), { progress: opts.json ? undefined : consoleProgress() });
+  try {
+    return await run(ctx);
+  } finally {
+    await flushNotifications(10_000);
+    await ctx.store.close();
+  }
+}
+
+const common = (c: Command) => c.option('--env <env>', 'environment', 'production').option('--redis-url <url>', 'Redis holding cb:state and killswitch:active (default: config, then SHIPGATE_REDIS_URL)').option('--json', 'print JSON');
+
+function renderStatus(s: { env: string; source: string; breaker: string; tripReason: string | null; lastReset: string | null; killswitch: boolean }): void {
+  const breaker = s.breaker === 'OPEN' ? pc.green('OPEN') : s.breaker === 'TRIPPED' ? pc.red('TRIPPED') : pc.yellow(s.breaker);
+  line(`${pc.bold(s.env)} breaker ${breaker}${s.tripReason && s.breaker === 'TRIPPED' ? ` (${s.tripReason})` : ''}; kill switch ${s.killswitch ? pc.red('ACTIVE') : 'off'}; last reset ${s.lastReset ?? '-'} [${s.source}]`);
+}
+
+export function registerRunbookCommands(program: Command): void {
+  const breaker = program.command('breaker').description('the circuit breaker runbook: status, trip, reset (preconditions + a second person)');
+  common(breaker.command('status').description('cb:state, cb:trip_reason, cb:last_reset and killswitch:active')).action(async (opts: RunbookOptions, cmd: Command) => {
+    const status = await withRunbook(cmd, opts, (ctx) => readSafety(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts)));
+    if (opts.json) printJson(status);
+    else renderStatus(status);
+  });
+  common(breaker.command('trip').description('halt trading: cb:state TRIPPED with the reason and time'))
+    .requiredOption('--reason <text>', 'why')
+    .addHelpText('after', '\nExample:\n  shipgate breaker trip --env production --reason "drawdown 6% > 5% limit"')
+    .action(async (opts: RunbookOptions & { reason: string }, cmd: Command) => {
+      const status = await withRunbook(cmd, opts, (ctx) => tripBreaker(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts.reason));
+      if (opts.json) printJson(status);
+      else renderStatus(status);
+    });
+  common(breaker.command('reset').description('back to OPEN: every precondition shown and met, approved by someone other than you; --force needs the emergency approvals'))
+    .option('--force', 'override failing preconditions (admin approval, recorded as forced)')
+    .option('--reason <text>', 'why (required with --force)')
+    .addHelpText('after', '\nExamples:\n  shipgate breaker reset --env production\n  shipgate approve 12 --by bob && shipgate breaker reset --env production')
+    .action(async (opts: RunbookOptions & { force?: boolean; reason?: string }, cmd: Command) => {
+      const result = await withRunbook(cmd, opts, (ctx) => resetBreaker(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts));
+      if (opts.json) return printJson(result);
+      if (result.alreadyOpen) return line(`the breaker of ${opts.env} is not TRIPPED (${result.status.breaker}); nothing to reset`);
+      line(table([['PRECONDITION', 'STATE', 'DETAIL'], ...result.preconditions.map((p) => [p.name, p.state, p.detail])]));
+      renderStatus(result.status);
+    });
+
+  const ks = program.command('killswitch').description('the kill switch runbook: stop trading, cancel every open order, optionally flatten');
+  common(ks.command('status').description('killswitch:active, the breaker and the broker\'s open orders')).action(async (opts: RunbookOptions, cmd: Command) => {
+    const status = await withRunbook(cmd, opts, (ctx) => killSwitchStatus(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts)));
+    if (opts.json) return printJson(status);
+    renderStatus(status);
+    line(status.broker ? `broker ${status.broker}: ${status.openOrders ?? 'unknown'} open orders${status.brokerProblem ? ` (${status.brokerProblem})` : ''}` : 'no broker configured');
+  });
+  common(ks.command('on').description('kill switch on, breaker TRIPPED, every open order cancelled and confirmed; exits 0 only when none is left'))
+    .requiredOption('--reason <text>', 'why')
+    .option('--flatten', 'also close every position')
+    .option('--timeout <duration>', 'how long to wait for the orders to be gone (default trading.cancelTimeout, 30s)')
+    .addHelpText('after', '\nExample:\n  shipgate killswitch on --env production --reason "runaway strategy on AAPL"')
+    .action(async (opts: RunbookOptions & { reason: string; flatten?: boolean; timeout?: string }, cmd: Command) => {
+      const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
+      if (opts.timeout !== undefined && timeoutMs === undefined) throw badInput(`--timeout ${JSON.stringify(opts.timeout)} is not a duration`, { where: '--timeout', hint: 'e.g. --timeout 45s' });
+      const result = await withRunbook(cmd, opts, (ctx) => killSwitchOn(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), { reason: opts.reason, flatten: opts.flatten, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }));
+      process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
+      if (opts.json) return printJson(result);
+      renderStatus(result.status);
+      line(`orders: ${result.openAtStart ?? '?'} open at start, ${result.cancelRequested} cancels accepted, ${result.openLeft ?? 'unknown'} left`);
+      if (result.stuck.length) line(table([['ORDER', 'SYMBOL', 'STATUS', 'WHY'], ...result.stuck.map((o) => [o.id, o.symbol, o.status, o.reason])]));
+      if (result.flatten) line(`flatten: ${result.flatten.closed} positions closed, ${result.flatten.failed.length} failed`);
+      if (result.problem) line(pc.red(result.problem));
+      line(`incident #${result.incidentId}`);
+    });
+  common(ks.command('off').description('kill switch off after an approval and a clean reconciliation; the breaker stays TRIPPED until `breaker reset`'))
+    .option('--reason <text>', 'why')
+    .action(async (opts: RunbookOptions & { reason?: string }, cmd: Command) => {
+      const result = await withRunbook(cmd, opts, (ctx) => killSwitchOff(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts));
+      if (opts.json) return printJson(result);
+      renderStatus(result.status);
+      if (!result.alreadyOff) line(`reconciliation: ${result.reconciliation?.reason}; the breaker stays ${result.status.breaker} until \`shipgate breaker reset --env ${opts.env}\``);
+    });
+}

@@ -1,0 +1,333 @@
+// The compose target: exact argv of every command (v1 and v2), then the deploy / rollback story
+// of the sample stack on a real, private Docker engine with the real docker-compose.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeCommands, defaultProjectName, dockerCommands, portVariable, type ComposeInvocation } from '../src/adapters/targets/compose/commands.js';
+import { detectComposeCli, onPath } from '../src/adapters/targets/compose/detect.js';
+import { ComposeTarget, composeLayout, selectPrunable } from '../src/adapters/targets/compose/driver.js';
+import { normalizeImageRef, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs } from '../src/adapters/targets/compose/parse.js';
+import { commandEnvironment, composeVariables } from '../src/adapters/targets/compose/variables.js';
+import { localRunner, type Runner } from '../src/adapters/runner/runner.js';
+import { GitRepository } from '../src/adapters/vcs/git.js';
+import type { ResolvedService } from '../src/config/resolve.js';
+import { ShipgateError } from '../src/core/errors.js';
+import { imageIdentity, startDocker, type DockerHarness } from './harness/docker.js';
+import { shipgate } from './harness/cli.js';
+import { addRelease } from './harness/git.js';
+import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+
+const v1: ComposeInvocation = { cli: 'v1', files: ['/r/docker-compose.yml', '/r/docker-compose.prod.yml'], project: 'trading_production' };
+const v2: ComposeInvocation = { ...v1, cli: 'v2' };
+const F = ['-f', '/r/docker-compose.yml', '-f', '/r/docker-compose.prod.yml', '-p', 'trading_production'];
+
+describe('compose command builders', () => {
+  it('v1 runs docker-compose, v2 the docker compose plugin, with the same files, project and options', () => {
+    const cases: [keyof typeof composeCommands, (inv: ComposeInvocation) => readonly string[], string[]][] = [
+      ['build', (i) => composeCommands.build(i), ['build']],
+      ['build', (i) => composeCommands.build(i, ['gateway', 'signals']), ['build', 'gateway', 'signals']],
+      ['pull', (i) => composeCommands.pull(i), ['pull']],
+      ['pull', (i) => composeCommands.pull(i, ['redis']), ['pull', 'redis']],
+      ['up', (i) => composeCommands.up(i, { noBuild: false }), ['up', '-d', '--remove-orphans']],
+      ['up', (i) => composeCommands.up(i, { noBuild: true }), ['up', '-d', '--remove-orphans', '--no-build']],
+      ['upService', (i) => composeCommands.upService(i, 'gateway'), ['up', '-d', '--no-build', '--no-deps', 'gateway']],
+      ['down', (i) => composeCommands.down(i), ['down', '--remove-orphans']],
+      ['logs', (i) => composeCommands.logs(i, 100), ['logs', '--tail', '100', '--no-color']],
+      ['logs', (i) => composeCommands.logs(i, 5, 'gateway'), ['logs', '--tail', '5', '--no-color', '--no-log-prefix', 'gateway']],
+      ['restart', (i) => composeCommands.restart(i, 'gateway'), ['restart', 'gateway']],
+      ['config', (i) => composeCommands.config(i), ['config']],
+    ];
+    for (const [, build, sub] of cases) {
+      expect(build(v1)).toEqual(['docker-compose', ...F, ...sub]);
+      expect(build(v2)).toEqual(['docker', 'compose', ...F, ...sub]);
+    }
+    expect(composeCommands.version('v1')).toEqual(['docker-compose', 'version', '--short']);
+    expect(composeCommands.version('v2')).toEqual(['docker', 'compose', 'version', '--short']);
+  });
+
+  it('reads container state with the engine CLI, by the compose project label, for both', () => {
+    expect(dockerCommands.projectContainers('trading_production')).toEqual(['docker', 'ps', '-a', '-q', '--no-trunc', '--filter', 'label=com.docker.compose.project=trading_production']);
+    expect(dockerCommands.inspect(['abc', 'def'])).toEqual(['docker', 'inspect', '--type', 'container', 'abc', 'def']);
+    expect(dockerCommands.imageList(['t/gw:v1', 't/sig:v1'])).toEqual(['docker', 'image', 'ls', '--filter', 'reference=t/gw:v1', '--filter', 'reference=t/sig:v1', '--format', '{{.Repository}}:{{.Tag}}']);
+    expect(dockerCommands.imageRemove(['t/gw:v0'])).toEqual(['docker', 'image', 'rm', 't/gw:v0']);
+    expect(dockerCommands.removeContainers(['abc'])).toEqual(['docker', 'rm', '--force', '--volumes', 'abc']);
+    expect(dockerCommands.containerImages()).toEqual(['docker', 'ps', '-a', '--format', '{{.Image}}']);
+  });
+
+  it('names projects and port variables predictably', () => {
+    expect(defaultProjectName('sample_trading_platform', 'staging')).toBe('sample_trading_platform_staging');
+    expect(defaultProjectName('Trading Platform!', 'prod')).toBe('tradingplatform_prod');
+    expect(portVariable('signal_service')).toBe('SIGNAL_SERVICE_PORT');
+    expect(portVariable('api-gw')).toBe('API_GW_PORT');
+  });
+
+  it('passes the version, ports and env settings as variables, secrets only by name', () => {
+    const svc = (name: string, port: number | undefined, env: Record<string, string> = {}, passEnv: string[] = []): ResolvedService => ({ name, command: ['x'], cwd: '.', port, healthUrl: undefined, metricsUrl: undefined, env, passEnv });
+    const services = [svc('signal_service', 8001, { TRADING_MODE: 'paper' }), svc('execution_gateway', 8002, { TRADING_MODE: 'paper' }, ['BROKER_KEY']), svc('worker', undefined)];
+    const vars = composeVariables({ env: 'staging', version: 'v1.2.3', versionVariable: 'TAG', services });
+    expect(vars).toEqual({ TRADING_MODE: 'paper', SIGNAL_SERVICE_PORT: '8001', EXECUTION_GATEWAY_PORT: '8002', SHIPGATE_ENV: 'staging', SHIPGATE_VERSION: 'v1.2.3', TAG: 'v1.2.3' });
+    const env = commandEnvironment(
+      { PATH: '/bin', HOME: '/root', DOCKER_CONFIG: '/d', DOCKER_HOST: 'unix:///env.sock', COMPOSE_FILE: 'other.yml', BROKER_KEY: 's3cret', AWS_SECRET_ACCESS_KEY: 'nope', TAG: 'stale' },
+      vars,
+      ['BROKER_KEY'],
+      'unix:///config.sock',
+    );
+    expect(env).toEqual({ PATH: '/bin', HOME: '/root', DOCKER_CONFIG: '/d', DOCKER_HOST: 'unix:///config.sock', BROKER_KEY: 's3cret', ...vars });
+    expect(commandEnvironment({ DOCKER_HOST: 'unix:///env.sock' }, {}, [], undefined).DOCKER_HOST).toBe('unix:///env.sock');
+  });
+
+  it('parses compose config, image lists, inspect documents and logs', () => {
+    const config = `services:\n  gateway:\n    build:\n      context: /r\n    image: t/gw:v1\n  redis:\n    image: redis:7\n  worker:\n    build: /r/worker\n`;
+    expect(parseComposeConfig(config)).toEqual([
+      { name: 'gateway', image: 't/gw:v1', buildable: true },
+      { name: 'redis', image: 'redis:7', buildable: false },
+      { name: 'worker', image: undefined, buildable: true },
+    ]);
+    expect(normalizeImageRef('docker.io/library/redis')).toBe('redis:latest');
+    expect(normalizeImageRef('localhost:5000/t/gw')).toBe('localhost:5000/t/gw:latest');
+    expect([...parseImageList('t/gw:v1\n<none>:<none>\nredis:7\n')]).toEqual(['t/gw:v1', 'redis:7']);
+
+    const inspect = JSON.stringify([
+      { Id: 'a1', Name: '/p_gateway_1', Config: { Image: 't/gw:v1', Labels: { 'com.docker.compose.service': 'gateway', 'com.docker.compose.oneoff': 'False' } }, State: { Status: 'exited', Running: false, ExitCode: 137, Pid: 0, StartedAt: '2026-01-01T00:00:00Z', Health: { Status: 'unhealthy' } } },
+      { Id: 'b2', Name: '/p_signals_1', Config: { Image: 't/sig:v1', Labels: { 'com.docker.compose.service': 'signals' } }, State: { Status: 'running', Running: true, ExitCode: 0, Pid: 42, StartedAt: '2026-01-01T00:00:01Z', Health: { Status: 'healthy' } } },
+      { Id: 'c3', Name: '/p_signals_run_1', Config: { Image: 't/sig:v1', Labels: { 'com.docker.compose.service': 'signals', 'com.docker.compose.oneoff': 'True' } }, State: { Status: 'exited', Running: false, ExitCode: 1 } },
+    ]);
+    expect(parseInspect(inspect, { version: 'v1', ports: { signals: 8001, gateway: 8002 }, order: ['signals', 'gateway'] })).toEqual([
+      { service: 'signals', state: 'running', version: 'v1', pid: 42, port: 8001, startedAt: '2026-01-01T00:00:01Z', status: 'running', exitCode: undefined, health: 'healthy', container: 'p_signals_1', image: 't/sig:v1' },
+      { service: 'gateway', state: 'stopped', version: 'v1', port: 8002, startedAt: '2026-01-01T00:00:00Z', status: 'exited', exitCode: 137, health: 'unhealthy', container: 'p_gateway_1', image: 't/gw:v1' },
+    ]);
+
+    const v1Logs = 'Attaching to p_api_1, p_api_gateway_1\napi_1          | GET / 200\napi_gateway_1  | a | b\n';
+    const v2Logs = 'api-1          | GET / 200\napi_gateway-1  | a | b\n';
+    for (const text of [v1Logs, v2Logs]) expect(Object.fromEntries(splitPrefixedLogs(text, ['api', 'api_gateway']))).toEqual({ api: ['GET / 200'], api_gateway: ['a | b'] });
+    expect(plainLogLines('Attaching to p_api_1\nline 1\nline 2\n')).toEqual(['line 1', 'line 2']);
+    expect(plainLogLines('line 1\n')).toEqual(['line 1']);
+  });
+
+  it('keeps the images of the last keepReleases releases', () => {
+    expect(selectPrunable(['v1', 'v2', 'v3', 'v4'], 2)).toEqual({ keep: ['v3', 'v4'], drop: ['v1', 'v2'] });
+    expect(selectPrunable(['v1'], 5)).toEqual({ keep: ['v1'], drop: [] });
+  });
+
+  it('detects the CLI: docker-compose on PATH first, else a working docker compose', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-path-'));
+    try {
+      const none: Runner = { run: async (argv) => ({ argv, exitCode: 1, stdout: '', stderr: 'docker: unknown command: docker compose' }) };
+      const works: Runner = { run: async (argv) => ({ argv, exitCode: 0, stdout: '2.29.1', stderr: '' }) };
+      expect(await detectComposeCli('docker-compose', none, { PATH: dir })).toBe('v1');
+      expect(await detectComposeCli('docker compose', none, { PATH: dir })).toBe('v2');
+      expect(await detectComposeCli('auto', works, { PATH: dir })).toBe('v2');
+      await expect(detectComposeCli('auto', none, { PATH: dir })).rejects.toThrow(/neither docker-compose nor the docker compose plugin/);
+      writeFileSync(path.join(dir, 'docker-compose'), '#!/bin/sh\n');
+      expect(onPath('docker-compose', dir)).toBe(false); // not executable
+      chmodSync(path.join(dir, 'docker-compose'), 0o755);
+      expect(await detectComposeCli('auto', works, { PATH: `/nonexistent:${dir}` })).toBe('v1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function healthVersion(port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    return ((await res.json()) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+const HAS_V2 = (() => {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** The whole story on one CLI; v2 runs only where the plugin exists (Debian 12 has none). */
+function composeStory(cli: 'docker-compose' | 'docker compose') {
+  let docker: DockerHarness;
+  let ws: StackWorkspace;
+  let ports: StackWorkspace['ports'][string];
+  const project = 'sample_trading_platform_staging';
+  const commands = () => readFileSync(path.join(ws.dir, '.shipgate', 'compose', 'staging.commands.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cmd?: string; note?: string; exitCode?: number });
+  const target = () =>
+    new ComposeTarget({
+      envName: 'staging',
+      spec: { type: 'compose', files: ['docker-compose.yml'], cli, versionVariable: 'TAG', build: true, pull: false, keepReleases: 2, dockerHost: docker.host },
+      projectName: 'sample_trading_platform',
+      layout: composeLayout(path.join(ws.dir, '.shipgate')),
+      repo: new GitRepository(ws.repoDir, localRunner),
+      runner: localRunner,
+    });
+  // Deploys build images and wait for health: more than the CLI harness's default minute on 2 busy cores.
+  const run = (args: string[]) => shipgate(args, { cwd: ws.dir, timeoutMs: 240_000 });
+  const images = (tag: string) => Promise.all(['signal_service', 'execution_gateway', 'orchestrator'].map((s) => imageIdentity(docker, `shipgate-demo/${s}:${tag}`)));
+
+  beforeAll(async () => {
+    docker = await startDocker();
+    ws = await stackWorkspace(['staging'], ['v1.0.0', 'v1.1.0'], {
+      healthTimeout: '12s',
+      patch: (yaml) => yaml.replace('target: { type: process }', `target: { type: compose, cli: ${cli}, dockerHost: ${JSON.stringify(docker.host)}, keepReleases: 2 }`),
+    });
+    ports = ws.ports.staging!;
+    // A release whose signal service dies at start-up, and one whose compose file is broken.
+    addRelease(ws.repoDir, 'v1.1.0', 'v1.2.0', { 'signal_service/main.mjs': 'console.error("FATAL: missing config"); process.exit(3);\n', VERSION: 'v1.2.0\n' });
+    addRelease(ws.repoDir, 'v1.1.0', 'v1.3.0', { 'docker-compose.yml': 'version: "2.4"\nservices:\n  signal_service:\n    image: [not, a, string]\n', VERSION: 'v1.3.0\n' });
+  }, 180_000);
+  afterAll(async () => {
+    await docker?.stop();
+    await ws?.cleanup();
+  }, 120_000);
+
+  it('uses a private engine and the node base image made without a registry', async () => {
+    expect(docker.host).toMatch(/^unix:\/\/.*docker\.sock$/);
+    expect(['overlay2', 'vfs']).toContain(docker.storageDriver);
+    expect(await imageIdentity(docker, docker.baseImage)).toBeDefined();
+  });
+
+  it('deploys v1.0.0: builds its images once and every service answers with that version', async () => {
+    const res = await run(['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.json()).toMatchObject({ ok: true, kind: 'deploy', version: 'v1.0.0' });
+    for (const port of [ports.signal, ports.gateway, ports.orchestrator]) expect(await healthVersion(port)).toBe('v1.0.0');
+    const orchestrator = (await (await fetch(`http://127.0.0.1:${ports.orchestrator}/status`)).json()) as { status: string };
+    expect(orchestrator.status).toBe('healthy');
+
+    const bin = cli === 'docker-compose' ? 'docker-compose' : 'docker compose';
+    const files = `-f ${path.join(ws.dir, '.shipgate', 'releases', 'staging', 'v1.0.0', 'docker-compose.yml')} -p ${project}`;
+    const ran = commands().map((c) => c.cmd);
+    // `compose config` lists the services alphabetically; only those whose image is missing are built.
+    expect(ran).toEqual(expect.arrayContaining([
+      `TAG=v1.0.0 ${bin} ${files} config`,
+      `TAG=v1.0.0 ${bin} ${files} build execution_gateway orchestrator signal_service`,
+      `TAG=v1.0.0 ${bin} ${files} up -d --remove-orphans --no-build`,
+    ]));
+    expect((await images('v1.0.0')).every(Boolean)).toBe(true);
+
+    const status = (await run(['status', '--env', 'staging', '--json'])).json().environments[0];
+    expect(status.currentVersion).toBe('v1.0.0');
+    expect(status.services.map((s: any) => [s.service, s.process, s.healthy, s.version])).toEqual([
+      ['signal_service', 'running', true, 'v1.0.0'],
+      ['execution_gateway', 'running', true, 'v1.0.0'],
+      ['orchestrator', 'running', true, 'v1.0.0'],
+    ]);
+    expect(status.services.every((s: any) => Number.isInteger(s.pid) && s.pid > 0)).toBe(true);
+    const names = (await docker.docker(['ps', '--format', '{{.Names}}'])).split('\n').filter(Boolean).sort();
+    expect(names).toEqual(cli === 'docker-compose'
+      ? [`${project}_execution_gateway_1`, `${project}_orchestrator_1`, `${project}_signal_service_1`]
+      : [`${project}-execution_gateway-1`, `${project}-orchestrator-1`, `${project}-signal_service-1`]);
+  });
+
+  it('a release that fails verification exits 1 and the automatic rollback starts v1.0.0 without rebuilding it', async () => {
+    const before = await images('v1.0.0');
+    const mark = commands().length;
+    const res = await run(['deploy', 'staging', '--version', 'v1.2.0', '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const out = res.json();
+    expect(out).toMatchObject({ ok: false, version: 'v1.2.0', failedStep: 'verify' });
+    expect(out.error).toContain('signal_service');
+    expect(out.rollback).toMatchObject({ ok: true, kind: 'rollback', version: 'v1.0.0' });
+    for (const port of [ports.signal, ports.gateway, ports.orchestrator]) expect(await healthVersion(port)).toBe('v1.0.0');
+
+    const since = commands().slice(mark);
+    expect(since.some((c) => c.cmd?.startsWith('TAG=v1.2.0') && c.cmd.includes(' build '))).toBe(true);
+    expect(since.filter((c) => c.cmd?.startsWith('TAG=v1.0.0') && / (build|pull)\b/.test(c.cmd))).toEqual([]);
+    expect(since.map((c) => c.note)).toContain('images of v1.0.0 exist: build skipped');
+    expect(since.some((c) => c.cmd?.startsWith('TAG=v1.0.0') && c.cmd.endsWith('up -d --remove-orphans --no-build'))).toBe(true);
+    expect(await images('v1.0.0')).toEqual(before);
+    const status = (await run(['status', '--json'])).json().environments[0];
+    expect(status.currentVersion).toBe('v1.0.0');
+  });
+
+  it('a failing compose command fails the deploy with the command and its error output', async () => {
+    const res = await run(['deploy', 'staging', '--version', 'v1.3.0', '--json']);
+    expect(res.code).toBe(1);
+    const out = res.json();
+    expect(out).toMatchObject({ ok: false, failedStep: 'prepare-release' });
+    expect(out.error).toMatch(/`TAG=v1\.3\.0 docker[- ]compose -f \S+docker-compose\.yml -p sample_trading_platform_staging config` failed \(exit \d+\)/);
+    expect(out.error).toMatch(/image/i);
+    expect(await healthVersion(ports.gateway)).toBe('v1.0.0');
+  });
+
+  it('deploys v1.1.0, prunes the images beyond keepReleases, and `rollback` brings v1.0.0 back from its images', async () => {
+    const v100 = await images('v1.0.0');
+    const ok = await run(['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(await healthVersion(ports.gateway)).toBe('v1.1.0');
+    // Started here, least recent first: v1.2.0, v1.0.0, v1.1.0; keepReleases 2 drops v1.2.0's.
+    expect(await images('v1.2.0')).toEqual([undefined, undefined, undefined]);
+    expect(await images('v1.0.0')).toEqual(v100);
+
+    const mark = commands().length;
+    const rb = await run(['rollback', 'staging', '--reason', 'x', '--json']);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    expect(rb.json()).toMatchObject({ ok: true, kind: 'rollback', version: 'v1.0.0', fromVersion: 'v1.1.0' });
+    for (const port of [ports.signal, ports.gateway, ports.orchestrator]) expect(await healthVersion(port)).toBe('v1.0.0');
+    const since = commands().slice(mark);
+    expect(since.filter((c) => / (build|pull)\b/.test(c.cmd ?? ''))).toEqual([]);
+    expect(await images('v1.0.0')).toEqual(v100);
+    expect(await images('v1.1.0')).not.toContain(undefined);
+  });
+
+  it('shows the last lines of one service, or of every service, from the containers', async () => {
+    await fetch(`http://127.0.0.1:${ports.gateway}/orders`);
+    const one = await run(['logs', 'staging', 'execution_gateway', '--tail', '5', '--json']);
+    expect(one.code, one.stderr).toBe(0);
+    const lines: string[] = one.json().logs[0].lines;
+    expect(one.json().logs.map((l: any) => l.service)).toEqual(['execution_gateway']);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(lines.join('\n')).toMatch(/INFO (GET \/orders 200|.*listening on http:\/\/127\.0\.0\.1:\d+)/);
+    expect(lines.join('\n')).not.toMatch(/execution_gateway[-_]1\s+\|/);
+
+    const all = (await run(['logs', 'staging', '--tail', '200', '--json'])).json().logs;
+    expect(all.map((l: any) => l.service)).toEqual(['signal_service', 'execution_gateway', 'orchestrator']);
+    for (const l of all) {
+      expect(l.lines[0]).toMatch(new RegExp(`^---- shipgate: ${l.service} v1\\.0\\.0 started at `));
+      expect(l.lines.join('\n')).toContain(`${l.service} v1.0.0 listening on http://127.0.0.1:`);
+    }
+  });
+
+  it('health finds a killed container and --restart-unhealthy starts it again', async () => {
+    await docker.docker(['kill', cli === 'docker-compose' ? `${project}_execution_gateway_1` : `${project}-execution_gateway-1`]);
+    const ps = await target().ps('staging');
+    expect(ps.find((s) => s.service === 'execution_gateway')).toMatchObject({ state: 'stopped', status: 'exited', exitCode: 137, version: 'v1.0.0' });
+    expect(ps.find((s) => s.service === 'signal_service')).toMatchObject({ state: 'running', exitCode: undefined, version: 'v1.0.0', port: ports.signal });
+
+    const sick = await run(['health', 'staging', '--json']);
+    expect(sick.code).toBe(1);
+    expect(sick.json().services.find((s: any) => s.service === 'execution_gateway').healthy).toBe(false);
+    const healed = await run(['health', 'staging', '--restart-unhealthy', '--json']);
+    expect(healed.code, healed.stdout + healed.stderr).toBe(0);
+    expect(healed.json().restarted).toEqual(['execution_gateway']);
+    expect(await healthVersion(ports.gateway)).toBe('v1.0.0');
+    const status = (await run(['status', '--json'])).json().environments[0];
+    expect(status.services.map((s: any) => s.process)).toEqual(['running', 'running', 'running']);
+  });
+
+  it('every operation is idempotent: down twice, ps empty, restart refused, down again fine', async () => {
+    const t = target();
+    await t.down('staging');
+    await t.down('staging');
+    expect(await t.ps('staging')).toEqual([]);
+    expect(await healthVersion(ports.gateway)).toBeUndefined();
+    const err = await t.restart('staging', 'execution_gateway').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShipgateError);
+    expect((err as ShipgateError).exitCode).toBe(1);
+    // Even with the state and the checkouts gone, down finds the project's containers by label.
+    const again = await run(['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    rmSync(path.join(ws.dir, '.shipgate', 'compose', 'staging.json'));
+    await t.down('staging');
+    expect(await t.ps('staging')).toEqual([]);
+    expect(existsSync(path.join(ws.dir, '.shipgate', 'compose', 'staging.json'))).toBe(false);
+  });
+}
+
+describe('compose target on a real engine: docker-compose (v1)', { timeout: 240_000 }, () => composeStory('docker-compose'));
+describe.skipIf(!HAS_V2)('compose target on a real engine: docker compose (v2 plugin; not packaged for Debian 12, skipped where absent)', { timeout: 240_000 }, () => composeStory('docker compose'));

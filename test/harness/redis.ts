@@ -1,0 +1,115 @@
+// A throwaway Redis server for tests: `redis-server` on a free loopback port as our child, no
+// persistence, its working dir in a temp dir; stopped by PID. Never skips: a missing binary is an
+// error naming the script that installs it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient } from 'redis';
+import { freePort } from '../../src/demo/free-port.js';
+
+export interface RedisServer {
+  /** redis://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** SIGTERM to the server's PID, SIGKILL if it lingers; removes the temp dir. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const MISSING = 'redis-server not found on PATH; run `bash scripts/ensure-system-deps.sh` (installs the Debian redis-server package)';
+
+function findRedisServer(): string | undefined {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, 'redis-server'))
+    .find((file) => existsSync(file));
+}
+
+export function redisAvailable(): boolean {
+  return findRedisServer() !== undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ping(url: string): Promise<string | undefined> {
+  const client = createClient({ url, socket: { connectTimeout: 500, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG' ? undefined : 'no PONG';
+  } catch (err) {
+    return (err as Error).message || 'unreachable';
+  } finally {
+    if (client.isOpen) await client.quit().catch(() => undefined);
+  }
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const bin = findRedisServer();
+  if (!bin) throw new Error(MISSING);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-redis-'));
+  // Another process may take the port between freePort() and redis binding it: try a few.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      bin,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    const collect = (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    let exited = false;
+    const exit = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        exited = true;
+        resolve();
+      });
+      child.once('error', (err) => {
+        collect(Buffer.from(`spawn failed: ${err.message}\n`));
+        exited = true;
+        resolve();
+      });
+    });
+
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      if (!exited && child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        await Promise.race([exit, sleep(5_000)]);
+        if (!exited) {
+          try {
+            process.kill(child.pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+          await Promise.race([exit, sleep(5_000)]);
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    };
+
+    const url = `redis://127.0.0.1:${port}`;
+    const deadline = Date.now() + 15_000;
+    let problem: string | undefined = 'not started';
+    while (!exited && Date.now() < deadline) {
+      problem = await ping(url);
+      if (!problem) return { url, port, stop };
+      await sleep(50);
+    }
+    if (exited && /Address already in use/i.test(log) && attempt < 5) continue;
+    await stop();
+    throw new Error(exited ? `redis-server exited before answering PING:\n${log}` : `redis-server did not answer PING within 15 s (${problem}):\n${log}`);
+  }
+}
