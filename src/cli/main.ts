@@ -9,6 +9,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerDatabaseCommands } from './commands/database.js';
 import { registerDecideCommand } from './commands/decide.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDiagnoseCommand } from './commands/diagnose.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerIncidentCommands } from './commands/incident.js';
 import { registerLockCommands } from './commands/lock.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerIncidentCommands(program);
   registerDecideCommand(program);
   registerAuditCommand(program);
+  registerDiagnoseCommand(program);
   registerDemoCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;
@@ -58,6 +60,11 @@ function allCommands(cmd: Command): Command[] {
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   const json = argv.includes('--json');
+  // Node's fetch can leave a request pending forever when a peer resets the connection at once
+  // (seen with a port squatter), and AbortSignal.timeout's timer does not keep the process alive:
+  // the CLI would exit 0 mid-command. This handle keeps it alive until the command has finished,
+  // so those timeouts fire and are reported.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -69,5 +76,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     process.exitCode = reportError(err, json);
+  } finally {
+    clearInterval(keepAlive);
   }
 }

@@ -1,0 +1,59 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../src/adapters/targets/process/pids.js';
+import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+
+describe('shipgate diagnose (process target)', () => {
+  let ws: StackWorkspace;
+  let squatter: net.Server | undefined;
+
+  beforeAll(async () => {
+    ws = await stackWorkspace(['staging'], ['v1.0.0'], {
+      healthTimeout: '3s',
+      // The orchestrator needs a secret passed through by name; the test leaves it unset.
+      patch: (yaml) => yaml.replace(/(    command: \[[^\n]*orchestrator\/main\.mjs\])/, '$1\n    passEnv: [ORCHESTRATOR_API_TOKEN]'),
+    });
+    const res = await ws.run(['deploy', 'staging', '--version', 'v1.0.0']);
+    expect(res.code, res.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await new Promise((r) => (squatter ? squatter.close(() => r(undefined)) : r(undefined)));
+    await ws?.cleanup();
+  });
+
+  it('finds a port held by another process, with its pid and the next command', async () => {
+    const status = (await ws.run(['status', '--json'])).json().environments[0];
+    const gateway = status.services.find((s: any) => s.service === 'execution_gateway');
+    process.kill(gateway.pid, 'SIGKILL');
+    while (isAlive(gateway.pid)) await new Promise((r) => setTimeout(r, 20));
+    squatter = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => squatter!.listen(ws.ports.staging!.gateway, '127.0.0.1', () => r()));
+
+    const res = await ws.run(['diagnose', 'staging', '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const finding = res.json().findings.find((f: any) => f.id === 'port-in-use');
+    expect(finding.title).toContain(`port ${ws.ports.staging!.gateway}`);
+    expect(finding.title).toContain(`pid ${process.pid}`);
+    expect(finding.next).toContain(`${process.pid}`);
+  });
+
+  it('names a variable a service needs that is not set', async () => {
+    const findings = (await ws.run(['diagnose', 'staging', '--json'])).json().findings;
+    const missing = findings.find((f: any) => f.id === 'missing-env');
+    expect(missing.title).toBe('orchestrator needs ORCHESTRATOR_API_TOKEN, which is not set');
+    expect(missing.next).toMatch(/^export ORCHESTRATOR_API_TOKEN=/);
+    const withToken = (await ws.run(['diagnose', 'staging', '--json'], { ORCHESTRATOR_API_TOKEN: 'x' })).json().findings;
+    expect(withToken.find((f: any) => f.id === 'missing-env')).toBeUndefined();
+  });
+
+  it('explains a breaker that tripped after a deploy, and reports disk and recent commits', async () => {
+    await ws.run(['breaker', 'trip', '--env', 'staging', '--reason', 'stale market data: feed 45s old']);
+    const findings = (await ws.run(['diagnose', 'staging', '--json'])).json().findings;
+    const breaker = findings.find((f: any) => f.id === 'breaker-tripped');
+    expect(breaker.title).toContain('TRIPPED after a deploy');
+    expect(breaker.title).toContain('stale data');
+    expect(breaker.next).toContain('shipgate breaker reset --env staging');
+    expect(findings.find((f: any) => f.id === 'disk' || f.id === 'disk-low')).toBeDefined();
+    expect(findings.find((f: any) => f.id === 'recent-commits').evidence[0]).toContain('v1.0.0');
+  });
+});
