@@ -5,6 +5,7 @@ import { registerAnalysisCommands } from './commands/analysis.js';
 import { registerAnnounceCommand } from './commands/announce.js';
 import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerCiCommands } from './commands/ci.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDatabaseCommands } from './commands/database.js';
 import { registerDecideCommand } from './commands/decide.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDecideCommand(program);
   registerAuditCommand(program);
   registerDiagnoseCommand(program);
+  registerCiCommands(program);
   registerDemoCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;
