@@ -8,6 +8,13 @@ have_pg() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command 
 have_pg || missing+=(postgresql)
 command -v git >/dev/null || missing+=(git)
 command -v prometheus >/dev/null || missing+=(prometheus)
+# The compose target's tests run a private engine (dockerd) and the runbook's docker-compose v1.
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v redis-server >/dev/null || missing+=(redis-server)
+# The ssh target's tests run sshd servers on loopback (test/harness/sshd.ts) and the ssh client.
+[[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+command -v ssh >/dev/null || missing+=(openssh-client)
 
 if ((${#missing[@]} == 0)); then exit 0; fi
 
@@ -27,4 +34,11 @@ if command -v pg_lsclusters >/dev/null; then
   pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _; do
     "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" stop 2>/dev/null || true
   done
+fi
+# Debian's redis-server package starts a system service on 6379 (unless policy-rc.d forbids it, as
+# in most containers); the tests start their own redis-server on free ports (test/harness/redis.ts),
+# so stop the one we just installed with the package's own init tooling. Never pkill: only this
+# service, only when this script installed it; a Redis someone runs on purpose is left alone.
+if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v service >/dev/null; then
+  "${SUDO[@]}" service redis-server stop >/dev/null 2>&1 || true
 fi

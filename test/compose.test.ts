@@ -1,18 +1,20 @@
 // The compose target: exact argv of every command (v1 and v2), then the deploy / rollback story
 // of the sample stack on a real, private Docker engine with the real docker-compose.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeCommands, defaultProjectName, dockerCommands, portVariable, type ComposeInvocation } from '../src/adapters/targets/compose/commands.js';
 import { detectComposeCli, onPath } from '../src/adapters/targets/compose/detect.js';
+import { composeFindings } from '../src/adapters/targets/compose/diagnosis.js';
 import { ComposeTarget, composeLayout, selectPrunable } from '../src/adapters/targets/compose/driver.js';
-import { normalizeImageRef, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs } from '../src/adapters/targets/compose/parse.js';
+import { composeDurationSeconds, normalizeImageRef, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs } from '../src/adapters/targets/compose/parse.js';
 import { commandEnvironment, composeVariables } from '../src/adapters/targets/compose/variables.js';
 import { localRunner, type Runner } from '../src/adapters/runner/runner.js';
 import { GitRepository } from '../src/adapters/vcs/git.js';
-import type { ResolvedService } from '../src/config/resolve.js';
+import { resolveServices, type ResolvedService } from '../src/config/resolve.js';
+import { loadConfig } from '../src/config/load.js';
 import { ShipgateError } from '../src/core/errors.js';
 import { imageIdentity, startDocker, type DockerHarness } from './harness/docker.js';
 import { shipgate } from './harness/cli.js';
@@ -52,7 +54,12 @@ describe('compose command builders', () => {
     expect(dockerCommands.inspect(['abc', 'def'])).toEqual(['docker', 'inspect', '--type', 'container', 'abc', 'def']);
     expect(dockerCommands.imageList(['t/gw:v1', 't/sig:v1'])).toEqual(['docker', 'image', 'ls', '--filter', 'reference=t/gw:v1', '--filter', 'reference=t/sig:v1', '--format', '{{.Repository}}:{{.Tag}}']);
     expect(dockerCommands.imageRemove(['t/gw:v0'])).toEqual(['docker', 'image', 'rm', 't/gw:v0']);
-    expect(dockerCommands.removeContainers(['abc'])).toEqual(['docker', 'rm', '--force', '--volumes', 'abc']);
+    expect(dockerCommands.runningContainers('p')).toEqual(['docker', 'ps', '-q', '--no-trunc', '--filter', 'label=com.docker.compose.project=p']);
+    expect(dockerCommands.stopContainers(['abc', 'def'])).toEqual(['docker', 'stop', 'abc', 'def']);
+    expect(dockerCommands.stopContainers(['abc'], 30)).toEqual(['docker', 'stop', '-t', '30', 'abc']);
+    expect(dockerCommands.removeContainers(['abc'])).toEqual(['docker', 'rm', '--force', 'abc']);
+    expect(dockerCommands.projectNetworks('p')).toEqual(['docker', 'network', 'ls', '-q', '--filter', 'label=com.docker.compose.project=p']);
+    expect(dockerCommands.removeNetworks(['n1'])).toEqual(['docker', 'network', 'rm', 'n1']);
     expect(dockerCommands.containerImages()).toEqual(['docker', 'ps', '-a', '--format', '{{.Image}}']);
   });
 
@@ -79,12 +86,13 @@ describe('compose command builders', () => {
   });
 
   it('parses compose config, image lists, inspect documents and logs', () => {
-    const config = `services:\n  gateway:\n    build:\n      context: /r\n    image: t/gw:v1\n  redis:\n    image: redis:7\n  worker:\n    build: /r/worker\n`;
+    const config = `services:\n  gateway:\n    build:\n      context: /r\n    image: t/gw:v1\n    stop_grace_period: 1m30s\n  redis:\n    image: redis:7\n  worker:\n    build: /r/worker\n`;
     expect(parseComposeConfig(config)).toEqual([
-      { name: 'gateway', image: 't/gw:v1', buildable: true },
+      { name: 'gateway', image: 't/gw:v1', buildable: true, stopGraceSeconds: 90 },
       { name: 'redis', image: 'redis:7', buildable: false },
       { name: 'worker', image: undefined, buildable: true },
     ]);
+    expect([composeDurationSeconds('5s'), composeDurationSeconds('1500ms'), composeDurationSeconds('1h2m'), composeDurationSeconds(7), composeDurationSeconds('soon')]).toEqual([5, 2, 3720, 7, undefined]);
     expect(normalizeImageRef('docker.io/library/redis')).toBe('redis:latest');
     expect(normalizeImageRef('localhost:5000/t/gw')).toBe('localhost:5000/t/gw:latest');
     expect([...parseImageList('t/gw:v1\n<none>:<none>\nredis:7\n')]).toEqual(['t/gw:v1', 'redis:7']);
@@ -127,6 +135,72 @@ describe('compose command builders', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('compose target with a scripted runner', () => {
+  const release = (version: string) => ({ env: 'staging', version, commit: 'c0ffee', services: [{ name: 'gateway', command: ['x'], cwd: '.', port: 8002, healthUrl: undefined, metricsUrl: undefined, env: {}, passEnv: ['BROKER_KEY'] }] });
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sg-compose-unit-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function scripted(answers: (argv: readonly string[]) => { exitCode?: number; stdout?: string; stderr?: string }) {
+    const calls: { argv: readonly string[]; env: NodeJS.ProcessEnv | undefined; cwd: string | undefined }[] = [];
+    const runner: Runner = {
+      run: async (argv, options = {}) => {
+        calls.push({ argv, env: options.env, cwd: options.cwd });
+        const a = answers(argv);
+        return { argv, exitCode: a.exitCode ?? 0, stdout: a.stdout ?? '', stderr: a.stderr ?? '' };
+      },
+    };
+    const stateDir = path.join(dir, `state-${Math.random().toString(36).slice(2)}`);
+    const target = new ComposeTarget({
+      envName: 'staging',
+      spec: { type: 'compose', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, dockerHost: 'unix:///tmp/x.sock' },
+      projectName: 'trading',
+      layout: composeLayout(stateDir),
+      repo: new GitRepository(dir, runner),
+      runner,
+      parentEnv: { PATH: '/usr/bin', BROKER_KEY: 'k', UNRELATED_SECRET: 's' },
+    });
+    return { target, calls, stateDir };
+  }
+
+  it('starts a release whose images exist with --no-build, passing TAG, ports and DOCKER_HOST', async () => {
+    const { target, calls, stateDir } = scripted((argv) => (argv.includes('config') ? { stdout: 'services:\n  gateway:\n    build: .\n    image: t/gw:v9\n' } : argv[2] === 'ls' ? { stdout: 't/gw:v9\n' } : {}));
+    const rel = path.join(stateDir, 'releases', 'staging', 'v9');
+    mkdirSync(rel, { recursive: true });
+    writeFileSync(path.join(rel, 'docker-compose.yml'), 'services: {}\n');
+    await target.up(release('v9'));
+    const up = calls.find((c) => c.argv.includes('up'))!;
+    expect(up.argv).toEqual(['docker-compose', '-f', path.join(rel, 'docker-compose.yml'), '-p', 'trading_staging', 'up', '-d', '--remove-orphans', '--no-build']);
+    expect(up.cwd).toBe(rel);
+    expect(up.env).toEqual({ PATH: '/usr/bin', BROKER_KEY: 'k', GATEWAY_PORT: '8002', SHIPGATE_ENV: 'staging', SHIPGATE_VERSION: 'v9', TAG: 'v9', DOCKER_HOST: 'unix:///tmp/x.sock' });
+    expect(calls.map((c) => c.argv.slice(0, 3).join(' '))).toEqual(['docker-compose -f ' + path.join(rel, 'docker-compose.yml'), 'docker image ls', 'docker-compose -f ' + path.join(rel, 'docker-compose.yml')]);
+  });
+
+  it('a failing command throws a ShipgateError (exit 1) naming the command and the end of its stderr', async () => {
+    const stderr = Array.from({ length: 30 }, (_, i) => `stderr line ${i + 1}`).join('\n');
+    const { target, stateDir } = scripted((argv) => (argv.includes('config') ? { stdout: 'services:\n  gateway:\n    image: t/gw:v9\n' } : argv.includes('up') ? { exitCode: 1, stderr } : {}));
+    const rel = path.join(stateDir, 'releases', 'staging', 'v9');
+    mkdirSync(rel, { recursive: true });
+    writeFileSync(path.join(rel, 'docker-compose.yml'), 'services: {}\n');
+    const err = (await target.up(release('v9')).catch((e: unknown) => e)) as ShipgateError;
+    expect(err).toBeInstanceOf(ShipgateError);
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toContain(`\`TAG=v9 docker-compose -f ${path.join(rel, 'docker-compose.yml')} -p trading_staging up -d --remove-orphans --no-build\` failed (exit 1): `);
+    expect(err.message).toContain('stderr line 16\n');
+    expect(err.message.endsWith('stderr line 30')).toBe(true);
+    expect(err.message).not.toContain('stderr line 15\n');
+    expect(err.hint).toContain(rel);
+  });
+
+  it('names the missing compose file of a release', async () => {
+    const { target, stateDir } = scripted(() => ({}));
+    mkdirSync(path.join(stateDir, 'releases', 'staging', 'v8'), { recursive: true });
+    await expect(target.up(release('v8'))).rejects.toThrow('release v8 has no docker-compose.yml');
   });
 });
 
@@ -298,6 +372,11 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
     const ps = await target().ps('staging');
     expect(ps.find((s) => s.service === 'execution_gateway')).toMatchObject({ state: 'stopped', status: 'exited', exitCode: 137, version: 'v1.0.0' });
     expect(ps.find((s) => s.service === 'signal_service')).toMatchObject({ state: 'running', exitCode: undefined, version: 'v1.0.0', port: ports.signal });
+    const findings = await composeFindings(target(), 'staging', resolveServices(loadConfig(undefined, ws.dir).config, 'staging'));
+    expect(findings.map((f) => [f.id, f.severity])).toEqual([['container-exited', 'error']]);
+    expect(findings[0]!.title).toMatch(/^execution_gateway: container \S+execution_gateway\S+ is exited \(exit code 137, killed\)$/);
+    expect(findings[0]!.evidence.join('\n')).toContain('execution_gateway v1.0.0 listening');
+    expect(findings[0]!.next).toMatch(/^TAG=v1\.0\.0 docker[- ]compose -f \S+ -p sample_trading_platform_staging logs --tail 100 --no-color --no-log-prefix execution_gateway$/);
 
     const sick = await run(['health', 'staging', '--json']);
     expect(sick.code).toBe(1);
@@ -308,6 +387,15 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
     expect(await healthVersion(ports.gateway)).toBe('v1.0.0');
     const status = (await run(['status', '--json'])).json().environments[0];
     expect(status.services.map((s: any) => s.process)).toEqual(['running', 'running', 'running']);
+  });
+
+  it('diagnose names an image that was never built, with the command that builds it', async () => {
+    await docker.docker(['image', 'rm', '--force', 'shipgate-demo/orchestrator:v1.0.0']);
+    const res = await run(['diagnose', 'staging', '--json']);
+    expect(res.code, res.stderr).toBe(1);
+    const missing = res.json().findings.find((f: any) => f.id === 'image-missing');
+    expect(missing.evidence.join(' ')).toContain('shipgate-demo/orchestrator:v1.0.0');
+    expect(missing.next).toMatch(/^shipgate deploy staging --version v1\.0\.0/);
   });
 
   it('every operation is idempotent: down twice, ps empty, restart refused, down again fine', async () => {

@@ -72,7 +72,8 @@ afterAll(async () => {
 
 const auditActions = (r: CliResult) => (r.json().events as { action: string; outcome: string; env: string | null; reason: string | null; detail: Record<string, unknown> }[]);
 
-describe('runbooks with a shipgate.yml: real Redis, fake Alpaca, platform positions', () => {
+// Each test is a runbook of many CLI steps (~1 s each, several on a loaded machine).
+describe('runbooks with a shipgate.yml: real Redis, fake Alpaca, platform positions', { timeout: 300_000 }, () => {
   let dir: string;
   let fake: FakeAlpaca;
   let platform: Platform;
@@ -422,7 +423,7 @@ environments:
   });
 });
 
-describe('runbook mode: no shipgate.yml, Redis from --redis-url / SHIPGATE_REDIS_URL', () => {
+describe('runbook mode: no shipgate.yml, Redis from --redis-url / SHIPGATE_REDIS_URL', { timeout: 180_000 }, () => {
   let dir: string;
 
   beforeEach(async () => {

@@ -141,7 +141,7 @@ describe('demo repository', () => {
     expect(git('rev-parse', 'v1.0.0^{commit}')).toBe(repo.commits['v1.0.0']);
     expect(git('show', 'v1.0.0:VERSION')).toBe('v1.0.0');
     expect(git('show', 'v1.1.0:VERSION')).toBe('v1.1.0');
-    expect(git('diff', '--name-only', 'v1.0.0', 'v1.1.0').split('\n').sort()).toEqual(['VERSION', 'execution_gateway/orders.mjs']);
+    expect(git('diff', '--name-only', 'v1.0.0', 'v1.1.0').split('\n').sort()).toEqual(['VERSION', 'docs/rollback/v1.1.0.md', 'execution_gateway/orders.mjs']);
   });
 });
 
@@ -165,10 +165,10 @@ describe('v1.0.0 services', () => {
     expect(text).toContain('# TYPE http_requests_total counter');
     expect(text).toContain('# TYPE http_request_duration_seconds histogram');
     expect(text).toMatch(/^http_requests_total\{service="execution_gateway",.*code="200"\} \d+$/m);
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{service="execution_gateway",le="0\.005"\} \d+$/m);
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{service="execution_gateway",le="\+Inf"\} \d+$/m);
-    expect(text).toMatch(/^http_request_duration_seconds_sum\{service="execution_gateway"\} [\d.e-]+$/m);
-    expect(text).toMatch(/^http_request_duration_seconds_count\{service="execution_gateway"\} \d+$/m);
+    expect(text).toMatch(/^http_request_duration_seconds_bucket\{service="execution_gateway",route="[^"]+",le="0\.005"\} \d+$/m);
+    expect(text).toMatch(/^http_request_duration_seconds_bucket\{service="execution_gateway",route="[^"]+",le="\+Inf"\} \d+$/m);
+    expect(text).toMatch(/^http_request_duration_seconds_sum\{service="execution_gateway",route="[^"]+"\} [\d.e-]+$/m);
+    expect(text).toMatch(/^http_request_duration_seconds_count\{service="execution_gateway",route="[^"]+"\} \d+$/m);
   });
 
   it('serves signals', async () => {

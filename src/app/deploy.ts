@@ -19,6 +19,8 @@ export interface DeployRequest {
   changeTypes?: ChangeType[] | undefined;
   /** Ship while the kill switch is on or the breaker TRIPPED (the fix itself); needs a reason. */
   allowTripped?: boolean | undefined;
+  /** The caller (promote) already checked and recorded the interlock override. */
+  interlockRecorded?: boolean;
 }
 
 export async function deploy(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
@@ -35,7 +37,7 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
     });
   }
   const commit = await ctx.repo.resolve(version);
-  await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason });
+  await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason, alreadyRecorded: req.interlockRecorded ?? false });
   const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
   try {
     const from = (await currentVersion(ctx.store, req.env)) ?? null;
@@ -58,6 +60,8 @@ async function resume(ctx: AppContext, req: DeployRequest): Promise<DeploymentOu
   if (req.version && req.version !== latest.version) {
     throw badInput(`the interrupted ${latest.kind} #${latest.id} is of ${latest.version}, not ${req.version}`, { where: '--version', hint: 'Leave out --version to resume it, or roll back first.' });
   }
+  // Finishing an interrupted rollback is always allowed; finishing a deploy is a deploy.
+  if (latest.kind === 'deploy') await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason });
   const lock = await acquireEnvLock(ctx, req.env, `resume ${latest.kind} ${latest.version}`, { takeOverStale: true });
   try {
     await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));

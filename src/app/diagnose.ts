@@ -8,6 +8,8 @@ import { currentVersion, latestDeployment } from './history.js';
 import { readSafety, safetyStoreFor } from './safety.js';
 import { checkHealthOnce } from './verify-health.js';
 import { processLayout } from '../adapters/targets/process/launch.js';
+import { composeFindings } from '../adapters/targets/compose/diagnosis.js';
+import type { ComposeTarget } from '../adapters/targets/compose/driver.js';
 
 export interface Finding {
   id: string;
@@ -21,7 +23,9 @@ export interface Finding {
 /** Target-specific findings (containers that will not start, unbuilt images, compose variables). */
 export type TargetDiagnosis = (ctx: AppContext, env: string) => Promise<Finding[]>;
 
-const targetDiagnoses = new Map<string, TargetDiagnosis>();
+const targetDiagnoses = new Map<string, TargetDiagnosis>([
+  ['compose', (ctx, env) => composeFindings(ctx.target(env) as ComposeTarget, env, resolveServices(ctx.config, env))],
+]);
 export function registerTargetDiagnosis(type: string, diagnose: TargetDiagnosis): void {
   targetDiagnoses.set(type, diagnose);
 }

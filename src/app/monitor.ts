@@ -101,6 +101,12 @@ async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData
     return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'failed', data, finishedAt: at }, at);
   }
   let rb: MonitorData['rollback'] = null;
+  // Another controller, or a person, may have moved the environment on since this tick began.
+  const latest = (await ctx.store.listDeployments({ env: monitor.env, limit: 1 }))[0];
+  if (latest?.id !== monitor.deploymentId) {
+    data.reason = `trigger ${trigger.check}, but ${monitor.env} has moved on (deployment #${latest?.id}); not rolled back again`;
+    return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'aborted', data, finishedAt: at }, at);
+  }
   try {
     const outcome = await rollback(ctx, { env: monitor.env, reason: `automatic: ${trigger.check}: ${trigger.reason}`, triggeredByWatch: monitor.id, trigger });
     rb = { deploymentId: outcome.deploymentId, ok: outcome.ok, version: outcome.version, finishedAt: isoNow(ctx.clock), error: outcome.error };

@@ -98,6 +98,6 @@ export async function promote(ctx: AppContext, req: PromoteRequest): Promise<Dep
   }
   await consumeApproval(ctx, approval!);
   await record(ctx, { action: 'promote.approved', outcome: req.emergency ? 'emergency' : 'ok', env: req.env, version, reason: req.reason ?? null, detail: { checks } });
-  const outcome = await deploy(ctx, { env: req.env, version, reason: req.reason ?? `promoted from ${from}`, allowTripped: req.allowTripped });
+  const outcome = await deploy(ctx, { env: req.env, version, reason: req.reason ?? `promoted from ${from}`, allowTripped: req.allowTripped, interlockRecorded: true });
   return { ...outcome, checks };
 }

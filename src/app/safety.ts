@@ -66,22 +66,28 @@ export async function tripBreaker(ctx: AppContext, env: string, store: SafetySto
  * Deploys and promotions stop while trading is halted: the kill switch is on or the breaker is
  * TRIPPED. `allowTripped` (with a reason) lets the fix itself ship.
  */
-export async function assertTradingInterlock(ctx: AppContext, env: string, allow: { allowTripped?: boolean; reason?: string | undefined }): Promise<void> {
-  const trading = environmentSpec(ctx.config, env).trading;
-  const store = safetyStoreFor(ctx, env);
-  // Without a trading section and without Redis, the embedded state still applies: a kill
-  // switch engaged with `shipgate killswitch on` must stop deploys in every setup.
-  const read = await store.read();
-  if (read.kind === 'unavailable') {
-    if (!trading) return;
-    throw refused(`cannot read the trading safety state of ${env}: ${read.reason}`, { hint: 'A deploy does not proceed while the kill switch state is unknown; fix Redis, or pass --allow-tripped --reason "..." to ship anyway.' });
+export async function assertTradingInterlock(ctx: AppContext, env: string, allow: { allowTripped?: boolean | undefined; reason?: string | undefined; alreadyRecorded?: boolean }): Promise<void> {
+  const primary = safetyStoreFor(ctx, env);
+  // The embedded state is always consulted too: a kill switch engaged there must stop deploys
+  // whatever Redis the environment (or SHIPGATE_REDIS_URL) points at. Unreadable is not "off".
+  const stores = primary instanceof EmbeddedSafetyStore ? [primary] : [primary, new EmbeddedSafetyStore(ctx.store, environmentSpec(ctx.config, env).trading?.keyPrefix ?? '', () => isoNow(ctx.clock))];
+  let halted: string | undefined;
+  for (const store of stores) {
+    const read = await store.read();
+    if (read.kind === 'unavailable') {
+      if (allow.allowTripped) { halted ??= `the safety state is unreadable (${read.reason})`; continue; }
+      throw refused(`cannot read the trading safety state of ${env}: ${read.reason}`, { hint: 'A deploy does not proceed while the kill switch state is unknown; fix Redis, or pass --allow-tripped --reason "..." to ship anyway.' });
+    }
+    halted ??= read.values.killswitch === 'true' ? 'the kill switch is active' : read.values.breaker === 'TRIPPED' ? `the circuit breaker is TRIPPED (${read.values.tripReason ?? 'no reason recorded'})` : undefined;
+    if (read.values.lastWriter && read.values.lastWriter !== env) {
+      ctx.progress.warn(`${env}'s safety keys were last written by ${read.values.lastWriter} (state carried over from another environment?); check keyPrefix`);
+      await record(ctx, { action: 'interlock.warning', outcome: 'warned', env, reason: `safety keys last written by ${read.values.lastWriter}`, detail: { source: store.describe } });
+    }
   }
-  const halted = read.values.killswitch === 'true' ? `the kill switch is active` : read.values.breaker === 'TRIPPED' ? `the circuit breaker is TRIPPED (${read.values.tripReason ?? 'no reason recorded'})` : undefined;
-  if (read.values.lastWriter && read.values.lastWriter !== env) ctx.progress.warn(`${env}'s safety keys were last written by ${read.values.lastWriter} (state carried over from another environment?); check keyPrefix`);
   if (!halted) return;
   if (allow.allowTripped) {
     if (!allow.reason?.trim()) throw badInput('--allow-tripped needs --reason', { where: '--reason', hint: 'Say why this deploy must go out while trading is halted.' });
-    await record(ctx, { action: 'interlock.override', outcome: 'allowed', env, reason: allow.reason.trim(), detail: { halted } });
+    if (!allow.alreadyRecorded) await record(ctx, { action: 'interlock.override', outcome: 'allowed', env, reason: allow.reason.trim(), detail: { halted } });
     return;
   }
   throw refused(`${env}: ${halted}; deploys are stopped while trading is halted`, { hint: `See \`shipgate breaker status --env ${env}\`. To ship the fix anyway: --allow-tripped --reason "...".` });

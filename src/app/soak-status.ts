@@ -32,7 +32,7 @@ export async function soakViews(ctx: AppContext, env: string | undefined, limit 
     return {
       id: s.id, env: s.env, version: s.version, state: s.state, startedAt: s.startedAt, required: formatDuration(d.requiredMs), requiredMs: d.requiredMs,
       elapsedMs, remainingMs: s.state === 'running' ? Math.max(0, d.requiredMs - elapsedMs) : 0, soakClass: d.soakClass, changeTypes: d.changeTypes, changeSource: d.changeSource,
-      inconclusiveShare: d.evaluatedMs > 0 ? d.inconclusiveMs / d.evaluatedMs : 0,
+      inconclusiveShare: d.evaluatedMs > 0 ? d.inconclusiveMs / d.evaluatedMs : 1,
       verdict: s.state === 'running' ? (d.latest.some((r) => r.verdict === 'fail') ? 'failing' : 'in progress') : s.state,
       reason: d.reason,
       gates: d.latest.map((r) => ({ name: r.name, verdict: r.verdict, reason: r.reason, history: d.checks[r.name]?.history ?? [] })),

@@ -57,10 +57,12 @@ export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>)
   data.latest = results;
 
   const interval = analysis?.interval ?? 1000;
-  const gap = data.lastEvaluatedAt ? now.getTime() - new Date(data.lastEvaluatedAt).getTime() : 0;
+  // The first evaluation also accounts for the time since the soak started: nobody watched it.
+  const first = data.lastEvaluatedAt === null;
+  const gap = now.getTime() - new Date(data.lastEvaluatedAt ?? soak.startedAt).getTime();
   const realGap = data.lastEvaluatedRealMs === null ? 0 : Date.now() - data.lastEvaluatedRealMs;
   data.evaluatedMs += gap;
-  if (realGap > interval * UNOBSERVED_GAP_FACTOR || results.some((r) => r.verdict === 'inconclusive')) data.inconclusiveMs += gap;
+  if (first || realGap > interval * UNOBSERVED_GAP_FACTOR || results.some((r) => r.verdict === 'inconclusive')) data.inconclusiveMs += gap;
   data.lastEvaluatedAt = at;
   data.lastEvaluatedRealMs = Date.now();
 

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { createContext, type AppContext } from '../app/context.js';
 import { flushNotifications } from '../app/notify.js';
 import { silentProgress } from '../app/progress.js';
-import { loadConfig } from '../config/load.js';
+import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { consoleProgress } from './progress.js';
 
@@ -15,17 +16,30 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
+/**
+ * The runbooks (and the records they leave: approvals, audit, incidents) must work in an
+ * emergency without a shipgate.yml: then environments have no broker or preconditions, Redis
+ * comes from --redis-url or SHIPGATE_REDIS_URL, and the store lives in ./.shipgate.
+ */
+export function configOrRunbookMode(cmd: Command, env: string): LoadedConfig {
+  const explicit = globalOptions(cmd).config;
+  if (explicit || findConfigFile(process.cwd())) return loadConfig(explicit, process.cwd());
+  if (!/^[a-z][a-z0-9_-]{0,62}$/.test(env)) throw badInput(`"${env}" is not an environment name`, { where: '--env', hint: 'Environment names are lower-case letters, digits, "_" and "-", e.g. production.' });
+  const config = configSchema.parse({ version: 1, project: 'runbook', services: { platform: { command: ['true'] } }, environments: { [env]: {} } });
+  return { file: '(none: runbook mode)', dir: process.cwd(), config };
+}
+
 /** Builds the context a command needs; the caller must close the store. */
-export async function contextFor(cmd: Command): Promise<AppContext> {
+export async function contextFor(cmd: Command, options: { runbookEnv?: string } = {}): Promise<AppContext> {
   const opts = globalOptions(cmd);
-  const loaded = loadConfig(opts.config, process.cwd());
+  const loaded = options.runbookEnv !== undefined ? configOrRunbookMode(cmd, options.runbookEnv) : loadConfig(opts.config, process.cwd());
   // In --json mode stdout carries only the JSON document; progress goes to stderr.
   const progress = opts.json ? (process.stderr.isTTY ? consoleProgress(process.stderr) : silentProgress) : consoleProgress();
   return createContext(loaded, { progress });
 }
 
-export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const ctx = await contextFor(cmd);
+export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Promise<T>, options: { runbookEnv?: string } = {}): Promise<T> {
+  const ctx = await contextFor(cmd, options);
   try {
     return await run(ctx);
   } finally {

@@ -1,9 +1,10 @@
 import type { EnvironmentSpec, ShipgateConfig } from '../../config/schema.js';
-import { failed } from '../../core/errors.js';
-import type { Runner } from '../runner/runner.js';
+import { localRunner, type Runner } from '../runner/runner.js';
 import type { GitRepository } from '../vcs/git.js';
 import { ComposeTarget, composeLayout } from './compose/driver.js';
 import { ProcessTarget } from './process/driver.js';
+import { SshTarget, sshLayout } from './ssh/driver.js';
+import { streamingRunner } from './ssh/stream-runner.js';
 import { processLayout } from './process/launch.js';
 import type { Target } from './target.js';
 
@@ -23,6 +24,7 @@ export function createTarget(envName: string, spec: EnvironmentSpec, deps: Targe
     case 'compose':
       return new ComposeTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: composeLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
     case 'ssh':
-      throw failed(`the ${spec.target.type} target of ${envName} is not available in this build`, { hint: 'Use target: { type: process } for now.' });
+      // Output of remote commands streams line by line into .shipgate/ssh/<env>.output.log.
+      return new SshTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: sshLayout(deps.stateDir), runner: deps.runner === localRunner ? streamingRunner : deps.runner });
   }
 }

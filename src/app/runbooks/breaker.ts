@@ -39,8 +39,9 @@ export async function resetBreaker(ctx: AppContext, env: string, store: SafetySt
     env, action: opts.force ? 'breaker-reset-force' : 'breaker-reset', subject: 'cb:state', kind: opts.force ? 'emergency' : 'standard',
     reason: opts.reason?.trim() || `reset the breaker (tripped: ${before.tripReason ?? 'no reason'})`,
   });
-  await consumeApproval(ctx, approval);
+  // Written first: an approval is used up only by a reset that happened.
   await writeSafety(ctx, env, store, { breaker: 'OPEN', lastReset: isoNow(ctx.clock) });
+  await consumeApproval(ctx, approval);
   await record(ctx, { action: 'breaker.reset', outcome: opts.force ? 'forced' : 'OPEN', env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason } });
   return { status: await readSafety(ctx, env, store), preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false };
 }

@@ -59,6 +59,13 @@ export async function killSwitchOn(ctx: AppContext, env: string, store: SafetySt
   result.ok = result.openLeft === 0 && !result.problem && (!result.flatten || result.flatten.failed.length === 0);
   await record(ctx, { action: 'killswitch.result', outcome: result.ok ? 'no-open-orders' : 'orders-left', env, reason, detail: { ...result, status: undefined } });
   const version = (await currentVersion(ctx.store, env)) ?? 'n/a';
+  // Running the kill switch again adds to the open kill-switch incident rather than opening another.
+  const open = (await ctx.store.listIncidents({ env, limit: 20 })).find((i) => i.state === 'open' && (i.data as { trigger?: { check?: string } }).trigger?.check === 'kill-switch');
+  if (open) {
+    result.incidentId = open.id;
+    await record(ctx, { action: 'incident.update', outcome: 'open', env, reason, detail: { incidentId: open.id, openLeft: result.openLeft } });
+    return result;
+  }
   result.incidentId = await openIncident(ctx, {
     env, version, deploymentId: null, title: `kill switch engaged in ${env}: ${reason}`,
     trigger: { check: 'kill-switch', reason, at: isoNow(ctx.clock), evidence: { cancelRequested: result.cancelRequested, openAtStart: result.openAtStart, openLeft: result.openLeft, stuck: result.stuck, flatten: result.flatten } },
@@ -120,9 +127,12 @@ export async function killSwitchOff(ctx: AppContext, env: string, store: SafetyS
     throw refused(`the kill switch of ${env} stays on: reconciliation is ${rec.state} (${rec.reason})`, { hint: 'Positions must match the broker before trading resumes; configure trading.reconciliation if it is not.', data: { reconciliation: rec } });
   }
   const approval = await requireApproval(ctx, { env, action: 'killswitch-off', subject: 'killswitch:active', kind: 'standard', reason: opts.reason?.trim() || 'turn the kill switch off' });
-  await consumeApproval(ctx, approval);
   await writeSafety(ctx, env, store, { killswitch: 'false' });
+  await consumeApproval(ctx, approval);
   await record(ctx, { action: 'killswitch.release', outcome: 'inactive', env, reason: opts.reason ?? null, detail: { approvalId: approval.id, reconciliation: rec.reason, breaker: before.breaker } });
+  for (const i of (await ctx.store.listIncidents({ env, limit: 20 })).filter((x) => x.state === 'open' && (x.data as { trigger?: { check?: string } }).trigger?.check === 'kill-switch')) {
+    await ctx.store.updateIncident(i.id, { state: 'closed' });
+  }
   return { status: await readSafety(ctx, env, store), alreadyOff: false, reconciliation: rec, approvalId: approval.id };
 }
 

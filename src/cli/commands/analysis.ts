@@ -56,7 +56,15 @@ export function registerAnalysisCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate watch')
     .action(async (_opts, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
-      await withContext(cmd, (ctx) => runController(ctx, { intervalMs: loopInterval(ctx), until: 'idle', onTick: (r) => report(r, json) }));
+      await withContext(cmd, async (ctx) => {
+        // One evaluator per store: two would both act on the same trigger.
+        const token = await takeControllerLease(ctx, 'shipgate watch');
+        try {
+          await runController(ctx, { intervalMs: loopInterval(ctx), until: 'idle', onTick: async (r) => { await renewLease(ctx, token); report(r, json); } });
+        } finally {
+          await ctx.store.releaseLock(CONTROLLER_LOCK, token);
+        }
+      });
     });
 
   program
@@ -67,7 +75,7 @@ export function registerAnalysisCommands(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
       await withContext(cmd, async (ctx) => {
-        const token = await takeControllerLease(ctx);
+        const token = await takeControllerLease(ctx, 'shipgate serve');
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGTERM', onSignal);
@@ -78,7 +86,7 @@ export function registerAnalysisCommands(program: Command): void {
           await runController(ctx, {
             intervalMs: loopInterval(ctx), until: 'forever', signal: stop.signal,
             onTick: async (r) => {
-              await ctx.store.renewLock(CONTROLLER_LOCK, token, new Date(Date.now() + 60_000).toISOString());
+              await renewLease(ctx, token);
               report(r, json);
             },
           });
@@ -95,12 +103,22 @@ function loopInterval(ctx: AppContext): number {
   return intervals.length ? Math.min(...intervals) : 1000;
 }
 
-/** One controller per store: a second `serve` is refused while the first is alive. */
-async function takeControllerLease(ctx: AppContext): Promise<string> {
-  const lease = { env: CONTROLLER_LOCK, owner: `${ctx.actor}@${ctx.host}:${ctx.pid}`, actor: ctx.actor, reason: 'shipgate serve', token: randomUUID(), acquiredAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 60_000).toISOString(), host: ctx.host, pid: ctx.pid };
+/** A controller that lost its lease (taken over after it looked dead) must stop evaluating. */
+async function renewLease(ctx: AppContext, token: string): Promise<void> {
+  if (!(await ctx.store.renewLock(CONTROLLER_LOCK, token, new Date(Date.now() + 60_000).toISOString()))) {
+    throw refused('this controller lost its lease to another one; stopping', { hint: 'See `shipgate lock status` and the audit log (controller.takeover).' });
+  }
+}
+
+/** One controller per store: a second `serve` or `watch` is refused while the first is alive. */
+async function takeControllerLease(ctx: AppContext, reason: string): Promise<string> {
+  const lease = { env: CONTROLLER_LOCK, owner: `${ctx.actor}@${ctx.host}:${ctx.pid}`, actor: ctx.actor, reason, token: randomUUID(), acquiredAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 60_000).toISOString(), host: ctx.host, pid: ctx.pid };
   const got = await ctx.store.tryAcquireLock(lease);
   if (got.acquired) return lease.token;
-  if (lockLiveness(got.holder, new Date(), ctx.host) === 'stale' && (await ctx.store.takeOverLock(got.holder.token, lease))) return lease.token;
+  if (lockLiveness(got.holder, new Date(), ctx.host) === 'stale' && (await ctx.store.takeOverLock(got.holder.token, lease))) {
+    await record(ctx, { action: 'controller.takeover', outcome: 'ok', reason: `took over from ${got.holder.owner} (${got.holder.reason})`, detail: { previousPid: got.holder.pid, previousHost: got.holder.host } });
+    return lease.token;
+  }
   throw refused(`a controller already runs on this store: ${describeLock(got.holder)}`, { hint: `Stop it first (kill ${got.holder.pid} on ${got.holder.host}), or use \`shipgate watch\` for a one-off foreground run.` });
 }
 

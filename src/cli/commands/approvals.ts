@@ -12,7 +12,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--all', 'also used and expired ones')
     .option('--json', 'print JSON')
     .action(async (opts: { env?: string; all?: boolean }, cmd: Command) => {
-      const rows = await withContext(cmd, (ctx) => listApprovals(ctx, opts.env, Boolean(opts.all)));
+      const rows = await withContext(cmd, (ctx) => listApprovals(ctx, opts.env, Boolean(opts.all)), { runbookEnv: opts.env ?? 'production' });
       if (globalOptions(cmd).json) return printJson({ approvals: rows });
       if (!rows.length) return line('no open approval requests');
       line(table([['ID', 'ENV', 'FOR', 'SUBJECT', 'REQUESTER', 'STATE', 'APPROVED BY', 'EXPIRES', 'REASON'], ...rows.map((a) => [String(a.id), a.env, a.action, a.subject, a.requester, a.state === 'approved' ? pc.green(a.state) : a.state, `${a.approvers.map((x) => x.by).join(', ') || '-'} (${a.approvers.length}/${a.required})`, a.expiresAt, a.reason])]));
@@ -26,7 +26,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate approve 7 --by alice')
     .action(async (id: string, opts: { by: string }, cmd: Command) => {
-      const approval = await withContext(cmd, (ctx) => approve(ctx, parsePositiveInt(id, '<request-id>'), opts.by));
+      const approval = await withContext(cmd, (ctx) => approve(ctx, parsePositiveInt(id, '<request-id>'), opts.by), { runbookEnv: 'production' });
       if (globalOptions(cmd).json) return printJson({ ok: true, approval });
       line(`${opts.by} approved #${approval.id} (${approval.action} ${approval.subject} in ${approval.env}): ${approval.approvers.length}/${approval.required}${approval.state === 'approved' ? ' — approved' : ''}`);
     });

@@ -27,6 +27,6 @@ export function registerAuditCommand(program: Command): void {
         const events = await ctx.store.listAudit({ env: opts.env, limit });
         if (json) return printJson({ events });
         line(table([['SEQ', 'TIME', 'ACTOR', 'ACTION', 'ENV', 'VERSION', 'OUTCOME', 'REASON'], ...events.map((e) => [String(e.seq), e.at, e.actor, e.action, e.env ?? '-', e.version ?? '-', e.outcome, e.reason ?? ''])]));
-      });
+      }, { runbookEnv: opts.env ?? 'production' });
     });
 }

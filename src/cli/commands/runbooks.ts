@@ -5,13 +5,11 @@ import { flushNotifications } from '../../app/notify.js';
 import { resetBreaker } from '../../app/runbooks/breaker.js';
 import { killSwitchOff, killSwitchOn, killSwitchStatus } from '../../app/runbooks/killswitch.js';
 import { readSafety, safetyStoreFor, tripBreaker } from '../../app/safety.js';
-import { findConfigFile, loadConfig, type LoadedConfig } from '../../config/load.js';
-import { configSchema } from '../../config/schema.js';
 import { parseDuration } from '../../core/duration.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { consoleProgress } from '../progress.js';
-import { globalOptions } from '../shared.js';
+import { configOrRunbookMode } from '../shared.js';
 
 interface RunbookOptions {
   env: string;
@@ -19,20 +17,8 @@ interface RunbookOptions {
   json?: boolean;
 }
 
-/**
- * The runbooks must work in an emergency without a shipgate.yml: then the environment has no
- * broker or preconditions configured, Redis comes from --redis-url or SHIPGATE_REDIS_URL, and the
- * audit log and approvals live in ./.shipgate.
- */
-function runbookConfig(cmd: Command, env: string): LoadedConfig {
-  const explicit = globalOptions(cmd).config;
-  if (explicit || findConfigFile(process.cwd())) return loadConfig(explicit, process.cwd());
-  const config = configSchema.parse({ version: 1, project: 'runbook', services: { platform: { command: ['true'] } }, environments: { [env]: {} } });
-  return { file: '(none: runbook mode)', dir: process.cwd(), config };
-}
-
 async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const ctx = await createContext(runbookConfig(cmd, opts.env), { progress: opts.json ? undefined : consoleProgress() });
+  const ctx = await createContext(configOrRunbookMode(cmd, opts.env), { progress: opts.json ? undefined : consoleProgress() });
   try {
     return await run(ctx);
   } finally {

@@ -9,36 +9,36 @@ const formatLabels = (labels) =>
 
 export function createMetrics({ service, version }) {
   const requestCounts = new Map(); // rendered label set -> count
+  // One histogram per route, so latency gates can look at orders without health probes.
   // Cumulative counts: an observation increments every bucket whose bound it fits under.
-  const bucketCounts = DURATION_BUCKETS.map(() => 0);
-  let durationSum = 0;
-  let durationCount = 0;
+  const histograms = new Map(); // route -> { buckets, sum, count }
   const startTime = Date.now() / 1000;
 
   function observe({ method, route, code, seconds }) {
     const key = formatLabels({ service, method, route, code: String(code) });
     requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
+    let h = histograms.get(route);
+    if (!h) histograms.set(route, (h = { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     DURATION_BUCKETS.forEach((le, i) => {
-      if (seconds <= le) bucketCounts[i] += 1;
+      if (seconds <= le) h.buckets[i] += 1;
     });
-    durationSum += seconds;
-    durationCount += 1;
+    h.sum += seconds;
+    h.count += 1;
   }
 
   function render() {
-    const svc = formatLabels({ service });
     const lines = [
       '# HELP http_requests_total Total HTTP requests handled, by status code.',
       '# TYPE http_requests_total counter',
       ...[...requestCounts].map(([labels, n]) => `http_requests_total${labels} ${n}`),
       '# HELP http_request_duration_seconds HTTP request latency.',
       '# TYPE http_request_duration_seconds histogram',
-      ...DURATION_BUCKETS.map(
-        (le, i) => `http_request_duration_seconds_bucket${formatLabels({ service, le: String(le) })} ${bucketCounts[i]}`,
-      ),
-      `http_request_duration_seconds_bucket${formatLabels({ service, le: '+Inf' })} ${durationCount}`,
-      `http_request_duration_seconds_sum${svc} ${durationSum}`,
-      `http_request_duration_seconds_count${svc} ${durationCount}`,
+      ...[...histograms].flatMap(([route, h]) => [
+        ...DURATION_BUCKETS.map((le, i) => `http_request_duration_seconds_bucket${formatLabels({ service, route, le: String(le) })} ${h.buckets[i]}`),
+        `http_request_duration_seconds_bucket${formatLabels({ service, route, le: '+Inf' })} ${h.count}`,
+        `http_request_duration_seconds_sum${formatLabels({ service, route })} ${h.sum}`,
+        `http_request_duration_seconds_count${formatLabels({ service, route })} ${h.count}`,
+      ]),
       '# HELP build_info Running version of the service; always 1.',
       '# TYPE build_info gauge',
       `build_info${formatLabels({ service, version })} 1`,

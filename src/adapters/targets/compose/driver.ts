@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ComposeTargetSpec } from '../../../config/schema.js';
@@ -35,6 +36,9 @@ interface ReleaseImages {
   commit: string;
   images: string[];
   at: string;
+  /** `compose config` of this commit with these variables (`configKey`): not asked again on a rollback. */
+  configKey?: string;
+  services?: ComposeService[];
 }
 
 interface ComposeEnvState {
@@ -50,6 +54,8 @@ interface ComposeEnvState {
   /** Names only: values are read from shipgate's environment on every command. */
   passEnv: string[];
   services: { name: string; port: number | undefined }[];
+  /** Longest `stop_grace_period` of the running release: how long `down` lets services stop. */
+  stopGraceSeconds?: number;
   /** Releases started here, least recently started first: the last `keepReleases` keep their images. */
   releases: ReleaseImages[];
   lastPrune?: { at: string; removed: string[]; error?: string };
@@ -104,7 +110,7 @@ export class ComposeTarget implements Target {
     await this.o.repo.checkout(dir, release.commit);
     const files = this.files(dir, release.version);
     const ctx = await this.context(release, dir, files);
-    const { services, present } = await this.inspectRelease(ctx);
+    const { services, present } = await this.inspectRelease(ctx, this.cachedConfig(release));
     const missing = (s: ComposeService) => s.image === undefined || !present.has(normalizeImageRef(s.image));
     // A version's images are reused only when built from the same commit (a moved tag rebuilds).
     const builtFrom = this.builtCommit(release.version);
@@ -114,16 +120,20 @@ export class ComposeTarget implements Target {
     if (this.o.spec.pull) {
       // Pulled instead of built (target.pull): every service whose image is missing.
       const toPull = services.filter((s) => stale || missing(s)).map((s) => s.name);
-      if (toPull.length) changed = !!(await this.exec(release.env, composeCommands.pull(ctx.inv, toPull), ctx, TIMEOUTS.pull));
-      else this.note(release.env, `images of ${release.version} exist: pull skipped`);
+      if (toPull.length) {
+        await this.exec(release.env, composeCommands.pull(ctx.inv, toPull), ctx, TIMEOUTS.pull);
+        changed = true;
+      } else this.note(release.env, `images of ${release.version} exist: pull skipped`);
     } else if (this.o.spec.build) {
       const buildable = services.filter((s) => s.buildable);
       const toBuild = buildable.filter((s) => stale || missing(s)).map((s) => s.name);
-      if (toBuild.length) changed = !!(await this.exec(release.env, composeCommands.build(ctx.inv, toBuild), ctx, TIMEOUTS.build));
-      else if (buildable.length) this.note(release.env, `images of ${release.version} exist: build skipped`);
+      if (toBuild.length) {
+        await this.exec(release.env, composeCommands.build(ctx.inv, toBuild), ctx, TIMEOUTS.build);
+        changed = true;
+      } else if (buildable.length) this.note(release.env, `images of ${release.version} exist: build skipped`);
     }
-    // What `up` needs to know (re-read only when a build or pull changed it).
-    this.prepared.set(dir, changed ? await this.inspectRelease(ctx) : { services, present });
+    // What `up` needs to know (the images are listed again when a build or pull changed them).
+    this.prepared.set(dir, changed ? await this.inspectRelease(ctx, services) : { services, present });
   }
 
   async up(release: ReleaseSpec): Promise<void> {
@@ -131,8 +141,9 @@ export class ComposeTarget implements Target {
     if (!existsSync(dir)) throw failed(`the checkout of ${release.version} is missing at ${dir}`, { hint: 'Run the prepare step again: resume the deployment or deploy the version again.' });
     const files = this.files(dir, release.version);
     const ctx = await this.context(release, dir, files);
-    const prepared = this.prepared.get(dir) ?? (await this.inspectRelease(ctx));
-    const noBuild = prepared.services.filter((s) => s.buildable).every((s) => s.image !== undefined && prepared.present.has(normalizeImageRef(s.image)));
+    const prepared = this.prepared.get(dir) ?? (await this.inspectRelease(ctx, this.cachedConfig(release)));
+    // Images that exist are never rebuilt (a rollback); with `build: false` compose never builds.
+    const noBuild = !this.o.spec.build || this.o.spec.pull || prepared.services.filter((s) => s.buildable).every((s) => s.image !== undefined && prepared.present.has(normalizeImageRef(s.image)));
     const state = this.readState(release.env);
     // Recorded before starting, so `down` can find the project even if `up` dies half-way.
     const next: ComposeEnvState = {
@@ -146,25 +157,26 @@ export class ComposeTarget implements Target {
       variables: ctx.variables,
       passEnv: ctx.passEnv,
       services: release.services.map((s) => ({ name: s.name, port: s.port })),
+      stopGraceSeconds: maxGrace(prepared.services),
     };
     this.writeState(release.env, next);
     await this.exec(release.env, composeCommands.up(ctx.inv, { noBuild }), ctx, TIMEOUTS.up);
     const images = prepared.services.map((s) => s.image).filter((i): i is string => i !== undefined);
-    next.releases = [...next.releases.filter((r) => r.version !== release.version), { version: release.version, commit: release.commit, images, at: this.clock().toISOString() }];
+    next.releases = [...next.releases.filter((r) => r.version !== release.version), { version: release.version, commit: release.commit, images, at: this.clock().toISOString(), configKey: configKey(ctx), services: prepared.services }];
     this.writeState(release.env, next);
     await this.prune(release.env, next, ctx);
   }
 
+  /** Stops and removes the project's containers and networks, found by label (see dockerCommands.stopContainers). */
   async down(env: string): Promise<void> {
     const state = this.readState(env);
-    const project = state.project;
-    if (state.dir && existsSync(state.dir) && state.files.every((f) => existsSync(f))) {
-      const ctx = this.storedContext(state);
-      await this.exec(env, composeCommands.down(ctx.inv), ctx, TIMEOUTS.down);
-    }
-    // Whatever is left of the project (no checkout, or containers compose no longer knows).
-    const ids = await this.containerIds(env, project);
-    if (ids.length) await this.exec(env, dockerCommands.removeContainers(ids), this.engineContext(), TIMEOUTS.down);
+    const engine = this.engineContext();
+    const running = await this.lines(env, dockerCommands.runningContainers(state.project));
+    if (running.length) await this.exec(env, dockerCommands.stopContainers(running, state.stopGraceSeconds), engine, TIMEOUTS.down);
+    const all = await this.containerIds(env, state.project);
+    if (all.length) await this.exec(env, dockerCommands.removeContainers(all), engine, TIMEOUTS.down);
+    const networks = await this.lines(env, dockerCommands.projectNetworks(state.project));
+    if (networks.length) await this.exec(env, dockerCommands.removeNetworks(networks), engine, TIMEOUTS.other);
     if (existsSync(this.o.layout.stateFile(env))) this.writeState(env, { ...state, version: undefined });
   }
 
@@ -208,16 +220,25 @@ export class ComposeTarget implements Target {
     await this.exec(env, exists ? composeCommands.restart(ctx.inv, service) : composeCommands.upService(ctx.inv, service), ctx, TIMEOUTS.up);
   }
 
-  /** For `diagnose`: the CLI, the resolved configuration and the containers, as a person would look. */
-  async diagnose(env: string): Promise<{ cli: ComposeCli | undefined; project: string; dir: string | undefined; files: string[]; version: string | undefined; config: string | undefined; services: ComposeServiceStatus[] }> {
+  /** For `diagnose`: what a person would look at (runbook: logs, `docker-compose config`, `docker images`). */
+  async diagnose(env: string): Promise<ComposeDiagnosis> {
     const state = this.readState(env);
-    let config: string | undefined;
-    if (state.dir && existsSync(state.dir)) {
-      const ctx = this.storedContext(state);
-      const res = await this.run(env, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other);
-      config = res.exitCode === 0 ? res.stdout : `${describeArgv(res.argv)} failed: ${lastLines(res.stderr)}`;
+    const services = await this.ps(env).catch(() => []);
+    const out: ComposeDiagnosis = { project: state.project, dir: state.dir, version: state.version, services, config: undefined, missingImages: [], logs: {} };
+    if (!state.dir || !existsSync(state.dir)) return out;
+    const ctx = this.storedContext(state);
+    const res = await this.run(env, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other);
+    out.configCommand = `${ctx.display}${describeArgv(res.argv)}`;
+    out.config = { ok: res.exitCode === 0, services: res.exitCode === 0 ? parseComposeConfig(res.stdout) : [], warnings: res.stderr.split('\n').filter((l) => /WARN/i.test(l)).map((l) => l.trim()), error: res.exitCode === 0 ? undefined : lastLines(res.stderr) };
+    const images = out.config.services.map((s) => s.image).filter((i): i is string => i !== undefined);
+    const present = await this.existingImages(images).catch(() => new Set<string>());
+    out.missingImages = images.filter((i) => !present.has(normalizeImageRef(i)));
+    for (const s of services.filter((x) => x.state !== 'running' || x.health === 'unhealthy')) {
+      const logs = await this.run(env, composeCommands.logs(ctx.inv, 20, s.service), ctx, TIMEOUTS.other);
+      out.logs[s.service] = logs.exitCode === 0 ? plainLogLines(logs.stdout) : [];
     }
-    return { cli: state.dir ? state.cli : this.cli, project: state.project, dir: state.dir, files: state.files, version: state.version, config, services: await this.ps(env) };
+    out.logsCommand = (service: string) => `${ctx.display}${describeArgv(composeCommands.logs(ctx.inv, 100, service))}`;
+    return out;
   }
 
   // ---- internals
@@ -258,10 +279,9 @@ export class ComposeTarget implements Target {
     return this.cli;
   }
 
-  /** The release's services from `compose config`, and which of their images exist. */
-  private async inspectRelease(ctx: CommandContext): Promise<Prepared> {
-    const cfg = await this.exec(this.o.envName, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other);
-    const services = parseComposeConfig(cfg.stdout);
+  /** The release's services from `compose config` (or its cached answer), and which of their images exist. */
+  private async inspectRelease(ctx: CommandContext, cached?: ComposeService[]): Promise<Prepared> {
+    const services = cached ?? parseComposeConfig((await this.exec(this.o.envName, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other)).stdout);
     const refs = services.map((s) => s.image).filter((i): i is string => i !== undefined);
     return { services, present: await this.existingImages(refs) };
   }
@@ -272,9 +292,20 @@ export class ComposeTarget implements Target {
     return parseImageList(res.stdout);
   }
 
-  private async containerIds(env: string, project: string): Promise<string[]> {
-    const res = await this.exec(env, dockerCommands.projectContainers(project), this.engineContext(), TIMEOUTS.other);
+  private containerIds(env: string, project: string): Promise<string[]> {
+    return this.lines(env, dockerCommands.projectContainers(project));
+  }
+
+  private async lines(env: string, argv: Argv): Promise<string[]> {
+    const res = await this.exec(env, argv, this.engineContext(), TIMEOUTS.other);
     return res.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+
+  /** The services `compose config` gave for this commit and these variables when it last started here. */
+  private cachedConfig(release: ReleaseSpec): ComposeService[] | undefined {
+    const key = configKey({ variables: composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services }), inv: { cli: this.cli ?? 'v1', files: composeFiles(this.o.layout.releaseDir(release.env, release.version), this.o.spec.files), project: this.project } });
+    const hit = this.readState(release.env).releases.find((r) => r.version === release.version && r.commit === release.commit && r.configKey === key);
+    return hit?.services;
   }
 
   /** The commit a version's images were built from here, by any environment's record. */
@@ -380,6 +411,20 @@ export class ComposeTarget implements Target {
   }
 }
 
+export interface ComposeDiagnosis {
+  project: string;
+  dir: string | undefined;
+  version: string | undefined;
+  services: ComposeServiceStatus[];
+  /** `compose config` of the running release: its services, the variable warnings, or its error. */
+  config: { ok: boolean; services: ComposeService[]; warnings: string[]; error: string | undefined } | undefined;
+  configCommand?: string;
+  missingImages: string[];
+  /** Last lines of each stopped or unhealthy service. */
+  logs: Record<string, string[]>;
+  logsCommand?: (service: string) => string;
+}
+
 interface CommandContext {
   inv: ComposeInvocation;
   cwd: string | undefined;
@@ -388,6 +433,17 @@ interface CommandContext {
   passEnv: string[];
   /** Shown before the argv in errors and the command log, e.g. `TAG=v1.0.0 `. */
   display: string;
+}
+
+/** Identifies a `compose config` answer: same commit (checked by the caller), files, project and variables. */
+function configKey(ctx: { variables: Record<string, string>; inv: ComposeInvocation }): string {
+  const sorted = Object.fromEntries(Object.entries(ctx.variables).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify({ files: ctx.inv.files, project: ctx.inv.project, variables: sorted })).digest('hex').slice(0, 16);
+}
+
+function maxGrace(services: ComposeService[]): number | undefined {
+  const graces = services.map((s) => s.stopGraceSeconds).filter((g): g is number => g !== undefined);
+  return graces.length ? Math.max(...graces) : undefined;
 }
 
 /** Pure: which releases lose their images: all but the `keep` most recently started. */

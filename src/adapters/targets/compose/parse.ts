@@ -9,16 +9,33 @@ export interface ComposeService {
   image: string | undefined;
   /** Has a `build:` section. */
   buildable: boolean;
+  /** `stop_grace_period` in whole seconds, when set. */
+  stopGraceSeconds?: number;
 }
 
 /** Parses `compose config` output (YAML for v1 and v2). */
 export function parseComposeConfig(text: string): ComposeService[] {
-  const doc = parseYaml(text) as { services?: Record<string, { image?: unknown; build?: unknown } | null> } | null;
-  return Object.entries(doc?.services ?? {}).map(([name, svc]) => ({
-    name,
-    image: typeof svc?.image === 'string' && svc.image ? svc.image : undefined,
-    buildable: svc?.build !== undefined && svc?.build !== null,
-  }));
+  const doc = parseYaml(text) as { services?: Record<string, { image?: unknown; build?: unknown; stop_grace_period?: unknown } | null> } | null;
+  return Object.entries(doc?.services ?? {}).map(([name, svc]) => {
+    const grace = composeDurationSeconds(svc?.stop_grace_period);
+    return {
+      name,
+      image: typeof svc?.image === 'string' && svc.image ? svc.image : undefined,
+      buildable: svc?.build !== undefined && svc?.build !== null,
+      ...(grace !== undefined ? { stopGraceSeconds: grace } : {}),
+    };
+  });
+}
+
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 0.000001 };
+
+/** Compose durations (`1m30s`, `500ms`, `10s`, or a number of seconds), rounded up to seconds. */
+export function composeDurationSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.ceil(value);
+  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(h|ms|m|s|us))+$/.test(value.trim())) return undefined;
+  let total = 0;
+  for (const m of value.trim().matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us)/g)) total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  return Math.ceil(total);
 }
 
 /**
