@@ -314,8 +314,10 @@ describe('shipgate serve: the controller daemon', () => {
 
     const events = await audit(ws);
     const controller = events.filter((e) => e.action.startsWith('controller.'));
-    expect(controller.map((e) => [e.action, e.detail.pid])).toEqual([
+    expect(controller.map((e) => [e.action, e.detail.pid ?? e.detail.previousPid])).toEqual([
       ['controller.start', first.child.pid],
+      // The restarted daemon records that it took the dead one's lease.
+      ['controller.takeover', first.child.pid],
       ['controller.start', restarted!.child.pid],
       ['controller.stop', restarted!.child.pid],
     ]);

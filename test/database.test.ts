@@ -145,8 +145,19 @@ function writeWorkspace(): string {
   return ws;
 }
 
+/** process.env as it is when read (tests point TEST_DB_URL at a fresh database later), plus the actor. */
+const liveEnv = (): NodeJS.ProcessEnv => {
+  const value = (k: string | symbol) => (k === 'SHIPGATE_ACTOR' ? 'tester' : process.env[k as string]);
+  return new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_t, k) => value(k),
+    has: (_t, k) => value(k) !== undefined,
+    ownKeys: () => [...new Set([...Reflect.ownKeys(process.env), 'SHIPGATE_ACTOR'])],
+    getOwnPropertyDescriptor: (_t, k) => (value(k) === undefined ? undefined : { value: value(k), enumerable: true, configurable: true, writable: true }),
+  });
+};
+
 async function contextAt(clock?: Clock): Promise<AppContext> {
-  const c = await createContext(loadConfig(path.join(dir, 'shipgate.yml'), dir), { env: { ...process.env, SHIPGATE_ACTOR: 'tester' }, ...(clock ? { clock } : {}) });
+  const c = await createContext(loadConfig(path.join(dir, 'shipgate.yml'), dir), { env: liveEnv(), ...(clock ? { clock } : {}) });
   contexts.push(c);
   return c;
 }
