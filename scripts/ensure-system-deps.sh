@@ -42,3 +42,11 @@ fi
 if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v service >/dev/null; then
   "${SUDO[@]}" service redis-server stop >/dev/null 2>&1 || true
 fi
+# The same for the system services these packages may start on install (sshd on 22, dockerd,
+# prometheus): the tests run their own on loopback; only what this script just installed is stopped.
+for pkg_service in openssh-server:ssh docker.io:docker prometheus:prometheus; do
+  pkg=${pkg_service%%:*} service_name=${pkg_service#*:}
+  if [[ " ${missing[*]} " == *" $pkg "* ]] && command -v service >/dev/null; then
+    "${SUDO[@]}" service "$service_name" stop >/dev/null 2>&1 || true
+  fi
+done
