@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import { openSqlite } from '../src/adapters/store/sqlite-driver.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { auditHash } from '../src/adapters/store/kysely-store.js';
@@ -62,9 +62,9 @@ async function freshTarget(backend: Backend): Promise<Target> {
 }
 
 function tamperSqlite(file: string, sql: string, params: unknown[] = []): void {
-  const db = new SqliteDatabase(file);
+  const db = openSqlite(file).database;
   try {
-    const res = db.prepare(sql).run(...params);
+    const res = db.prepare(sql).run(params);
     if (res.changes !== 1) throw new Error(`expected to change one row, changed ${res.changes}: ${sql}`);
   } finally {
     db.close();

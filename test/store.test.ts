@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import { openSqlite } from '../src/adapters/store/sqlite-driver.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/adapters/store/open.js';
@@ -45,10 +45,10 @@ async function freshTarget(backend: Backend): Promise<Target> {
     return {
       options: { sqliteFile },
       async query(sql) {
-        const db = new SqliteDatabase(sqliteFile);
+        const db = openSqlite(sqliteFile).database;
         try {
           const stmt = db.prepare(sql);
-          return stmt.reader ? (stmt.all() as Record<string, unknown>[]) : (stmt.run(), []);
+          return stmt.reader ? (stmt.all([]) as Record<string, unknown>[]) : (stmt.run([]), []);
         } finally {
           db.close();
         }

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import pg from 'pg';
 import { badInput } from '../../core/errors.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
+import { openSqlite } from './sqlite-driver.js';
 import type { Store } from './store.js';
 import type { Database } from './tables.js';
 
@@ -36,14 +36,14 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
     return new KyselyStore(db, 'postgres');
   }
   mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
-  const sqlite = new SqliteDatabase(options.sqliteFile);
+  const sqlite = openSqlite(options.sqliteFile);
   // The busy timeout makes concurrent shipgate processes wait for each other instead of
   // failing with SQLITE_BUSY; it is set first because switching to WAL needs a lock too.
   // WAL lets readers run while a deploy writes.
-  sqlite.pragma('busy_timeout = 10000');
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  sqlite.exec('pragma busy_timeout = 10000');
+  sqlite.exec('pragma journal_mode = WAL');
+  sqlite.exec('pragma foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite.database }) });
   await closeOnFailure(db, migrateSqliteSerially(options.sqliteFile, db));
   return new KyselyStore(db, 'sqlite');
 }
