@@ -14,9 +14,11 @@ export function auditHash(prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevH
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+// PostgreSQL 23505; better-sqlite3 names the extended code; node:sqlite gives the number
+// (1555 SQLITE_CONSTRAINT_PRIMARYKEY, 2067 SQLITE_CONSTRAINT_UNIQUE).
 function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+  const e = err as { code?: string; errcode?: number };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.errcode === 1555 || e?.errcode === 2067;
 }
 
 export class KyselyStore implements Store {
