@@ -3,67 +3,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoad, type LoadSummary } from '../demo/stack/base/loadgen.mjs';
 import { DATABASE_URL_VARIABLE, openStore } from '../src/adapters/store/open.js';
 import { isAlive } from '../src/adapters/targets/process/pids.js';
 import type { SoakData } from '../src/app/analysis/watch-data.js';
-import type { StackPorts } from '../src/demo/stack-config.js';
 import { BIN } from './harness/cli.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { load, ok, promoteCleared, shortWatches as sharedShortWatches } from './harness/watches.js';
+import type { LoadSummary } from '../demo/stack/base/loadgen.mjs';
 
-function replaceOnce(text: string, from: string, to: string): string {
-  if (!text.includes(from)) throw new Error(`the generated shipgate.yml no longer contains ${JSON.stringify(from)}; update the test's patch`);
-  return text.replace(from, to);
-}
+const shortWatches = (soak: { standard?: string; maxInconclusive?: string } = {}) => sharedShortWatches(soak, '8s');
 
-/** Seconds-long soaks and monitors; see test/analysis.test.ts for why soaks that must pass last 8 s and allow 75% inconclusive. */
-function shortWatches(soak: { standard?: string; maxInconclusive?: string } = {}) {
-  return (yaml: string, ports: Record<string, StackPorts>): string => {
-    let out = replaceOnce(yaml, '    soak: { maxInconclusive: 10% }', `    soak: { standard: ${soak.standard ?? '8s'}, maxInconclusive: ${soak.maxInconclusive ?? '75%'} }`);
-    if (ports.production) out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s }', '    monitor: { autoRollback: true, immediate: 1s, short: 2s, medium: 4s, healthGrace: 3s }');
-    return out;
-  };
-}
-
-function load(port: number): { stop(): Promise<LoadSummary> } {
-  const ac = new AbortController();
-  const done = runLoad({ url: `http://127.0.0.1:${port}`, rps: 50, durationSeconds: 0, signal: ac.signal, timeoutMs: 2000 });
-  return {
-    stop() {
-      ac.abort();
-      return done;
-    },
-  };
-}
-
-async function ok(ws: StackWorkspace, args: string[]): Promise<any> {
-  const res = await ws.run(args);
-  expect(res.code, `shipgate ${args.join(' ')}\n${res.stdout}\n${res.stderr}`).toBe(0);
-  return args.includes('--json') ? res.json() : res.stdout;
-}
-
-/**
- * Promotion to production as people clear it (like the demo): attest the checklist items this
- * sample has no CI or GitHub for, run the preflight, ask (a first promote is refused only for the
- * missing approval, which opens the request), have a second person approve, promote.
- */
-async function promoteCleared(ws: StackWorkspace, version: string, args: string[] = ['promote', 'production', '--json']): Promise<any> {
-  // Side by side, as several people would; then the preflight that promote reads.
-  const attested = await Promise.all(['ci', 'code-reviewed', 'stakeholders-notified', 'migrations-tested'].map((item) => ws.run(['preflight', version, '--env', 'production', '--attest', item, '--by', 'reviewer', '--json'])));
-  for (const a of attested) expect(a.code === 0 || a.code === 1, a.stdout + a.stderr).toBe(true);
-  const preflight = await ws.run(['preflight', version, '--env', 'production', '--json']);
-  expect(preflight.code, preflight.stdout + preflight.stderr).toBe(0);
-  expect(preflight.json()).toMatchObject({ version, env: 'production', passed: true });
-
-  const asked = await ws.run(args);
-  expect(asked.code, asked.stdout + asked.stderr).toBe(3);
-  expect(asked.json().error.checks.filter((c: any) => !c.met).map((c: any) => c.requirement)).toEqual(['approval']);
-  const request = (await ok(ws, ['approvals', '--env', 'production', '--json'])).approvals.find((a: any) => a.action === 'promote' && a.subject === version && a.state === 'pending');
-  expect(request, `no pending approval request for ${version}`).toBeDefined();
-  await ok(ws, ['approve', String(request.id), '--by', 'approver', '--json']);
-
-  return ok(ws, args);
-}
 
 async function watch(ws: StackWorkspace): Promise<any[]> {
   const res = await ws.run(['watch', '--json']);

@@ -277,6 +277,7 @@ describe('production deploys with a real database', () => {
     const after = (await p.audit()).filter((e) => e.seq > up.seq);
     const restoreEvent = after.find((e) => e.action === 'backup.restore');
     expect(restoreEvent).toMatchObject({ outcome: 'ok', reason: 'venue backfill wrong', detail: { backupId: backup.id } });
+    expect(at('stop-old').finishedAt! <= restoreEvent.at && restoreEvent.at <= at('start-new').startedAt, `restore at ${restoreEvent.at}`).toBe(true);
     // The incident the rollback opened says what was done to the database.
     expect(back.incidentId).toEqual(expect.any(Number));
     const incident = JSON.stringify(await p.ok(['incident', 'show', String(back.incidentId), '--json']));
@@ -297,7 +298,7 @@ describe('production deploys with a real database', () => {
     const refused = await p.run(['rollback', 'production', '--reason', 'bad venue', '--json']);
     expect(refused.code, show(['rollback'], refused)).toBe(3);
     const error = refused.json().error;
-    expect(error.message).toMatch(/^rolling back production would restore backup #(\d+) and lose data: 1 rows were written since backup #\1$/);
+    expect(error.message).toMatch(/^rolling back production would restore backup #(\d+) and lose data: 1 rows? (were|was) written since backup #\1$/);
     expect(error.dataLoss).toMatchObject({ writesSince: 1, wouldLoseData: true });
     expect(error.hint).toContain('--accept-data-loss');
     // Nothing changed: same release, same processes, the database as it was (still migrated).
@@ -377,13 +378,9 @@ describe('production deploys with a real database', () => {
   }, 180_000);
 });
 
-describe('rollbacks that cannot restore (known bugs)', () => {
-  // KNOWN BUG (src/app/database-steps.ts restoreStep, via src/app/pipeline.ts): whether a restore
-  // loses data is decided when the rollback is planned, and decided again by restoreBackup() only
-  // AFTER stop-old. Rows written in between (here: the release keeps running while the killed
-  // rollback waits to be resumed) make the restore refuse with every service already stopped:
-  // production is left with nothing running (exit 1, failedStep restore-database).
-  it.fails('refuses a resumed rollback that would now lose data before stopping anything', async () => {
+describe('rollbacks that cannot restore', () => {
+  // Regression test for a bug found in review (src/app/database-steps.ts restoreStep, via src/app/pipeline.ts).
+  it('refuses a resumed rollback that would now lose data before stopping anything', async () => {
     const p = await production();
     await p.ok(['deploy', 'production', '--version', 'v1.1.0-db', '--json']);
     const killed = await p.run(['rollback', 'production', '--reason', 'bad venue'], { SHIPGATE_FAILPOINT: 'rollback:stop-old:before' });
@@ -395,17 +392,12 @@ describe('rollbacks that cannot restore (known bugs)', () => {
 
     const resumed = await p.run(['rollback', 'production', '--reason', 'bad venue', '--json']);
     const services = await p.services();
-    // Fails today: exit 1 with every service stopped (ECONNREFUSED).
     expect(services.every((s) => s.healthy), JSON.stringify(services)).toBe(true);
     expect(resumed.code, show(['rollback'], resumed)).toBe(3);
   }, 180_000);
 
-  // KNOWN BUG (src/app/rollback.ts): after a rollback whose database restore failed, the latest
-  // deployment is that failed rollback, so a retry takes its version (the target, v1.0.1) as what
-  // runs: `rollback` finds "no earlier good version", and `rollback --to v1.0.1 --accept-data-loss`
-  // succeeds WITHOUT touching the database (planDatabaseRollback only looks at a `deploy`), leaving
-  // v1.0.1 on the schema of v1.1.0-db.
-  it.fails('retries a rollback whose restore failed, and restores the database then', async () => {
+  // Regression test for a bug found in review (src/app/rollback.ts).
+  it('retries a rollback whose restore failed, and restores the database then', async () => {
     const p = await production();
     const before = await snapshot(p.url);
     const deployed = await p.ok(['deploy', 'production', '--version', 'v1.1.0-db', '--json']);
@@ -421,7 +413,6 @@ describe('rollbacks that cannot restore (known bugs)', () => {
     // Someone puts the right file back and tries again.
     writeFileSync(backup.file, original);
     const retry = await p.run(['rollback', 'production', '--reason', 'bad venue, retry', '--json']);
-    // Fails today: exit 1, "no earlier good version of production is known (it runs v1.0.1)".
     expect(retry.code, show(['rollback'], retry)).toBe(0);
     expect(versions(await p.services())).toEqual(['v1.0.1', 'v1.0.1', 'v1.0.1']);
     expect(await snapshot(p.url)).toEqual(before);

@@ -28,12 +28,17 @@ interface Setup {
 const FREEZE = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
 
 /**
- * The demo's analysis config with a 3 s staging soak, production without a monitor (nothing here
- * watches production; `watch` must end when the staging soak does) and the window/on-call setup.
+ * The demo's analysis config with a 3 s staging soak (and a lenient latency bound), production
+ * without a monitor (nothing here watches production) and the window/on-call setup.
  */
 function promoteConfig(setup: Setup) {
   return (yaml: string): string => {
     let out = replaceOnce(yaml, '    soak: { maxInconclusive: 10% }', '    soak: { standard: 3s, maxInconclusive: 50% }');
+    // The gates are analysis.test.ts's subject; here a soak only has to pass, also on a machine so
+    // busy that a healthy release's p95 goes past the demo's 500 ms.
+    const latency = /(name: latency-p95, type: latency, [^\n]*?)max: 500ms/;
+    if (!latency.test(out)) throw new Error('the generated shipgate.yml no longer has the latency-p95 gate with max: 500ms; update the test\'s patch');
+    out = out.replace(latency, '$1max: 5s');
     out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s }\n', '');
     out = replaceOnce(out, '    onCall: [demo-oncall]\n', setup.onCall ? '    onCall: [demo-oncall]\n' : '');
     out = replaceOnce(out, '    window: { enforce: false }\n', setup.window === 'open' ? '    window: { enforce: false }\n' : '    window: { enforce: true }\n');
@@ -148,7 +153,7 @@ describe('promote: every requirement, listed when unmet', () => {
     const first = await refusedWith(w, ['promote', 'production', '--json']);
     expect(first.version).toBe('v1.0.0');
     expect(unmet(first)).toEqual(['approval', 'deployment window open', 'on-call engineer named', 'preflight passed', 'rollback plan documented', 'staging soak passed'].sort());
-    expect(check(first, 'staging soak passed').detail).toMatch(/^soak #\d+ of v1\.0\.0 is still running: [\d.]+s of 3(\.0)?s \(standard\)$/);
+    expect(check(first, 'staging soak passed').detail).toMatch(/^soak #\d+ of v1\.0\.0 is still running: \S+ of 3(\.0)?s \(standard\)$/);
     expect(check(first, 'preflight passed').detail).toContain('no preflight of v1.0.0 for production');
     expect(check(first, 'on-call engineer named').detail).toContain('set environments.production.onCall or pass --on-call NAME');
     const closed = check(first, 'deployment window open');
@@ -284,11 +289,8 @@ describe('promote: every requirement, listed when unmet', () => {
     expect((await approvals(w, true)).find((a) => a.id === request.id)).toMatchObject({ state: 'used' });
   }, 180_000);
 
-  // KNOWN BUG (src/app/promote.ts, promote()): the approval is consumed and `promote.approved`
-  // recorded BEFORE deploy() takes the environment lock (or refuses an interrupted deployment), so a
-  // promotion refused by a held lock spends the approval and leaves an audit record of a promotion
-  // that never started. `it.fails` keeps the suite green until that is fixed; then drop `.fails`.
-  it.fails('keeps the approval when the promotion cannot start because production is locked', async () => {
+  // Regression test for a bug found in review (src/app/promote.ts, promote()).
+  it('keeps the approval when the promotion cannot start because production is locked', async () => {
     const w = await workspace({ window: 'open', onCall: true });
     await soakToPass(w, 'v1.0.0');
     await preflightPassed(w, 'v1.0.0');
@@ -303,7 +305,6 @@ describe('promote: every requirement, listed when unmet', () => {
     expect((await ok(w, ['status', '--env', 'production', '--json'])).environments[0].currentVersion).toBeNull();
     const events = await audit(w);
     expect(events.some((e) => e.action === 'promote.approved')).toBe(false);
-    // Fails today: the approval is `used` and the next promote asks for a new one.
     expect((await approvals(w, true)).find((a) => a.id === request.id)).toMatchObject({ state: 'approved' });
   }, 180_000);
 

@@ -33,7 +33,7 @@ export async function planDatabaseRollback(
   if (!backup) return { action: 'skipped', detail: `no backup was recorded for deployment #${from.id}` };
   const loss = await checkDataLoss(ctx, env, backup);
   if (loss.wouldLoseData && !opts.acceptDataLoss) {
-    const what = loss.writesSinceError ? `writes since the backup could not be counted (${loss.writesSinceError})` : loss.writesSince ? `${loss.writesSince} rows were written since backup #${backup.id}` : `backup #${backup.id} is older than ${Math.round(loss.maxBackupAgeMs / 60_000)} min`;
+    const what = loss.writesSinceError ? `writes since the backup could not be counted (${loss.writesSinceError})` : loss.writesSince ? `${loss.writesSince} ${loss.writesSince === 1 ? 'row was' : 'rows were'} written since backup #${backup.id}` : `backup #${backup.id} is older than ${Math.round(loss.maxBackupAgeMs / 60_000)} min`;
     if (opts.automatic) {
       if (spec.migrate?.down) return { action: 'down', detail: `restore would lose data (${what}); ran the down migration instead`, fromVersion: from.version };
       return { action: 'skipped', detail: `restore would lose data (${what}); database left as is: restore by hand with \`shipgate restore ${env} --backup ${backup.id} --accept-data-loss\`` };

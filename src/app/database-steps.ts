@@ -5,7 +5,9 @@ import { environmentSpec } from '../config/resolve.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
-import { restoreBackup, runMigration, takeBackup } from './database.js';
+import { checkDataLoss, restoreBackup, runMigration, takeBackup } from './database.js';
+import { verifyChecksum } from '../adapters/database/postgres.js';
+import { refused } from '../core/errors.js';
 import type { StepOutcome } from './pipeline.js';
 
 // Migrations run from the release's checkout on this host (where prepare-release put it).
@@ -57,4 +59,17 @@ export async function restoreStep(ctx: AppContext, release: ReleaseSpec, deploym
   }
   const run = await runMigration(ctx, release.env, releaseDir(ctx, release.env, plan.fromVersion!), 'down');
   return { ok: run.ok, detail: { down: { exitCode: run.exitCode, output: run.output.split('\n').slice(-10) } }, ...(run.ok ? {} : { error: `migration down exited ${run.exitCode}` }) };
+}
+
+/** Before a rollback stops anything: the backup it will restore is intact, and (unless accepted) restoring loses nothing. */
+export async function checkRestorable(ctx: AppContext, release: ReleaseSpec, deployment: DeploymentRecord): Promise<void> {
+  const plan = (deployment.meta as DeploymentMeta).database;
+  if (plan?.action !== 'restore' || plan.backupId === undefined) return;
+  const backup = await ctx.store.getBackup(plan.backupId);
+  if (!backup) throw refused(`backup #${plan.backupId} is not recorded`, { hint: `Roll back with --db down or --db skip.` });
+  await verifyChecksum(backup.file, { sha256: backup.sha256, sizeBytes: backup.sizeBytes });
+  if (!plan.acceptDataLoss) {
+    const loss = await checkDataLoss(ctx, release.env, backup);
+    if (loss.wouldLoseData) throw refused(`restoring backup #${backup.id} now would lose data (${loss.writesSince ?? 0} rows written since it, or it is too old)`, { hint: `Nothing was stopped. Run \`shipgate rollback ${release.env} --reason "..." --accept-data-loss\`, or --db down.` });
+  }
 }

@@ -21,6 +21,8 @@ export interface DeployRequest {
   allowTripped?: boolean | undefined;
   /** The caller (promote) already checked and recorded the interlock override. */
   interlockRecorded?: boolean;
+  /** Runs once the environment lock is held, before anything is recorded (promote spends its approval here). */
+  onLocked?: () => Promise<void>;
 }
 
 export async function deploy(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
@@ -40,6 +42,7 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
   await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason, alreadyRecorded: req.interlockRecorded ?? false });
   const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
   try {
+    await req.onLocked?.();
     const from = (await currentVersion(ctx.store, req.env)) ?? null;
     const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null, meta: { changeTypes: req.changeTypes ?? [] } });
     return await executeDeployment(ctx, lock, deployment);

@@ -21,6 +21,8 @@ export interface DeploymentOutcome {
   fromVersion: string | null;
   failedStep?: string | undefined;
   error?: string | undefined;
+  /** Failed because a step refused (exit 3), e.g. a restore that would lose data; nothing was stopped. */
+  refused?: boolean | undefined;
   health?: PipelineResult['health'];
   /** The automatic return to the last good version after a failed deploy. */
   rollback?: DeploymentOutcome;
@@ -54,7 +56,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   if (!release) throw new Error(`release ${version} of ${env} is not recorded; the store is inconsistent`);
   const result = await runPipeline(ctx, lock, deployment, { env, version, commit: release.commit, services: resolveServices(ctx.config, env) });
   const at = isoNow(ctx.clock);
-  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, health: result.health };
+  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, health: result.health, refused: result.refused };
 
   if (result.ok) {
     await ctx.store.finishDeployment(deployment.id, 'succeeded', at);

@@ -1,11 +1,12 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
 import type { ReleaseSpec, Target } from '../adapters/targets/target.js';
 import { isoNow } from '../core/clock.js';
+import { ExitCode, ShipgateError } from '../core/errors.js';
 import { environmentSpec } from '../config/resolve.js';
 import { measureBaseline } from './analysis/baseline.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
-import { backupStep, migrateStep, restoreStep, tagStep } from './database-steps.js';
+import { backupStep, checkRestorable, migrateStep, restoreStep, tagStep } from './database-steps.js';
 import { failpoint } from './failpoint.js';
 import type { LockHandle } from './locks.js';
 import { verifyHealth, type HealthReport } from './verify-health.js';
@@ -40,6 +41,8 @@ export function planSteps(ctx: AppContext, deployment: DeploymentRecord): StepNa
 
 export interface PipelineResult {
   ok: boolean;
+  /** The step refused (exit 3) rather than failed: nothing it guards was touched. */
+  refused?: boolean;
   failedStep?: StepName;
   error?: string;
   health?: HealthReport;
@@ -59,6 +62,7 @@ const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
 
 export interface StepOutcome {
   ok: boolean;
+  refused?: boolean;
   detail: Record<string, unknown>;
   health?: HealthReport;
   error?: string;
@@ -79,10 +83,10 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
     try {
       outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
     } catch (err) {
-      outcome = { ok: false, detail: { error: (err as Error).message }, error: (err as Error).message };
+      outcome = { ok: false, detail: { error: (err as Error).message }, error: (err as Error).message, ...(err instanceof ShipgateError && err.exitCode === ExitCode.refused ? { refused: true } : {}) };
     }
     await ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail);
-    if (!outcome.ok) return { ok: false, failedStep: name, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
+    if (!outcome.ok) return { ok: false, failedStep: name, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
     failpoint(deployment.kind, name, 'after');
     await lock.renew();
   }
@@ -92,6 +96,9 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
 async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {
   switch (name) {
     case 'prepare-release':
+      // A rollback that restores the database finds out now, with the services still up, whether
+      // the backup is intact and whether restoring would lose writes.
+      if (deployment.kind === 'rollback') await checkRestorable(ctx, release, deployment);
       await target.prepare(release);
       return { ok: true, detail: { commit: release.commit } };
     case 'measure-baseline': {
@@ -110,6 +117,8 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
     case 'restore-database':
       return restoreStep(ctx, release, deployment);
     case 'stop-old':
+      // Checked again right before stopping: a resumed rollback may meet writes made since it began.
+      if (deployment.kind === 'rollback') await checkRestorable(ctx, release, deployment);
       await target.down(release.env);
       return { ok: true, detail: {} };
     case 'start-new':

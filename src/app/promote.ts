@@ -96,8 +96,13 @@ export async function promote(ctx: AppContext, req: PromoteRequest): Promise<Dep
       data: { version, checks },
     });
   }
-  await consumeApproval(ctx, approval!);
-  await record(ctx, { action: 'promote.approved', outcome: req.emergency ? 'emergency' : 'ok', env: req.env, version, reason: req.reason ?? null, detail: { checks } });
-  const outcome = await deploy(ctx, { env: req.env, version, reason: req.reason ?? `promoted from ${from}`, allowTripped: req.allowTripped, interlockRecorded: true });
+  // The approval is spent only by a promotion that gets the lock and starts.
+  const outcome = await deploy(ctx, {
+    env: req.env, version, reason: req.reason ?? `promoted from ${from}`, allowTripped: req.allowTripped, interlockRecorded: true,
+    onLocked: async () => {
+      await consumeApproval(ctx, approval!);
+      await record(ctx, { action: 'promote.approved', outcome: req.emergency ? 'emergency' : 'ok', env: req.env, version, reason: req.reason ?? null, detail: { checks } });
+    },
+  });
   return { ...outcome, checks };
 }

@@ -41,17 +41,19 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
       await record(ctx, { action: `${latest.kind}.abort`, outcome: 'aborted', env: req.env, version: latest.version, reason, detail: { deploymentId: latest.id } });
     }
 
-    const from = latest?.version ?? null;
+    // Retrying a rollback that failed still undoes the deployment that rollback was undoing.
+    const undo = latest?.kind === 'rollback' && latest.state !== 'succeeded' && latest.causeId ? ((await ctx.store.getDeployment(latest.causeId)) ?? latest) : latest;
+    const from = undo?.version ?? null;
     const targetVersion = to ?? (await lastGoodVersion(ctx.store, req.env, from ?? undefined));
     if (!targetVersion) {
       throw failed(`no earlier good version of ${req.env} is known${from ? ` (it runs ${from})` : ''}`, { hint: `Name one with \`shipgate rollback ${req.env} --to <tag> --reason "..."\`.` });
     }
     const commit = await ctx.repo.resolve(targetVersion);
-    const database = await planDatabaseRollback(ctx, req.env, latest, { db: req.db, acceptDataLoss: req.acceptDataLoss, automatic: Boolean(req.trigger) });
-    if (latest && latest.version !== targetVersion) {
-      await ctx.store.setVerdict(req.env, latest.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
+    const database = await planDatabaseRollback(ctx, req.env, undo, { db: req.db, acceptDataLoss: req.acceptDataLoss, automatic: Boolean(req.trigger) });
+    if (undo && undo.version !== targetVersion) {
+      await ctx.store.setVerdict(req.env, undo.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
     }
-    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: latest?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) }, database } });
+    const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: undo?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) }, database } });
     return await executeDeployment(ctx, lock, deployment);
   } finally {
     await lock.release();

@@ -70,7 +70,7 @@ function parseChangeTypes(values: string[] | undefined): ChangeType[] {
 }
 
 function render(outcome: DeploymentOutcome, json: boolean): void {
-  process.exitCode = outcome.ok ? ExitCode.ok : ExitCode.failed;
+  process.exitCode = outcome.ok ? ExitCode.ok : outcome.refused ? ExitCode.refused : ExitCode.failed;
   if (json) {
     printJson(outcome);
     return;
