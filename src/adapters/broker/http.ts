@@ -8,19 +8,10 @@
  * 4xx is an answer, for the adapter to interpret. Redirects are never followed, so credential
  * headers go only where configured. Reasons name the method and path, never the host or a header.
  */
-import { parseRetryAfter } from '../notify/notifier.js';
+import { parseRetryAfter, type RetryDeps, type RetryPolicy } from '../notify/notifier.js';
 
-export interface BrokerRetryPolicy {
-  /** Requests at most, the first included. */
-  attempts: number;
-  /** Time budget for all attempts and waits of one call. */
-  deadlineMs: number;
-  /** Backoff before the 2nd attempt; doubles each time, with jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Timeout of one request (also capped by what is left of the deadline). */
-  requestTimeoutMs: number;
-}
+/** The same retry shape as notifications use; only the defaults differ. */
+export type BrokerRetryPolicy = RetryPolicy;
 
 export const DEFAULT_BROKER_RETRY: BrokerRetryPolicy = {
   attempts: 5,
@@ -31,11 +22,7 @@ export const DEFAULT_BROKER_RETRY: BrokerRetryPolicy = {
 };
 
 /** Seams for tests: the waits, the jitter and the time. */
-export interface BrokerHttpDeps {
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
-}
+export type BrokerHttpDeps = RetryDeps;
 
 export interface BrokerHttpOptions {
   retry?: Partial<BrokerRetryPolicy>;
