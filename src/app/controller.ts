@@ -1,4 +1,5 @@
 import type { WatchRecord } from '../adapters/store/store.js';
+import { abortableSleep } from '../adapters/time/sleep.js';
 import type { MonitorData, SoakData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { evaluateMonitor } from './monitor.js';
@@ -50,14 +51,6 @@ export async function runController(ctx: AppContext, options: LoopOptions): Prom
     await options.onTick?.(report);
     if (options.until === 'idle' && report.running.length === 0 && (await ctx.store.listWatches({ state: 'running' })).length === 0) return;
     const wait = Math.max(0, options.intervalMs - (Date.now() - started));
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, wait);
-      options.signal?.addEventListener('abort', done, { once: true });
-    });
+    await abortableSleep(wait, options.signal);
   }
 }

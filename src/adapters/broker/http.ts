@@ -8,6 +8,7 @@
  * 4xx is an answer, for the adapter to interpret. Redirects are never followed, so credential
  * headers go only where configured. Reasons name the method and path, never the host or a header.
  */
+import { abortableSleep } from '../time/sleep.js';
 import { parseRetryAfter, type RetryDeps, type RetryPolicy } from '../notify/notifier.js';
 
 /** The same retry shape as notifications use; only the defaults differ. */
@@ -219,19 +220,6 @@ function errorCode(err: unknown): string {
 
 function status(o: { status?: number }): { status?: number } {
   return o.status !== undefined ? { status: o.status } : {};
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function plural(n: number, word: string): string {

@@ -7,6 +7,7 @@
  * credential), so nothing here ever puts a URL, or any text that could contain one, into a
  * result, an error or a log line.
  */
+import { abortableSleep } from '../time/sleep.js';
 
 export const NOTIFY_EVENTS = [
   'deploy.started',
@@ -204,19 +205,6 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function formatMs(ms: number): string {
