@@ -1,10 +1,11 @@
 // A throwaway PostgreSQL server for tests: initdb into a temp dir, run `postgres` on a free
 // loopback port as our child, stop it by PID. Never skips: missing binaries are an error.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { spawnServer } from './server-process.js';
 import { freePort } from '../../src/demo/free-port.js';
 
 export interface PostgresServer {
@@ -104,36 +105,18 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   const port = await freePort();
   const run = asServerUser([bins.postgres, '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
-  const child: ChildProcess = spawn(run.file, run.args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const collect = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    });
-    child.once('error', (err) => {
-      collect(Buffer.from(`spawn failed: ${err.message}\n`));
-      exited = true;
-      resolve();
-    });
-  });
+  const server = spawnServer(run.file, run.args, dir);
 
   // The server's own PID: runuser may fork rather than exec, so ask postgres itself.
   let serverPid: number | undefined;
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
 
   const stop = async () => {
-    const pids = [...new Set([serverPid, child.pid].filter((p): p is number => typeof p === 'number'))];
+    const pids = [...new Set([serverPid, server.child.pid].filter((p): p is number => typeof p === 'number'))];
     // Signal the server itself (runuser forks and would exit first, orphaning it). SIGTERM is a
     // smart shutdown (waits for clients), SIGINT then disconnects them, SIGKILL last.
-    signal(serverPid ?? child.pid!, 'SIGTERM');
-    const allGone = () => exited && pids.every(isGone);
+    signal(serverPid ?? server.child.pid!, 'SIGTERM');
+    const allGone = () => server.exited && pids.every(isGone);
     const deadline = Date.now() + 10_000;
     let escalated = false;
     while (!allGone() && Date.now() < deadline) {
@@ -145,16 +128,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     }
     if (!allGone()) {
       for (const pid of pids) signal(pid, 'SIGKILL');
-      await Promise.race([exit, sleep(5_000)]);
+      await Promise.race([server.exit, sleep(5_000)]);
     }
     rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (exited) {
+    if (server.exited) {
       await stop();
-      throw new Error(`postgres exited before accepting connections:\n${log}`);
+      throw new Error(`postgres exited before accepting connections:\n${server.log}`);
     }
     const client = new pg.Client({ connectionString: url('postgres'), connectionTimeoutMillis: 1000 });
     try {
@@ -165,7 +148,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       await client.end().catch(() => undefined);
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`postgres did not accept connections within 20 s (${(err as Error).message}):\n${log}`);
+        throw new Error(`postgres did not accept connections within 20 s (${(err as Error).message}):\n${server.log}`);
       }
       await sleep(100);
     }

@@ -1,11 +1,11 @@
 // A throwaway Redis server for tests: `redis-server` on a free loopback port as our child, no
 // persistence, its working dir in a temp dir; stopped by PID. Never skips: a missing binary is an
 // error naming the script that installs it.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
+import { spawnServer } from './server-process.js';
 import { freePort } from '../../src/demo/free-port.js';
 
 export interface RedisServer {
@@ -53,48 +53,30 @@ export async function startRedis(): Promise<RedisServer> {
   // Another process may take the port between freePort() and redis binding it: try a few.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child: ChildProcess = spawn(
+    const server = spawnServer(
       bin,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      dir,
     );
-    let log = '';
-    const collect = (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    let exited = false;
-    const exit = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        exited = true;
-        resolve();
-      });
-      child.once('error', (err) => {
-        collect(Buffer.from(`spawn failed: ${err.message}\n`));
-        exited = true;
-        resolve();
-      });
-    });
 
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
       stopped = true;
-      if (!exited && child.pid !== undefined) {
+      if (!server.exited && server.child.pid !== undefined) {
         try {
-          process.kill(child.pid, 'SIGTERM');
+          process.kill(server.child.pid, 'SIGTERM');
         } catch {
           /* already gone */
         }
-        await Promise.race([exit, sleep(5_000)]);
-        if (!exited) {
+        await Promise.race([server.exit, sleep(5_000)]);
+        if (!server.exited) {
           try {
-            process.kill(child.pid, 'SIGKILL');
+            process.kill(server.child.pid, 'SIGKILL');
           } catch {
             /* already gone */
           }
-          await Promise.race([exit, sleep(5_000)]);
+          await Promise.race([server.exit, sleep(5_000)]);
         }
       }
       rmSync(dir, { recursive: true, force: true });
@@ -103,13 +85,13 @@ export async function startRedis(): Promise<RedisServer> {
     const url = `redis://127.0.0.1:${port}`;
     const deadline = Date.now() + 15_000;
     let problem: string | undefined = 'not started';
-    while (!exited && Date.now() < deadline) {
+    while (!server.exited && Date.now() < deadline) {
       problem = await ping(url);
       if (!problem) return { url, port, stop };
       await sleep(50);
     }
-    if (exited && /Address already in use/i.test(log) && attempt < 5) continue;
+    if (server.exited && /Address already in use/i.test(server.log) && attempt < 5) continue;
     await stop();
-    throw new Error(exited ? `redis-server exited before answering PING:\n${log}` : `redis-server did not answer PING within 15 s (${problem}):\n${log}`);
+    throw new Error(server.exited ? `redis-server exited before answering PING:\n${server.log}` : `redis-server did not answer PING within 15 s (${problem}):\n${server.log}`);
   }
 }
