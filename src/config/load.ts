@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { badInput } from '../core/errors.js';
+import { configRules } from './rules/index.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
 
 export const CONFIG_FILE = 'shipgate.yml';
@@ -14,6 +15,8 @@ export interface ConfigProblem {
   path: string;
   message: string;
   hint: string;
+  /** Absent means error; warnings do not fail `config check`. */
+  severity?: 'error' | 'warning';
 }
 
 export interface LoadedConfig {
@@ -71,6 +74,32 @@ const YAML_HINT = 'Fix the YAML syntax: check indentation (spaces, not tabs), co
 
 /** Parses and validates; returns every problem rather than the first, ordered by position. */
 export function checkConfigText(text: string, file: string): { config?: ShipgateConfig; problems: ConfigProblem[] } {
+  const parsed = checkSchema(text, file);
+  if (!parsed.config) return parsed;
+  const findings = runRules(parsed.config, path.dirname(path.resolve(file)), parsed.doc!, parsed.lineCounter!, file);
+  const blocking = findings.some((f) => f.severity !== 'warning');
+  return blocking ? { problems: findings } : { config: parsed.config, problems: findings };
+}
+
+/** Problems that block (errors), without the warnings. */
+export function errorsOf(problems: ConfigProblem[]): ConfigProblem[] {
+  return problems.filter((p) => p.severity !== 'warning');
+}
+
+function runRules(config: ShipgateConfig, dir: string, doc: Document, lc: LineCounter, file: string): ConfigProblem[] {
+  const found: ConfigProblem[] = [];
+  for (const rule of configRules) {
+    for (const f of rule({ config, dir })) {
+      const last = f.path[f.path.length - 1];
+      const offset = f.at === 'key' && last !== undefined ? keyOffset(doc, f.path.slice(0, -1), last) : valueOffset(doc, f.path);
+      const { line, col } = lc.linePos(offset);
+      found.push({ file, line, col, path: f.path.join('.'), message: f.message, hint: f.hint, ...(f.severity === 'warning' ? { severity: 'warning' as const } : {}) });
+    }
+  }
+  return byPosition(found);
+}
+
+function checkSchema(text: string, file: string): { config?: ShipgateConfig; problems: ConfigProblem[]; doc?: Document; lineCounter?: LineCounter } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const problems: ConfigProblem[] = doc.errors.map((err) => {
@@ -93,15 +122,16 @@ export function checkConfigText(text: string, file: string): { config?: Shipgate
     return { problems: [{ file, line, col, path: '(yaml)', message, hint: 'Define each anchor (&name) before its alias (*name), and do not nest aliases to blow up the document.' }] };
   }
   const result = configSchema.safeParse(data);
-  if (result.success) return { config: result.data, problems: [] };
+  if (result.success) return { config: result.data, problems: [], doc, lineCounter };
   const found = result.error.issues.flatMap((issue) => describeIssue(issue, doc, lineCounter, file, data));
   return { problems: byPosition(found) };
 }
 
 export function loadConfig(explicit: string | undefined, cwd: string): LoadedConfig {
   const file = locateConfig(explicit, cwd);
-  const { config, problems } = checkConfigText(readConfigFile(file), file);
+  const { config, problems: all } = checkConfigText(readConfigFile(file), file);
   if (!config) {
+    const problems = errorsOf(all);
     const first = problems[0]!;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}; run \`shipgate config check\`)` : '';
     throw badInput(`invalid configuration: ${first.path}: ${first.message}${more}`, {

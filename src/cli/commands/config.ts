@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { checkConfigText, CONFIG_FILE, locateConfig, readConfigFile } from '../../config/load.js';
+import { checkConfigText, CONFIG_FILE, errorsOf, locateConfig, readConfigFile } from '../../config/load.js';
 import { configJsonSchema } from '../../config/schema.js';
 import { servicesFromCompose, starterConfig } from '../../config/starter.js';
 import { badInput, ExitCode } from '../../core/errors.js';
@@ -20,11 +20,15 @@ export function registerConfigCommands(program: Command): void {
       const opts = globalOptions(cmd);
       const file = locateConfig(opts.config, process.cwd());
       const { problems } = checkConfigText(readConfigFile(file), file);
-      process.exitCode = problems.length ? ExitCode.badInput : ExitCode.ok;
-      if (opts.json) return printJson({ ok: problems.length === 0, file, problems });
-      if (!problems.length) return line(`${pc.green('✓')} ${file} is valid`);
-      for (const p of problems) line(`${p.file}:${p.line}:${p.col}: ${pc.red('error')} ${p.path}: ${p.message}\n  ${p.hint}`);
-      line(`${problems.length} problem${problems.length > 1 ? 's' : ''} in ${file}`);
+      const errors = errorsOf(problems);
+      process.exitCode = errors.length ? ExitCode.badInput : ExitCode.ok;
+      if (opts.json) return printJson({ ok: errors.length === 0, file, problems });
+      for (const p of problems) {
+        const label = p.severity === 'warning' ? pc.yellow('warning') : pc.red('error');
+        line(`${p.file}:${p.line}:${p.col}: ${label} ${p.path}: ${p.message}\n  ${p.hint}`);
+      }
+      if (!errors.length) return line(`${pc.green('✓')} ${file} is valid${problems.length ? ` (${problems.length} warning${problems.length > 1 ? 's' : ''})` : ''}`);
+      line(`${errors.length} problem${errors.length > 1 ? 's' : ''} in ${file}`);
     });
 
   config

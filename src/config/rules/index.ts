@@ -1,0 +1,4 @@
+import type { ConfigRule } from './rule.js';
+
+/** Every semantic rule `config check` (and every command that loads the config) runs; one line each. */
+export const configRules: ConfigRule[] = [];

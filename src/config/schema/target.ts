@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { port } from './primitives.js';
+
+export const processTarget = z.strictObject({
+  type: z.literal('process'),
+});
+
+export const composeFields = {
+  files: z.array(z.string().min(1)).min(1).default(['docker-compose.yml']).describe('Compose files, relative to the release checkout (seed: docker-compose.prod.yml).'),
+  project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'compose project names are lower-case letters, digits, "_" and "-"').optional().describe('Compose project name (default: <project>_<env>).'),
+  cli: z.enum(['auto', 'docker-compose', 'docker compose']).default('auto').describe('docker-compose (v1, as in the seeds) or docker compose (v2); auto detects.'),
+  versionVariable: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('TAG').describe('Variable the compose file interpolates with the release version, e.g. image: trading/gateway:${TAG}.'),
+  build: z.boolean().default(true).describe('Build images from the release checkout (docker-compose build).'),
+  pull: z.boolean().default(false).describe('Pull images from a registry instead of building.'),
+  keepReleases: z.number().int().min(1).default(5).describe('Images of this many releases are kept for rollback.'),
+  dockerHost: z.string().optional().describe('DOCKER_HOST for the engine, e.g. unix:///run/docker.sock.'),
+};
+
+export const composeTarget = z.strictObject({ type: z.literal('compose'), ...composeFields });
+
+export const sshHost = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(22),
+  user: z.string().min(1).default('root'),
+  keyFile: z.string().min(1).describe('Private key file (never the key itself).'),
+});
+
+export const sshTarget = z.strictObject({
+  type: z.literal('ssh'),
+  ...composeFields,
+  hosts: z.array(sshHost).min(1).describe('Hosts, deployed one after another (parallelism) and returned to the previous release if one fails.'),
+  dir: z.string().min(1).describe('Checkout of the stack on each host, e.g. /opt/trading_platform.'),
+  remote: z.string().default('origin').describe('Git remote fetched on each host.'),
+  parallelism: z.number().int().min(1).default(1),
+});
+
+export const target = z.discriminatedUnion('type', [processTarget, composeTarget, sshTarget]);
+
