@@ -216,7 +216,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     else expect(soak.reason).toMatch(/inconclusive/);
   });
 
-  it('reads a dead metrics source as "no data", never as a pass or a zero error rate', async () => {
+  it('reads a dead metrics source as an error, never as a pass or a zero error rate, and fails the soak after consecutiveErrors', async () => {
     ws = await stackWorkspace(['staging'], ['v1.0.0'], { analysis: true, patch: shortWatches() });
     const gatewayPort = ws.ports.staging!.gateway;
     await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
@@ -236,23 +236,22 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     }
     const [soak] = await soaks(ws);
     expect(soak.state).toBe('failed');
-    expect(soak.reason).toMatch(/inconclusive for/);
+    // The scrape fails (connection refused): every metric gate errs, and four errors in a row
+    // (analysis.consecutiveErrors' default) fail the soak; no reading ever became a number.
+    expect(soak.reason).toMatch(/failed 4 times in a row \(consecutiveErrors 4\)/);
     for (const name of GATES) {
       const g = gate(soak, name);
-      expect(g.verdict, name).toBe('inconclusive');
-      expect(verdictsOf(g), name).toEqual(['inconclusive']);
+      expect(g.verdict, name).toBe('fail');
+      expect(verdictsOf(g), name).toEqual(['error', 'fail']);
+      expect(g.errors, name).toEqual({ consecutive: 4, total: 4 });
     }
     const rate = gate(soak, 'error-rate');
-    expect(rate.reason).toMatch(/^no data: /);
     expect(rate.reason).toContain(String(gatewayPort));
-    expect(gate(soak, 'latency-p95').reason).toMatch(/^no data: /);
-    expect(gate(soak, 'orchestrator').reason).toMatch(/^no data: /);
-    // No number is made up for a source that did not answer: no value, no requests counted.
     const stored = await storedSoak(ws, soak.id);
     const latest = stored.latest.find((r) => r.name === 'error-rate')!;
-    expect(latest.verdict).toBe('inconclusive');
+    expect(latest.verdict).toBe('fail');
     expect(latest.value).toBeUndefined();
-    expect(latest.evidence).toBeUndefined();
+    expect(latest.evidence).toEqual({ gate: 'consecutiveErrors', threshold: 4, value: 4 });
     expect(stored.checks['error-rate']?.sprt).toBeUndefined();
     expect(stored.checks['error-rate']?.healthySeen).toBe(false);
     expect(stored.inconclusiveMs).toBe(stored.evaluatedMs);

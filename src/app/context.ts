@@ -22,6 +22,8 @@ export interface AppContext {
   stateDir: string;
   store: Store;
   clock: Clock;
+  /** Real time, for what guards real processes (lock leases, controller outages, market windows) when `clock` runs faster. */
+  wallClock: Clock;
   actor: string;
   host: string;
   pid: number;
@@ -36,6 +38,7 @@ export interface AppContext {
 
 export interface ContextOptions {
   clock?: Clock;
+  wallClock?: Clock;
   progress?: Progress;
   probe?: HealthProbe;
   env?: NodeJS.ProcessEnv;
@@ -53,6 +56,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     stateDir: dir,
     store,
     clock: options.clock ?? systemClock,
+    wallClock: options.wallClock ?? systemClock,
     actor: resolveActor(env, repo.dir),
     host: os.hostname(),
     pid: process.pid,

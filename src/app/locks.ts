@@ -16,7 +16,7 @@ export interface LockHandle {
 export type LockLiveness = 'held' | 'stale';
 
 /**
- * Leases are real time, not the domain clock: they guard real processes even when the demo
+ * Leases are real time (ctx.wallClock), not the domain clock: they guard real processes even when the demo
  * runs its clock faster. A lock taken by a running command names its process; a lock taken
  * by a person (`lock
  * acquire`) has pid 0 and lives until its lease ends or someone releases it.
@@ -38,7 +38,7 @@ export async function acquireEnvLock(
   options: { takeOverStale?: boolean; leaseMs?: number; manual?: boolean } = {},
 ): Promise<LockHandle> {
   const leaseMs = options.leaseMs ?? DEPLOY_LEASE_MS;
-  const now = new Date();
+  const now = ctx.wallClock.now();
   const lock: LockRecord = {
     env,
     owner: options.manual ? ctx.actor : `${ctx.actor}@${ctx.host}:${ctx.pid}`,
@@ -68,7 +68,7 @@ export async function acquireEnvLock(
     lock,
     renew: async () => {
       // A lock broken by someone (`lock release --force`) or taken over must stop this work.
-      if (!(await ctx.store.renewLock(env, lock.token, new Date(Date.now() + leaseMs).toISOString()))) {
+      if (!(await ctx.store.renewLock(env, lock.token, new Date(ctx.wallClock.now().getTime() + leaseMs).toISOString()))) {
         throw refused(`lost the lock on ${env}: it was released by force or taken over`, { hint: `See \`shipgate lock status\` and \`shipgate audit --env ${env}\`.` });
       }
     },

@@ -6,7 +6,7 @@ import { acquireEnvLock, describeLock, lockLiveness } from './locks.js';
 import { environmentSpec } from '../config/resolve.js';
 
 export async function lockStatus(ctx: AppContext) {
-  const now = new Date();
+  const now = ctx.wallClock.now();
   const locks = await ctx.store.listLocks();
   return Object.keys(ctx.config.environments).map((env) => {
     const lock = locks.find((l) => l.env === env);
@@ -30,7 +30,7 @@ export async function releaseManualLock(ctx: AppContext, env: string, opts: { fo
   if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the lock is broken, e.g. --reason "holder crashed"' });
   const holder = await ctx.store.getLock(env);
   if (!holder) return { released: false, holder: null };
-  const stale = lockLiveness(holder, new Date(), ctx.host) === 'stale';
+  const stale = lockLiveness(holder, ctx.wallClock.now(), ctx.host) === 'stale';
   const mine = holder.pid === 0 && holder.actor === ctx.actor;
   if (!mine && !opts.force) {
     throw refused(`${env} is locked by ${describeLock(holder)}${stale ? ' (stale)' : ''}; only its holder may release it`, {

@@ -1,9 +1,10 @@
 import type { WatchRecord } from '../adapters/store/store.js';
 import { environmentSpec, resolveServices } from '../config/resolve.js';
-import { evaluateCheck, type CheckResult } from '../core/analysis/checks.js';
+import { DEFAULT_CONSECUTIVE_ERRORS, evaluateCheck, type CheckResult } from '../core/analysis/checks.js';
 import { isoNow } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
-import { monitorPhase } from '../core/monitor-phase.js';
+import { monitorStep, type MonitorStep } from '../core/monitor-rules.js';
+import { notify } from './notify.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, MonitorData, Trigger } from './analysis/watch-data.js';
 import { record } from './audit.js';
@@ -21,7 +22,7 @@ export async function startMonitor(ctx: AppContext, env: string, version: string
   const at = isoNow(ctx.clock);
   const data: MonitorData = {
     phase: 'immediate', autoRollback: policy.autoRollback, liveAt: at, lastEvaluatedAt: null, checks: {}, latest: [], baseline: meta.baseline ?? {},
-    warnings: [], unhealthySince: null, logErrorLines: 0, trigger: null, rollback: null, incidentId: null, reason: null,
+    warnings: [], unhealthySince: null, blind: null, logErrorLines: 0, trigger: null, rollback: null, incidentId: null, reason: null,
   };
   const monitor = await ctx.store.createWatch<MonitorData>('monitor', env, version, deploymentId, at, data);
   await record(ctx, { action: 'monitor.start', outcome: 'started', env, version, detail: { monitorId: monitor.id, autoRollback: policy.autoRollback, baseline: data.baseline } });
@@ -29,9 +30,10 @@ export async function startMonitor(ctx: AppContext, env: string, version: string
 }
 
 /**
- * One evaluation of a production release: health, log errors, metric checks. A trigger
- * (error rate over the limit, latency +50%, a failed state check, health failing past its
- * grace period) rolls back when autoRollback is on, with the evidence recorded.
+ * One evaluation of a production release: health, log errors, metric checks, read here and judged
+ * by core (monitorStep). A trigger (error rate over the limit, latency over rollbackIncrease, a
+ * failed state check, health failing past its grace period, blind past blindLimit with onBlind:
+ * rollback) rolls back when autoRollback is on, with the evidence recorded. Blindness is told at once.
  */
 export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<MonitorData>): Promise<WatchRecord<MonitorData>> {
   const spec = environmentSpec(ctx.config, monitor.env);
@@ -40,55 +42,61 @@ export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<Moni
   const now = ctx.clock.now();
   const at = now.toISOString();
   const data = structuredClone(monitor.data);
-  const elapsed = now.getTime() - new Date(monitor.startedAt).getTime();
-  data.phase = monitorPhase(elapsed, policy);
   const services = resolveServices(ctx.config, monitor.env);
 
   const [health, readings] = await Promise.all([
     checkHealthOnce(services, monitor.version, spec.health.requestTimeout, { probe: ctx.probe }),
-    analysis?.checks.length ? collectReadings(analysis, services) : Promise.resolve(new Map()),
+    analysis?.checks.length ? collectReadings(analysis, services, ctx.env) : Promise.resolve(new Map()),
   ]);
-  let trigger: Trigger | null = null;
-  if (health.healthy) data.unhealthySince = null;
-  else {
-    data.unhealthySince ??= at;
-    const down = now.getTime() - new Date(data.unhealthySince).getTime();
-    const sick = health.services.filter((s) => !s.healthy).map((s) => `${s.service} (${s.reason})`).join(', ');
-    if (down >= policy.healthGrace) trigger = { check: 'health', reason: `unhealthy for ${formatDuration(down)} (grace ${formatDuration(policy.healthGrace)}): ${sick}`, at, evidence: health.services };
-  }
-
   const results: CheckResult[] = (analysis?.checks ?? []).map((check) => {
     const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {
-      role: 'monitor', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests,
+      role: 'monitor', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests, consecutiveErrors: analysis!.consecutiveErrors,
     });
     data.checks[check.name] = state;
     return result;
   });
   data.latest = results;
-  const failed = results.find((r) => r.verdict === 'fail');
-  if (!trigger && failed) trigger = { check: failed.name, reason: failed.reason, at, evidence: failed.evidence };
+  const sick = health.services.filter((s) => !s.healthy).map((s) => `${s.service} (${s.reason})`).join(', ');
+  const step = monitorStep({
+    startedAt: monitor.startedAt, now, memory: { unhealthySince: data.unhealthySince, blind: data.blind ?? null },
+    rules: { ...policy, consecutiveErrors: analysis?.consecutiveErrors ?? DEFAULT_CONSECUTIVE_ERRORS },
+    health: { healthy: health.healthy, detail: sick, evidence: health.services },
+    results, states: data.checks, rateChecks: (analysis?.checks ?? []).filter((c) => c.type === 'error-rate' || c.type === 'latency').map((c) => c.name),
+  });
+  data.phase = step.phase;
+  data.unhealthySince = step.memory.unhealthySince;
+  data.blind = step.memory.blind;
+  for (const event of step.events) await tellBlindness(ctx, monitor, event);
 
   if (data.phase === 'immediate') await countLogErrors(ctx, monitor, data);
-  if (data.phase !== 'immediate') {
-    for (const r of results) if (r.warning) addWarning(data, at, r.warning);
-  }
+  for (const w of step.warnings) addWarning(data, at, w);
   data.lastEvaluatedAt = at;
 
-  if (trigger) return triggerRollback(ctx, monitor, data, trigger);
+  if (step.outcome.kind === 'trigger') return triggerRollback(ctx, monitor, data, step.outcome.trigger);
+  if (step.outcome.kind === 'running') return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'running', data, finishedAt: null }, at);
 
-  let state: WatchRecord<MonitorData>['state'] = 'running';
-  if (data.phase === 'done') {
-    // Time alone is not evidence: the release passes only once every rate check has seen
-    // enough traffic to call it healthy ("inconclusive never counts as pass").
-    const waiting = (analysis?.checks ?? []).filter((c) => (c.type === 'error-rate' || c.type === 'latency') && !data.checks[c.name]?.healthySeen).map((c) => c.name);
-    if (waiting.length === 0) {
-      state = 'passed';
-      data.reason = `no trigger in ${formatDuration(elapsed)}${data.warnings.length ? `; ${data.warnings.length} warnings` : ''}`;
-    } else data.reason = `monitoring window over; waiting for conclusive evidence from ${waiting.join(', ')}`;
+  const state = step.outcome.kind;
+  data.reason = `${step.outcome.reason}${data.warnings.length ? `; ${data.warnings.length} warnings` : ''}`;
+  const updated = await ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: at }, at);
+  await record(ctx, { action: 'monitor.finish', outcome: state, env: monitor.env, version: monitor.version, reason: data.reason, detail: { monitorId: monitor.id, warnings: data.warnings.length, blind: data.blind ?? null } });
+  if (state === 'inconclusive') {
+    // Without evidence the release is neither passed nor failed: people decide, with an incident to note it in.
+    notify(ctx, { event: 'monitor.inconclusive', env: monitor.env, version: monitor.version, reason: data.reason, detail: { monitorId: monitor.id } });
+    const trigger = { check: 'inconclusive', reason: data.reason, at };
+    data.incidentId = await openIncident(ctx, { env: monitor.env, version: monitor.version, deploymentId: monitor.deploymentId, title: `${monitor.version} in ${monitor.env}: monitoring ended inconclusive`, trigger, rollback: null });
+    return ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: at }, at);
   }
-  const updated = await ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: state === 'running' ? null : at }, at);
-  if (state !== 'running') await record(ctx, { action: 'monitor.finish', outcome: state, env: monitor.env, version: monitor.version, reason: data.reason, detail: { monitorId: monitor.id, warnings: data.warnings.length } });
   return updated;
+}
+
+async function tellBlindness(ctx: AppContext, monitor: WatchRecord<MonitorData>, event: MonitorStep['events'][number]): Promise<void> {
+  if (event.kind === 'blind') {
+    const reason = `BLIND since ${event.blindness.since}: ${event.blindness.reason}`;
+    await record(ctx, { action: 'monitor.blind', outcome: 'blind', env: monitor.env, version: monitor.version, reason, detail: { monitorId: monitor.id, checks: event.blindness.checks } });
+    notify(ctx, { event: 'monitor.blind', env: monitor.env, version: monitor.version, reason, detail: { monitorId: monitor.id, checks: event.blindness.checks } });
+  } else {
+    await record(ctx, { action: 'monitor.sighted', outcome: 'ok', env: monitor.env, version: monitor.version, reason: `metrics readable again after ${formatDuration(event.blindFor)} blind`, detail: { monitorId: monitor.id } });
+  }
 }
 
 async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData>, data: MonitorData, trigger: Trigger): Promise<WatchRecord<MonitorData>> {

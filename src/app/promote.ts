@@ -72,7 +72,7 @@ export async function promotionChecks(ctx: AppContext, env: string, version: str
   checks.push({ requirement: 'on-call engineer named', met: Boolean(onCall), detail: onCall ? `${onCall}${opts.onCall ? ' (--on-call)' : ` (environments.${env}.onCall)`}` : `set environments.${env}.onCall or pass --on-call NAME` });
 
   // Deployment windows follow the real market, not the demo's faster clock.
-  const window = deployWindow(ctx.config, env, new Date());
+  const window = deployWindow(ctx.config, env, ctx.wallClock.now());
   if (window.open) checks.push({ requirement: 'deployment window open', met: true, detail: window.reason });
   else if (opts.emergency) checks.push({ requirement: 'deployment window open', met: true, detail: `closed (${window.reason}); emergency override: ${opts.reason?.trim() || 'no reason given'}` });
   else checks.push({ requirement: 'deployment window open', met: false, detail: `${window.reason}; next open ${window.nextOpen ?? 'unknown'} (an emergency hotfix may use --emergency --reason)` });

@@ -19,7 +19,7 @@ export interface SoakView {
   inconclusiveShare: number;
   verdict: string;
   reason: string | null;
-  gates: { name: string; verdict: string; reason: string; history: SoakData['checks'][string]['history'] }[];
+  gates: { name: string; verdict: string; reason: string; errors?: { consecutive: number; total: number } | undefined; evidence?: unknown; baseline?: string | undefined; history: SoakData['checks'][string]['history'] }[];
 }
 
 export async function soakViews(ctx: AppContext, env: string | undefined, limit = 10): Promise<SoakView[]> {
@@ -35,7 +35,7 @@ export async function soakViews(ctx: AppContext, env: string | undefined, limit 
       inconclusiveShare: d.evaluatedMs > 0 ? d.inconclusiveMs / d.evaluatedMs : 1,
       verdict: s.state === 'running' ? (d.latest.some((r) => r.verdict === 'fail') ? 'failing' : 'in progress') : s.state,
       reason: d.reason,
-      gates: d.latest.map((r) => ({ name: r.name, verdict: r.verdict, reason: r.reason, history: d.checks[r.name]?.history ?? [] })),
+      gates: d.latest.map((r) => ({ name: r.name, verdict: r.verdict, reason: r.reason, errors: r.errors, evidence: r.evidence, baseline: d.baseline[r.name]?.unavailable ? `unusable: ${d.baseline[r.name]!.unavailable}` : undefined, history: d.checks[r.name]?.history ?? [] })),
     };
   });
 }
@@ -45,6 +45,9 @@ export async function monitorViews(ctx: AppContext, env: string | undefined, lim
   return monitors.map((m) => ({
     id: m.id, env: m.env, version: m.version, state: m.state, startedAt: m.startedAt, phase: m.data.phase, autoRollback: m.data.autoRollback,
     trigger: m.data.trigger, rollback: m.data.rollback, incidentId: m.data.incidentId, warnings: m.data.warnings, reason: m.data.reason,
-    checks: m.data.latest.map((r) => ({ name: r.name, verdict: r.verdict, reason: r.reason, warning: r.warning })),
+    /** BLIND while a metrics source fails: the release is not being watched. */
+    blind: m.state === 'running' ? (m.data.blind ?? null) : null,
+    status: m.state === 'running' && m.data.blind ? `BLIND since ${m.data.blind.since}: ${m.data.blind.reason}` : m.state,
+    checks: m.data.latest.map((r) => ({ name: r.name, verdict: r.verdict, reason: r.reason, warning: r.warning, errors: r.errors, baseline: m.data.baseline[r.name]?.unavailable ? `unusable: ${m.data.baseline[r.name]!.unavailable}` : undefined })),
   }));
 }

@@ -1,10 +1,11 @@
 import type { WatchRecord } from '../adapters/store/store.js';
 import { environmentSpec, resolveServices } from '../config/resolve.js';
 import type { ChangeType } from '../config/schema.js';
-import { evaluateCheck } from '../core/analysis/checks.js';
+import { evaluateCheck, type CheckBaseline } from '../core/analysis/checks.js';
 import { isoNow } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { changeTypesFromPaths, requiredSoakMs } from '../core/soak-policy.js';
+import { soakStep } from '../core/soak-verdict.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, SoakData } from './analysis/watch-data.js';
 import { record } from './audit.js';
@@ -39,59 +40,45 @@ export async function startSoak(ctx: AppContext, env: string, version: string, d
   return soak;
 }
 
-/** One evaluation: any failed check fails the soak at once; after the full duration it passes only with enough conclusive time. */
+/** One evaluation: the readings are taken here, the verdict is core's (soakStep). */
 export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>): Promise<WatchRecord<SoakData>> {
-  const spec = environmentSpec(ctx.config, soak.env);
-  const analysis = spec.analysis;
+  const analysis = environmentSpec(ctx.config, soak.env).analysis;
   const now = ctx.clock.now();
   const at = now.toISOString();
   const data = structuredClone(soak.data);
-  const readings = analysis?.checks.length ? await collectReadings(analysis, resolveServices(ctx.config, soak.env)) : new Map();
+  const readings = analysis?.checks.length ? await collectReadings(analysis, resolveServices(ctx.config, soak.env), ctx.env) : new Map();
   const results = (analysis?.checks ?? []).map((check) => {
     const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {
-      role: 'soak', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests,
+      role: 'soak', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests, consecutiveErrors: analysis!.consecutiveErrors,
     });
     data.checks[check.name] = state;
     return result;
   });
   data.latest = results;
 
+  // A controller outage is measured in real time: the domain clock may run faster (the demo).
   const interval = analysis?.interval ?? 1000;
-  // The first evaluation also accounts for the time since the soak started: nobody watched it.
-  const first = data.lastEvaluatedAt === null;
-  const gap = now.getTime() - new Date(data.lastEvaluatedAt ?? soak.startedAt).getTime();
-  const realGap = data.lastEvaluatedRealMs === null ? 0 : Date.now() - data.lastEvaluatedRealMs;
-  data.evaluatedMs += gap;
-  if (first || realGap > interval * UNOBSERVED_GAP_FACTOR || results.some((r) => r.verdict === 'inconclusive')) data.inconclusiveMs += gap;
-  data.lastEvaluatedAt = at;
-  data.lastEvaluatedRealMs = Date.now();
-
-  const failedCheck = results.find((r) => r.verdict === 'fail');
-  const elapsed = now.getTime() - new Date(soak.startedAt).getTime();
-  let state: WatchRecord<SoakData>['state'] = 'running';
-  if (failedCheck) {
-    state = 'failed';
-    data.failedCheck = failedCheck.name;
-    data.reason = `gate ${failedCheck.name} failed: ${failedCheck.reason}`;
-  } else if (elapsed >= data.requiredMs) {
-    const share = data.evaluatedMs > 0 ? data.inconclusiveMs / data.evaluatedMs : 1;
-    const overTarget = results.find((r) => r.type === 'error-rate' && typeof r.value === 'number' && r.evidence?.p0 !== undefined && r.value > (analysis!.checks.find((c) => c.name === r.name) as { target: number }).target);
-    if (share > data.maxInconclusive) {
-      state = 'failed';
-      data.reason = `inconclusive for ${(share * 100).toFixed(1)}% of the soak (at most ${(data.maxInconclusive * 100).toFixed(1)}% allowed)`;
-    } else if (overTarget) {
-      state = 'failed';
-      data.failedCheck = overTarget.name;
-      data.reason = `gate ${overTarget.name}: ${overTarget.reason}, above its target over the whole soak`;
-    } else {
-      state = 'passed';
-      data.reason = `passed after ${formatDuration(elapsed)} (required ${formatDuration(data.requiredMs)}), inconclusive ${(share * 100).toFixed(1)}%`;
-    }
+  const realNow = ctx.wallClock.now().getTime();
+  const unobserved = data.lastEvaluatedRealMs !== null && realNow - data.lastEvaluatedRealMs > interval * UNOBSERVED_GAP_FACTOR;
+  const step = soakStep({ startedAt: soak.startedAt, now, account: data, results, unobserved });
+  Object.assign(data, step.account, { lastEvaluatedRealMs: realNow });
+  const state = step.state;
+  if (state !== 'running') {
+    data.reason = step.reason;
+    data.failedCheck = step.failedCheck;
   }
+  const failedCheck = results.find((r) => r.name === step.failedCheck);
   const updated = await ctx.store.updateWatch<SoakData>(soak.id, { state, data, finishedAt: state === 'running' ? null : at }, at);
   if (state !== 'running') {
-    await record(ctx, { action: 'soak.finish', outcome: state, env: soak.env, version: soak.version, reason: data.reason, detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence } });
-    notify(ctx, { event: state === 'passed' ? 'soak.passed' : 'soak.failed', env: soak.env, version: soak.version, ...(data.reason ? { reason: data.reason } : {}), detail: { soakId: soak.id, failedCheck: data.failedCheck } });
+    await record(ctx, { action: 'soak.finish', outcome: state, env: soak.env, version: soak.version, reason: data.reason, detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence, baseline: failedCheck ? summarizeBaseline(data.baseline[failedCheck.name]) : undefined } });
+    notify(ctx, { event: state === 'passed' ? 'soak.passed' : 'soak.failed', env: soak.env, version: soak.version, ...(data.reason ? { reason: data.reason } : {}), detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence } });
   }
   return updated;
+}
+
+/** The baseline's numbers without its histogram, for the audit log. */
+function summarizeBaseline(b: CheckBaseline | undefined) {
+  if (!b) return undefined;
+  const { buckets: _buckets, ...rest } = b;
+  return rest;
 }

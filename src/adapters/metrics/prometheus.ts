@@ -16,7 +16,8 @@ export interface PromSeries {
   points: { timestampMs: number; value: number }[];
 }
 
-export type QueryOutcome<T> = { kind: 'data'; data: T } | { kind: 'no-data'; reason: string };
+/** `failed` marks a source failure (fetch, timeout, non-2xx, status "error", malformed answer) apart from an answer without data. */
+export type QueryOutcome<T> = { kind: 'data'; data: T } | { kind: 'no-data'; reason: string; failed?: true };
 
 export interface PrometheusClientOptions {
   /** e.g. http://127.0.0.1:9090 (a path prefix such as http://host/prometheus is kept). */
@@ -35,6 +36,7 @@ type Raw = unknown;
 type Outcome<T> = QueryOutcome<T>;
 
 const noData = <T>(reason: string): Outcome<T> => ({ kind: 'no-data', reason });
+const failure = <T>(reason: string): Outcome<T> => ({ kind: 'no-data', reason, failed: true });
 
 /** Prometheus encodes sample values as strings: "1.5", "NaN", "+Inf", "-Inf". */
 export function parsePromValue(text: unknown): number | undefined {
@@ -119,24 +121,24 @@ export class PrometheusClient {
     const { resultType, result } = res.data;
     if (resultType === 'scalar') {
       const point = parsePair(result);
-      if (!point) return noData(`malformed scalar result: ${clip(JSON.stringify(result) ?? '')}`);
+      if (!point) return failure(`malformed scalar result: ${clip(JSON.stringify(result) ?? '')}`);
       return { kind: 'data', data: [{ labels: {}, value: point.value, timestampMs: point.timestampMs }] };
     }
     if (resultType === 'string') return noData('query returned a string, not a number');
     if (resultType === 'matrix') return noData('query returned a range vector; use range() or wrap it in a function');
     if (resultType !== 'vector') return noData(`unexpected result type ${JSON.stringify(resultType)}`);
-    if (!Array.isArray(result)) return noData('malformed vector result');
+    if (!Array.isArray(result)) return failure('malformed vector result');
     const samples: PromSample[] = [];
     let histograms = 0;
     for (const item of result) {
-      if (!isRecord(item)) return noData('malformed vector sample');
+      if (!isRecord(item)) return failure('malformed vector sample');
       if (item.value === undefined && item.histogram !== undefined) {
         histograms += 1; // native histogram sample: no float value to report
         continue;
       }
       const labels = parseLabels(item.metric);
       const point = parsePair(item.value);
-      if (!labels || !point) return noData(`malformed vector sample: ${clip(JSON.stringify(item) ?? '')}`);
+      if (!labels || !point) return failure(`malformed vector sample: ${clip(JSON.stringify(item) ?? '')}`);
       samples.push({ labels, value: point.value, timestampMs: point.timestampMs });
     }
     if (samples.length === 0) {
@@ -159,18 +161,18 @@ export class PrometheusClient {
     if (res.kind === 'no-data') return res;
     const { resultType, result } = res.data;
     if (resultType !== 'matrix') return noData(`unexpected result type ${JSON.stringify(resultType)} for a range query`);
-    if (!Array.isArray(result)) return noData('malformed matrix result');
+    if (!Array.isArray(result)) return failure('malformed matrix result');
     const series: PromSeries[] = [];
     for (const item of result) {
-      if (!isRecord(item)) return noData('malformed matrix series');
+      if (!isRecord(item)) return failure('malformed matrix series');
       const labels = parseLabels(item.metric);
-      if (!labels) return noData(`malformed series labels: ${clip(JSON.stringify(item.metric) ?? '')}`);
+      if (!labels) return failure(`malformed series labels: ${clip(JSON.stringify(item.metric) ?? '')}`);
       const values = item.values ?? [];
-      if (!Array.isArray(values)) return noData('malformed series values');
+      if (!Array.isArray(values)) return failure('malformed series values');
       const points: PromSeries['points'] = [];
       for (const pair of values) {
         const point = parsePair(pair);
-        if (!point) return noData(`malformed point: ${clip(JSON.stringify(pair) ?? '')}`);
+        if (!point) return failure(`malformed point: ${clip(JSON.stringify(pair) ?? '')}`);
         points.push(point);
       }
       if (points.length > 0) series.push({ labels, points }); // series with only native histograms are left out
@@ -221,7 +223,7 @@ export class PrometheusClient {
       status = res.status;
       text = await res.text();
     } catch (err) {
-      return noData(`${where}: ${describeFetchError(err, this.timeoutMs)}`);
+      return failure(`${where}: ${describeFetchError(err, this.timeoutMs)}`);
     }
 
     let body: unknown;
@@ -234,12 +236,12 @@ export class PrometheusClient {
     if (isRecord(body) && body.status === 'error') {
       const errorType = typeof body.errorType === 'string' ? body.errorType : 'unknown';
       const error = typeof body.error === 'string' ? body.error : 'no error message';
-      return noData(`${where}: HTTP ${status} ${errorType}: ${error}`);
+      return failure(`${where}: HTTP ${status} ${errorType}: ${error}`);
     }
-    if (!ok) return noData(`${where}: HTTP ${status}${text.trim() ? `: ${clip(text.trim(), 200)}` : ''}`);
-    if (!isRecord(body)) return noData(`${where}: HTTP ${status} answer is not a JSON object: ${clip(text.trim(), 200)}`);
-    if (body.status !== 'success') return noData(`${where}: unexpected status ${clip(JSON.stringify(body.status) ?? 'undefined')}`);
-    if (!isRecord(body.data)) return noData(`${where}: answer has no data`);
+    if (!ok) return failure(`${where}: HTTP ${status}${text.trim() ? `: ${clip(text.trim(), 200)}` : ''}`);
+    if (!isRecord(body)) return failure(`${where}: HTTP ${status} answer is not a JSON object: ${clip(text.trim(), 200)}`);
+    if (body.status !== 'success') return failure(`${where}: unexpected status ${clip(JSON.stringify(body.status) ?? 'undefined')}`);
+    if (!isRecord(body.data)) return failure(`${where}: answer has no data`);
     return { kind: 'data', data: { resultType: body.data.resultType, result: body.data.result } };
   }
 }

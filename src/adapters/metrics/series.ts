@@ -1,6 +1,10 @@
 // Selecting samples with PromQL-style label matchers and summarising them the way
 // Prometheus would, so a gate configured from a dashboard query gives the same answer.
 import type { Sample } from './exposition.js';
+import type { Bucket } from '../../core/analysis/histogram.js';
+
+// The histogram arithmetic is pure domain logic and lives in core; re-exported for adapters' callers.
+export { bucketQuantile, countAbove, counterDelta, diffBuckets, type Bucket } from '../../core/analysis/histogram.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -8,12 +12,6 @@ export interface LabelMatcher {
   label: string;
   op: MatchOp;
   value: string;
-}
-
-/** Cumulative count of observations <= `le`. */
-export interface Bucket {
-  le: number;
-  count: number;
 }
 
 // Gates re-evaluate the same few matchers every second; compiling once per pattern keeps
@@ -228,104 +226,43 @@ export function histogramBuckets(samples: Sample[], name: string, matchers: Labe
   return [...counts].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
 }
 
-/**
- * Prometheus' histogram_quantile on classic buckets (promql/quantile.go), with its NaN
- * results reported as undefined: no observations, fewer than two buckets, no +Inf bucket,
- * or q = NaN. q < 0 gives -Infinity and q > 1 gives +Infinity, also as Prometheus does.
- */
-export function bucketQuantile(q: number, buckets: Bucket[]): number | undefined {
-  if (Number.isNaN(q)) return undefined;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  if (buckets.length === 0) return undefined;
 
-  const sorted = buckets.map((b) => ({ le: b.le, count: b.count })).sort((a, b) => a.le - b.le);
-  if (sorted[sorted.length - 1]?.le !== Infinity) return undefined;
-
-  // Equal bounds (two series not summed beforehand) are one bucket, as in Prometheus.
-  const merged: Bucket[] = [];
-  for (const b of sorted) {
-    const last = merged[merged.length - 1];
-    if (last !== undefined && last.le === b.le) last.count += b.count;
-    else merged.push(b);
-  }
-  // Float noise from rate()-style inputs can make counts dip by a hair; Prometheus
-  // flattens relative differences up to 1e-12 before enforcing monotonicity.
-  let prev = merged[0]?.count ?? 0;
-  for (let i = 1; i < merged.length; i++) {
-    const b = merged[i] as Bucket;
-    const delta = Math.abs(b.count - prev);
-    if (delta === 0) continue;
-    if (delta / b.count <= 1e-12) b.count = prev;
-    else prev = b.count;
-  }
-  let max = merged[0]?.count ?? 0;
-  for (let i = 1; i < merged.length; i++) {
-    const b = merged[i] as Bucket;
-    if (b.count > max) max = b.count;
-    else if (b.count < max) b.count = max;
-  }
-
-  const n = merged.length;
-  if (n < 2) return undefined;
-  const observations = (merged[n - 1] as Bucket).count;
-  if (observations === 0 || Number.isNaN(observations)) return undefined;
-  let rank = q * observations;
-  // First bucket (the +Inf one excluded) whose cumulative count reaches the rank.
-  let b = 0;
-  while (b < n - 1 && !((merged[b] as Bucket).count >= rank)) b++;
-
-  if (b === n - 1) return (merged[n - 2] as Bucket).le;
-  const bucket = merged[b] as Bucket;
-  if (b === 0 && bucket.le <= 0) return bucket.le;
-  let start = 0;
-  let count = bucket.count;
-  if (b > 0) {
-    const below = merged[b - 1] as Bucket;
-    start = below.le;
-    count -= below.count;
-    rank -= below.count;
-  }
-  const result = start + (bucket.le - start) * (rank / count);
-  return Number.isNaN(result) ? undefined : result;
+/** What a selector finds among the samples of one metric: the facts behind "no data" and "0". */
+export interface SeriesDescription {
+  metric: string;
+  /** Series of the metric whatever their labels (for a histogram, its `_bucket` series). */
+  seriesOfMetric: number;
+  /** Series the matchers select. */
+  seriesMatched: number;
+  /** Label names the metric's series carry (`le` and `__name__` left out), sorted. */
+  labelsSeen: string[];
+  /** A matcher that names a label no series carries (and so can never match): a configuration problem. */
+  mismatch?: string;
 }
 
 /**
- * Per-bound increase from `before` to `now`. A decrease in any bucket, or a bound that
- * `before` lacked, means the process restarted (or was redeployed with new buckets) in
- * between, and then everything in `now` is new, so `now` itself is the increase.
+ * Describes how `matchers` meet the series of `metric` (or `${metric}_bucket`). A matcher on a label
+ * that no series carries is a mismatch unless it also accepts the empty value (`code!="500"`), as a
+ * missing label reads "" in PromQL. Used by the checks and by `config check --live`.
  */
-export function diffBuckets(now: Bucket[], before: Bucket[] | undefined): Bucket[] {
-  if (before === undefined) return now;
-  const previous = new Map(before.map((b) => [b.le, b.count]));
-  const out: Bucket[] = [];
-  for (const b of now) {
-    const was = previous.get(b.le);
-    if (was === undefined || b.count < was) return now;
-    out.push({ le: b.le, count: b.count - was });
+export function describeSeries(samples: Sample[], metric: string, matchers: LabelMatcher[]): SeriesDescription {
+  const names = new Set([metric, `${metric}_bucket`]);
+  const labels = new Set<string>();
+  let seriesOfMetric = 0;
+  let seriesMatched = 0;
+  for (const s of samples) {
+    if (!names.has(s.name)) continue;
+    seriesOfMetric += 1;
+    for (const l of Object.keys(s.labels)) if (l !== 'le' && l !== '__name__') labels.add(l);
+    if (matches(s.labels, matchers)) seriesMatched += 1;
   }
-  return out;
-}
-
-/** Increase of a counter; a decrease means it restarted from zero, so all of `now` is new. */
-export function counterDelta(now: number, before: number | undefined): number {
-  if (before === undefined || now < before) return now;
-  return now - before;
-}
-
-/**
- * Observations above the smallest bucket bound >= threshold, out of the total (+Inf)
- * count. Rounding the threshold up to a bound never counts a request that may have been
- * fast enough; a threshold past the last finite bound therefore counts nothing.
- */
-export function countAbove(buckets: Bucket[], threshold: number): { above: number; total: number } {
-  let bound: Bucket | undefined;
-  let top: Bucket | undefined;
-  for (const b of buckets) {
-    if (b.le >= threshold && (bound === undefined || b.le < bound.le)) bound = b;
-    if (top === undefined || b.le > top.le) top = b;
-  }
-  const total = top?.count ?? 0;
-  const above = bound === undefined ? 0 : Math.max(0, total - bound.count);
-  return { above, total };
+  const labelsSeen = [...labels].sort();
+  const absent = seriesOfMetric === 0 ? undefined : matchers.find((m) => !labels.has(m.label) && !matches({}, [m]));
+  return {
+    metric,
+    seriesOfMetric,
+    seriesMatched,
+    labelsSeen,
+    ...(absent ? { mismatch: `\`${absent.label}\` is not a label of ${metric}; it has ${labelsSeen.length ? labelsSeen.join(', ') : 'no labels'}` } : {}),
+  };
 }

@@ -15,6 +15,8 @@ export const NOTIFY_EVENTS = [
   'deploy.failed',
   'soak.passed',
   'soak.failed',
+  'monitor.blind',
+  'monitor.inconclusive',
   'promotion.refused',
   'approval.requested',
   'rollback.started',

@@ -81,6 +81,10 @@ export function slackHeadline(event: NotifyEvent): string {
       return `:white_check_mark: ${version} passed its soak in ${env}`;
     case 'soak.failed':
       return `:warning: ${version} failed its soak in ${env}${why}`;
+    case 'monitor.blind':
+      return `:see_no_evil: BLIND: the monitor of ${version} in ${env} cannot read its metrics${why}`;
+    case 'monitor.inconclusive':
+      return `:grey_question: monitoring of ${version} in ${env} ended inconclusive${why}`;
     case 'promotion.refused':
       return `:no_entry: promotion of ${version} to ${env} refused${why}`;
     case 'approval.requested':

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeDocument, encodeDocument } from './json-document.js';
 import type { Kysely, Selectable } from 'kysely';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
@@ -153,7 +154,7 @@ export class KyselyStore implements Store {
       .insertInto('deployments')
       .values({
         env: d.env, kind: d.kind, version: d.version, from_version: d.fromVersion, state: 'running', actor: d.actor,
-        reason: d.reason, cause_id: d.causeId, error: null, host: d.host, pid: d.pid, started_at: d.startedAt, updated_at: at, finished_at: null, meta: JSON.stringify(d.meta ?? {}),
+        reason: d.reason, cause_id: d.causeId, error: null, host: d.host, pid: d.pid, started_at: d.startedAt, updated_at: at, finished_at: null, meta: encodeDocument(d.meta ?? {}),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -174,7 +175,7 @@ export class KyselyStore implements Store {
   }
 
   async setDeploymentMeta(id: number, meta: object): Promise<void> {
-    await this.db.updateTable('deployments').set({ meta: JSON.stringify(meta) }).where('id', '=', id).execute();
+    await this.db.updateTable('deployments').set({ meta: encodeDocument(meta) }).where('id', '=', id).execute();
   }
 
   async listDeployments(filter: { env?: string; limit?: number }): Promise<DeploymentRecord[]> {
@@ -195,7 +196,7 @@ export class KyselyStore implements Store {
   }
 
   async finishStep(stepId: number, state: StepState, at: string, detail: Record<string, unknown> = {}): Promise<void> {
-    await this.db.updateTable('steps').set({ state, finished_at: at, detail: JSON.stringify(detail) }).where('id', '=', stepId).execute();
+    await this.db.updateTable('steps').set({ state, finished_at: at, detail: encodeDocument(detail) }).where('id', '=', stepId).execute();
   }
 
   async listSteps(deploymentId: number): Promise<StepRecord[]> {
@@ -230,7 +231,7 @@ export class KyselyStore implements Store {
   async createWatch<D>(kind: WatchKind, env: string, version: string, deploymentId: number, at: string, data: D): Promise<WatchRecord<D>> {
     const row = await this.db
       .insertInto('watches')
-      .values({ kind, env, version, deployment_id: deploymentId, state: 'running', started_at: at, updated_at: at, finished_at: null, data: JSON.stringify(data) })
+      .values({ kind, env, version, deployment_id: deploymentId, state: 'running', started_at: at, updated_at: at, finished_at: null, data: encodeDocument(data) })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toWatch(row) as WatchRecord<D>;
@@ -239,7 +240,7 @@ export class KyselyStore implements Store {
   async updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>> {
     const row = await this.db
       .updateTable('watches')
-      .set({ state: patch.state, data: JSON.stringify(patch.data), finished_at: patch.finishedAt, updated_at: at })
+      .set({ state: patch.state, data: encodeDocument(patch.data), finished_at: patch.finishedAt, updated_at: at })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -337,14 +338,14 @@ export class KyselyStore implements Store {
   }
 
   async createIncident<D extends object>(env: string, at: string, data: D): Promise<IncidentRecord<D>> {
-    const row = await this.db.insertInto('incidents').values({ env, opened_at: at, state: 'open', data: JSON.stringify(data) }).returningAll().executeTakeFirstOrThrow();
+    const row = await this.db.insertInto('incidents').values({ env, opened_at: at, state: 'open', data: encodeDocument(data) }).returningAll().executeTakeFirstOrThrow();
     return toIncident(row) as IncidentRecord<D>;
   }
 
   async updateIncident(id: number, patch: { state?: 'open' | 'closed'; data?: object }): Promise<void> {
     await this.db
       .updateTable('incidents')
-      .set({ ...(patch.state ? { state: patch.state } : {}), ...(patch.data ? { data: JSON.stringify(patch.data) } : {}) })
+      .set({ ...(patch.state ? { state: patch.state } : {}), ...(patch.data ? { data: encodeDocument(patch.data) } : {}) })
       .where('id', '=', id)
       .execute();
   }
@@ -366,7 +367,7 @@ export class KyselyStore implements Store {
 
 const toWatch = (r: Selectable<Database['watches']>): WatchRecord => ({
   id: Number(r.id), kind: r.kind as WatchKind, env: r.env, version: r.version, deploymentId: Number(r.deployment_id), state: r.state as WatchState,
-  startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at, data: JSON.parse(r.data) as unknown,
+  startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at, data: decodeDocument(r.data),
 });
 
 const toApproval = (r: Selectable<Database['approvals']>): ApprovalRecord => ({
@@ -380,7 +381,7 @@ const toBackup = (r: Selectable<Database['backups']>): BackupRecord => ({
 });
 
 const toIncident = (r: Selectable<Database['incidents']>): IncidentRecord => ({
-  id: Number(r.id), env: r.env, openedAt: r.opened_at, state: r.state as IncidentRecord['state'], data: JSON.parse(r.data) as Record<string, unknown>,
+  id: Number(r.id), env: r.env, openedAt: r.opened_at, state: r.state as IncidentRecord['state'], data: decodeDocument<Record<string, unknown>>(r.data),
 });
 
 const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
@@ -402,12 +403,12 @@ const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRecord 
   id: Number(r.id), env: r.env, kind: r.kind as DeploymentRecord['kind'], version: r.version, fromVersion: r.from_version,
   state: r.state as DeploymentState, actor: r.actor, reason: r.reason, causeId: r.cause_id === null ? null : Number(r.cause_id),
   error: r.error, host: r.host, pid: Number(r.pid), startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
-  meta: JSON.parse(r.meta ?? '{}') as Record<string, unknown>,
+  meta: decodeDocument<Record<string, unknown>>(r.meta ?? '{}'),
 });
 
 const toStep = (r: Selectable<Database['steps']>): StepRecord => ({
   id: Number(r.id), deploymentId: Number(r.deployment_id), name: r.name, seq: Number(r.seq), state: r.state as StepState,
-  startedAt: r.started_at, finishedAt: r.finished_at, detail: JSON.parse(r.detail) as Record<string, unknown>,
+  startedAt: r.started_at, finishedAt: r.finished_at, detail: decodeDocument<Record<string, unknown>>(r.detail),
 });
 
 const toRelease = (r: Selectable<Database['releases']>): ReleaseRecord => ({

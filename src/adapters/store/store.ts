@@ -67,7 +67,7 @@ export interface DeploymentRecord {
 }
 
 export type WatchKind = 'soak' | 'monitor';
-export type WatchState = 'running' | 'passed' | 'failed' | 'rolled-back' | 'aborted';
+export type WatchState = 'running' | 'passed' | 'failed' | 'rolled-back' | 'aborted' | 'inconclusive';
 
 /** A soak (staging) or a monitor (production): timed observation of one deployed release. */
 export interface WatchRecord<D = unknown> {

@@ -1,30 +1,43 @@
 import { environmentSpec, resolveServices } from '../../config/resolve.js';
 import { errorRateBaseline, latencyBaseline, type CheckBaseline } from '../../core/analysis/checks.js';
 import type { AppContext } from '../context.js';
+import { currentVersion } from '../history.js';
 import { collectReadings } from './readings.js';
 
 /**
  * The previous release measured in the same environment just before it is replaced: its
  * counters and histograms are cumulative since it started, so one reading covers its life.
+ * A rate check whose baseline cannot be measured gets `unavailable` with why, so its
+ * baseline-relative rules are inconclusive rather than silently skipped; only the first
+ * release of an environment has no baseline at all.
  */
 export async function measureBaseline(ctx: AppContext, env: string): Promise<{ baseline: Record<string, CheckBaseline>; note: string }> {
   const analysis = environmentSpec(ctx.config, env).analysis;
   if (!analysis?.checks.length) return { baseline: {}, note: 'no analysis checks configured' };
-  const readings = await collectReadings(analysis, resolveServices(ctx.config, env));
+  const previous = await currentVersion(ctx.store, env);
+  if (!previous) return { baseline: {}, note: `no previous release in ${env}: only absolute bounds apply` };
+  const readings = await collectReadings(analysis, resolveServices(ctx.config, env), ctx.env);
   const baseline: Record<string, CheckBaseline> = {};
   const notes: string[] = [];
   for (const check of analysis.checks) {
+    if (check.type !== 'error-rate' && check.type !== 'latency') continue;
     const reading = readings.get(check.name);
-    if (!reading || reading.kind === 'no-data') {
-      notes.push(`${check.name}: ${reading?.kind === 'no-data' ? reading.reason : 'no reading'}`);
-      continue;
+    let measured: CheckBaseline | undefined;
+    let why: string;
+    if (!reading) why = 'not read';
+    else if (reading.kind === 'error' || reading.kind === 'no-data') why = `${reading.kind === 'error' ? 'source error' : 'no data'}: ${reading.reason}`;
+    else {
+      measured =
+        check.type === 'error-rate' && reading.kind === 'counts' ? errorRateBaseline(reading, analysis.minRequests)
+        : check.type === 'latency' && reading.kind === 'buckets' ? latencyBaseline(reading.buckets, check.quantile, analysis.minRequests)
+        : undefined;
+      why = `too little traffic for a baseline (fewer than ${analysis.minRequests} requests)`;
     }
-    const b =
-      check.type === 'error-rate' && reading.kind === 'counts' ? errorRateBaseline(reading, analysis.minRequests)
-      : check.type === 'latency' && reading.kind === 'buckets' ? latencyBaseline(reading.buckets, check.quantile, analysis.minRequests)
-      : undefined;
-    if (b) baseline[check.name] = b;
-    else if (check.type === 'error-rate' || check.type === 'latency') notes.push(`${check.name}: too little traffic for a baseline`);
+    if (measured) baseline[check.name] = measured;
+    else {
+      baseline[check.name] = { unavailable: `${previous} could not be measured before it was replaced: ${why}` };
+      notes.push(`${check.name}: ${why}`);
+    }
   }
-  return { baseline, note: notes.length ? notes.join('; ') : 'measured' };
+  return { baseline, note: notes.length ? `baseline of ${previous}: ${notes.join('; ')}` : `measured ${previous}` };
 }

@@ -1,5 +1,6 @@
 import type { CheckBaseline, CheckResult, CheckState } from '../../core/analysis/checks.js';
 import type { MonitorPhase } from '../../core/monitor-phase.js';
+import type { Blindness } from '../../core/monitor-rules.js';
 import type { SoakClass } from '../../core/soak-policy.js';
 
 /** What a soak keeps in the store between evaluations (so a restarted controller resumes it). */
@@ -38,6 +39,8 @@ export interface MonitorData {
   baseline: Record<string, CheckBaseline>;
   warnings: { at: string; phase: MonitorPhase; message: string }[];
   unhealthySince: string | null;
+  /** Set while a metrics source has failed `consecutiveErrors` times in a row: the release is not watched. */
+  blind?: Blindness | null;
   logErrorLines: number;
   trigger: Trigger | null;
   rollback: null | { deploymentId: number; ok: boolean; version: string; finishedAt: string; error?: string | undefined };

@@ -29,7 +29,7 @@ export function registerAnalysisCommands(program: Command): void {
         const colour = v.state === 'passed' ? pc.green : v.state === 'running' ? pc.cyan : pc.red;
         line(`${pc.bold(`soak #${v.id}`)} ${v.env} ${v.version}: ${colour(v.verdict)}  ${formatDuration(v.elapsedMs)} of ${v.required} (${v.soakClass}: ${v.changeTypes.join(', ') || 'standard changes'})${v.state === 'running' ? `, ${formatDuration(v.remainingMs)} left` : ''}`);
         line(`  inconclusive ${(v.inconclusiveShare * 100).toFixed(1)}%; ${v.changeSource}${v.reason ? `\n  ${v.reason}` : ''}`);
-        if (v.gates.length) line(table([['  GATE', 'NOW', 'HISTORY', 'DETAIL'], ...v.gates.map((g) => [`  ${g.name}`, g.verdict, g.history.map((h) => `${h.verdict}×${h.count}`).join(' '), g.reason])]));
+        if (v.gates.length) line(table([['  GATE', 'NOW', 'HISTORY', 'DETAIL'], ...v.gates.map((g) => [`  ${g.name}`, g.verdict, g.history.map((h) => `${h.verdict}×${h.count}`).join(' '), `${g.reason}${g.errors?.total ? ` [source errors: ${g.errors.consecutive} in a row, ${g.errors.total} in all]` : ''}${g.baseline ? ` [baseline ${g.baseline}]` : ''}`])]));
       }
     });
 
@@ -43,8 +43,8 @@ export function registerAnalysisCommands(program: Command): void {
       if (globalOptions(cmd).json) return printJson({ monitors: views });
       if (!views.length) return line('no monitors yet: a deploy to an environment with `monitor:` starts one');
       for (const m of views.slice(0, 3)) {
-        line(`${pc.bold(`monitor #${m.id}`)} ${m.env} ${m.version}: ${m.state} (phase ${m.phase})${m.reason ? ` — ${m.reason}` : ''}`);
-        for (const c of m.checks) line(`  ${c.name}: ${c.verdict} ${c.reason}${c.warning ? pc.yellow(` ! ${c.warning}`) : ''}`);
+        line(`${pc.bold(`monitor #${m.id}`)} ${m.env} ${m.version}: ${m.blind ? pc.red(m.status) : m.state} (phase ${m.phase})${m.reason ? ` — ${m.reason}` : ''}`);
+        for (const c of m.checks) line(`  ${c.name}: ${c.verdict} ${c.reason}${c.errors?.total ? ` [source errors: ${c.errors.consecutive} in a row, ${c.errors.total} in all]` : ''}${c.baseline ? ` [baseline ${c.baseline}]` : ''}${c.warning ? pc.yellow(` ! ${c.warning}`) : ''}`);
         for (const w of m.warnings.slice(-5)) line(pc.yellow(`  ! [${w.phase}] ${w.message}`));
       }
     });

@@ -9,6 +9,7 @@ export const errorRateCheck = z.strictObject({
   select: matcherText,
   target: ratio.default(0.01).describe('Healthy error rate (seed: < 1%). The soak fails if the rate over the soak exceeds it.'),
   limit: ratio.default(0.05).describe('Unacceptable error rate (seed: rollback above 5%); the sequential test decides between target and limit.'),
+  maxIncrease: ratio.optional().describe('Gate relative to the previous release: a rate more than this over the baseline rate fails a soak and warns in a monitor.'),
 });
 
 export const latencyCheck = z.strictObject({
@@ -38,7 +39,13 @@ export const redisCheck = z.strictObject({
   key: z.string().min(1),
   ...expectation,
 });
-export const promqlCheck = z.strictObject({ name: z.string().min(1), type: z.literal('promql'), query: z.string().min(1), ...expectation });
+export const promqlCheck = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('promql'),
+  query: z.string().min(1),
+  ...expectation,
+  empty: z.union([z.enum(['inconclusive', 'pass', 'fail']), z.number()]).default('inconclusive').describe('What a result with no series means: inconclusive (default), pass, fail, or a value such as 0. Query errors are never a value.'),
+});
 
 export const check = z.discriminatedUnion('type', [errorRateCheck, latencyCheck, gaugeCheck, httpJsonCheck, redisCheck, promqlCheck]);
 
@@ -49,6 +56,7 @@ export const analysis = z.strictObject({
   minRequests: z.number().int().min(1).default(20).describe('Requests needed before a rate check may decide.'),
   alpha: z.number().gt(0).lt(0.5).default(1e-9).describe('False-alarm bound per evaluation of the restarting sequential tests (docs/analysis.md: 0.001 rolls back a third of healthy releases within 30 min).'),
   beta: z.number().gt(0).lt(0.5).default(0.01).describe('Miss probability of the sequential tests (power = 1 - beta).'),
+  consecutiveErrors: z.number().int().min(1).default(4).describe('Source failures in a row (timeout, refused, 5xx, unparseable, query error) that fail a check in a soak and make a production monitor blind.'),
   checks: z.array(check).default([]),
 });
 
@@ -65,5 +73,7 @@ export const monitorPolicy = z.strictObject({
   short: duration.default(30 * 60_000).describe('End of the short phase: gates error rate and latency vs baseline.'),
   medium: duration.default(4 * 3_600_000).describe('End of the medium phase, and of monitoring.'),
   healthGrace: duration.default(30_000).describe('Health may fail this long before it triggers a rollback.'),
+  onBlind: z.enum(['alert', 'rollback']).default('alert').describe('A blind monitor (metrics source failing) in the immediate and short phases: alert only, or roll back after blindLimit.'),
+  blindLimit: duration.default(2 * 60_000).describe('How long a monitor may stay blind in the immediate and short phases before onBlind applies.'),
 });
 

@@ -1,0 +1,86 @@
+import type { Reading } from '../../core/analysis/types.js';
+import type { Sample } from './exposition.js';
+import { scrapeMetrics } from './scrape.js';
+import { describeSeries, histogramBuckets, parseMatchers, sumSamples, type LabelMatcher } from './series.js';
+import type { MetricSource } from './source.js';
+
+const selector = (metric: string, ...matchers: string[]) => `${metric}{${matchers.filter(Boolean).join(',')}}`;
+
+/**
+ * Scrapes every service's metrics URL once; the source then answers from those samples. Counters
+ * are summed across services, so one missing service would look like a drop in traffic: a partial
+ * scrape is an error for every metric check, not a smaller number.
+ */
+export async function openScrapeSource(urls: string[], timeoutMs?: number): Promise<MetricSource> {
+  if (!urls.length) return failedScrapeSource('no service has a metrics URL', 'no-data');
+  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs)));
+  const failed = scrapes.flatMap((s) => (s.kind === 'error' ? [s.reason] : []));
+  if (failed.length) return failedScrapeSource(failed.join('; '), 'error');
+  return scrapeSource(scrapes.flatMap((s) => (s.kind === 'samples' ? s.samples : [])));
+}
+
+function failedScrapeSource(reason: string, kind: 'error' | 'no-data'): MetricSource {
+  const reading = async (): Promise<Reading> => ({ kind, reason });
+  return { kind: 'scrape', counts: reading, buckets: reading, gauge: reading, query: async () => ({ kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' }), describe: async () => ({ error: reason }) };
+}
+
+/** A source over samples already scraped (also what tests and `config check --live` use). */
+export function scrapeSource(samples: Sample[]): MetricSource {
+  /** The selector's series, or why it selects nothing (no such metric, a label the metric lacks). */
+  const select = (metric: string, matchers: LabelMatcher[], text: string): Reading | undefined => {
+    const d = describeSeries(samples, metric, matchers);
+    if (d.seriesOfMetric === 0) return { kind: 'no-data', reason: `no series named ${metric}` };
+    if (d.mismatch) return { kind: 'no-data', reason: d.mismatch };
+    if (d.seriesMatched === 0) return { kind: 'no-data', reason: `no series ${selector(metric, text)}` };
+    return undefined;
+  };
+  return {
+    kind: 'scrape',
+    async counts(metric, select_, errors) {
+      const base = parse(select_);
+      const failing = parse(errors);
+      if (!Array.isArray(base)) return base;
+      if (!Array.isArray(failing)) return failing;
+      const missing = select(metric, base, select_);
+      if (missing) return missing;
+      // The error series may not exist before the first error; the label must (checked above by
+      // describeSeries on every matcher): then "no series" is a true zero.
+      const mismatch = describeSeries(samples, metric, [...base, ...failing]).mismatch;
+      if (mismatch) return { kind: 'no-data', reason: mismatch };
+      return { kind: 'counts', total: sumSamples(samples, metric, base) ?? 0, errors: sumSamples(samples, metric, [...base, ...failing]) ?? 0 };
+    },
+    async buckets(metric, select_) {
+      const parsed = parse(select_);
+      if (!Array.isArray(parsed)) return parsed;
+      const missing = select(metric, parsed, select_);
+      if (missing) return missing;
+      const buckets = histogramBuckets(samples, metric, parsed);
+      return buckets ? { kind: 'buckets', buckets } : { kind: 'no-data', reason: `no histogram ${selector(metric, select_)}` };
+    },
+    async gauge(metric, select_) {
+      const parsed = parse(select_);
+      if (!Array.isArray(parsed)) return parsed;
+      const missing = select(metric, parsed, select_);
+      if (missing) return missing;
+      const value = sumSamples(samples, metric, parsed);
+      return value === undefined ? { kind: 'no-data', reason: `no series ${selector(metric, select_)}` } : { kind: 'value', value };
+    },
+    async query() {
+      return { kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' };
+    },
+    async describe(metric, matchers) {
+      const parsed = parse(matchers);
+      if (!Array.isArray(parsed)) return { error: parsed.reason };
+      return describeSeries(samples, metric, parsed);
+    },
+  };
+}
+
+/** Matcher text is configuration: a bad one is no evidence (inconclusive), not a source failure. */
+function parse(text: string): LabelMatcher[] | { kind: 'no-data'; reason: string } {
+  try {
+    return parseMatchers(text);
+  } catch (err) {
+    return { kind: 'no-data', reason: (err as Error).message };
+  }
+}
