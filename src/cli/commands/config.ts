@@ -5,9 +5,26 @@ import pc from 'picocolors';
 import { checkConfigText, CONFIG_FILE, errorsOf, locateConfig, readConfigFile } from '../../config/load.js';
 import { configJsonSchema } from '../../config/schema.js';
 import { servicesFromCompose, starterConfig } from '../../config/starter.js';
+import type { LiveCheckReport } from '../../app/analysis/live-check.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
 import { globalOptions } from '../shared.js';
+
+function printLiveCheck(report: LiveCheckReport, json: boolean): void {
+  const mismatched = report.checks.some((c) => c.mismatch);
+  process.exitCode = mismatched ? ExitCode.badInput : report.ok ? ExitCode.ok : ExitCode.failed;
+  if (json) return printJson(report);
+  line(`live check of ${report.env} (${report.source}):`);
+  for (const c of report.checks) {
+    const found = c.selector === undefined ? '' : ` ${c.selector}: ${c.seriesMatched ?? '?'} series matched${c.errorSeriesMatched !== undefined ? ` (${c.errorSeriesMatched} erroring)` : ''}${c.labelsSeen ? `, labels ${c.labelsSeen.join(', ') || '(none)'}` : ''}`;
+    const mark = c.mismatch || c.error ? pc.red('✗') : pc.green('✓');
+    line(`  ${mark} ${c.name}:${found}`);
+    if (c.mismatch) line(`      ${pc.red(c.mismatch)}`);
+    if (c.error) line(`      ${pc.red(`source failed: ${c.error}`)}`);
+    if (c.note) line(`      ${c.note}`);
+  }
+  if (mismatched) line(`a check names a label its metric does not carry: fix its matchers in ${report.env}'s analysis.checks`);
+}
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('check shipgate.yml, or print its JSON Schema');
@@ -16,11 +33,18 @@ export function registerConfigCommands(program: Command): void {
     .command('check')
     .description('validate shipgate.yml and list every problem with file:line:col, field and hint')
     .option('--json', 'print JSON')
-    .action((_opts, cmd: Command) => {
+    .option('--live <env>', 'also probe the metrics source of this running environment: series matched, labels seen, label mismatches (exit 2)')
+    .addHelpText('after', '\nExamples:\n  shipgate config check\n  shipgate config check --live staging')
+    .action(async (checkOpts: { live?: string }, cmd: Command) => {
       const opts = globalOptions(cmd);
       const file = locateConfig(opts.config, process.cwd());
-      const { problems } = checkConfigText(readConfigFile(file), file);
+      const { config, problems } = checkConfigText(readConfigFile(file), file);
       const errors = errorsOf(problems);
+      if (checkOpts.live !== undefined && config) {
+        // Loaded only here: a plain check must not load the metric and Redis clients.
+        const { liveConfigCheck } = await import('../../app/analysis/live-check.js');
+        return printLiveCheck(await liveConfigCheck(config, checkOpts.live), Boolean(opts.json));
+      }
       process.exitCode = errors.length ? ExitCode.badInput : ExitCode.ok;
       if (opts.json) return printJson({ ok: errors.length === 0, file, problems });
       for (const p of problems) {
