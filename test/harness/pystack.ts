@@ -25,7 +25,7 @@ export interface PyConfigOptions {
   envExtra?: (env: string) => string;
   /** Extra top-level YAML (e.g. notifications). */
   extra?: string;
-  /** Requests per second of the built-in traffic (default 40). */
+  /** Requests per second of the built-in traffic (default 25). */
   trafficRps?: number;
 }
 
@@ -49,7 +49,7 @@ services:
     command: [python3, quotes.py]
     health: http://127.0.0.1:{port}/healthz
     metrics: http://127.0.0.1:{port}/metrics
-    env: { TRAFFIC_RPS: '${o.trafficRps ?? 40}', PYTHONUNBUFFERED: '1' }
+    env: { TRAFFIC_RPS: '${o.trafficRps ?? 25}', PYTHONUNBUFFERED: '1' }
 environments:
 ${envs}
 ${o.extra ?? ''}`;
