@@ -1,4 +1,6 @@
 import { resolveServices, environmentSpec } from '../config/resolve.js';
+import type { WatchRecord } from '../adapters/store/store.js';
+import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { currentVersion, deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
 import { lockLiveness } from './locks.js';
@@ -29,6 +31,8 @@ export interface EnvironmentStatus {
     lastStep: string | null;
   };
   lock: null | { actor: string; reason: string; since: string; leaseUntil: string; stale: boolean };
+  /** The running production monitor, BLIND with its reason while its metrics source fails. */
+  monitor: null | { id: number; version: string; phase: string; blind: null | { since: string; reason: string } };
   services: ServiceView[];
 }
 
@@ -42,6 +46,7 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
   const services = resolveServices(ctx.config, env);
   const processes = await ctx.target(env).ps(env);
   const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
+  const monitor = ((await ctx.store.listWatches({ env, kind: 'monitor', state: 'running', limit: 1 })) as WatchRecord<MonitorData>[])[0];
 
   return {
     env,
@@ -60,7 +65,8 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
           lastStep: steps.at(-1) ? `${steps.at(-1)!.name} (${steps.at(-1)!.state})` : null,
         }
       : null,
-    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, new Date(), ctx.host) === 'stale' } : null,
+    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, ctx.wallClock.now(), ctx.host) === 'stale' } : null,
+    monitor: monitor ? { id: monitor.id, version: monitor.version, phase: monitor.data.phase, blind: monitor.data.blind ? { since: monitor.data.blind.since, reason: monitor.data.blind.reason } : null } : null,
     services: services.map((s) => {
       const proc = processes.find((p) => p.service === s.name);
       const h = health.services.find((x) => x.service === s.name)!;

@@ -78,6 +78,7 @@ function relative(spec: LatencySpec, state: CheckState, ctx: EvaluationContext, 
 
   // Production trigger: H0 at the tolerated +20%, H1 at rollbackIncrease.
   const rollbackTest = shiftTest(b.buckets, spec.quantile, LATENCY_TOLERATED, spec.rollbackIncrease, ctx);
+  let rollbackFail: CheckResult | undefined;
   if (typeof rollbackTest !== 'string') {
     const { above, total } = countAbove(m.delta, rollbackTest.boundSeconds);
     const step = sprtStep(rollbackTest.params, state.sprt ?? fresh(), total, above);
@@ -85,24 +86,30 @@ function relative(spec: LatencySpec, state: CheckState, ctx: EvaluationContext, 
     const { upper, lower } = sprtThresholds(rollbackTest.params);
     Object.assign(evidence, { llr: step.llr, upper, lower, p0: rollbackTest.params.p0, p1: rollbackTest.params.p1, threshold: rollbackTest.boundSeconds });
     if (step.verdict === 'regression') {
-      return { ...base, verdict: 'fail', value: quantile, evidence: { ...evidence, gate: 'rollbackIncrease' }, reason: `${versus}: the share of requests slower than ${ms(rollbackTest.boundSeconds)} is where a +${(spec.rollbackIncrease * 100).toFixed(0)}% slowdown puts it (${(rollbackTest.params.p1 * 100).toFixed(1)}%), not where +${LATENCY_TOLERATED * 100}% would (${(rollbackTest.params.p0 * 100).toFixed(1)}%) (rollbackIncrease)` };
+      rollbackFail = { ...base, verdict: 'fail', value: quantile, evidence: { ...evidence, gate: 'rollbackIncrease' }, reason: `${versus}: the share of requests slower than ${ms(rollbackTest.boundSeconds)} is where a +${(spec.rollbackIncrease * 100).toFixed(0)}% slowdown puts it (${(rollbackTest.params.p1 * 100).toFixed(1)}%), not where +${LATENCY_TOLERATED * 100}% would (${(rollbackTest.params.p0 * 100).toFixed(1)}%) (rollbackIncrease)` };
+      if (ctx.role === 'monitor') return rollbackFail;
     }
     if (step.verdict === 'healthy') state.healthySeen = true;
   }
 
-  // The gate: H0 at the baseline, H1 at maxIncrease over it.
+  // The gate: H0 at the baseline, H1 at maxIncrease over it. In a soak it is the rule that fails
+  // the release; a slowdown already past rollbackIncrease is past it too, and named as such.
   const gateTest = shiftTest(b.buckets, spec.quantile, 0, spec.maxIncrease, ctx);
   const overGate = increase > spec.maxIncrease ? `${versus}, more than the ${(spec.maxIncrease * 100).toFixed(0)}% allowed (maxIncrease)` : undefined;
   if (typeof gateTest !== 'string') {
     const { above, total } = countAbove(m.delta, gateTest.boundSeconds);
     const step = sprtStep(gateTest.params, state.gateSprt ?? fresh(), total, above);
     state.gateSprt = step.state;
+    const gateEvidence = { ...evidence, gate: 'maxIncrease', llr: step.llr, p0: gateTest.params.p0, p1: gateTest.params.p1, upper: sprtThresholds(gateTest.params).upper, threshold: gateTest.boundSeconds };
+    const message = `${versus}: the share of requests slower than ${ms(gateTest.boundSeconds)} is where a +${(spec.maxIncrease * 100).toFixed(0)}% slowdown puts it (${(gateTest.params.p1 * 100).toFixed(1)}% vs the baseline's ${(gateTest.params.p0 * 100).toFixed(1)}%, log-likelihood ratio ${step.llr.toFixed(2)}) (maxIncrease)`;
     if (step.verdict === 'regression') {
-      const message = `${versus}: the share of requests slower than ${ms(gateTest.boundSeconds)} is where a +${(spec.maxIncrease * 100).toFixed(0)}% slowdown puts it (${(gateTest.params.p1 * 100).toFixed(1)}% vs the baseline's ${(gateTest.params.p0 * 100).toFixed(1)}%, log-likelihood ratio ${step.llr.toFixed(2)}) (maxIncrease)`;
-      const gateEvidence = { ...evidence, gate: 'maxIncrease', llr: step.llr, p0: gateTest.params.p0, p1: gateTest.params.p1, upper: sprtThresholds(gateTest.params).upper, threshold: gateTest.boundSeconds };
       if (ctx.role === 'soak') return { ...base, verdict: 'fail', value: quantile, evidence: gateEvidence, reason: message };
       warnings.push(`${message}${increase < LATENCY_TOLERATED ? '; under 20%: monitor and defer' : ''}`);
+    } else if (rollbackFail) {
+      return { ...base, verdict: 'fail', value: quantile, evidence: { ...rollbackFail.evidence, gate: 'maxIncrease' }, reason: `${versus}: past rollbackIncrease ${(spec.rollbackIncrease * 100).toFixed(0)}% and so past the ${(spec.maxIncrease * 100).toFixed(0)}% allowed (maxIncrease)` };
     }
+  } else if (rollbackFail) {
+    return { ...rollbackFail, evidence: { ...rollbackFail.evidence, gate: 'maxIncrease' }, reason: `${versus}: past rollbackIncrease ${(spec.rollbackIncrease * 100).toFixed(0)}% and so past the ${(spec.maxIncrease * 100).toFixed(0)}% allowed (maxIncrease)` };
   }
   if (overGate && ctx.role === 'monitor' && !warnings.some((w) => w.includes('(maxIncrease)'))) warnings.push(`${overGate}${increase < LATENCY_TOLERATED ? '; under 20%: monitor and defer' : '; degraded'}`);
 
