@@ -238,7 +238,7 @@ describe('production monitor over a simulated 4 h', () => {
     const warnings: string[] = [];
     for (let tick = 0; tick < 100_000; tick++) {
       const results = evaluateAll(analysis, 'monitor', states, baseline, read, tick, clock.now().toISOString());
-      const step = monitorStep({ startedAt, now: clock.now(), rules: { ...monitor, consecutiveErrors: analysis.consecutiveErrors }, memory, health: { healthy: true, detail: '' }, results, states, rateChecks: ['errors', 'p95'] });
+      const step = monitorStep({ startedAt, now: clock.now(), rules: { ...monitor, consecutiveErrors: analysis.consecutiveErrors, interval: analysis.interval }, memory, health: { healthy: true, detail: '' }, results, states, rateChecks: ['errors', 'p95'] });
       memory = step.memory;
       events.push(...step.events);
       warnings.push(...step.warnings);
@@ -291,7 +291,8 @@ describe('production monitor over a simulated 4 h', () => {
     expect(end.outcome.kind).toBe('inconclusive');
     if (end.outcome.kind !== 'inconclusive') return;
     expect(end.outcome.reason).toMatch(/without enough evidence: blind since .*HTTP 503/);
-    expect(end.elapsedMs).toBe(4 * 3_600_000);
+    // The window, then the bounded wait for evidence (the immediate phase's 5 min), never forever.
+    expect(end.elapsedMs).toBe(4 * 3_600_000 + 5 * 60_000);
   });
 
   it('recovers its sight when the source answers again', () => {

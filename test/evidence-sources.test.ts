@@ -82,16 +82,16 @@ describe('source failures are errors', () => {
 
   it('scrape: 5xx, unparseable and refused are errors for every metric check', async () => {
     mode = '500';
-    expect(await (await openScrapeSource([`http://127.0.0.1:${port}/metrics`])).counts('app_requests_total', '', 'status=~"5.."')).toMatchObject({ kind: 'error', reason: expect.stringContaining('HTTP 500') });
+    expect(await (await openScrapeSource([`http://127.0.0.1:${port}/metrics`], 10_000)).counts('app_requests_total', '', 'status=~"5.."')).toMatchObject({ kind: 'error', reason: expect.stringContaining('HTTP 500') });
     mode = 'garbage';
-    expect(await (await openScrapeSource([`http://127.0.0.1:${port}/metrics`])).buckets('app_request_latency_seconds', '')).toMatchObject({ kind: 'error' });
+    expect(await (await openScrapeSource([`http://127.0.0.1:${port}/metrics`], 10_000)).buckets('app_request_latency_seconds', '')).toMatchObject({ kind: 'error' });
     mode = 'ok';
-    const partial = await openScrapeSource([`http://127.0.0.1:${port}/metrics`, 'http://127.0.0.1:1/metrics']);
+    const partial = await openScrapeSource([`http://127.0.0.1:${port}/metrics`, 'http://127.0.0.1:1/metrics'], 10_000);
     expect(await partial.counts('app_requests_total', '', 'status=~"5.."')).toMatchObject({ kind: 'error', reason: expect.stringContaining('http://127.0.0.1:1/metrics') });
   });
 
   it('prometheus: a query error is an error, an empty result is marked empty, a dead server is an error', async () => {
-    const client = new PrometheusClient({ baseUrl: `http://127.0.0.1:${port}` });
+    const client = new PrometheusClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 10_000 });
     mode = 'prom-error';
     expect(await prometheusSource(client).query('sum(rate(x[1m]')).toMatchObject({ kind: 'error', reason: expect.stringContaining('bad_data') });
     expect(await prometheusSource(client).counts('app_requests_total', '', 'status=~"5.."')).toMatchObject({ kind: 'error' });

@@ -58,14 +58,15 @@ export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<Moni
   data.latest = results;
   const sick = health.services.filter((s) => !s.healthy).map((s) => `${s.service} (${s.reason})`).join(', ');
   const step = monitorStep({
-    startedAt: monitor.startedAt, now, memory: { unhealthySince: data.unhealthySince, blind: data.blind ?? null },
-    rules: { ...policy, consecutiveErrors: analysis?.consecutiveErrors ?? DEFAULT_CONSECUTIVE_ERRORS },
+    startedAt: monitor.startedAt, now, memory: { unhealthySince: data.unhealthySince, blind: data.blind ?? null, overSince: data.overSince ?? null },
+    rules: { ...policy, consecutiveErrors: analysis?.consecutiveErrors ?? DEFAULT_CONSECUTIVE_ERRORS, interval: analysis?.interval ?? 1000 },
     health: { healthy: health.healthy, detail: sick, evidence: health.services },
     results, states: data.checks, rateChecks: (analysis?.checks ?? []).filter((c) => c.type === 'error-rate' || c.type === 'latency').map((c) => c.name),
   });
   data.phase = step.phase;
   data.unhealthySince = step.memory.unhealthySince;
   data.blind = step.memory.blind;
+  data.overSince = step.memory.overSince ?? null;
   for (const event of step.events) await tellBlindness(ctx, monitor, event);
 
   if (data.phase === 'immediate') await countLogErrors(ctx, monitor, data);

@@ -15,6 +15,8 @@ export interface MonitorRules {
   blindLimit: number;
   /** Source failures in a row that blind a check (analysis.consecutiveErrors). */
   consecutiveErrors: number;
+  /** Evaluation interval (analysis.interval). */
+  interval: number;
 }
 
 /** Blind: a metrics source has failed `consecutiveErrors` times in a row, so the release is not watched. */
@@ -27,7 +29,17 @@ export interface Blindness {
 export interface MonitorMemory {
   unhealthySince: string | null;
   blind: Blindness | null;
+  /** The first evaluation after the last phase ended: a bounded wait for evidence starts there. */
+  overSince?: string | null;
 }
+
+/**
+ * After the last phase a monitor still lacking evidence is watched a little longer, counted from
+ * its first evaluation after the window (a controller that was away did not watch the window's
+ * end): the immediate phase's length, and at least two runs of `consecutiveErrors` evaluations.
+ * Then it ends inconclusive; it never waits forever.
+ */
+export const evidenceGrace = (rules: Pick<MonitorRules, 'immediate' | 'consecutiveErrors' | 'interval'>) => Math.max(rules.immediate, 2 * rules.consecutiveErrors * rules.interval);
 
 export interface MonitorStepInput {
   startedAt: string;
@@ -71,7 +83,7 @@ export function monitorStep(input: MonitorStepInput): MonitorStep {
   const nowMs = now.getTime();
   const elapsed = nowMs - new Date(input.startedAt).getTime();
   const phase = monitorPhase(elapsed, rules);
-  const memory: MonitorMemory = { unhealthySince: input.memory.unhealthySince, blind: input.memory.blind ? { ...input.memory.blind } : null };
+  const memory: MonitorMemory = { unhealthySince: input.memory.unhealthySince, blind: input.memory.blind ? { ...input.memory.blind } : null, overSince: input.memory.overSince ?? null };
   const events: MonitorStep['events'] = [];
   const warnings = phase === 'immediate' ? [] : input.results.flatMap((r) => (r.warning ? [r.warning] : []));
 
@@ -115,6 +127,9 @@ export function monitorStep(input: MonitorStepInput): MonitorStep {
     ...(memory.blind ? [`blind since ${memory.blind.since}: ${memory.blind.reason}`] : []),
     ...unseen.map((name) => `${name}: ${input.results.find((r) => r.name === name)?.reason ?? 'no reading'}`),
   ];
+  memory.overSince ??= at;
+  const waited = nowMs - new Date(memory.overSince).getTime();
+  if (missing.length && waited < evidenceGrace(rules)) return { phase, memory, outcome: { kind: 'running' }, events, warnings };
   if (missing.length) return { phase, memory, outcome: { kind: 'inconclusive', reason: `monitoring ended after ${formatDuration(elapsed)} without enough evidence: ${missing.join('; ')}` }, events, warnings };
   return { phase, memory, outcome: { kind: 'passed', reason: `no trigger in ${formatDuration(elapsed)}` }, events, warnings };
 }

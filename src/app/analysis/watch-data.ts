@@ -41,6 +41,8 @@ export interface MonitorData {
   unhealthySince: string | null;
   /** Set while a metrics source has failed `consecutiveErrors` times in a row: the release is not watched. */
   blind?: Blindness | null;
+  /** First evaluation after the monitoring window: the bounded wait for evidence counts from here. */
+  overSince?: string | null;
   logErrorLines: number;
   trigger: Trigger | null;
   rollback: null | { deploymentId: number; ok: boolean; version: string; finishedAt: string; error?: string | undefined };
