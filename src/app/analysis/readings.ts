@@ -3,7 +3,7 @@ import { PrometheusClient } from '../../adapters/metrics/prometheus.js';
 import { scrapeMetrics } from '../../adapters/metrics/scrape.js';
 import type { Sample } from '../../adapters/metrics/exposition.js';
 import { histogramBuckets, parseMatchers, sumSamples, type Bucket } from '../../adapters/metrics/series.js';
-import { readRedisKey, REDIS_URL_VARIABLE } from '../../adapters/state/redis-client.js';
+import { readRedisValue, REDIS_URL_VARIABLE } from '../../adapters/state/redis-client.js';
 import type { AnalysisSpec, CheckSpec } from '../../config/schema.js';
 import type { ResolvedService } from '../../config/resolve.js';
 import type { Reading } from '../../core/analysis/checks.js';
@@ -42,13 +42,13 @@ async function readCheck(check: CheckSpec, view: MetricView, env: NodeJS.Process
       case 'gauge':
         return await readGauge(view, check.metric, check.select);
       case 'http-json': {
-        const r = await readJsonField(check.url, check.path);
+        const r = await readJsonField(check.url, check.path, undefined, check.headers);
         return r.kind === 'value' ? r : { kind: 'no-data', reason: r.reason };
       }
       case 'redis': {
         const url = check.url ?? env[REDIS_URL_VARIABLE];
         if (!url) return { kind: 'no-data', reason: `no Redis URL: set url on the check or ${REDIS_URL_VARIABLE}` };
-        const r = await readRedisKey(url, check.key);
+        const r = await readRedisValue(url, check.key, check.field);
         if (r.kind === 'error') return { kind: 'no-data', reason: r.reason };
         return r.value === null ? { kind: 'no-data', reason: `key ${check.key} does not exist` } : { kind: 'value', value: r.value };
       }
