@@ -24,7 +24,7 @@ export interface FakePlatformOptions {
 
 export class FakePlatform {
   readonly requests: PlatformRequest[] = [];
-  /** GET /api/v1/positions: what the platform believes it holds. */
+  /** GET /public/positions: what the platform believes it holds. */
   positions: { symbol: string; qty: number }[] = [];
   /** How many orders the platform's own cancel-all reports. */
   cancelled = 0;
@@ -73,9 +73,10 @@ export class FakePlatform {
     const send = (status: number, payload: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
     };
+    // Read-only positions for reconciliation are public; everything that acts needs the token.
+    if (req.method === 'GET' && path === '/public/positions') return send(200, this.positions);
     if (req.headers.authorization !== `Bearer ${this.opts.token}`) return send(401, { detail: 'not authenticated' });
 
-    if (req.method === 'GET' && path === '/api/v1/positions') return send(200, this.positions);
     if (req.method === 'GET' && path === '/api/v1/kill-switch') return send(200, JSON.parse((await this.redis.get(this.opts.killSwitchKey)) ?? '{}'));
     if (req.method === 'POST' && (path === '/api/v1/kill-switch/engage' || path === '/api/v1/kill-switch/disengage')) {
       const engage = path.endsWith('/engage');
