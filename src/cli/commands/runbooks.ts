@@ -50,7 +50,7 @@ function renderSteps(steps: RunbookStep[]): void {
 
 export function registerRunbookCommands(program: Command): void {
   const breaker = program.command('breaker').description('the circuit breaker runbook: status, trip, reset (preconditions + a second person)');
-  common(breaker.command('status').description('cb:state, cb:trip_reason, cb:last_reset and killswitch:active')).action(async (opts: RunbookOptions, cmd: Command) => {
+  common(breaker.command('status').description('the breaker and the kill switch in the platform\'s own words, with their meaning (trading, halted, unknown)')).action(async (opts: RunbookOptions, cmd: Command) => {
     const status = await withRunbook(cmd, opts, (ctx) => readSafety(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts)));
     if (opts.json) printJson(status);
     else renderStatus(status);
