@@ -40,8 +40,10 @@ export interface KillSwitchResult {
 /**
  * The seed's kill switch as one idempotent command: flag on, breaker TRIPPED, every open order
  * cancelled and confirmed gone (retrying the ones that fail), positions closed with --flatten,
- * then recorded, an incident and a notification. It talks to the safety store and the broker
- * directly, so it works while the platform's own services are down. Safe to run again.
+ * then recorded, an incident and a notification. The platform's own endpoints (trading.actions)
+ * go first when configured, so the platform records the halt; but every step is verified in the
+ * safety store and at the broker directly, so it works while the platform's services are down or
+ * refuse. Safe to run again.
  */
 export async function killSwitchOn(ctx: AppContext, env: string, store: SafetyStore, opts: { reason?: string | undefined; flatten?: boolean; timeoutMs?: number }): Promise<KillSwitchResult> {
   const reason = opts.reason?.trim();
@@ -71,7 +73,7 @@ export async function killSwitchOn(ctx: AppContext, env: string, store: SafetySt
   const failedSteps = steps.filter((x) => !x.ok && !x.step.startsWith('broker'));
   if (failedSteps.length && !result.problem) result.problem = `not every step succeeded: ${failedSteps.map((x) => `${x.step} (${x.detail})`).join('; ')}`;
   result.ok = result.openLeft === 0 && !result.problem && (!result.flatten || result.flatten.failed.length === 0);
-  await record(ctx, { action: 'killswitch.result', outcome: result.ok ? 'no-open-orders' : 'orders-left', env, reason, detail: { ...result, status: undefined } });
+  await record(ctx, { action: 'killswitch.result', outcome: result.ok ? 'no-open-orders' : result.openLeft === 0 ? 'steps-failed' : 'orders-left', env, reason, detail: { ...result, status: undefined } });
   const version = (await currentVersion(ctx.store, env)) ?? 'n/a';
   // Running the kill switch again adds to the open kill-switch incident rather than opening another.
   const open = (await ctx.store.listIncidents({ env, limit: 20 })).find((i) => i.state === 'open' && (i.data as { trigger?: { check?: string } }).trigger?.check === 'kill-switch');
