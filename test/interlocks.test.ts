@@ -78,7 +78,7 @@ describe('trading interlock with Redis (staging trading.redisUrl, keyPrefix "sta
 
     const blocked = await run(['deploy', 'staging', '--version', 'v1.1.0']);
     expect(blocked.code, output(blocked)).toBe(3);
-    expect(blocked.stderr).toContain('staging: the kill switch is active; deploys are stopped while trading is halted');
+    expect(blocked.stderr).toContain('staging: the kill switch is active (killswitch:active is true); deploys are stopped while trading is halted');
     expect(blocked.stderr).toContain('--allow-tripped');
     expect(await current()).toBe('v1.0.0');
 

@@ -107,7 +107,7 @@ async function breakerFindings(ctx: AppContext, env: string): Promise<Finding[]>
   } catch (err) {
     return trading ? [{ id: 'safety-state-unreadable', severity: 'error', title: 'the breaker state cannot be read', evidence: [(err as Error).message], next: 'redis-cli -u "$SHIPGATE_REDIS_URL" PING' }] : [];
   }
-  if (state.breaker !== 'TRIPPED') return [];
+  if (state.state.breaker.meaning === 'trading') return [];
   const latest = await latestDeployment(ctx.store, env);
   const afterDeploy = latest && state.trippedAt && latest.finishedAt && state.trippedAt >= latest.startedAt;
   const evidence = [`cb:trip_reason: ${state.tripReason ?? '(none)'}`, `tripped at ${state.trippedAt ?? 'unknown'}`];

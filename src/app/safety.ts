@@ -1,16 +1,19 @@
 import { EmbeddedSafetyStore } from '../adapters/state/embedded-safety.js';
 import { REDIS_URL_VARIABLE } from '../adapters/state/redis-client.js';
 import { RedisSafetyStore } from '../adapters/state/redis-safety.js';
-import type { SafetyKey, SafetyStore } from '../adapters/state/safety-state.js';
+import type { SafetyStore } from '../adapters/state/safety-state.js';
 import { environmentSpec } from '../config/resolve.js';
 import { isoNow } from '../core/clock.js';
 import { badInput, failed, refused } from '../core/errors.js';
+import { flagKeys, interpretFlag, LAST_WRITER_KEY, SEED_BREAKER, SEED_KILL_SWITCH, type FlagReading, type SafetyFlagSpec } from '../core/safety-state.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
 
 export interface SafetyOverrides {
   redisUrl?: string | undefined;
 }
+
+export type SafetyFlag = 'breaker' | 'killSwitch';
 
 /** Redis when one is named (flag, environment config, SHIPGATE_REDIS_URL), else the embedded store. */
 export function safetyStoreFor(ctx: AppContext, env: string, overrides: SafetyOverrides = {}, processEnv: NodeJS.ProcessEnv = process.env): SafetyStore {
@@ -28,60 +31,90 @@ export function safetyStoreFor(ctx: AppContext, env: string, overrides: SafetyOv
   return new EmbeddedSafetyStore(ctx.store, prefix, () => isoNow(ctx.clock));
 }
 
+/** The environment's keys and words: its `trading.breaker` / `trading.killSwitch`, else the seed's. */
+export function safetySpecs(ctx: AppContext, env: string): Record<SafetyFlag, SafetyFlagSpec> {
+  const trading = environmentSpec(ctx.config, env).trading;
+  return { breaker: trading?.breaker ?? SEED_BREAKER, killSwitch: trading?.killSwitch ?? SEED_KILL_SWITCH };
+}
+
 export interface SafetyStatus {
   env: string;
   source: string;
-  breaker: 'OPEN' | 'TRIPPED' | 'unset' | string;
+  /** The platform's own word for the breaker ("unset" when absent), with its meaning in `state`. */
+  breaker: string;
   tripReason: string | null;
   trippedAt: string | null;
   lastReset: string | null;
+  /** True unless the kill switch reads as trading: an unknown or missing-means-halted switch is on. */
   killswitch: boolean;
+  /** Trading is stopped: either flag halted or unknown. */
+  halted: boolean;
   lastWriter: string | null;
+  state: Record<SafetyFlag, FlagReading>;
+}
+
+export type SafetyReadResult = { kind: 'ok'; state: Record<SafetyFlag, FlagReading>; lastWriter: string | null } | { kind: 'unavailable'; reason: string };
+
+/** Both flags from one store; `missing` overrides the configured meaning of absent keys. */
+export async function readFlags(store: SafetyStore, specs: Record<SafetyFlag, SafetyFlagSpec>, missing?: 'trading'): Promise<SafetyReadResult> {
+  const keys = [...new Set([...flagKeys(specs.breaker), ...flagKeys(specs.killSwitch), LAST_WRITER_KEY])];
+  const read = await store.read(keys);
+  if (read.kind === 'unavailable') return read;
+  const get = (k: string) => read.values[k] ?? null;
+  const spec = (s: SafetyFlagSpec) => (missing ? { ...s, missing } : s);
+  return { kind: 'ok', state: { breaker: interpretFlag(spec(specs.breaker), get), killSwitch: interpretFlag(spec(specs.killSwitch), get) }, lastWriter: get(LAST_WRITER_KEY) };
 }
 
 /** The state as it is, or an error (exit 1): an unreadable breaker is never reported as OPEN. */
 export async function readSafety(ctx: AppContext, env: string, store: SafetyStore): Promise<SafetyStatus> {
-  const read = await store.read();
+  const read = await readFlags(store, safetySpecs(ctx, env));
   if (read.kind === 'unavailable') throw failed(`cannot read the safety state: ${read.reason}`, { hint: 'Check that Redis is running and reachable; nothing was changed.' });
-  const v = read.values;
+  const { breaker, killSwitch } = read.state;
   return {
-    env, source: store.describe, breaker: v.breaker ?? 'unset', tripReason: v.tripReason, trippedAt: v.trippedAt, lastReset: v.lastReset,
-    killswitch: v.killswitch === 'true', lastWriter: v.lastWriter,
+    env, source: store.describe, breaker: breaker.value ?? 'unset', tripReason: breaker.reason,
+    trippedAt: breaker.haltedAt ?? (breaker.meaning !== 'trading' ? breaker.at : null),
+    lastReset: breaker.resumedAt ?? (breaker.meaning === 'trading' ? breaker.at : null),
+    killswitch: killSwitch.meaning !== 'trading', halted: breaker.meaning !== 'trading' || killSwitch.meaning !== 'trading',
+    lastWriter: read.lastWriter, state: read.state,
   };
 }
 
-export async function writeSafety(ctx: AppContext, env: string, store: SafetyStore, values: Partial<Record<SafetyKey, string>>): Promise<void> {
-  await store.write({ ...values, lastWriter: env });
-}
-
-export async function tripBreaker(ctx: AppContext, env: string, store: SafetyStore, reason: string | undefined): Promise<SafetyStatus> {
-  if (!reason?.trim()) throw badInput('tripping the breaker needs a reason', { where: '--reason', hint: 'e.g. --reason "drawdown 6% > 5% limit"' });
-  const at = isoNow(ctx.clock);
-  await writeSafety(ctx, env, store, { breaker: 'TRIPPED', tripReason: reason.trim(), trippedAt: at });
-  await record(ctx, { action: 'breaker.trip', outcome: 'TRIPPED', env, reason: reason.trim(), detail: { source: store.describe } });
-  return readSafety(ctx, env, store);
+/** Why trading counts as stopped, in the platform's own words; undefined while it runs. */
+export function haltedBecause(state: Record<SafetyFlag, FlagReading>): string | undefined {
+  const k = state.killSwitch;
+  const b = state.breaker;
+  if (k.meaning !== 'trading' && k.value === null) return `the kill switch state is missing, which counts as halted (${k.explanation})`;
+  if (k.meaning === 'halted') return `the kill switch is active (${k.explanation})`;
+  if (k.meaning === 'unknown') return `the kill switch state is unknown (${k.explanation})`;
+  if (b.meaning !== 'trading' && b.value === null) return `the circuit breaker state is missing, which counts as halted (${b.explanation})`;
+  if (b.meaning === 'halted') return `the circuit breaker is ${b.value} (${b.reason ?? 'no reason recorded'})`;
+  if (b.meaning === 'unknown') return `the circuit breaker state is unknown (${b.explanation})`;
+  return undefined;
 }
 
 /**
- * Deploys and promotions stop while trading is halted: the kill switch is on or the breaker is
- * TRIPPED. `allowTripped` (with a reason) lets the fix itself ship.
+ * Deploys and promotions stop while trading is halted or its state is unknown: the kill switch
+ * or the breaker reads as halted, or as a word in neither list. `allowTripped` (with a reason)
+ * lets the fix itself ship.
  */
 export async function assertTradingInterlock(ctx: AppContext, env: string, allow: { allowTripped?: boolean | undefined; reason?: string | undefined; alreadyRecorded?: boolean }): Promise<void> {
   const primary = safetyStoreFor(ctx, env);
+  const specs = safetySpecs(ctx, env);
   // The embedded state is always consulted too: a kill switch engaged there must stop deploys
   // whatever Redis the environment (or SHIPGATE_REDIS_URL) points at. Unreadable is not "off".
-  const stores = primary instanceof EmbeddedSafetyStore ? [primary] : [primary, new EmbeddedSafetyStore(ctx.store, environmentSpec(ctx.config, env).trading?.keyPrefix ?? '', () => isoNow(ctx.clock))];
+  // There, an absent key only means shipgate never wrote one.
+  const stores: [SafetyStore, 'trading' | undefined][] = primary instanceof EmbeddedSafetyStore ? [[primary, undefined]] : [[primary, undefined], [new EmbeddedSafetyStore(ctx.store, environmentSpec(ctx.config, env).trading?.keyPrefix ?? '', () => isoNow(ctx.clock)), 'trading']];
   let halted: string | undefined;
-  for (const store of stores) {
-    const read = await store.read();
+  for (const [store, missing] of stores) {
+    const read = await readFlags(store, specs, missing);
     if (read.kind === 'unavailable') {
       if (allow.allowTripped) { halted ??= `the safety state is unreadable (${read.reason})`; continue; }
       throw refused(`cannot read the trading safety state of ${env}: ${read.reason}`, { hint: 'A deploy does not proceed while the kill switch state is unknown; fix Redis, or pass --allow-tripped --reason "..." to ship anyway.' });
     }
-    halted ??= read.values.killswitch === 'true' ? 'the kill switch is active' : read.values.breaker === 'TRIPPED' ? `the circuit breaker is TRIPPED (${read.values.tripReason ?? 'no reason recorded'})` : undefined;
-    if (read.values.lastWriter && read.values.lastWriter !== env) {
-      ctx.progress.warn(`${env}'s safety keys were last written by ${read.values.lastWriter} (state carried over from another environment?); check keyPrefix`);
-      await record(ctx, { action: 'interlock.warning', outcome: 'warned', env, reason: `safety keys last written by ${read.values.lastWriter}`, detail: { source: store.describe } });
+    halted ??= haltedBecause(read.state);
+    if (read.lastWriter && read.lastWriter !== env) {
+      ctx.progress.warn(`${env}'s safety keys were last written by ${read.lastWriter} (state carried over from another environment?); check keyPrefix`);
+      await record(ctx, { action: 'interlock.warning', outcome: 'warned', env, reason: `safety keys last written by ${read.lastWriter}`, detail: { source: store.describe } });
     }
   }
   if (!halted) return;

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { jsonField } from '../../core/safety-state.js';
 
 export const REDIS_URL_VARIABLE = 'SHIPGATE_REDIS_URL';
 
@@ -20,4 +21,16 @@ export async function readRedisKey(url: string, key: string, timeoutMs = 2000): 
   } finally {
     if (client.isOpen) await client.quit().catch(() => undefined);
   }
+}
+
+/**
+ * A key's value, or one field of the JSON object stored there (the `redis` check's `field`):
+ * a key that is not a JSON object, or lacks the field, is an error, never a default.
+ */
+export async function readRedisValue(url: string, key: string, field?: string): Promise<RedisRead> {
+  const r = await readRedisKey(url, key);
+  if (r.kind === 'error' || r.value === null || !field) return r;
+  const f = jsonField(r.value, field);
+  if ('problem' in f) return { kind: 'error', reason: `${key} is ${f.problem} (field ${field} expected)` };
+  return f.value === null ? { kind: 'error', reason: `${key} has no field ${field}` } : { kind: 'value', value: f.value };
 }

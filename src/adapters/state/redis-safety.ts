@@ -1,10 +1,11 @@
 import { createClient } from 'redis';
 import { failed } from '../../core/errors.js';
-import { allKeys, SAFETY_KEYS, type SafetyRead, type SafetyStore, type SafetyValues } from './safety-state.js';
+import { mergeJson, type KeyChange } from '../../core/safety-state.js';
+import type { SafetyRead, SafetyStore } from './safety-state.js';
 
 const redact = (url: string) => url.replace(/\/\/([^@/]*)@/, '//***@');
 
-/** The seeds' Redis keys, read and written in one round trip each (MGET / MULTI). */
+/** The platform's Redis keys, read in one round trip (MGET) and changed in one transaction. */
 export class RedisSafetyStore implements SafetyStore {
   readonly describe: string;
 
@@ -16,8 +17,8 @@ export class RedisSafetyStore implements SafetyStore {
     this.describe = `redis ${redact(url)}${prefix ? ` prefix "${prefix}"` : ''}`;
   }
 
-  private key(k: keyof typeof SAFETY_KEYS): string {
-    return `${this.prefix}${SAFETY_KEYS[k]}`;
+  private key(k: string): string {
+    return `${this.prefix}${k}`;
   }
 
   private connect() {
@@ -35,24 +36,55 @@ export class RedisSafetyStore implements SafetyStore {
     }
   }
 
-  async read(): Promise<SafetyRead> {
+  async read(keys: string[]): Promise<SafetyRead> {
     try {
-      const values = await this.withClient((c) => c.mGet(allKeys.map((k) => this.key(k))));
-      return { kind: 'ok', values: Object.fromEntries(allKeys.map((k, i) => [k, values[i] ?? null])) as Record<(typeof allKeys)[number], string | null> };
+      const values = await this.withClient((c) => c.mGet(keys.map((k) => this.key(k))));
+      return { kind: 'ok', values: Object.fromEntries(keys.map((k, i) => [k, values[i] ?? null])) };
     } catch (err) {
       return { kind: 'unavailable', reason: `${this.describe}: ${(err as Error).message}` };
     }
   }
 
-  async write(values: SafetyValues): Promise<void> {
+  /**
+   * JSON objects are read, merged and written back under WATCH, so a field the platform changes
+   * meanwhile is never lost: the transaction is retried on the fresh object instead.
+   */
+  async apply(changes: KeyChange[]): Promise<void> {
+    let problem: string | undefined;
     try {
       await this.withClient(async (c) => {
-        const multi = c.multi();
-        for (const [k, v] of Object.entries(values)) multi.set(this.key(k as keyof typeof SAFETY_KEYS), v);
-        await multi.exec();
+        const merged = [...new Set(changes.filter((x) => x.kind === 'merge-json').map((x) => this.key(x.key)))];
+        for (let attempt = 1; ; attempt++) {
+          if (merged.length) await c.watch(merged);
+          const current = merged.length ? await c.mGet(merged) : [];
+          const now = new Map(merged.map((k, i) => [k, current[i] ?? null]));
+          const multi = c.multi();
+          for (const x of changes) {
+            const key = this.key(x.key);
+            if (x.kind === 'set') multi.set(key, x.value);
+            else if (x.kind === 'append') multi.rPush(key, x.value);
+            else {
+              const next = mergeJson(now.get(key) ?? null, x.fields);
+              if ('problem' in next) {
+                problem = `${key} ${next.problem}`;
+                await c.unwatch();
+                return;
+              }
+              now.set(key, next.value);
+              multi.set(key, next.value);
+            }
+          }
+          try {
+            await multi.exec();
+            return;
+          } catch (err) {
+            if ((err as Error).name !== 'WatchError' || attempt >= 5) throw err;
+          }
+        }
       });
     } catch (err) {
       throw failed(`could not write the safety state to ${this.describe}: ${(err as Error).message}`, { hint: 'Check that Redis is reachable; the previous state is unchanged.' });
     }
+    if (problem) throw failed(problem, { hint: 'Check trading.breaker / trading.killSwitch `field` against what the platform stores; nothing was changed.' });
   }
 }

@@ -1,28 +1,15 @@
+import type { KeyChange } from '../../core/safety-state.js';
+
 /**
- * The trading safety state the seeds keep in Redis: `cb:state` (OPEN = normal trading,
- * TRIPPED = halted), `cb:trip_reason`, `cb:last_reset`, `killswitch:active` ("true"/"false").
- * Keys carry a per-environment prefix so staging and production never share them.
+ * Where the trading safety state lives (the platform's Redis, or shipgate's own store when there
+ * is none). Keys are given without the environment's prefix; the store adds it.
  */
-export const SAFETY_KEYS = {
-  breaker: 'cb:state',
-  tripReason: 'cb:trip_reason',
-  trippedAt: 'cb:tripped_at',
-  lastReset: 'cb:last_reset',
-  killswitch: 'killswitch:active',
-  /** Which environment's shipgate last wrote these keys (to spot state carried over from staging). */
-  lastWriter: 'shipgate:last_writer',
-} as const;
-
-export type SafetyKey = keyof typeof SAFETY_KEYS;
-export type SafetyValues = Partial<Record<SafetyKey, string>>;
-
-export type SafetyRead = { kind: 'ok'; values: Record<SafetyKey, string | null> } | { kind: 'unavailable'; reason: string };
+export type SafetyRead = { kind: 'ok'; values: Record<string, string | null> } | { kind: 'unavailable'; reason: string };
 
 export interface SafetyStore {
   /** Where the state lives, for people (never a password). */
   readonly describe: string;
-  read(): Promise<SafetyRead>;
-  write(values: SafetyValues): Promise<void>;
+  read(keys: string[]): Promise<SafetyRead>;
+  /** All changes at once: JSON merges read and rewrite their object atomically, keeping other fields. */
+  apply(changes: KeyChange[]): Promise<void>;
 }
-
-export const allKeys = Object.keys(SAFETY_KEYS) as SafetyKey[];

@@ -3,7 +3,7 @@ import { PrometheusClient } from '../../adapters/metrics/prometheus.js';
 import { prometheusSource } from '../../adapters/metrics/prometheus-source.js';
 import { openScrapeSource } from '../../adapters/metrics/scrape-source.js';
 import type { MetricSource } from '../../adapters/metrics/source.js';
-import { readRedisKey, REDIS_URL_VARIABLE } from '../../adapters/state/redis-client.js';
+import { readRedisValue, REDIS_URL_VARIABLE } from '../../adapters/state/redis-client.js';
 import type { AnalysisSpec, CheckSpec } from '../../config/schema.js';
 import type { ResolvedService } from '../../config/resolve.js';
 import type { Reading } from '../../core/analysis/checks.js';
@@ -41,13 +41,13 @@ async function readCheck(check: CheckSpec, source: MetricSource, env: NodeJS.Pro
       case 'promql':
         return source.kind === 'prometheus' ? await source.query(check.query) : { kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' };
       case 'http-json': {
-        const r = await readJsonField(check.url, check.path);
+        const r = await readJsonField(check.url, check.path, undefined, check.headers);
         return r.kind === 'value' ? r : { kind: 'error', reason: r.reason };
       }
       case 'redis': {
         const url = check.url ?? env[REDIS_URL_VARIABLE];
         if (!url) return { kind: 'no-data', reason: `no Redis URL: set url on the check or ${REDIS_URL_VARIABLE}` };
-        const r = await readRedisKey(url, check.key);
+        const r = await readRedisValue(url, check.key, check.field);
         if (r.kind === 'error') return { kind: 'error', reason: r.reason };
         return r.value === null ? { kind: 'no-data', reason: `key ${check.key} does not exist` } : { kind: 'value', value: r.value };
       }

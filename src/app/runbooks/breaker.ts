@@ -1,10 +1,11 @@
 import type { SafetyStore } from '../../adapters/state/safety-state.js';
-import { isoNow } from '../../core/clock.js';
 import { badInput, refused } from '../../core/errors.js';
 import { consumeApproval, requireApproval } from '../approvals.js';
 import { record } from '../audit.js';
 import type { AppContext } from '../context.js';
-import { readSafety, writeSafety, type SafetyStatus } from '../safety.js';
+import { describeFlag } from '../../core/safety-state.js';
+import { readSafety, safetySpecs, type SafetyStatus } from '../safety.js';
+import { changeFlag, stepsOk, type RunbookStep } from '../safety-change.js';
 import { brokerFor } from './broker.js';
 import { blocking, breakerPreconditions, type Precondition } from './preconditions.js';
 
@@ -14,6 +15,8 @@ export interface ResetResult {
   forced: boolean;
   approvalId: number | null;
   alreadyOpen: boolean;
+  steps: RunbookStep[];
+  ok: boolean;
 }
 
 /**
@@ -23,8 +26,9 @@ export interface ResetResult {
 export async function resetBreaker(ctx: AppContext, env: string, store: SafetyStore, opts: { force?: boolean; reason?: string | undefined }): Promise<ResetResult> {
   if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the preconditions are overridden.' });
   const before = await readSafety(ctx, env, store);
-  if (before.killswitch) throw refused(`the kill switch of ${env} is active; the breaker stays TRIPPED until it is off`, { hint: `Run \`shipgate killswitch off --env ${env} --reason "..."\` first.` });
-  if (before.breaker !== 'TRIPPED') return { status: before, preconditions: [], forced: false, approvalId: null, alreadyOpen: true };
+  if (before.killswitch) throw refused(`the kill switch of ${env} is ${before.state.killSwitch.meaning === 'unknown' ? 'in an unknown state' : 'active'}: ${describeFlag(before.state.killSwitch)}; the breaker stays ${before.breaker} until it is off`, { hint: `Run \`shipgate killswitch off --env ${env} --reason "..."\` first.` });
+  // Only "trading" is left alone: an unknown or missing breaker may be reset to the platform's word.
+  if (before.state.breaker.meaning === 'trading') return { status: before, preconditions: [], forced: false, approvalId: null, alreadyOpen: true, steps: [], ok: true };
 
   const preconditions = await breakerPreconditions(ctx, env, brokerFor(ctx, env));
   const failing = preconditions.filter(blocking);
@@ -36,12 +40,14 @@ export async function resetBreaker(ctx: AppContext, env: string, store: SafetySt
     });
   }
   const approval = await requireApproval(ctx, {
-    env, action: opts.force ? 'breaker-reset-force' : 'breaker-reset', subject: 'cb:state', kind: opts.force ? 'emergency' : 'standard',
+    env, action: opts.force ? 'breaker-reset-force' : 'breaker-reset', subject: safetySpecs(ctx, env).breaker.key, kind: opts.force ? 'emergency' : 'standard',
     reason: opts.reason?.trim() || `reset the breaker (tripped: ${before.tripReason ?? 'no reason'})`,
   });
   // Written first: an approval is used up only by a reset that happened.
-  await writeSafety(ctx, env, store, { breaker: 'OPEN', lastReset: isoNow(ctx.clock) });
-  await consumeApproval(ctx, approval);
-  await record(ctx, { action: 'breaker.reset', outcome: opts.force ? 'forced' : 'OPEN', env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason } });
-  return { status: await readSafety(ctx, env, store), preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false };
+  const steps = await changeFlag(ctx, env, store, 'breaker', 'trading', opts.reason?.trim() || null, 'resetBreaker');
+  const ok = stepsOk(steps);
+  if (ok) await consumeApproval(ctx, approval);
+  const status = await readSafety(ctx, env, store);
+  await record(ctx, { action: 'breaker.reset', outcome: !ok ? 'failed' : opts.force ? 'forced' : (status.state.breaker.value ?? 'absent'), env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason, steps } });
+  return { status, preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false, steps, ok };
 }

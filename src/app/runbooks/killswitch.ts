@@ -10,7 +10,8 @@ import { currentVersion } from '../history.js';
 import { openIncident } from '../incidents.js';
 import { notify } from '../notify.js';
 import { reconcile } from '../reconcile.js';
-import { readSafety, writeSafety, type SafetyStatus } from '../safety.js';
+import { readSafety, safetySpecs, type SafetyStatus } from '../safety.js';
+import { changeFlag, runPlatformAction, stepsOk, type RunbookStep } from '../safety-change.js';
 import { brokerFor } from './broker.js';
 
 export interface StuckOrder {
@@ -22,7 +23,10 @@ export interface StuckOrder {
 
 export interface KillSwitchResult {
   ok: boolean;
-  status: SafetyStatus;
+  /** Null when the state store cannot be read (the orders are cancelled all the same). */
+  status: SafetyStatus | null;
+  /** Each step in order: platform endpoint, state verified (or written), platform cancel-all, broker backstop. */
+  steps: RunbookStep[];
   broker: string | null;
   cancelRequested: number;
   openAtStart: number | null;
@@ -36,19 +40,28 @@ export interface KillSwitchResult {
 /**
  * The seed's kill switch as one idempotent command: flag on, breaker TRIPPED, every open order
  * cancelled and confirmed gone (retrying the ones that fail), positions closed with --flatten,
- * then recorded, an incident and a notification. It talks to the safety store and the broker
- * directly, so it works while the platform's own services are down. Safe to run again.
+ * then recorded, an incident and a notification. The platform's own endpoints (trading.actions)
+ * go first when configured, so the platform records the halt; but every step is verified in the
+ * safety store and at the broker directly, so it works while the platform's services are down or
+ * refuse. Safe to run again.
  */
 export async function killSwitchOn(ctx: AppContext, env: string, store: SafetyStore, opts: { reason?: string | undefined; flatten?: boolean; timeoutMs?: number }): Promise<KillSwitchResult> {
   const reason = opts.reason?.trim();
   if (!reason) throw badInput('the kill switch needs a reason', { where: '--reason', hint: 'e.g. --reason "runaway strategy: 40 orders/s on AAPL"' });
   const trading = environmentSpec(ctx.config, env).trading;
-  await writeSafety(ctx, env, store, { killswitch: 'true', breaker: 'TRIPPED', tripReason: `kill switch: ${reason}`, trippedAt: isoNow(ctx.clock) });
-  await record(ctx, { action: 'killswitch.engage', outcome: 'active', env, reason, detail: { source: store.describe } });
+  // The platform's own endpoint first (so it records the halt), then the state verified; the
+  // breaker is tripped too unless it already is, keeping the platform's own trip reason.
+  const steps = await changeFlag(ctx, env, store, 'killSwitch', 'halted', reason, 'engageKillSwitch');
+  const breakerNow = await readSafety(ctx, env, store).catch(() => null);
+  if (breakerNow?.state.breaker.meaning !== 'halted') steps.push(...(await changeFlag(ctx, env, store, 'breaker', 'halted', `kill switch: ${reason}`, 'tripBreaker')));
+  await record(ctx, { action: 'killswitch.engage', outcome: stepsOk(steps) ? 'active' : 'unconfirmed', env, reason, detail: { source: store.describe, steps } });
   notify(ctx, { event: 'killswitch.engaged', env, reason });
+  const platformCancel = await runPlatformAction(ctx, env, 'cancelAll', reason);
+  if (platformCancel) steps.push(platformCancel);
 
   const broker = brokerFor(ctx, env);
-  const result: KillSwitchResult = { ok: false, status: await readSafety(ctx, env, store), broker: broker?.name ?? null, cancelRequested: 0, openAtStart: null, openLeft: null, stuck: [], flatten: null, incidentId: null, problem: null };
+  const status = await readSafety(ctx, env, store).catch(() => null);
+  const result: KillSwitchResult = { ok: false, status, steps, broker: broker?.name ?? null, cancelRequested: 0, openAtStart: null, openLeft: null, stuck: [], flatten: null, incidentId: null, problem: null };
   if (!broker) result.problem = `no broker configured for ${env} (trading.broker): open orders were NOT cancelled`;
   else await cancelEverything(ctx, broker, result, opts.timeoutMs ?? trading?.cancelTimeout ?? 30_000);
 
@@ -56,8 +69,11 @@ export async function killSwitchOn(ctx: AppContext, env: string, store: SafetySt
     const closed = await broker.closeAllPositions();
     result.flatten = closed.kind === 'unavailable' ? { closed: 0, failed: [{ symbol: '*', reason: closed.reason }] } : { closed: closed.value.filter((c) => c.ok).length, failed: closed.value.filter((c) => !c.ok).map((c) => ({ symbol: c.symbol, reason: c.reason ?? `HTTP ${c.status}` })) };
   }
+  if (broker) steps.push({ step: `broker ${broker.name} cancel all`, ok: result.openLeft === 0, detail: `${result.openAtStart ?? '?'} open at start, ${result.cancelRequested} cancels accepted, ${result.openLeft ?? 'unknown'} left${result.problem ? `: ${result.problem}` : ''}` });
+  const failedSteps = steps.filter((x) => !x.ok && !x.step.startsWith('broker'));
+  if (failedSteps.length && !result.problem) result.problem = `not every step succeeded: ${failedSteps.map((x) => `${x.step} (${x.detail})`).join('; ')}`;
   result.ok = result.openLeft === 0 && !result.problem && (!result.flatten || result.flatten.failed.length === 0);
-  await record(ctx, { action: 'killswitch.result', outcome: result.ok ? 'no-open-orders' : 'orders-left', env, reason, detail: { ...result, status: undefined } });
+  await record(ctx, { action: 'killswitch.result', outcome: result.ok ? 'no-open-orders' : result.openLeft === 0 ? 'steps-failed' : 'orders-left', env, reason, detail: { ...result, status: undefined } });
   const version = (await currentVersion(ctx.store, env)) ?? 'n/a';
   // Running the kill switch again adds to the open kill-switch incident rather than opening another.
   const open = (await ctx.store.listIncidents({ env, limit: 20 })).find((i) => i.state === 'open' && (i.data as { trigger?: { check?: string } }).trigger?.check === 'kill-switch');
@@ -68,7 +84,7 @@ export async function killSwitchOn(ctx: AppContext, env: string, store: SafetySt
   }
   result.incidentId = await openIncident(ctx, {
     env, version, deploymentId: null, title: `kill switch engaged in ${env}: ${reason}`,
-    trigger: { check: 'kill-switch', reason, at: isoNow(ctx.clock), evidence: { cancelRequested: result.cancelRequested, openAtStart: result.openAtStart, openLeft: result.openLeft, stuck: result.stuck, flatten: result.flatten } },
+    trigger: { check: 'kill-switch', reason, at: isoNow(ctx.clock), evidence: { steps, cancelRequested: result.cancelRequested, openAtStart: result.openAtStart, openLeft: result.openLeft, stuck: result.stuck, flatten: result.flatten } },
     rollback: null,
   });
   return result;
@@ -111,7 +127,6 @@ async function cancelEverything(ctx: AppContext, broker: Broker, result: KillSwi
   else result.problem = `could not confirm the open orders at the end: ${final.reason}`;
   result.openLeft = final.kind === 'ok' ? open.length : null;
   result.stuck = open.map((o) => ({ id: o.id, symbol: o.symbol, status: o.status, reason: lastFailure.get(o.id) ?? (o.status === 'pending_cancel' ? 'cancel pending at the broker' : 'still open after the timeout') }));
-  result.status = result.status;
   void ctx;
 }
 
@@ -120,20 +135,22 @@ const describeFailure = (r: CancelResult) => r.reason ?? `HTTP ${r.status}`;
 /** Off needs an approval and a clean reconciliation; the breaker stays TRIPPED until its own reset. */
 export async function killSwitchOff(ctx: AppContext, env: string, store: SafetyStore, opts: { reason?: string | undefined }) {
   const before = await readSafety(ctx, env, store);
-  if (!before.killswitch) return { status: before, alreadyOff: true, reconciliation: null, approvalId: null };
+  if (!before.killswitch) return { status: before, alreadyOff: true, reconciliation: null, approvalId: null, steps: [] as RunbookStep[], ok: true };
   const rec = await reconcile(ctx, env, brokerFor(ctx, env));
   if (rec.state !== 'clean') {
     await record(ctx, { action: 'killswitch.release', outcome: 'refused', env, reason: `reconciliation ${rec.state}: ${rec.reason}` });
     throw refused(`the kill switch of ${env} stays on: reconciliation is ${rec.state} (${rec.reason})`, { hint: 'Positions must match the broker before trading resumes; configure trading.reconciliation if it is not.', data: { reconciliation: rec } });
   }
-  const approval = await requireApproval(ctx, { env, action: 'killswitch-off', subject: 'killswitch:active', kind: 'standard', reason: opts.reason?.trim() || 'turn the kill switch off' });
-  await writeSafety(ctx, env, store, { killswitch: 'false' });
+  const approval = await requireApproval(ctx, { env, action: 'killswitch-off', subject: safetySpecs(ctx, env).killSwitch.key, kind: 'standard', reason: opts.reason?.trim() || 'turn the kill switch off' });
+  const steps = await changeFlag(ctx, env, store, 'killSwitch', 'trading', opts.reason?.trim() || null, 'disengageKillSwitch');
+  const ok = stepsOk(steps);
+  await record(ctx, { action: 'killswitch.release', outcome: ok ? 'inactive' : 'failed', env, reason: opts.reason ?? null, detail: { approvalId: approval.id, reconciliation: rec.reason, breaker: before.breaker, steps } });
+  if (!ok) return { status: await readSafety(ctx, env, store), alreadyOff: false, reconciliation: rec, approvalId: approval.id, steps, ok };
   await consumeApproval(ctx, approval);
-  await record(ctx, { action: 'killswitch.release', outcome: 'inactive', env, reason: opts.reason ?? null, detail: { approvalId: approval.id, reconciliation: rec.reason, breaker: before.breaker } });
   for (const i of (await ctx.store.listIncidents({ env, limit: 20 })).filter((x) => x.state === 'open' && (x.data as { trigger?: { check?: string } }).trigger?.check === 'kill-switch')) {
     await ctx.store.updateIncident(i.id, { state: 'closed' });
   }
-  return { status: await readSafety(ctx, env, store), alreadyOff: false, reconciliation: rec, approvalId: approval.id };
+  return { status: await readSafety(ctx, env, store), alreadyOff: false, reconciliation: rec, approvalId: approval.id, steps, ok };
 }
 
 export async function killSwitchStatus(ctx: AppContext, env: string, store: SafetyStore) {

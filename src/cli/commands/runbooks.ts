@@ -4,7 +4,9 @@ import { createContext, type AppContext } from '../../app/context.js';
 import { flushNotifications } from '../../app/notify.js';
 import { resetBreaker } from '../../app/runbooks/breaker.js';
 import { killSwitchOff, killSwitchOn, killSwitchStatus } from '../../app/runbooks/killswitch.js';
-import { readSafety, safetyStoreFor, tripBreaker } from '../../app/safety.js';
+import { readSafety, safetyStoreFor, type SafetyStatus } from '../../app/safety.js';
+import { tripBreaker, type RunbookStep } from '../../app/safety-change.js';
+import type { FlagReading } from '../../core/safety-state.js';
 import { parseDuration } from '../../core/duration.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
@@ -29,14 +31,26 @@ async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: App
 
 const common = (c: Command) => c.option('--env <env>', 'environment', 'production').option('--redis-url <url>', 'Redis holding cb:state and killswitch:active (default: config, then SHIPGATE_REDIS_URL)').option('--json', 'print JSON');
 
-function renderStatus(s: { env: string; source: string; breaker: string; tripReason: string | null; lastReset: string | null; killswitch: boolean }): void {
-  const breaker = s.breaker === 'OPEN' ? pc.green('OPEN') : s.breaker === 'TRIPPED' ? pc.red('TRIPPED') : pc.yellow(s.breaker);
-  line(`${pc.bold(s.env)} breaker ${breaker}${s.tripReason && s.breaker === 'TRIPPED' ? ` (${s.tripReason})` : ''}; kill switch ${s.killswitch ? pc.red('ACTIVE') : 'off'}; last reset ${s.lastReset ?? '-'} [${s.source}]`);
+/** The platform's own word with shipgate's meaning beside it: "ON (halted)", never a translation. */
+function flagWord(r: FlagReading): string {
+  const text = `${r.value ?? 'absent'} (${r.meaning})`;
+  return r.meaning === 'trading' ? pc.green(text) : r.meaning === 'halted' ? pc.red(text) : pc.yellow(text);
+}
+
+function renderStatus(s: SafetyStatus | null): void {
+  if (!s) return line(pc.red('the safety state could not be read back'));
+  const b = s.state.breaker;
+  line(`${pc.bold(s.env)} breaker ${flagWord(b)}${s.tripReason && b.meaning !== 'trading' ? ` (${s.tripReason})` : ''}; kill switch ${flagWord(s.state.killSwitch)}; last reset ${s.lastReset ?? '-'} [${s.source}]`);
+  for (const r of [b, s.state.killSwitch].filter((x) => x.meaning === 'unknown' || x.value === null)) line(pc.yellow(`  ${r.explanation}`));
+}
+
+function renderSteps(steps: RunbookStep[]): void {
+  if (steps.length) line(table([['STEP', 'OK', 'DETAIL'], ...steps.map((x) => [x.step, x.ok ? 'yes' : pc.red('NO'), x.detail])]));
 }
 
 export function registerRunbookCommands(program: Command): void {
   const breaker = program.command('breaker').description('the circuit breaker runbook: status, trip, reset (preconditions + a second person)');
-  common(breaker.command('status').description('cb:state, cb:trip_reason, cb:last_reset and killswitch:active')).action(async (opts: RunbookOptions, cmd: Command) => {
+  common(breaker.command('status').description('the breaker and the kill switch in the platform\'s own words, with their meaning (trading, halted, unknown)')).action(async (opts: RunbookOptions, cmd: Command) => {
     const status = await withRunbook(cmd, opts, (ctx) => readSafety(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts)));
     if (opts.json) printJson(status);
     else renderStatus(status);
@@ -46,8 +60,10 @@ export function registerRunbookCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate breaker trip --env production --reason "drawdown 6% > 5% limit"')
     .action(async (opts: RunbookOptions & { reason: string }, cmd: Command) => {
       const status = await withRunbook(cmd, opts, (ctx) => tripBreaker(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts.reason));
-      if (opts.json) printJson(status);
-      else renderStatus(status);
+      process.exitCode = status.ok ? ExitCode.ok : ExitCode.failed;
+      if (opts.json) return printJson(status);
+      renderSteps(status.steps);
+      renderStatus(status);
     });
   common(breaker.command('reset').description('back to OPEN: every precondition shown and met, approved by someone other than you; --force needs the emergency approvals'))
     .option('--force', 'override failing preconditions (admin approval, recorded as forced)')
@@ -55,9 +71,11 @@ export function registerRunbookCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  shipgate breaker reset --env production\n  shipgate approve 12 --by bob && shipgate breaker reset --env production')
     .action(async (opts: RunbookOptions & { force?: boolean; reason?: string }, cmd: Command) => {
       const result = await withRunbook(cmd, opts, (ctx) => resetBreaker(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts));
+      process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(result);
-      if (result.alreadyOpen) return line(`the breaker of ${opts.env} is not TRIPPED (${result.status.breaker}); nothing to reset`);
+      if (result.alreadyOpen) return line(`the breaker of ${opts.env} is ${flagWord(result.status.state.breaker)}; nothing to reset`);
       line(table([['PRECONDITION', 'STATE', 'DETAIL'], ...result.preconditions.map((p) => [p.name, p.state, p.detail])]));
+      renderSteps(result.steps);
       renderStatus(result.status);
     });
 
@@ -79,6 +97,7 @@ export function registerRunbookCommands(program: Command): void {
       const result = await withRunbook(cmd, opts, (ctx) => killSwitchOn(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), { reason: opts.reason, flatten: opts.flatten, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }));
       process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(result);
+      renderSteps(result.steps);
       renderStatus(result.status);
       line(`orders: ${result.openAtStart ?? '?'} open at start, ${result.cancelRequested} cancels accepted, ${result.openLeft ?? 'unknown'} left`);
       if (result.stuck.length) line(table([['ORDER', 'SYMBOL', 'STATUS', 'WHY'], ...result.stuck.map((o) => [o.id, o.symbol, o.status, o.reason])]));
@@ -90,7 +109,9 @@ export function registerRunbookCommands(program: Command): void {
     .option('--reason <text>', 'why')
     .action(async (opts: RunbookOptions & { reason?: string }, cmd: Command) => {
       const result = await withRunbook(cmd, opts, (ctx) => killSwitchOff(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts));
+      process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(result);
+      renderSteps(result.steps);
       renderStatus(result.status);
       if (!result.alreadyOff) line(`reconciliation: ${result.reconciliation?.reason}; the breaker stays ${result.status.breaker} until \`shipgate breaker reset --env ${opts.env}\``);
     });

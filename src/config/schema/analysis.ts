@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headers } from './http.js';
 import { duration, matcherText, ratio } from './primitives.js';
 
 export const errorRateCheck = z.strictObject({
@@ -31,12 +32,13 @@ export const expectation = {
 };
 
 export const gaugeCheck = z.strictObject({ name: z.string().min(1), type: z.literal('gauge'), metric: z.string(), select: matcherText, ...expectation });
-export const httpJsonCheck = z.strictObject({ name: z.string().min(1), type: z.literal('http-json'), url: z.string().url(), path: z.string().describe('Dot path into the JSON answer, e.g. status or breaker.state'), ...expectation });
+export const httpJsonCheck = z.strictObject({ name: z.string().min(1), type: z.literal('http-json'), url: z.string().url(), path: z.string().describe('Dot path into the JSON answer, e.g. status or breaker.state'), headers: headers.optional(), ...expectation });
 export const redisCheck = z.strictObject({
   name: z.string().min(1),
   type: z.literal('redis'),
   url: z.string().optional().describe('redis://host:port; default SHIPGATE_REDIS_URL'),
   key: z.string().min(1),
+  field: z.string().min(1).optional().describe('Field of the JSON object stored at key.'),
   ...expectation,
 });
 export const promqlCheck = z.strictObject({
