@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createContext, type AppContext } from '../app/context.js';
 import { flushNotifications } from '../app/notify.js';
 import { silentProgress } from '../app/progress.js';
+import { continuityError } from '../app/state.js';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
@@ -38,15 +39,34 @@ export async function contextFor(cmd: Command, options: { runbookEnv?: string } 
   return createContext(loaded, { progress });
 }
 
-export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Promise<T>, options: { runbookEnv?: string } = {}): Promise<T> {
+export interface CommandKind {
+  runbookEnv?: string;
+  /** Reads only: it runs (with a warning) on a store that lost its history; every other command refuses. */
+  readOnly?: boolean;
+  /** `state init`: the one command meant for a store that lost its history. */
+  startsOver?: boolean;
+}
+
+export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Promise<T>, options: CommandKind = {}): Promise<T> {
   const ctx = await contextFor(cmd, options);
   try {
+    guardContinuity(ctx, cmd.name(), options);
     return await run(ctx);
   } finally {
     // Deliveries still in flight record their outcome in the store: let them finish first.
     await flushNotifications(10_000);
     await ctx.store.close();
   }
+}
+
+/** A mutating command on a store that does not match its state directory would start a new history silently. */
+export function guardContinuity(ctx: AppContext, command: string, options: CommandKind): void {
+  if (ctx.continuity.ok || options.startsOver) return;
+  if (options.readOnly) {
+    process.stderr.write(`warning: ${ctx.continuity.problem}; what follows is what the store holds now (see \`shipgate state\`)\n`);
+    return;
+  }
+  throw continuityError(ctx.continuity, `shipgate ${command}`);
 }
 
 export function parsePositiveInt(value: string, flag: string): number {

@@ -1,18 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { auditHash, GENESIS, verifyChain } from './audit-chain.js';
+import type { AuditSeal } from './audit-seal.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
 import type { Database } from './tables.js';
 
-const GENESIS = '0'.repeat(64);
-
-export function auditHash(prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
-  // Field order is fixed here, not taken from object key order, so the chain is reproducible.
-  const canonical = JSON.stringify([e.seq, e.at, e.actor, e.action, e.env, e.version, e.reason, e.outcome, e.detail, prevHash]);
-  return createHash('sha256').update(canonical).digest('hex');
-}
+export { auditHash } from './audit-chain.js';
 
 // PostgreSQL 23505; better-sqlite3 names the extended code; node:sqlite gives the number
 // (1555 SQLITE_CONSTRAINT_PRIMARYKEY, 2067 SQLITE_CONSTRAINT_UNIQUE).
@@ -25,6 +20,8 @@ export class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
+    /** Without one (tests of the bare store), events are hash-chained but not keyed. */
+    readonly auditSeal?: AuditSeal,
   ) {}
 
   async close(): Promise<void> {
@@ -50,9 +47,11 @@ export class KyselyStore implements Store {
         detail: input.detail ?? {},
       };
       const prevHash = tip?.hash ?? GENESIS;
-      const record: AuditRecord = { ...base, prevHash, hash: auditHash(prevHash, base) };
+      const hash = auditHash(prevHash, base);
+      const record: AuditRecord = { ...base, prevHash, hash, mac: this.auditSeal ? this.auditSeal.mac(hash) : null };
       try {
-        await this.db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash: record.hash }).execute();
+        await this.db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash, mac: record.mac }).execute();
+        this.auditSeal?.writeCheckpoint({ seq: record.seq, hash }, record.at);
         return record;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -76,24 +75,7 @@ export class KyselyStore implements Store {
 
   async verifyAudit(): Promise<AuditVerification> {
     const rows = await this.db.selectFrom('audit').selectAll().orderBy('seq', 'asc').execute();
-    let prevHash = GENESIS;
-    let expectedSeq = 1;
-    for (const row of rows) {
-      const rec = toAudit(row);
-      if (rec.seq !== expectedSeq) {
-        return { ok: false, checked: expectedSeq - 1, firstBadSeq: expectedSeq, problem: `event ${expectedSeq} is missing (next present is ${rec.seq})` };
-      }
-      if (rec.prevHash !== prevHash) {
-        return { ok: false, checked: expectedSeq - 1, firstBadSeq: rec.seq, problem: `event ${rec.seq} does not link to event ${rec.seq - 1} (an earlier event was altered or replaced)` };
-      }
-      const { hash: _hash, prevHash: _prev, ...fields } = rec;
-      if (auditHash(prevHash, fields) !== rec.hash) {
-        return { ok: false, checked: expectedSeq - 1, firstBadSeq: rec.seq, problem: `event ${rec.seq} was altered after it was written (its hash does not match its contents)` };
-      }
-      prevHash = rec.hash;
-      expectedSeq++;
-    }
-    return { ok: true, checked: rows.length };
+    return verifyChain(rows.map(toAudit), this.auditSeal);
   }
 
   // ---- locks -------------------------------------------------------------------------
@@ -385,7 +367,7 @@ const toIncident = (r: Selectable<Database['incidents']>): IncidentRecord => ({
 
 const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
   seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, env: r.env, version: r.version, reason: r.reason,
-  outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash,
+  outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null,
 });
 
 const toLock = (r: Selectable<Database['locks']>): LockRecord => ({

@@ -151,6 +151,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_audit_mac': {
+      async up(db) {
+        // Older events keep a null MAC: verify reports them as unkeyed instead of forged.
+        await db.schema.alterTable('audit').addColumn('mac', 'text').execute();
+      },
+    },
   };
 }
 

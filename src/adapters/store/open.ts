@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import pg from 'pg';
 import { badInput } from '../../core/errors.js';
+import type { AuditSeal } from './audit-seal.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
 import { openSqlite } from './sqlite-driver.js';
@@ -15,7 +16,7 @@ export const DATABASE_URL_VARIABLE = 'SHIPGATE_DATABASE_URL';
  * Opens the store: PostgreSQL when `url` is a postgres URL, else the SQLite file. The schema is
  * migrated before the store is returned, so every caller sees the current tables.
  */
-export async function openStore(options: { url?: string | undefined; sqliteFile: string }): Promise<Store> {
+export async function openStore(options: { url?: string | undefined; sqliteFile: string; auditSeal?: AuditSeal }): Promise<Store> {
   const url = options.url?.trim();
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
     // Falling back to the local SQLite file here would silently split the lock and audit state
@@ -33,7 +34,7 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await closeOnFailure(db, migrateToLatest(db, 'postgres'));
-    return new KyselyStore(db, 'postgres');
+    return new KyselyStore(db, 'postgres', options.auditSeal);
   }
   mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
   const sqlite = openSqlite(options.sqliteFile);
@@ -45,7 +46,7 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
   sqlite.exec('pragma foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite.database }) });
   await closeOnFailure(db, migrateSqliteSerially(options.sqliteFile, db));
-  return new KyselyStore(db, 'sqlite');
+  return new KyselyStore(db, 'sqlite', options.auditSeal);
 }
 
 /** A failed open must not leave connections behind (an open pg pool keeps the CLI alive). */

@@ -24,6 +24,8 @@ export interface AuditRecord extends Required<Omit<AuditInput, 'detail'>> {
   detail: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** HMAC of `hash` with the audit key; null for events written before keys existed. */
+  mac: string | null;
 }
 
 export interface AuditVerification {
@@ -31,7 +33,14 @@ export interface AuditVerification {
   checked: number;
   /** First sequence number that is altered or missing. */
   firstBadSeq?: number;
+  /** missing/unlinked/altered: the chain; forged: a MAC; cut/emptied/rewritten: against the checkpoint. */
+  kind?: 'missing' | 'unlinked' | 'altered' | 'forged' | 'key-missing' | 'cut' | 'emptied' | 'rewritten' | 'checkpoint';
   problem?: string;
+  /** With an audit seal: events carrying a valid MAC, and older events written before keys. */
+  keyed?: number;
+  unkeyed?: number;
+  /** The checkpointed head the log was checked against; null when there is none yet. */
+  checkpoint?: { seq: number; hash: string } | null;
 }
 
 export interface LockRecord {

@@ -14,6 +14,7 @@ export interface Database {
     detail: string;
     prev_hash: string;
     hash: string;
+    mac: string | null;
   };
   locks: {
     env: string;

@@ -12,7 +12,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--all', 'also used and expired ones')
     .option('--json', 'print JSON')
     .action(async (opts: { env?: string; all?: boolean }, cmd: Command) => {
-      const rows = await withContext(cmd, (ctx) => listApprovals(ctx, opts.env, Boolean(opts.all)), { runbookEnv: opts.env ?? 'production' });
+      const rows = await withContext(cmd, (ctx) => listApprovals(ctx, opts.env, Boolean(opts.all)), { runbookEnv: opts.env ?? 'production', readOnly: true });
       if (globalOptions(cmd).json) return printJson({ approvals: rows });
       if (!rows.length) return line('no open approval requests');
       line(table([['ID', 'ENV', 'FOR', 'SUBJECT', 'REQUESTER', 'STATE', 'APPROVED BY', 'EXPIRES', 'REASON'], ...rows.map((a) => [String(a.id), a.env, a.action, a.subject, a.requester, a.state === 'approved' ? pc.green(a.state) : a.state, `${a.approvers.map((x) => x.by).join(', ') || '-'} (${a.approvers.length}/${a.required})`, a.expiresAt, a.reason])]));

@@ -21,7 +21,7 @@ export function registerStatusCommands(program: Command): void {
         const envs = opts.env ? [opts.env] : Object.keys(ctx.config.environments);
         envs.forEach((e) => environmentSpec(ctx.config, e));
         return Promise.all(envs.map((e) => environmentStatus(ctx, e)));
-      });
+      }, { readOnly: true });
       if (globalOptions(cmd).json) printJson({ environments: statuses });
       else statuses.forEach(renderStatus);
     });
@@ -74,7 +74,7 @@ export function registerStatusCommands(program: Command): void {
           throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
         }
         return ctx.target(env).logs(env, service, tail);
-      });
+      }, { readOnly: true });
       if (globalOptions(cmd).json) printJson({ env, logs });
       else for (const l of logs) {
         line(pc.bold(`==> ${l.service} <==`));
