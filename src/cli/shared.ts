@@ -50,13 +50,19 @@ export interface CommandKind {
 export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Promise<T>, options: CommandKind = {}): Promise<T> {
   const ctx = await contextFor(cmd, options);
   try {
-    guardContinuity(ctx, cmd.name(), options);
+    guardContinuity(ctx, commandPath(cmd), options);
     return await run(ctx);
   } finally {
     // Deliveries still in flight record their outcome in the store: let them finish first.
     await flushNotifications(10_000);
     await ctx.store.close();
   }
+}
+
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /** A mutating command on a store that does not match its state directory would start a new history silently. */

@@ -9,7 +9,7 @@ import { parseDuration } from '../../core/duration.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { consoleProgress } from '../progress.js';
-import { configOrRunbookMode, guardContinuity } from '../shared.js';
+import { commandPath, configOrRunbookMode, guardContinuity } from '../shared.js';
 
 interface RunbookOptions {
   env: string;
@@ -22,7 +22,7 @@ async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: App
   try {
     // Stopping trading (kill switch on, breaker trip) must work even on a store that lost its
     // history; re-enabling it must not.
-    guardContinuity(ctx, `${cmd.parent?.name()} ${cmd.name()}`, { readOnly: ['status', 'on', 'trip'].includes(cmd.name()) });
+    guardContinuity(ctx, commandPath(cmd), { readOnly: ['status', 'on', 'trip'].includes(cmd.name()) });
     return await run(ctx);
   } finally {
     await flushNotifications(10_000);
