@@ -55,8 +55,13 @@ export const configSchema = z
         expiry: duration.default(3_600_000).describe('How long an approval stays valid.'),
         standard: z.number().int().min(1).default(1),
         emergency: z.number().int().min(1).default(2),
+        identity: z
+          .enum(['signature', 'trust-local'])
+          .default('signature')
+          .describe('signature: an approval is an SSH signature checked against allowedSigners. trust-local: `approve --by NAME` is believed (a demo or a single-operator setup; proves nothing).'),
+        allowedSigners: z.string().min(1).optional().describe('The allowed-signers file (the format git uses: "PRINCIPAL [namespaces=\"shipgate-approval\"] KEYTYPE KEY" per line), relative to this file. An approver is the principal their key names.'),
       })
-      .default({ expiry: 3_600_000, standard: 1, emergency: 2 }),
+      .default({ expiry: 3_600_000, standard: 1, emergency: 2, identity: 'signature' }),
     notifications: z.array(notifier).default([]),
     preflight: preflightSpec.optional(),
     calendar: z

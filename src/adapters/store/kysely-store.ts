@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { auditHash, GENESIS, verifyChain } from './audit-chain.js';
 import type { AuditSeal } from './audit-seal.js';
+import type { Identity } from '../../core/identity.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
@@ -255,10 +256,10 @@ export class KyselyStore implements Store {
     });
   }
 
-  async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord> {
+  async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers' | 'requesterIdentity'> & { requesterIdentity?: Identity | null }): Promise<ApprovalRecord> {
     const row = await this.db
       .insertInto('approvals')
-      .values({ env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, required: a.required, state: 'pending', created_at: a.createdAt, expires_at: a.expiresAt, approvers: '[]' })
+      .values({ env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, required: a.required, state: 'pending', created_at: a.createdAt, expires_at: a.expiresAt, approvers: '[]', requester_identity: a.requesterIdentity ? JSON.stringify(a.requesterIdentity) : null })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toApproval(row);
@@ -354,6 +355,7 @@ const toWatch = (r: Selectable<Database['watches']>): WatchRecord => ({
 const toApproval = (r: Selectable<Database['approvals']>): ApprovalRecord => ({
   id: Number(r.id), env: r.env, action: r.action, subject: r.subject, requester: r.requester, reason: r.reason, required: Number(r.required),
   state: r.state as ApprovalState, createdAt: r.created_at, expiresAt: r.expires_at, approvers: JSON.parse(r.approvers) as ApprovalRecord['approvers'],
+  requesterIdentity: r.requester_identity ? (JSON.parse(r.requester_identity) as Identity) : null,
 });
 
 const toBackup = (r: Selectable<Database['backups']>): BackupRecord => ({

@@ -3,6 +3,8 @@
  * (Kysely) serves both SQLite and PostgreSQL; see ./kysely-store.ts.
  */
 
+import type { Identity } from '../../core/identity.js';
+
 export type DeploymentKind = 'deploy' | 'rollback';
 export type DeploymentState = 'running' | 'succeeded' | 'failed' | 'aborted';
 export type StepState = 'started' | 'succeeded' | 'failed';
@@ -114,7 +116,9 @@ export interface ApprovalRecord {
   state: ApprovalState;
   createdAt: string;
   expiresAt: string;
-  approvers: { by: string; at: string }[];
+  /** How the requester is known; null on requests made before identities were recorded. */
+  requesterIdentity: Identity | null;
+  approvers: { by: string; at: string; identity?: Identity }[];
 }
 
 export interface AttestationRecord {
@@ -204,7 +208,7 @@ export interface Store {
   getValues(keys: string[]): Promise<Record<string, string | null>>;
   setValues(values: Record<string, string>, at: string): Promise<void>;
 
-  createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord>;
+  createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers' | 'requesterIdentity'> & { requesterIdentity?: Identity | null }): Promise<ApprovalRecord>;
   getApproval(id: number): Promise<ApprovalRecord | undefined>;
   /** Newest first. */
   listApprovals(filter: { env?: string; state?: ApprovalState; action?: string; subject?: string; limit?: number }): Promise<ApprovalRecord[]>;

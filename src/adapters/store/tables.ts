@@ -81,6 +81,7 @@ export interface Database {
     created_at: string;
     expires_at: string;
     approvers: string;
+    requester_identity: string | null;
   };
   attestations: {
     id: Generated<number>;
