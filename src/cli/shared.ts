@@ -4,6 +4,7 @@ import { flushNotifications } from '../app/notify.js';
 import { silentProgress } from '../app/progress.js';
 import { continuityError } from '../app/state.js';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
+import { assertName } from '../config/resolve.js';
 import { configSchema } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { consoleProgress } from './progress.js';
@@ -25,7 +26,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
 export function configOrRunbookMode(cmd: Command, env: string): LoadedConfig {
   const explicit = globalOptions(cmd).config;
   if (explicit || findConfigFile(process.cwd())) return loadConfig(explicit, process.cwd());
-  if (!/^[a-z][a-z0-9_-]{0,62}$/.test(env)) throw badInput(`"${env}" is not an environment name`, { where: '--env', hint: 'Environment names are lower-case letters, digits, "_" and "-", e.g. production.' });
+  assertName('environment', env, '--env');
   const config = configSchema.parse({ version: 1, project: 'runbook', services: { platform: { command: ['true'] } }, environments: { [env]: {} } });
   return { file: '(none: runbook mode)', dir: process.cwd(), config };
 }

@@ -6,7 +6,7 @@ import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
 import { checkHealthOnce, verifyHealth } from '../../app/verify-health.js';
-import { resolveServices } from '../../config/resolve.js';
+import { hasService, resolveServices } from '../../config/resolve.js';
 import { record } from '../../app/audit.js';
 
 export function registerStatusCommands(program: Command): void {
@@ -70,7 +70,7 @@ export function registerStatusCommands(program: Command): void {
       const tail = parsePositiveInt(opts.tail, '--tail');
       const logs = await withContext(cmd, async (ctx) => {
         environmentSpec(ctx.config, env);
-        if (service && !(service in ctx.config.services)) {
+        if (service && !hasService(ctx.config, service)) {
           throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
         }
         return ctx.target(env).logs(env, service, tail);
