@@ -1,7 +1,7 @@
 // A store that fails closed: a 0-byte, emptied or deleted state.db in a state directory that was
 // used before is refused by every mutating command (exit 1, with the fix), read by status and
 // audit, and replaced only by the explicit, audited `shipgate state init --force --reason`.
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,26 @@ describe('a store that lost its history, on a small ledger stack', () => {
     expect(events[0]).toMatchObject({ action: 'state.init', actor: 'tester', reason: 'disk replaced, no backup', detail: { forced: true, previousCheckpointSeq: 2 } });
     // A healthy store is never started over.
     expect((await run(['state', 'init', '--force', '--reason', 'again'])).code).toBe(3);
+  });
+});
+
+describe('an unreadable store', () => {
+  it('names the file and the fix, without a stack trace, for reads and writes alike', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-state-bad-'));
+    try {
+      writeFileSync(path.join(dir, 'shipgate.yml'), 'version: 1\nservices:\n  quote-feed: { command: ["true"] }\nenvironments:\n  paper-desk: {}\n');
+      mkdirSync(path.join(dir, '.shipgate'));
+      writeFileSync(path.join(dir, '.shipgate', 'state.db'), 'this is not a database, it is a text file that replaced it\n'.repeat(100));
+      for (const args of [['status'], ['lock', 'acquire', 'paper-desk', '--reason', 'x']]) {
+        const res = await shipgate(args, { cwd: dir });
+        expect(res.code).toBe(1);
+        expect(res.stderr).toMatch(/cannot open the store .*state\.db: file is not a database/);
+        expect(res.stderr).toMatch(/restore state\.db from a backup/);
+        expect(res.stderr).not.toMatch(/at .*\.js:\d+/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

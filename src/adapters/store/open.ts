@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import pg from 'pg';
-import { badInput } from '../../core/errors.js';
+import { badInput, failed, ShipgateError } from '../../core/errors.js';
 import type { AuditSeal } from './audit-seal.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
@@ -36,6 +36,23 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
     await closeOnFailure(db, migrateToLatest(db, 'postgres'));
     return new KyselyStore(db, 'postgres', options.auditSeal);
   }
+  try {
+    return await openSqliteStore(options.sqliteFile, options.auditSeal);
+  } catch (err) {
+    if (err instanceof ShipgateError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    const readOnly = /readonly|read-only|EACCES|EROFS|permission/i.test(message);
+    throw failed(`cannot open the store ${options.sqliteFile}: ${message}`, {
+      where: options.sqliteFile,
+      hint: readOnly
+        ? 'The state directory must be writable by whoever runs shipgate (check its owner, mode and mount).'
+        : 'The file is damaged or not a shipgate store: restore state.db from a backup; only if there is none, move it aside and run `shipgate state init --force --reason "..."`.',
+    });
+  }
+}
+
+async function openSqliteStore(sqliteFile: string, auditSeal: AuditSeal | undefined): Promise<Store> {
+  const options = { sqliteFile, auditSeal };
   mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
   const sqlite = openSqlite(options.sqliteFile);
   // The busy timeout makes concurrent shipgate processes wait for each other instead of
