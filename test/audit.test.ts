@@ -1,6 +1,7 @@
 // The audit log's hash chain on both backends: tampering is detected, concurrent appends
 // from separate store instances stay contiguous, and `shipgate audit --verify` reports it.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { inspectState } from '../src/app/state.js';
 import os from 'node:os';
 import path from 'node:path';
 import { openSqlite } from '../src/adapters/store/sqlite-driver.js';
@@ -255,6 +256,21 @@ describe.each(['sqlite', 'postgres'] as const)('keyed audit log on %s', (backend
     const v = await store.verifyAudit();
     expect(v).toMatchObject({ ok: false, kind: 'checkpoint' });
     expect(v.problem).toMatch(/altered/);
+  });
+
+  it('never overwrites a damaged checkpoint (that would hide a cut), and the state check fails closed on it', async () => {
+    const { target, store } = await keyedFive();
+    const seal = fileAuditSeal(stateDirOf(target), {});
+    const cp = path.join(stateDirOf(target), AUDIT_CHECKPOINT_FILE);
+    await target.exec('DELETE FROM audit WHERE seq=5');
+    const damaged = JSON.stringify({ ...JSON.parse(readFileSync(cp, 'utf8')), mac: 'hmac-sha256:00' });
+    writeFileSync(cp, damaged);
+    const state = await inspectState(stateDirOf(target), store, seal);
+    expect(state).toMatchObject({ ok: false, events: 4 });
+    expect(state.problem).toMatch(/altered/);
+    await store.appendAudit(event(6));
+    expect(readFileSync(cp, 'utf8')).toBe(damaged);
+    expect(await store.verifyAudit()).toMatchObject({ ok: false, kind: 'checkpoint' });
   });
 
   it('accepts a log written before MACs existed, reporting its events as unkeyed, and keys what follows', async () => {

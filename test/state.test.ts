@@ -14,7 +14,8 @@ const dropDatabase = (stateDir: string, how: 'truncate' | 'delete') => {
   else unlinkSync(path.join(stateDir, 'state.db'));
 };
 
-describe('a store that lost its history, on a small ledger stack', () => {
+// Many CLI runs in a row: on a loaded 2-core machine each can take seconds to start.
+describe('a store that lost its history, on a small ledger stack', { timeout: 600_000 }, () => {
   let dir: string;
   const run = (args: string[]) => shipgate(args, { cwd: dir });
 
@@ -83,7 +84,7 @@ describe('an unreadable store', () => {
   });
 });
 
-describe('a deleted state.db after deployments (sample stack)', () => {
+describe('a deleted state.db after deployments (sample stack)', { timeout: 600_000 }, () => {
   let ws: StackWorkspace;
 
   beforeAll(async () => {

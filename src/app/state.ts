@@ -42,6 +42,7 @@ export async function inspectState(stateDir: string, store: Store, seal: AuditSe
   const tip = (await store.listAudit({ limit: 1 }))[0];
   const events = tip?.seq ?? 0;
   const base = { evidence, events, checkpointSeq };
+  if (read.state === 'bad') return { ...base, ok: false, problem: `${read.problem}; the log cannot be checked against it` };
   if (checkpointSeq !== null && events < checkpointSeq) {
     return { ...base, ok: false, problem: events === 0 ? `the store is empty, but this state directory recorded ${checkpointSeq} audit events` : `the store ends at audit event ${events}, but this state directory recorded ${checkpointSeq}: it was replaced by an older copy or cut` };
   }

@@ -132,6 +132,9 @@ export function fileAuditSeal(stateDir: string, env: NodeJS.ProcessEnv = process
       const current = readCheckpoint();
       // Two processes appending at once may finish out of order; never move the head back.
       if (current.state === 'ok' && current.checkpoint.seq >= head.seq) return;
+      // A damaged or forged checkpoint stays as evidence: overwriting it with the (possibly cut)
+      // current head would hide the cut. `state init` moves it aside.
+      if (current.state === 'bad') return;
       const checkpoint: AuditCheckpoint = { ...head, at, mac: hmac(keyForWriting(), checkpointText(head)) };
       fs.mkdirSync(stateDir, { recursive: true });
       const tmp = `${checkpointFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
