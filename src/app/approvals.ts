@@ -123,7 +123,7 @@ async function approverIdentity(ctx: AppContext, approval: ApprovalRecord, proof
     return identity;
   }
   if (policy.identity !== 'trust-local') {
-    throw refused(`an approval must prove who gives it: --by ${by ?? 'NAME'} alone proves nothing`, {
+    throw refused(by ? `an approval must prove who gives it: --by ${by} alone proves nothing` : 'an approval must prove who gives it: sign it', {
       hint: `Sign it: \`shipgate approve ${approval.id} --sign-with ~/.ssh/id_ed25519\` (your key must be in approvals.allowedSigners). Only a setup that trusts everyone at this machine may set approvals.identity: trust-local.`,
     });
   }
