@@ -100,6 +100,7 @@ describe('runbooks with a shipgate.yml: real Redis, fake Alpaca, platform positi
       path.join(dir, 'shipgate.yml'),
       `version: 1
 project: runbooks-test
+approvals: { identity: trust-local }
 services:
   platform: { command: ["true"] }
 environments:

@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { signText, verifySignedText } from '../adapters/identity/ssh-signature.js';
 import type { ApprovalRecord } from '../adapters/store/store.js';
 import { isoNow } from '../core/clock.js';
 import { badInput, refused } from '../core/errors.js';
+import { approvalRequestText, type Identity } from '../core/identity.js';
 import { record } from './audit.js';
 import { notify } from './notify.js';
 import type { AppContext } from './context.js';
@@ -34,7 +38,7 @@ export async function requireApproval(ctx: AppContext, need: ApprovalNeed): Prom
   const pending = matching.find((a) => a.state === 'pending' && !isExpired(a, now)) ?? (await requestApproval(ctx, need));
   const missing = pending.required - pending.approvers.length;
   throw refused(`${need.action} of ${need.subject} in ${need.env} needs ${pending.required} approval${pending.required > 1 ? 's' : ''} from people other than ${pending.requester}; request #${pending.id} has ${pending.approvers.length}`, {
-    hint: `Ask ${missing} more ${missing > 1 ? 'people' : 'person'} to run \`shipgate approve ${pending.id} --by NAME\` before ${pending.expiresAt}, then run this again.`,
+    hint: `Ask ${missing} more ${missing > 1 ? 'people' : 'person'} to run \`${approveCommand(ctx, pending.id)}\` before ${pending.expiresAt}, then run this again.`,
     data: { approval: pending },
   });
 }
@@ -57,19 +61,32 @@ export async function requestApproval(ctx: AppContext, need: ApprovalNeed): Prom
   const now = ctx.clock.now();
   const policy = ctx.config.approvals;
   const approval = await ctx.store.createApproval({
-    env: need.env, action: need.action, subject: need.subject, requester: ctx.actor, reason: need.reason,
+    env: need.env, action: need.action, subject: need.subject, requester: ctx.actor, requesterIdentity: requesterIdentity(ctx), reason: need.reason,
     required: need.kind === 'emergency' ? policy.emergency : policy.standard,
     createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + policy.expiry).toISOString(),
   });
   await record(ctx, { action: 'approval.request', outcome: 'pending', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, kind: need.kind } });
-  notify(ctx, { event: 'approval.requested', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, approveWith: `shipgate approve ${approval.id} --by NAME` } });
+  notify(ctx, { event: 'approval.requested', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, approveWith: approveCommand(ctx, approval.id) } });
   return approval;
 }
 
-/** One person's approval. The requester cannot approve, nor can anyone twice; expired requests cannot be approved. */
-export async function approve(ctx: AppContext, id: number, by: string): Promise<ApprovalRecord> {
-  const name = by.trim();
-  if (!name) throw badInput('--by needs a name', { where: '--by', hint: 'Say who approves, e.g. --by alice.' });
+/** How an approver shows who they are: a signature (made here or brought as a file), or a name under trust-local. */
+export interface ApprovalProof {
+  by?: string | undefined;
+  /** A private key to sign the request with, here and now. */
+  signWith?: string | undefined;
+  /** An armored SSH signature over `approvalRequestText` made elsewhere. */
+  signature?: string | undefined;
+}
+
+const sameIdentity = (a: Identity, b: Identity) =>
+  a.principal === b.principal || (a.method === 'ssh-signature' && b.method === 'ssh-signature' && a.fingerprint === b.fingerprint);
+
+/**
+ * One person's approval, recorded with the identity that made it. The requester cannot approve,
+ * nor can anyone twice (compared on identities: principal or key); expired requests cannot be approved.
+ */
+export async function approve(ctx: AppContext, id: number, proof: ApprovalProof): Promise<ApprovalRecord> {
   const approval = await ctx.store.getApproval(id);
   if (!approval) throw badInput(`no approval request #${id}`, { where: '<request-id>', hint: 'List them with `shipgate approvals`.' });
   if (approval.state === 'used') throw refused(`approval #${id} was already used`, { hint: 'Each approval covers one action; ask for a new one.' });
@@ -77,13 +94,57 @@ export async function approve(ctx: AppContext, id: number, by: string): Promise<
     await expire(ctx, approval);
     throw refused(`approval request #${id} expired at ${approval.expiresAt}`, { hint: 'Run the command again to open a new request.' });
   }
-  if (name === approval.requester) throw refused(`${name} requested #${id} and cannot approve it`, { hint: 'Someone else must approve: two people, not one person twice.' });
-  if (approval.approvers.some((a) => a.by === name)) throw refused(`${name} already approved #${id}`, { hint: `It needs ${approval.required} distinct approvers.` });
-  const approvers = [...approval.approvers, { by: name, at: isoNow(ctx.clock) }];
+  const identity = await approverIdentity(ctx, approval, proof);
+  const name = identity.principal;
+  const requester: Identity = approval.requesterIdentity ?? { method: 'claimed', principal: approval.requester };
+  if (sameIdentity(identity, requester)) throw refused(`${name} requested #${id} and cannot approve it`, { hint: 'Someone else must approve: two people, not one person twice.' });
+  if (approval.approvers.some((a) => a.by === name || (a.identity && sameIdentity(a.identity, identity)))) throw refused(`${name} already approved #${id}`, { hint: `It needs ${approval.required} distinct approvers.` });
+  const approvers = [...approval.approvers, { by: name, at: isoNow(ctx.clock), identity }];
   const state = approvers.length >= approval.required ? 'approved' : 'pending';
   await ctx.store.updateApproval(id, { approvers, state });
-  await record(ctx, { action: 'approval.grant', outcome: state, env: approval.env, version: approval.subject, reason: approval.reason, detail: { approvalId: id, by: name, for: approval.action, have: approvers.length, required: approval.required } });
+  // The grant is the approver's act: recorded under their identity, with who ran the command beside it.
+  await record({ ...ctx, actor: name }, { action: 'approval.grant', outcome: state, env: approval.env, version: approval.subject, reason: approval.reason, detail: { approvalId: id, by: name, identity, ranBy: ctx.actor, for: approval.action, have: approvers.length, required: approval.required } });
   return { ...approval, approvers, state };
+}
+
+async function approverIdentity(ctx: AppContext, approval: ApprovalRecord, proof: ApprovalProof): Promise<Identity> {
+  const policy = ctx.config.approvals;
+  const by = proof.by?.trim();
+  if (proof.signWith || proof.signature) {
+    if (!policy.allowedSigners) {
+      throw badInput('approvals.allowedSigners is not set, so no signature can be checked', { where: 'approvals.allowedSigners', hint: 'Name the allowed-signers file (the format git uses) in shipgate.yml, e.g. approvals: { allowedSigners: ./allowed_signers }.' });
+    }
+    const allowed = path.resolve(ctx.configDir, policy.allowedSigners);
+    if (!existsSync(allowed)) throw badInput(`the allowed-signers file ${allowed} does not exist`, { where: 'approvals.allowedSigners', hint: 'Create it with one line per approver: NAME namespaces="shipgate-approval" ssh-ed25519 AAAA...' });
+    const text = approvalRequestText(approval);
+    const signature = proof.signature ?? (await signText(ctx.runner, proof.signWith!, text));
+    const identity = await verifySignedText(ctx.runner, allowed, text, signature);
+    if (by && by !== identity.principal) throw badInput(`--by ${by} does not match the signature, which is ${identity.principal}'s`, { where: '--by', hint: 'Leave out --by: the signature says who approves.' });
+    return identity;
+  }
+  if (policy.identity !== 'trust-local') {
+    throw refused(by ? `an approval must prove who gives it: --by ${by} alone proves nothing` : 'an approval must prove who gives it: sign it', {
+      hint: `Sign it: \`shipgate approve ${approval.id} --sign-with ~/.ssh/id_ed25519\` (your key must be in approvals.allowedSigners). Only a setup that trusts everyone at this machine may set approvals.identity: trust-local.`,
+    });
+  }
+  if (!by) throw badInput('--by needs a name', { where: '--by', hint: 'Say who approves, e.g. --by alice.' });
+  return { method: 'trust-local', principal: by, ranBy: ctx.actor };
+}
+
+/** What an approver runs, in the form this setup accepts. */
+export const approveCommand = (ctx: Pick<AppContext, 'config'>, id: number) =>
+  ctx.config.approvals.identity === 'trust-local' ? `shipgate approve ${id} --by NAME` : `shipgate approve ${id} --sign-with ~/.ssh/id_ed25519`;
+
+/** The requester as shipgate knows them: under trust-local the local actor is believed, otherwise it is only a claim. */
+export function requesterIdentity(ctx: AppContext): Identity {
+  return ctx.config.approvals.identity === 'trust-local' ? { method: 'trust-local', principal: ctx.actor, ranBy: ctx.actor } : { method: 'claimed', principal: ctx.actor };
+}
+
+/** The text an approver signs for request #id (for signing elsewhere: `ssh-keygen -Y sign -n shipgate-approval`). */
+export async function approvalText(ctx: AppContext, id: number): Promise<string> {
+  const approval = await ctx.store.getApproval(id);
+  if (!approval) throw badInput(`no approval request #${id}`, { where: '<request-id>', hint: 'List them with `shipgate approvals`.' });
+  return approvalRequestText(approval);
 }
 
 export async function consumeApproval(ctx: AppContext, approval: ApprovalRecord): Promise<void> {

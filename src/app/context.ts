@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { httpHealthProbe, type HealthProbe } from '../adapters/health/http-probe.js';
+import { fileAuditSeal, type AuditSeal } from '../adapters/store/audit-seal.js';
 import { DATABASE_URL_VARIABLE, openStore } from '../adapters/store/open.js';
 import type { Store } from '../adapters/store/store.js';
 import { localRunner, type Runner } from '../adapters/runner/runner.js';
@@ -13,6 +14,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { silentProgress, type Progress } from './progress.js';
+import { inspectState, type StateContinuity } from './state.js';
 
 /** Everything a use case needs, built once per command by the CLI (or by the demo). */
 export interface AppContext {
@@ -21,6 +23,10 @@ export interface AppContext {
   configDir: string;
   stateDir: string;
   store: Store;
+  /** The audit key and checkpoint, kept outside the store. */
+  auditSeal: AuditSeal;
+  /** Whether the store is the one this state directory was used with (see app/state.ts). */
+  continuity: StateContinuity;
   clock: Clock;
   /** Real time, for what guards real processes (lock leases, controller outages, market windows) when `clock` runs faster. */
   wallClock: Clock;
@@ -47,7 +53,15 @@ export interface ContextOptions {
 export async function createContext(loaded: LoadedConfig, options: ContextOptions = {}): Promise<AppContext> {
   const env = options.env ?? process.env;
   const dir = stateDir(loaded.dir, loaded.config);
-  const store = await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db') });
+  const auditSeal = fileAuditSeal(dir, env);
+  const store = await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal });
+  let continuity: StateContinuity;
+  try {
+    continuity = await inspectState(dir, store, auditSeal);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   const repo = new GitRepository(path.resolve(loaded.dir, loaded.config.repository), localRunner);
   return {
     config: loaded.config,
@@ -55,6 +69,8 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     configDir: loaded.dir,
     stateDir: dir,
     store,
+    auditSeal,
+    continuity,
     clock: options.clock ?? systemClock,
     wallClock: options.wallClock ?? systemClock,
     actor: resolveActor(env, repo.dir),

@@ -15,6 +15,7 @@ import { registerDeployCommands } from './commands/deploy.js';
 import { registerIncidentCommands } from './commands/incident.js';
 import { registerLockCommands } from './commands/lock.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
+import { registerStateCommands } from './commands/state.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerIncidentCommands(program);
   registerDecideCommand(program);
   registerAuditCommand(program);
+  registerStateCommands(program);
   registerDiagnoseCommand(program);
   registerCiCommands(program);
   registerDemoCommand(program);

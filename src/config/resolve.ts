@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { badInput } from '../core/errors.js';
+import { nameProblem } from './schema/primitives.js';
 import type { EnvironmentSpec, ShipgateConfig } from './schema.js';
 
 /** A service as one environment runs it: overrides applied, URLs filled in. */
@@ -16,7 +17,9 @@ export interface ResolvedService {
 }
 
 export function environmentSpec(config: ShipgateConfig, env: string): EnvironmentSpec {
-  const spec = config.environments[env];
+  assertName('environment', env);
+  // hasOwn: a plain lookup of "constructor" finds Object.prototype's and would pass as an environment.
+  const spec = Object.hasOwn(config.environments, env) ? config.environments[env] : undefined;
   if (!spec) {
     throw badInput(`unknown environment "${env}"`, {
       where: 'shipgate.yml: environments',
@@ -26,10 +29,20 @@ export function environmentSpec(config: ShipgateConfig, env: string): Environmen
   return spec;
 }
 
+/** Rejects a name typed by a user (CLI argument, flag) that no config could declare. */
+export function assertName(kind: 'environment' | 'service', name: string, where = kind === 'environment' ? '<env>' : '<service>'): void {
+  const problem = nameProblem(name);
+  if (problem) throw badInput(`${JSON.stringify(name)} is not a valid ${kind} name: ${problem}`, { where, hint: `Use ${kind === 'environment' ? 'an environment' : 'a service'} declared in shipgate.yml, e.g. ${kind === 'environment' ? 'staging' : 'execution_gateway'}.` });
+}
+
+export function hasService(config: ShipgateConfig, name: string): boolean {
+  return nameProblem(name) === undefined && Object.hasOwn(config.services, name);
+}
+
 export function resolveServices(config: ShipgateConfig, env: string): ResolvedService[] {
   const envSpec = environmentSpec(config, env);
   return Object.entries(config.services).map(([name, base]) => {
-    const o = envSpec.services[name] ?? {};
+    const o = (Object.hasOwn(envSpec.services, name) ? envSpec.services[name] : undefined) ?? {};
     const port = o.port ?? base.port;
     const fill = (url: string | undefined) => url?.replaceAll('{port}', String(port ?? '')).replaceAll('{service}', name);
     return {

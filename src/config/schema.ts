@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { analysis, check, monitorPolicy, soakPolicy } from './schema/analysis.js';
 import { databaseSpec, windowPolicy } from './schema/database.js';
-import { argv, duration, envVars, NAME, secretRef } from './schema/primitives.js';
+import { argv, duration, envVars, nameKey, secretRef } from './schema/primitives.js';
 import { healthPolicy, serviceOverride, serviceSpec } from './schema/service.js';
 import { composeTarget, sshTarget, target } from './schema/target.js';
 import { brokerSpec, tradingSpec } from './schema/trading.js';
 
 const environment = z.strictObject({
   target: target.default({ type: 'process' }),
-  services: z.record(z.string(), serviceOverride).default({}).describe('Per-environment overrides of service settings.'),
+  services: z.record(nameKey('service'), serviceOverride).default({}).describe('Per-environment overrides of service settings.'),
   env: envVars.default({}).describe('Environment variables for every service in this environment.'),
   health: healthPolicy.default({ timeout: 30_000, interval: 1_000, requestTimeout: 2_000 }),
   analysis: analysis.optional().describe('Metric checks used by soaks and monitors in this environment.'),
@@ -45,7 +45,7 @@ export const configSchema = z
     repository: z.string().default('.').describe('Git repository the releases come from, relative to this file.'),
     stateDir: z.string().default('.shipgate').describe('Where shipgate keeps its state, relative to this file.'),
     services: z
-      .record(z.string().regex(NAME, 'service names are lower-case letters, digits, "_" and "-"'), serviceSpec)
+      .record(nameKey('service'), serviceSpec)
       .refine((s) => Object.keys(s).length > 0, {
         message: 'declare at least one service',
         params: { hint: 'Add a service with at least a `command`, e.g. `api: { command: [node, api/main.mjs], port: 8001 }`.' },
@@ -55,8 +55,13 @@ export const configSchema = z
         expiry: duration.default(3_600_000).describe('How long an approval stays valid.'),
         standard: z.number().int().min(1).default(1),
         emergency: z.number().int().min(1).default(2),
+        identity: z
+          .enum(['signature', 'trust-local'])
+          .default('signature')
+          .describe('signature: an approval is an SSH signature checked against allowedSigners. trust-local: `approve --by NAME` is believed (a demo or a single-operator setup; proves nothing).'),
+        allowedSigners: z.string().min(1).optional().describe('The allowed-signers file (the format git uses: "PRINCIPAL [namespaces=\"shipgate-approval\"] KEYTYPE KEY" per line), relative to this file. An approver is the principal their key names.'),
       })
-      .default({ expiry: 3_600_000, standard: 1, emergency: 2 }),
+      .default({ expiry: 3_600_000, standard: 1, emergency: 2, identity: 'signature' }),
     notifications: z.array(notifier).default([]),
     preflight: preflightSpec.optional(),
     calendar: z
@@ -70,7 +75,7 @@ export const configSchema = z
       .optional()
       .describe('Path globs mapped to change types, e.g. "migrations/**": db-schema. Default rules apply when absent.'),
     environments: z
-      .record(z.string().regex(NAME, 'environment names are lower-case letters, digits, "_" and "-"'), environment)
+      .record(nameKey('environment'), environment)
       .refine((e) => Object.keys(e).length > 0, {
         message: 'declare at least one environment',
         params: { hint: 'Add an environment, e.g. `staging: {}` under environments.' },
@@ -87,7 +92,7 @@ export const configSchema = z
       for (const [envName, env] of Object.entries(environments)) {
         const overrides = isPlainObject(env) && isPlainObject(env.services) ? env.services : {};
         for (const name of Object.keys(overrides)) {
-          if (!(name in services)) {
+          if (!Object.hasOwn(services, name)) {
             ctx.addIssue({
               code: 'custom',
               path: ['environments', envName, 'services', name],

@@ -31,11 +31,11 @@ export async function killSwitchDrill(ctx: AppContext, env: string, gatewayUrl: 
 
   const approvedBy: string[] = [];
   const offRequest = await findApproval(ctx, { env, action: 'killswitch-off', subject: 'killswitch:active', kind: 'standard', reason: 'drill over' });
-  await approve(ctx, offRequest.id, 'risk-officer');
+  await approve(ctx, offRequest.id, { by: 'risk-officer' });
   approvedBy.push('risk-officer');
   await killSwitchOff(ctx, env, store, { reason: 'drill over' });
   const resetRequest = await findApproval(ctx, { env, action: 'breaker-reset', subject: 'cb:state', kind: 'standard', reason: 'drill over: resume trading' });
-  await approve(ctx, resetRequest.id, 'demo-oncall');
+  await approve(ctx, resetRequest.id, { by: 'demo-oncall' });
   approvedBy.push('demo-oncall');
   const reset = await resetBreaker(ctx, env, store, { reason: 'drill over: resume trading' });
 

@@ -64,6 +64,9 @@ export function demoStackConfig(repoDir: string, ports: Record<string, StackPort
 project: sample_trading_platform
 repository: ${JSON.stringify(repoDir)}
 stateDir: .shipgate
+# The demo runs as one person on one machine: approvals are taken on a typed name. Real setups
+# leave identity at its default (signature) and name an approvals.allowedSigners file.
+approvals: { identity: trust-local }
 services:
   signal_service:
     command: [${node}, signal_service/main.mjs]

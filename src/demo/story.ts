@@ -171,7 +171,7 @@ async function clearForProduction(ctx: AppContext, version: string, attestItems:
   for (const item of attestItems) await attest(ctx, version, item, 'demo-reviewer', 'demo: checked by hand');
   await runPreflight(ctx, version, 'production');
   const request = await findApproval(ctx, { env: 'production', action: 'promote', subject: version, kind: 'standard', reason: `promote ${version}` });
-  if (request.state !== 'approved') await approve(ctx, request.id, 'demo-approver');
+  if (request.state !== 'approved') await approve(ctx, request.id, { by: 'demo-approver' });
 }
 
 async function waitForWatch<D>(ctx: AppContext, kind: 'soak' | 'monitor', version: string, timeoutMs = 180_000): Promise<WatchRecord<D>> {

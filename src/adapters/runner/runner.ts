@@ -7,6 +7,8 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Written to the command's stdin (which is closed after it). */
+  input?: string;
 }
 
 export interface RunResult {
@@ -23,7 +25,7 @@ export interface Runner {
 export const localRunner: Runner = {
   run(argv, options = {}) {
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         argv[0],
         argv.slice(1),
         { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
@@ -32,6 +34,11 @@ export const localRunner: Runner = {
           resolve({ argv, exitCode: code, stdout: String(stdout), stderr: String(stderr || (error && code === 127 ? error.message : '')) });
         },
       );
+      if (options.input !== undefined) {
+        // A command that exits without reading its input must not crash shipgate with EPIPE.
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end(options.input);
+      }
     });
   },
 };

@@ -1,19 +1,15 @@
-import { createHash } from 'node:crypto';
 import { decodeDocument, encodeDocument } from './json-document.js';
 import type { Kysely, Selectable } from 'kysely';
+import { auditHash, GENESIS, verifyChain } from './audit-chain.js';
+import type { AuditSeal } from './audit-seal.js';
+import type { Identity } from '../../core/identity.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
 import type { Database } from './tables.js';
 
-const GENESIS = '0'.repeat(64);
-
-export function auditHash(prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
-  // Field order is fixed here, not taken from object key order, so the chain is reproducible.
-  const canonical = JSON.stringify([e.seq, e.at, e.actor, e.action, e.env, e.version, e.reason, e.outcome, e.detail, prevHash]);
-  return createHash('sha256').update(canonical).digest('hex');
-}
+export { auditHash } from './audit-chain.js';
 
 // PostgreSQL 23505; better-sqlite3 names the extended code; node:sqlite gives the number
 // (1555 SQLITE_CONSTRAINT_PRIMARYKEY, 2067 SQLITE_CONSTRAINT_UNIQUE).
@@ -26,6 +22,8 @@ export class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
+    /** Without one (tests of the bare store), events are hash-chained but not keyed. */
+    readonly auditSeal?: AuditSeal,
   ) {}
 
   async close(): Promise<void> {
@@ -51,9 +49,11 @@ export class KyselyStore implements Store {
         detail: input.detail ?? {},
       };
       const prevHash = tip?.hash ?? GENESIS;
-      const record: AuditRecord = { ...base, prevHash, hash: auditHash(prevHash, base) };
+      const hash = auditHash(prevHash, base);
+      const record: AuditRecord = { ...base, prevHash, hash, mac: this.auditSeal ? this.auditSeal.mac(hash) : null };
       try {
-        await this.db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash: record.hash }).execute();
+        await this.db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash, mac: record.mac }).execute();
+        this.auditSeal?.writeCheckpoint({ seq: record.seq, hash }, record.at);
         return record;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -77,24 +77,7 @@ export class KyselyStore implements Store {
 
   async verifyAudit(): Promise<AuditVerification> {
     const rows = await this.db.selectFrom('audit').selectAll().orderBy('seq', 'asc').execute();
-    let prevHash = GENESIS;
-    let expectedSeq = 1;
-    for (const row of rows) {
-      const rec = toAudit(row);
-      if (rec.seq !== expectedSeq) {
-        return { ok: false, checked: expectedSeq - 1, firstBadSeq: expectedSeq, problem: `event ${expectedSeq} is missing (next present is ${rec.seq})` };
-      }
-      if (rec.prevHash !== prevHash) {
-        return { ok: false, checked: expectedSeq - 1, firstBadSeq: rec.seq, problem: `event ${rec.seq} does not link to event ${rec.seq - 1} (an earlier event was altered or replaced)` };
-      }
-      const { hash: _hash, prevHash: _prev, ...fields } = rec;
-      if (auditHash(prevHash, fields) !== rec.hash) {
-        return { ok: false, checked: expectedSeq - 1, firstBadSeq: rec.seq, problem: `event ${rec.seq} was altered after it was written (its hash does not match its contents)` };
-      }
-      prevHash = rec.hash;
-      expectedSeq++;
-    }
-    return { ok: true, checked: rows.length };
+    return verifyChain(rows.map(toAudit), this.auditSeal);
   }
 
   // ---- locks -------------------------------------------------------------------------
@@ -274,10 +257,10 @@ export class KyselyStore implements Store {
     });
   }
 
-  async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord> {
+  async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers' | 'requesterIdentity'> & { requesterIdentity?: Identity | null }): Promise<ApprovalRecord> {
     const row = await this.db
       .insertInto('approvals')
-      .values({ env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, required: a.required, state: 'pending', created_at: a.createdAt, expires_at: a.expiresAt, approvers: '[]' })
+      .values({ env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, required: a.required, state: 'pending', created_at: a.createdAt, expires_at: a.expiresAt, approvers: '[]', requester_identity: a.requesterIdentity ? JSON.stringify(a.requesterIdentity) : null })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toApproval(row);
@@ -373,6 +356,7 @@ const toWatch = (r: Selectable<Database['watches']>): WatchRecord => ({
 const toApproval = (r: Selectable<Database['approvals']>): ApprovalRecord => ({
   id: Number(r.id), env: r.env, action: r.action, subject: r.subject, requester: r.requester, reason: r.reason, required: Number(r.required),
   state: r.state as ApprovalState, createdAt: r.created_at, expiresAt: r.expires_at, approvers: JSON.parse(r.approvers) as ApprovalRecord['approvers'],
+  requesterIdentity: r.requester_identity ? (JSON.parse(r.requester_identity) as Identity) : null,
 });
 
 const toBackup = (r: Selectable<Database['backups']>): BackupRecord => ({
@@ -386,7 +370,7 @@ const toIncident = (r: Selectable<Database['incidents']>): IncidentRecord => ({
 
 const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
   seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, env: r.env, version: r.version, reason: r.reason,
-  outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash,
+  outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null,
 });
 
 const toLock = (r: Selectable<Database['locks']>): LockRecord => ({

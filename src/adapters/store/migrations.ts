@@ -151,6 +151,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_integrity': {
+      async up(db) {
+        // Older events keep a null MAC: verify reports them as unkeyed instead of forged.
+        await db.schema.alterTable('audit').addColumn('mac', 'text').execute();
+        await db.schema.alterTable('approvals').addColumn('requester_identity', 'text').execute();
+      },
+    },
   };
 }
 

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import pg from 'pg';
-import { badInput } from '../../core/errors.js';
+import { badInput, failed, ShipgateError } from '../../core/errors.js';
+import type { AuditSeal } from './audit-seal.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
 import { openSqlite } from './sqlite-driver.js';
@@ -15,7 +16,7 @@ export const DATABASE_URL_VARIABLE = 'SHIPGATE_DATABASE_URL';
  * Opens the store: PostgreSQL when `url` is a postgres URL, else the SQLite file. The schema is
  * migrated before the store is returned, so every caller sees the current tables.
  */
-export async function openStore(options: { url?: string | undefined; sqliteFile: string }): Promise<Store> {
+export async function openStore(options: { url?: string | undefined; sqliteFile: string; auditSeal?: AuditSeal }): Promise<Store> {
   const url = options.url?.trim();
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
     // Falling back to the local SQLite file here would silently split the lock and audit state
@@ -33,8 +34,25 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await closeOnFailure(db, migrateToLatest(db, 'postgres'));
-    return new KyselyStore(db, 'postgres');
+    return new KyselyStore(db, 'postgres', options.auditSeal);
   }
+  try {
+    return await openSqliteStore(options.sqliteFile, options.auditSeal);
+  } catch (err) {
+    if (err instanceof ShipgateError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    const readOnly = /readonly|read-only|EACCES|EROFS|permission/i.test(message);
+    throw failed(`cannot open the store ${options.sqliteFile}: ${message}`, {
+      where: options.sqliteFile,
+      hint: readOnly
+        ? 'The state directory must be writable by whoever runs shipgate (check its owner, mode and mount).'
+        : 'The file is damaged or not a shipgate store: restore state.db from a backup; only if there is none, move it aside and run `shipgate state init --force --reason "..."`.',
+    });
+  }
+}
+
+async function openSqliteStore(sqliteFile: string, auditSeal: AuditSeal | undefined): Promise<Store> {
+  const options = { sqliteFile, auditSeal };
   mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
   const sqlite = openSqlite(options.sqliteFile);
   // The busy timeout makes concurrent shipgate processes wait for each other instead of
@@ -45,7 +63,7 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
   sqlite.exec('pragma foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite.database }) });
   await closeOnFailure(db, migrateSqliteSerially(options.sqliteFile, db));
-  return new KyselyStore(db, 'sqlite');
+  return new KyselyStore(db, 'sqlite', options.auditSeal);
 }
 
 /** A failed open must not leave connections behind (an open pg pool keeps the CLI alive). */

@@ -3,6 +3,8 @@
  * (Kysely) serves both SQLite and PostgreSQL; see ./kysely-store.ts.
  */
 
+import type { Identity } from '../../core/identity.js';
+
 export type DeploymentKind = 'deploy' | 'rollback';
 export type DeploymentState = 'running' | 'succeeded' | 'failed' | 'aborted';
 export type StepState = 'started' | 'succeeded' | 'failed';
@@ -24,6 +26,8 @@ export interface AuditRecord extends Required<Omit<AuditInput, 'detail'>> {
   detail: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** HMAC of `hash` with the audit key; null for events written before keys existed. */
+  mac: string | null;
 }
 
 export interface AuditVerification {
@@ -31,7 +35,14 @@ export interface AuditVerification {
   checked: number;
   /** First sequence number that is altered or missing. */
   firstBadSeq?: number;
+  /** missing/unlinked/altered: the chain; forged: a MAC; cut/emptied/rewritten: against the checkpoint. */
+  kind?: 'missing' | 'unlinked' | 'altered' | 'forged' | 'key-missing' | 'cut' | 'emptied' | 'rewritten' | 'checkpoint';
   problem?: string;
+  /** With an audit seal: events carrying a valid MAC, and older events written before keys. */
+  keyed?: number;
+  unkeyed?: number;
+  /** The checkpointed head the log was checked against; null when there is none yet. */
+  checkpoint?: { seq: number; hash: string } | null;
 }
 
 export interface LockRecord {
@@ -105,7 +116,9 @@ export interface ApprovalRecord {
   state: ApprovalState;
   createdAt: string;
   expiresAt: string;
-  approvers: { by: string; at: string }[];
+  /** How the requester is known; null on requests made before identities were recorded. */
+  requesterIdentity: Identity | null;
+  approvers: { by: string; at: string; identity?: Identity }[];
 }
 
 export interface AttestationRecord {
@@ -195,7 +208,7 @@ export interface Store {
   getValues(keys: string[]): Promise<Record<string, string | null>>;
   setValues(values: Record<string, string>, at: string): Promise<void>;
 
-  createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers'>): Promise<ApprovalRecord>;
+  createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers' | 'requesterIdentity'> & { requesterIdentity?: Identity | null }): Promise<ApprovalRecord>;
   getApproval(id: number): Promise<ApprovalRecord | undefined>;
   /** Newest first. */
   listApprovals(filter: { env?: string; state?: ApprovalState; action?: string; subject?: string; limit?: number }): Promise<ApprovalRecord[]>;

@@ -14,6 +14,7 @@ export interface Database {
     detail: string;
     prev_hash: string;
     hash: string;
+    mac: string | null;
   };
   locks: {
     env: string;
@@ -80,6 +81,7 @@ export interface Database {
     created_at: string;
     expires_at: string;
     approvers: string;
+    requester_identity: string | null;
   };
   attestations: {
     id: Generated<number>;

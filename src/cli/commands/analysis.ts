@@ -22,7 +22,7 @@ export function registerAnalysisCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate soak status --env staging')
     .action(async (opts: { env?: string }, cmd: Command) => {
-      const views = await withContext(cmd, (ctx) => soakViews(ctx, opts.env));
+      const views = await withContext(cmd, (ctx) => soakViews(ctx, opts.env), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ soaks: views });
       if (!views.length) return line('no soaks yet: a deploy to an environment with `soak:` starts one');
       for (const v of views.slice(0, 3)) {
@@ -39,7 +39,7 @@ export function registerAnalysisCommands(program: Command): void {
     .option('--env <env>', 'only this environment')
     .option('--json', 'print JSON')
     .action(async (opts: { env?: string }, cmd: Command) => {
-      const views = await withContext(cmd, (ctx) => monitorViews(ctx, opts.env));
+      const views = await withContext(cmd, (ctx) => monitorViews(ctx, opts.env), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ monitors: views });
       if (!views.length) return line('no monitors yet: a deploy to an environment with `monitor:` starts one');
       for (const m of views.slice(0, 3)) {

@@ -29,7 +29,7 @@ export function registerDatabaseCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate backups --env production')
     .action(async (opts: { env?: string; limit: string }, cmd: Command) => {
       const limit = parsePositiveInt(opts.limit, '--limit');
-      const backups = await withContext(cmd, (ctx) => listBackups(ctx, { env: opts.env, limit }));
+      const backups = await withContext(cmd, (ctx) => listBackups(ctx, { env: opts.env, limit }), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ backups });
       if (!backups.length) return line('no backups recorded');
       line(table([['ID', 'ENV', 'TAKEN', 'SIZE', 'ENTRIES', 'DEPLOYMENT', 'FILE'], ...backups.map((b) => [String(b.id), b.env, b.createdAt, formatBytes(b.sizeBytes), String(b.verifiedEntries), b.deploymentId === null ? '-' : `#${b.deploymentId}`, b.present ? b.file : pc.red(`${b.file} (missing)`)])]));

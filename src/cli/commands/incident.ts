@@ -10,7 +10,7 @@ export function registerIncidentCommands(program: Command): void {
     .option('--env <env>', 'only this environment')
     .option('--json', 'print JSON')
     .action(async (opts: { env?: string }, cmd: Command) => {
-      const rows = await withContext(cmd, (ctx) => ctx.store.listIncidents({ ...(opts.env ? { env: opts.env } : {}), limit: 100 }), { runbookEnv: opts.env ?? 'production' });
+      const rows = await withContext(cmd, (ctx) => ctx.store.listIncidents({ ...(opts.env ? { env: opts.env } : {}), limit: 100 }), { runbookEnv: opts.env ?? 'production', readOnly: true });
       if (globalOptions(cmd).json) return printJson({ incidents: rows });
       if (!rows.length) return line('no incidents');
       line(table([['ID', 'OPENED', 'ENV', 'STATE', 'TITLE'], ...rows.map((i) => [String(i.id), i.openedAt, i.env, i.state, (i.data as unknown as IncidentData).title])]));
@@ -20,7 +20,7 @@ export function registerIncidentCommands(program: Command): void {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, _opts, cmd: Command) => {
-      const view = await withContext(cmd, (ctx) => showIncident(ctx, parsePositiveInt(id, '<id>')), { runbookEnv: 'production' });
+      const view = await withContext(cmd, (ctx) => showIncident(ctx, parsePositiveInt(id, '<id>')), { runbookEnv: 'production', readOnly: true });
       if (globalOptions(cmd).json) return printJson(view);
       line(incidentMarkdown(view));
     });

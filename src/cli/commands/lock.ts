@@ -12,7 +12,7 @@ export function registerLockCommands(program: Command): void {
     .description('show who holds each environment\'s lock')
     .option('--json', 'print JSON')
     .action(async (_opts, cmd: Command) => {
-      const rows = await withContext(cmd, (ctx) => lockStatus(ctx));
+      const rows = await withContext(cmd, (ctx) => lockStatus(ctx), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ locks: rows });
       line(table([['ENV', 'STATE', 'HOLDER', 'REASON', 'SINCE', 'LEASE UNTIL'], ...rows.map((r) => [r.env, r.locked ? (r.stale ? pc.yellow('stale') : pc.red('locked')) : pc.green('free'), r.lock?.actor ?? '-', r.lock?.reason ?? '-', r.lock?.acquiredAt ?? '-', r.lock?.leaseUntil ?? '-'])]));
     });

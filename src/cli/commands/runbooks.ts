@@ -11,7 +11,7 @@ import { parseDuration } from '../../core/duration.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { consoleProgress } from '../progress.js';
-import { configOrRunbookMode } from '../shared.js';
+import { commandPath, configOrRunbookMode, guardContinuity } from '../shared.js';
 
 interface RunbookOptions {
   env: string;
@@ -22,6 +22,9 @@ interface RunbookOptions {
 async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: AppContext) => Promise<T>): Promise<T> {
   const ctx = await createContext(configOrRunbookMode(cmd, opts.env), { progress: opts.json ? undefined : consoleProgress() });
   try {
+    // Stopping trading (kill switch on, breaker trip) must work even on a store that lost its
+    // history; re-enabling it must not.
+    guardContinuity(ctx, commandPath(cmd), { readOnly: ['status', 'on', 'trip'].includes(cmd.name()) });
     return await run(ctx);
   } finally {
     await flushNotifications(10_000);

@@ -6,7 +6,7 @@ import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
 import { checkHealthOnce, verifyHealth } from '../../app/verify-health.js';
-import { resolveServices } from '../../config/resolve.js';
+import { hasService, resolveServices } from '../../config/resolve.js';
 import { record } from '../../app/audit.js';
 
 export function registerStatusCommands(program: Command): void {
@@ -21,7 +21,7 @@ export function registerStatusCommands(program: Command): void {
         const envs = opts.env ? [opts.env] : Object.keys(ctx.config.environments);
         envs.forEach((e) => environmentSpec(ctx.config, e));
         return Promise.all(envs.map((e) => environmentStatus(ctx, e)));
-      });
+      }, { readOnly: true });
       if (globalOptions(cmd).json) printJson({ environments: statuses });
       else statuses.forEach(renderStatus);
     });
@@ -70,11 +70,11 @@ export function registerStatusCommands(program: Command): void {
       const tail = parsePositiveInt(opts.tail, '--tail');
       const logs = await withContext(cmd, async (ctx) => {
         environmentSpec(ctx.config, env);
-        if (service && !(service in ctx.config.services)) {
+        if (service && !hasService(ctx.config, service)) {
           throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
         }
         return ctx.target(env).logs(env, service, tail);
-      });
+      }, { readOnly: true });
       if (globalOptions(cmd).json) printJson({ env, logs });
       else for (const l of logs) {
         line(pc.bold(`==> ${l.service} <==`));

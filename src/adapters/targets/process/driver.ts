@@ -91,7 +91,7 @@ export class ProcessTarget implements Target {
 
   async restart(env: string, service: string): Promise<void> {
     const state = this.readState(env);
-    const svc = state.services[service];
+    const svc = Object.hasOwn(state.services, service) ? state.services[service] : undefined;
     if (!svc) throw failed(`service ${service} has never been started in ${env}`, { hint: `Deploy first: shipgate deploy ${env} --version <tag>.` });
     await stopProcess(svc.pid, svc.startTicks);
     const spec: LaunchSpec = { service, argv: svc.argv as LaunchSpec['argv'], cwd: svc.cwd, env: this.readLaunchEnv(env, service), logFile: svc.logFile };
