@@ -31,6 +31,7 @@ const JS = {
   'src/cart.test.ts': "import { describe, expect, it } from 'vitest';\nimport { merge } from './cart';\n\ndescribe('Cart', () => {\n  it('merges repeated SKUs', () => {\n    const lines = merge([{ sku: 'A', qty: 1 }, { sku: 'A', qty: 2 }]);\n    expect(lines.lenght).toBe(1);\n  });\n  it('keeps distinct SKUs', () => {\n    console.error('Error: price feed unavailable (expected in this test)');\n    expect(merge([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 1 }])).toHaveLength(2);\n  });\n});\n",
   'passing/ok.test.ts': "import { expect, it } from 'vitest';\n\nit('logs noise but passes', () => {\n  console.error('Error: ECONNREFUSED 127.0.0.1:5432 (the test expects this)');\n  console.log('FAIL-SAFE engaged; error count: 0');\n  expect(1).toBe(1);\n});\n",
   'node/cart.test.mjs': "import { describe, it } from 'node:test';\nimport assert from 'node:assert/strict';\n\ndescribe('Cart', () => {\n  it('merges repeated SKUs', () => { assert.equal([1, 2].length, 1); });\n  it('keeps distinct SKUs', () => { assert.ok(true); });\n});\n",
+  'jest/package.json': '{"name":"cart","private":true}',
   'jest/cart.test.js': "const merge = (lines) => lines;\ndescribe('Cart', () => {\n  it('merges repeated SKUs', () => {\n    expect(merge([1, 2]).length).toBe(1);\n  });\n  it('keeps distinct SKUs', () => { expect(1).toBe(1); });\n});\n",
   'jestcov/lib.js': 'exports.pick = (x) => { if (x) { return 1; } return 2; };\n',
   'jestcov/lib.test.js': "test('runs', () => { expect(1).toBe(1); });\n",
@@ -113,7 +114,7 @@ const CASES: Case[] = [
     name: 'pytest-timeout',
     script: 'python -m pytest slow --timeout=1',
     run: () => pytest(['slow', '--timeout=1']),
-    expect: { category: 'test-timeout', tool: 'pytest', firstError: 'E       Failed: Timeout >1.0s', tests: ['slow/test_fill.py::test_waits_for_fill'], secondary: ['test-failure'] },
+    expect: { category: 'test-timeout', tool: 'pytest', firstError: 'E       Failed: Timeout >1.0s', tests: ['slow/test_fill.py::test_waits_for_fill'], secondary: [] },
   },
   {
     name: 'pytest collection error',
@@ -142,7 +143,7 @@ const CASES: Case[] = [
   {
     name: 'jest failure',
     script: 'npx jest jest',
-    run: () => capture([npmToolBin('jest'), '--ci', '--rootDir', 'jest'], js),
+    run: () => capture([npmToolBin('jest'), '--ci'], path.join(js, 'jest')),
     expect: { category: 'test-failure', tool: 'jest', firstError: 'expect(received).toBe(expected) // Object.is equality', files: ['cart.test.js:4'], tests: ['Cart › merges repeated SKUs'] },
   },
   {

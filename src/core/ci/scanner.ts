@@ -62,7 +62,8 @@ export class LogScanner {
 
   constructor(private readonly causes: Cause[]) {
     this.everyLine = causes.some((c) => c.keywords.length === 0);
-    const words = new Set(['##[', ...causes.flatMap((c) => c.keywords)]);
+    // The prefilter runs over latin1 text (one char per byte): a keyword is searched as its UTF-8 bytes.
+    const words = new Set(['##[', ...causes.flatMap((c) => c.keywords)].map((k) => Buffer.from(k, 'utf8').toString('latin1')));
     this.prefilter = new RegExp([...words].map(escapeRegExp).join('|'), 'g');
   }
 
@@ -160,6 +161,7 @@ export class LogScanner {
     if (!error) return;
     const message = error[1]!;
     this.facts.errorMarkers.push({ step: this.step, text: message });
+    this.facts.failedStep ??= this.step;
     const completed = /Process completed with exit code (\d+)/.exec(message);
     if (completed && this.facts.exitCode === null) {
       this.facts.exitCode = Number(completed[1]);
