@@ -2,15 +2,17 @@
 // printed is wrapped into the three log shapes (raw GitHub job log, gh run view --log-failed, plain
 // terminal output) and triaged. Nothing a tool prints is typed by hand. GitHub's own runner messages
 // (job timeout, runner shutdown, exit code lines) are the documented texts, since no runner runs here.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn as spawnProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triageLogWithProject } from '../src/app/ci-triage.js';
 import type { Triage } from '../src/core/ci/verdict.js';
+import { FakeGitHub, type FakeJob } from './fakes/github.js';
 import { BIN, shipgate } from './harness/cli.js';
+import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { asGhLogFailed, asGithubLog, capture, debianTool, emptyRegistry, linkProjectModules, npmToolBin, writeTree, type Capture } from './harness/ci-tools.js';
 
 const PY = {
@@ -333,7 +335,7 @@ describe('shipgate ci triage --log (the CLI)', () => {
     expect(out).toMatchObject({ failedStep: 'Run python -m pytest tests', category: 'test-failure', tests: ['tests/test_tags.py::test_export'], exitCode: 1, tool: 'pytest', reproduce: 'python -m pytest tests' });
 
     const human = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'ci', 'triage', '--log', '-'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      const child = spawnProcess(process.execPath, [BIN, 'ci', 'triage', '--log', '-'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.on('close', (code) => resolve({ code, stdout }));
@@ -348,5 +350,128 @@ describe('shipgate ci triage --log (the CLI)', () => {
     const res = await shipgate(['ci', 'triage', '--log', path.join(dir, 'nope.log')], { cwd: dir });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('nope.log');
+  });
+});
+
+describe('shipgate ci triage/flaky/rerun/status through a GitHub API that follows the REST docs', () => {
+  let ws: StackWorkspace;
+  let gh: FakeGitHub;
+  let sha: string;
+  let failingLog: string;
+  let passingLog: string;
+  const TOKEN = 'ghp_ciTriageSecret123';
+  const jobs = (conclusion: 'failure' | 'success'): FakeJob[] => [
+    { id: 71, name: 'tests', status: 'completed', conclusion, steps: [{ number: 1, name: 'Set up job', status: 'completed', conclusion: 'success' }, { number: 2, name: 'Run python -m pytest -v tests', status: 'completed', conclusion }] },
+    { id: 72, name: 'lint', status: 'completed', conclusion: 'success', steps: [] },
+  ];
+
+  beforeAll(async () => {
+    ws = await stackWorkspace(['staging'], ['v1.0.0']);
+    sha = execFileSync('git', ['-C', ws.repoDir, 'rev-parse', 'v1.0.0^{commit}'], { encoding: 'utf8' }).trim();
+    // Real pytest output: the test fails on the first attempt and passes on the re-run (fixed data, same test id).
+    const flakyDir = path.join(dir, 'flaky');
+    writeTree(flakyDir, { 'shop/__init__.py': '', 'shop/tags.py': PY['shop/tags.py'], 'tests/test_tags.py': PY['tests/test_tags.py'] });
+    const failing = await capture([debianTool('python3'), '-m', 'pytest', '-v', '-p', 'no:cacheprovider', 'tests'], flakyDir);
+    writeFileSync(path.join(flakyDir, 'shop/tags.py'), 'def export(tags: list[str]) -> str:\n    return ";".join(sorted(tags))\n');
+    const passing = await capture([debianTool('python3'), '-m', 'pytest', '-v', '-p', 'no:cacheprovider', 'tests'], flakyDir);
+    expect(failing.exitCode).toBe(1);
+    expect(passing.exitCode).toBe(0);
+    failingLog = asGithubLog('python -m pytest -v tests', failing.output, failing.exitCode);
+    passingLog = asGithubLog('python -m pytest -v tests', passing.output, 0);
+    gh = await FakeGitHub.start({ repo: 'acme/trading', token: TOKEN });
+    writeFileSync(path.join(ws.dir, 'shipgate.yml'), `${readFileSync(path.join(ws.dir, 'shipgate.yml'), 'utf8')}preflight:\n  github: { repo: acme/trading, tokenEnv: GH_TOKEN, apiUrl: '${gh.url}' }\n`);
+  });
+  afterAll(async () => {
+    await gh?.close();
+    await ws?.cleanup();
+  });
+
+  const seedAttempt = (attempt: number, conclusion: 'failure' | 'success') => {
+    gh.seed = {
+      workflowRuns: [{ id: 7, name: 'CI', head_sha: sha, status: 'completed', conclusion, run_attempt: attempt }],
+      jobs: { 7: jobs(conclusion) },
+      jobLogs: { 71: conclusion === 'failure' ? failingLog : passingLog, 72: asGithubLog('ruff check .', 'All checks passed!\n', 0) },
+      annotations: { 71: [{ path: 'tests/test_tags.py', start_line: 5, annotation_level: 'failure', message: 'Process completed with exit code 1.' }] },
+      checkRuns: { [sha]: [{ name: 'tests', status: 'completed', conclusion }, { name: 'lint', status: 'completed', conclusion: 'success' }] },
+    };
+  };
+  const run = (args: string[]) => ws.run(args, { GH_TOKEN: TOKEN });
+
+  it('triages each failed job from its log (downloaded without the token), with the failed step and annotations', async () => {
+    seedAttempt(1, 'failure');
+    const res = await run(['ci', 'triage', '7', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const [r] = res.json().runs;
+    expect(r.run).toMatchObject({ id: 7, commit: sha, attempt: 1 });
+    expect(r.jobs).toHaveLength(1);
+    expect(r.jobs[0]).toMatchObject({
+      job: { id: 71, name: 'tests' },
+      failedStep: 'Run python -m pytest -v tests',
+      category: 'test-failure',
+      firstError: "E       AssertionError: assert 'a,b' == 'a;b'",
+      tests: ['tests/test_tags.py::test_export'],
+      exitCode: 1,
+      tool: 'pytest',
+      reproduce: 'python -m pytest -v tests',
+    });
+    expect(r.jobs[0].annotations[0]).toMatchObject({ path: 'tests/test_tags.py', line: 5, level: 'failure' });
+    const downloads = gh.requests.filter((q) => q.path.startsWith('/_download/'));
+    expect(downloads.length).toBeGreaterThan(0);
+    expect(downloads.every((q) => q.headers.authorization === undefined)).toBe(true);
+    expect(res.stdout).not.toContain(TOKEN);
+  });
+
+  it('ci flaky finds the test that failed and then passed on a re-run of the same commit; a later failure of only it is flaky', async () => {
+    seedAttempt(2, 'success');
+    const rerun = await run(['ci', 'triage', `https://github.com/acme/trading/actions/runs/7`, '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.json().runs[0].jobs).toEqual([]);
+
+    const flaky = await run(['ci', 'flaky', '--json']);
+    expect(flaky.code, flaky.stderr).toBe(0);
+    expect(flaky.json().flaky).toEqual([expect.objectContaining({ test: 'tests/test_tags.py::test_export', passed: 1, failed: 1, commits: [sha] })]);
+    expect(flaky.json().flaky.map((f: { test: string }) => f.test)).not.toContain('tests/test_tags.py::test_empty');
+
+    seedAttempt(3, 'failure');
+    const again = await run(['ci', 'triage', '7', '--json']);
+    const job = again.json().runs[0].jobs[0];
+    expect(job.category).toBe('flaky');
+    expect(job.secondary[0]).toBe('test-failure');
+    expect(job.hints[0]).toContain('tests/test_tags.py::test_export');
+  });
+
+  it('ci rerun --failed asks GitHub to re-run the failed jobs and records it', async () => {
+    seedAttempt(1, 'failure');
+    const res = await run(['ci', 'rerun', '7', '--failed']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(gh.reruns).toEqual([7]);
+    const post = gh.requests.find((q) => q.method === 'POST');
+    expect(post?.path).toBe('/repos/acme/trading/actions/runs/7/rerun-failed-jobs');
+    expect(post?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    const audit = await ws.run(['audit', '--json']);
+    expect(audit.stdout).toContain('ci.rerun');
+    expect((await run(['ci', 'rerun', '7'])).code).toBe(2);
+  });
+
+  it('ci status shows each check of a commit with its state and link, and fails on a red one', async () => {
+    seedAttempt(1, 'failure');
+    const res = await run(['ci', 'status', 'v1.0.0', '--json']);
+    expect(res.code).toBe(1);
+    const out = res.json();
+    expect(out.commit).toBe(sha);
+    expect(out.checks).toEqual([
+      { name: 'tests', kind: 'check-run', state: 'failure', url: expect.stringMatching(/^https:\/\/github\.com\/acme\/trading\/runs\/\d+$/) },
+      { name: 'lint', kind: 'check-run', state: 'success', url: expect.stringMatching(/^https:\/\/github\.com\//) },
+    ]);
+    seedAttempt(2, 'success');
+    expect((await run(['ci', 'status', 'v1.0.0'])).code).toBe(0);
+  });
+
+  it('says so when GitHub refuses the token, without echoing it', async () => {
+    seedAttempt(1, 'failure');
+    const res = await ws.run(['ci', 'triage', '7'], { GH_TOKEN: 'wrong-token-value' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('could not read run 7');
+    expect(res.stderr).not.toContain('wrong-token-value');
   });
 });
