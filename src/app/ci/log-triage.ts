@@ -28,7 +28,7 @@ export async function scanLog(chunks: AsyncIterable<Uint8Array | string>, causes
 
 export function openLog(file: string): AsyncIterable<Uint8Array | string> {
   if (file === '-') return process.stdin;
-  const stream = createReadStream(file, { highWaterMark: 4 * 1024 * 1024 });
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   return (async function* () {
     try {
       for await (const chunk of stream) yield chunk as Buffer;

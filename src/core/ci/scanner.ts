@@ -1,4 +1,5 @@
 import type { Cause } from './causes.js';
+import { KeywordAutomaton } from './keyword-automaton.js';
 import { parseLogLine, type LogFormat } from './log-line.js';
 
 /** One line a cause matched. */
@@ -35,7 +36,8 @@ export interface LogFacts {
 
 /** Enough to explain a failure; a log with more matches than this is read on but not remembered. */
 const MAX_MATCHES = 2000;
-const MAX_PASSED = 20_000;
+/** Passed tests kept from one log; past this, pass lines are no longer looked for (JUnit reports have no such limit). */
+const MAX_PASSED = 5_000;
 /** A line longer than this (a minified bundle, a base64 blob) is cut before it is matched. */
 const MAX_LINE = 64 * 1024;
 const FORMAT_PROBE_LINES = 20;
@@ -47,7 +49,12 @@ const HEADER_LOOKBACK_LINES = 200;
  * and matched. Lines are complete across chunk boundaries.
  */
 export class LogScanner {
-  private readonly prefilter: RegExp;
+  private prefilter: KeywordAutomaton;
+  /** Per keyword of the prefilter, the indexes of the causes that name it. */
+  private keywordCauses: number[][] = [];
+  private lineStart = 0;
+  private lineEnd = 0;
+  private lineBuf: Buffer = Buffer.alloc(0);
   private readonly everyLine: boolean;
   private carry: Buffer = Buffer.alloc(0);
   private probed = 0;
@@ -60,22 +67,46 @@ export class LogScanner {
     format: 'plain', matches: [], passedTests: [], errorMarkers: [], failedStep: null, exitCode: null, steps: [], lastLineBeforeFailure: null, lines: 0,
   };
 
-  constructor(private readonly causes: Cause[]) {
+  constructor(private causes: Cause[]) {
     this.everyLine = causes.some((c) => c.keywords.length === 0);
-    // The prefilter runs over latin1 text (one char per byte): a keyword is searched as its UTF-8 bytes.
-    const words = new Set(['##[', ...causes.flatMap((c) => c.keywords)].map((k) => Buffer.from(k, 'utf8').toString('latin1')));
-    this.prefilter = new RegExp([...words].map(escapeRegExp).join('|'), 'g');
+    this.prefilter = this.buildPrefilter();
+  }
+
+  /** '##[' (index 0) and every cause's keywords; remembers which causes each keyword stands for. */
+  private buildPrefilter(): KeywordAutomaton {
+    const words: string[] = ['##['];
+    this.keywordCauses = [[]];
+    this.causes.forEach((cause, i) => {
+      for (const k of cause.keywords) {
+        words.push(k);
+        this.keywordCauses.push([i]);
+      }
+    });
+    return new KeywordAutomaton(words);
   }
 
   push(chunk: Buffer): void {
-    const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const lastNewline = buf.lastIndexOf(10);
-    if (lastNewline < 0) {
-      this.carry = buf.length > MAX_LINE ? (this.scan(buf, buf.length), Buffer.alloc(0)) : Buffer.from(buf);
+    let from = 0;
+    if (this.carry.length) {
+      // Only the line cut by the previous chunk is copied; the rest of the chunk is read in place.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        const joined = Buffer.concat([this.carry, chunk]);
+        this.carry = joined.length > MAX_LINE ? (this.scan(joined, joined.length), Buffer.alloc(0)) : joined;
+        return;
+      }
+      const joined = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
+      this.carry = Buffer.alloc(0);
+      this.scan(joined, joined.length);
+      from = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last < from) {
+      this.carry = Buffer.from(chunk.subarray(from));
       return;
     }
-    this.scan(buf, lastNewline + 1);
-    this.carry = Buffer.from(buf.subarray(lastNewline + 1));
+    this.scan(chunk.subarray(from), last + 1 - from);
+    this.carry = Buffer.from(chunk.subarray(last + 1));
   }
 
   end(): LogFacts {
@@ -87,25 +118,22 @@ export class LogScanner {
 
   /** Scans buf[0, end), which ends at a line boundary. */
   private scan(buf: Buffer, end: number): void {
-    // latin1 maps each byte to one character, so string offsets are byte offsets into buf.
-    const s = buf.toString('latin1', 0, end);
     let pos = 0;
-    while (pos < s.length) {
+    while (pos < end) {
       if (this.readsEveryLine()) {
-        const nl = s.indexOf('\n', pos);
-        const lineEnd = nl < 0 ? s.length : nl;
+        const nl = buf.indexOf(10, pos);
+        const lineEnd = nl < 0 || nl >= end ? end : nl;
         this.facts.lines++;
-        this.onLine(buf, s, pos, lineEnd);
+        this.onLine(buf, pos, lineEnd);
         pos = lineEnd + 1;
         continue;
       }
-      this.prefilter.lastIndex = pos;
-      const hit = this.prefilter.exec(s);
-      if (!hit) break;
-      const lineStart = s.lastIndexOf('\n', hit.index) + 1;
-      const nl = s.indexOf('\n', hit.index);
-      const lineEnd = nl < 0 ? s.length : nl;
-      this.onLine(buf, s, lineStart, lineEnd);
+      const hit = this.prefilter.find(buf, pos, end);
+      if (hit < 0) break;
+      const lineStart = hit === 0 ? 0 : buf.lastIndexOf(10, hit) + 1;
+      const nl = buf.indexOf(10, hit);
+      const lineEnd = nl < 0 || nl >= end ? end : nl;
+      this.onLine(buf, Math.max(lineStart, pos), lineEnd);
       pos = lineEnd + 1;
     }
   }
@@ -118,7 +146,10 @@ export class LogScanner {
     return buf.toString('utf8', start, Math.min(end, start + MAX_LINE));
   }
 
-  private onLine(buf: Buffer, s: string, start: number, end: number): void {
+  private onLine(buf: Buffer, start: number, end: number): void {
+    this.lineBuf = buf;
+    this.lineStart = start;
+    this.lineEnd = end;
     const line = parseLogLine(this.decode(buf, start, end));
     if (this.probed < FORMAT_PROBE_LINES && line.text.trim() !== '') {
       this.probed++;
@@ -128,7 +159,7 @@ export class LogScanner {
     if (line.step !== null) this.step = line.step;
     const text = line.text;
 
-    if (text.startsWith('##[')) return this.onMarker(buf, s, start, text, line.step);
+    if (text.startsWith('##[')) return this.onMarker(buf, start, text, line.step);
     if (this.script) {
       if (this.scriptDone || text.trim() === '') return;
       if (/^shell: /.test(text)) this.scriptDone = true;
@@ -139,10 +170,10 @@ export class LogScanner {
       this.pendingNext.followingText = text.trim();
       this.pendingNext = null;
     }
-    this.matchCauses(buf, s, start, text);
+    this.matchCauses(buf, start, text);
   }
 
-  private onMarker(buf: Buffer, s: string, start: number, text: string, lineStep: string | null): void {
+  private onMarker(buf: Buffer, start: number, text: string, lineStep: string | null): void {
     const group = /^##\[group\](.*)$/.exec(text);
     if (group) {
       if (group[1]!.startsWith('Run ')) {
@@ -166,26 +197,33 @@ export class LogScanner {
     if (completed && this.facts.exitCode === null) {
       this.facts.exitCode = Number(completed[1]);
       this.facts.failedStep = this.step;
-      this.facts.lastLineBeforeFailure = this.previousOutputLine(buf, s, start);
+      this.facts.lastLineBeforeFailure = this.previousOutputLine(buf, start);
     }
-    this.matchCauses(buf, s, start, message);
+    this.matchCauses(buf, start, message);
   }
 
-  private matchCauses(buf: Buffer, s: string, start: number, untrimmed: string): void {
+  private matchCauses(buf: Buffer, start: number, untrimmed: string): void {
     const text = untrimmed.trim();
-    for (const cause of this.causes) {
-      if (cause.keywords.length && !cause.keywords.some((k) => text.includes(k))) continue;
+    const candidates = new Set<number>();
+    for (const k of this.prefilter.allIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE))) for (const c of this.keywordCauses[k]!) candidates.add(c);
+    for (let i = 0; i < this.causes.length; i++) {
+      const cause = this.causes[i]!;
+      if (cause.keywords.length && !candidates.has(i)) continue;
       const m = cause.regex.exec(text);
       if (!m) continue;
-      this.record(cause, m, text, buf, s, start);
+      this.record(cause, m, text, buf, start);
       return;
     }
   }
 
-  private record(cause: Cause, m: RegExpExecArray, text: string, buf: Buffer, s: string, start: number): void {
+  private record(cause: Cause, m: RegExpExecArray, text: string, buf: Buffer, start: number): void {
     const g = m.groups ?? {};
     if (cause.role === 'pass') {
       if (g.test && this.facts.passedTests.length < MAX_PASSED) this.facts.passedTests.push(g.test.trim());
+      if (this.facts.passedTests.length === MAX_PASSED && this.causes.some((c) => c.role === 'pass')) {
+        this.causes = this.causes.filter((c) => c.role !== 'pass');
+        this.prefilter = this.buildPrefilter();
+      }
       return;
     }
     if (cause.dropsLastTest) {
@@ -200,7 +238,7 @@ export class LogScanner {
     }
     if (this.facts.matches.length >= MAX_MATCHES) return;
     let file = g.file?.trim();
-    if (!file && cause.fileFrom) file = this.headerAbove(buf, s, start, cause.fileFrom);
+    if (!file && cause.fileFrom) file = this.headerAbove(buf, start, cause.fileFrom);
     const match: CauseMatch = { cause, text, step: this.step };
     if (file) match.file = g.line ? `${file}:${g.line}` : file;
     if (g.test) match.test = g.test.trim();
@@ -209,10 +247,10 @@ export class LogScanner {
   }
 
   /** The nearest line above `start` (in this chunk) that `header` matches, for its `file` group. */
-  private headerAbove(buf: Buffer, s: string, start: number, header: RegExp): string | undefined {
+  private headerAbove(buf: Buffer, start: number, header: RegExp): string | undefined {
     let end = start - 1;
     for (let n = 0; n < HEADER_LOOKBACK_LINES && end > 0; n++) {
-      const begin = s.lastIndexOf('\n', end - 1) + 1;
+      const begin = end - 1 < 0 ? 0 : buf.lastIndexOf(10, end - 1) + 1;
       const text = parseLogLine(this.decode(buf, begin, end)).text.trim();
       const m = header.exec(text);
       if (m) return (m.groups?.file ?? m[0]).trim();
@@ -221,10 +259,10 @@ export class LogScanner {
     return undefined;
   }
 
-  private previousOutputLine(buf: Buffer, s: string, start: number): string | null {
+  private previousOutputLine(buf: Buffer, start: number): string | null {
     let end = start - 1;
     for (let n = 0; n < 50 && end > 0; n++) {
-      const begin = s.lastIndexOf('\n', end - 1) + 1;
+      const begin = end - 1 < 0 ? 0 : buf.lastIndexOf(10, end - 1) + 1;
       const text = parseLogLine(this.decode(buf, begin, end)).text.trim();
       if (text !== '' && !text.startsWith('##[')) return text;
       end = begin - 1;
@@ -233,6 +271,3 @@ export class LogScanner {
   }
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
