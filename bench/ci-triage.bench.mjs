@@ -71,13 +71,19 @@ export async function run() {
     let peakRssMiB = 0;
     // A tiny wrapper reports the CLI process's own peak RSS (ru_maxrss) when it exits.
     const probe = path.join(dir, 'rss.mjs');
-    (await import('node:fs')).writeFileSync(probe, `process.on('exit', () => process.stderr.write('\\nMAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'));\nconst { main } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'main.js'))});\nawait main(process.argv);\n`);
+    (await import('node:fs')).writeFileSync(probe, `process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write('\\nMAXRSS_KB=' + u.maxRSS + ' CPU_US=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); });\nconst { main } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'main.js'))});\nawait main(process.argv);\n`);
+    const grepCpu = [];
+    const triageCpu = [];
     for (let r = 0; r < RUNS; r++) {
       grep.push(timed(['grep', '-c', 'error', file]).seconds);
+      // bash's `times` reports its children's CPU time: grep's own, whatever else the machine runs.
+      const bt = timed(['bash', '-c', 'grep -c error "$0" >/dev/null; times', file]).stdout.trim().split('\n')[1] ?? '';
+      grepCpu.push(bt.split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; }).reduce((a, b) => a + b, 0));
       const t = timed([process.execPath, probe, 'ci', 'triage', '--log', file, '--json'], { NO_COLOR: '1' });
       triage.push(t.seconds);
       result = JSON.parse(t.stdout);
       const kb = Number(/MAXRSS_KB=(\d+)/.exec(t.stderr)?.[1] ?? NaN);
+      triageCpu.push(Number(/CPU_US=(\d+)/.exec(t.stderr)?.[1] ?? NaN) / 1e6);
       peakRssMiB = Math.max(peakRssMiB, kb / 1024);
     }
     const best = (xs) => Math.min(...xs);
@@ -87,6 +93,10 @@ export async function run() {
       grepSeconds: +best(grep).toFixed(3),
       triageSeconds: +best(triage).toFixed(3),
       ratioToGrep: +ratio.toFixed(2),
+      // CPU seconds (user + system) are steadier than wall time on a shared machine; they include Node's start-up.
+      grepCpuSeconds: +best(grepCpu).toFixed(3),
+      triageCpuSeconds: +best(triageCpu).toFixed(3),
+      cpuRatioToGrep: +(best(triageCpu) / Math.max(best(grepCpu), 0.001)).toFixed(2),
       targetRatio: 2,
       peakRssMiB: +peakRssMiB.toFixed(1),
       targetRssMiB: 100,

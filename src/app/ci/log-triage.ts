@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { ShipgateConfig } from '../../config/schema.js';
 import type { Cause } from '../../core/ci/causes.js';
 import { flakyTests } from '../../core/ci/flaky.js';
@@ -28,13 +27,24 @@ export async function scanLog(chunks: AsyncIterable<Uint8Array | string>, causes
 
 export function openLog(file: string): AsyncIterable<Uint8Array | string> {
   if (file === '-') return process.stdin;
-  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   return (async function* () {
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
-      for await (const chunk of stream) yield chunk as Buffer;
+      handle = await open(file, 'r');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw badInput(`cannot read the log: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { where: file, hint: 'Give a saved job log (gh run view <id> --log-failed > ci.log) or - for standard input.' });
+    }
+    // One buffer, reused for every read: memory stays flat however long the log (the scanner copies what it keeps).
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
     }
   })();
 }
