@@ -467,6 +467,14 @@ describe('shipgate ci triage/flaky/rerun/status through a GitHub API that follow
     expect((await run(['ci', 'status', 'v1.0.0'])).code).toBe(0);
   });
 
+  it("preflight's CI item explains a red CI with the triage of the failed job (flaky: the test passed on a re-run above)", async () => {
+    seedAttempt(1, 'failure');
+    const res = await run(['preflight', 'v1.0.0', '--env', 'staging', '--json']);
+    const ci = res.json().items.find((i: { item: string }) => i.item === 'ci');
+    expect(ci.status).toBe('fail');
+    expect(ci.evidence).toContain(`triage: tests: flaky in "Run python -m pytest -v tests": E       AssertionError: assert 'a,b' == 'a;b'`);
+  });
+
   it('says so when GitHub refuses the token, without echoing it', async () => {
     seedAttempt(1, 'failure');
     const res = await ws.run(['ci', 'triage', '7'], { GH_TOKEN: 'wrong-token-value' });
