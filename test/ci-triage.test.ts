@@ -475,6 +475,17 @@ describe('shipgate ci triage/flaky/rerun/status through a GitHub API that follow
     expect(ci.evidence).toContain(`triage: tests: flaky in "Run python -m pytest -v tests": E       AssertionError: assert 'a,b' == 'a;b'`);
   });
 
+  it('ci local runs the configured steps with live output and triages the failing one', async () => {
+    const file = path.join(ws.dir, 'shipgate.yml');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}ci:\n  local:\n    - { name: format, command: [${debianTool('black')}, --check, shop/clean.py], cwd: ${py} }\n    - { name: types, command: [${debianTool('mypy')}, shop/tags.py], cwd: ${py} }\n`);
+    const res = await run(['ci', 'local', '--json']);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain('shop/tags.py:5: error: Incompatible types in assignment'); // shown live
+    const out = res.json();
+    expect(out.steps.map((st: { name: string; exitCode: number }) => [st.name, st.exitCode])).toEqual([['format', 0], ['types', 1]]);
+    expect(out.triage).toMatchObject({ category: 'type-error', tool: 'mypy', files: ['shop/tags.py:5'], exitCode: 1, failedStep: 'types', reproduce: `${debianTool('mypy')} shop/tags.py` });
+  });
+
   it('says so when GitHub refuses the token, without echoing it', async () => {
     seedAttempt(1, 'failure');
     const res = await ws.run(['ci', 'triage', '7'], { GH_TOKEN: 'wrong-token-value' });
