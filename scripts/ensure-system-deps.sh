@@ -15,6 +15,15 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 # The ssh target's tests run sshd servers on loopback (test/harness/sshd.ts) and the ssh client.
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 command -v ssh >/dev/null || missing+=(openssh-client)
+# CI triage is tested on the real output of these tools (test/ci-triage.test.ts), from Debian.
+[[ -x /usr/bin/mypy ]] || missing+=(mypy)
+[[ -x /usr/bin/flake8 ]] || missing+=(flake8)
+[[ -x /usr/bin/pylint ]] || missing+=(pylint)
+[[ -x /usr/bin/black ]] || missing+=(black)
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
+/usr/bin/python3 -c 'import pytest_cov' 2>/dev/null || missing+=(python3-pytest-cov)
+/usr/bin/python3 -c 'import pytest_timeout' 2>/dev/null || missing+=(python3-pytest-timeout)
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 
 if ((${#missing[@]} == 0)); then exit 0; fi
 

@@ -67,7 +67,8 @@ export async function runPreflight(ctx: AppContext, version: string, env: string
 
   if (github) {
     const ci = await github.ciStatus(commit);
-    items.push({ item: 'ci', title: 'All tests passing in CI', status: ci.state === 'success' ? 'pass' : 'fail', evidence: ci.summary });
+    const why = ci.state === 'failure' ? await ciTriageSummary(ctx, commit) : '';
+    items.push({ item: 'ci', title: 'All tests passing in CI', status: ci.state === 'success' ? 'pass' : 'fail', evidence: ci.summary + why });
   } else items.push(orAttested('ci', 'All tests passing in CI', 'no GitHub repository configured (preflight.github)'));
 
   if (spec.commands.length) {
@@ -126,4 +127,16 @@ export async function runPreflight(ctx: AppContext, version: string, env: string
 /** The newest recorded preflight of a version for an environment, for `promote`. */
 export async function latestPreflight(ctx: AppContext, version: string, env: string) {
   return (await ctx.store.listAudit({ action: 'preflight.run', version, env, limit: 1 }))[0];
+}
+
+/** A red CI explained from its logs (`ci triage`): the failed job's category, step and first error. */
+async function ciTriageSummary(ctx: AppContext, commit: string): Promise<string> {
+  try {
+    const { triageRemote } = await import('./ci-triage.js');
+    const jobs = (await triageRemote(ctx, commit)).flatMap((r) => r.jobs);
+    if (!jobs.length) return '';
+    return '; triage: ' + jobs.slice(0, 3).map((j) => `${j.job.name}: ${j.category}${j.failedStep ? ` in "${j.failedStep}"` : ''}${j.firstError ? `: ${j.firstError}` : ''}`).join('; ');
+  } catch (err) {
+    return `; triage unavailable: ${(err as Error).message}`;
+  }
 }

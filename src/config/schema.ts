@@ -5,6 +5,7 @@ import { argv, duration, envVars, nameKey, secretRef } from './schema/primitives
 import { healthPolicy, serviceOverride, serviceSpec } from './schema/service.js';
 import { composeTarget, sshTarget, target } from './schema/target.js';
 import { brokerSpec, tradingSpec } from './schema/trading.js';
+import { ciSpec } from './schema/ci.js';
 
 const environment = z.strictObject({
   target: target.default({ type: 'process' }),
@@ -64,6 +65,7 @@ export const configSchema = z
       .default({ expiry: 3_600_000, standard: 1, emergency: 2, identity: 'signature' }),
     notifications: z.array(notifier).default([]),
     preflight: preflightSpec.optional(),
+    ci: ciSpec.optional().describe('CI triage: project failure causes and the local CI steps.'),
     calendar: z
       .strictObject({
         closures: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]).describe('Ad hoc market closures (YYYY-MM-DD).'),
@@ -128,6 +130,7 @@ export type ComposeTargetSpec = z.output<typeof composeTarget>;
 export type SshTargetSpec = z.output<typeof sshTarget>;
 export type TradingSpec = z.output<typeof tradingSpec>;
 export type BrokerSpec = z.output<typeof brokerSpec>;
+export type CiSpec = z.output<typeof ciSpec>;
 
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

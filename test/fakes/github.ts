@@ -52,6 +52,7 @@ export interface FakeWorkflowRun {
   conclusion: string | null;
   event?: string;
   run_number?: number;
+  run_attempt?: number;
 }
 
 export interface FakeJob {
@@ -72,6 +73,18 @@ export interface FakeGitHubSeed {
   workflowRuns?: FakeWorkflowRun[];
   /** Keyed by workflow run id. */
   jobs?: Record<number, FakeJob[]>;
+  /** Plain-text job logs, keyed by job id (served through a redirect, like GitHub). */
+  jobLogs?: Record<number, string>;
+  /** Check-run annotations, keyed by check run id (an Actions job's id). */
+  annotations?: Record<number, FakeAnnotation[]>;
+}
+
+export interface FakeAnnotation {
+  path: string;
+  start_line: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
 }
 
 export type FakeFailure =
@@ -108,6 +121,8 @@ export class FakeGitHub {
   delayMs = 0;
   /** Replaces scheme+host of generated Link URLs (to test cross-origin pagination links). */
   linkOrigin: string | undefined;
+  /** Run ids whose failed jobs were asked to re-run (POST .../rerun-failed-jobs). */
+  readonly reruns: number[] = [];
 
   private constructor(
     private readonly server: http.Server,
@@ -167,6 +182,16 @@ export class FakeGitHub {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const docs = 'https://docs.github.com/rest';
 
+    // Log downloads live on another host at GitHub, behind a pre-signed URL: no token, and none expected.
+    const download = /^\/_download\/job-logs\/(\d+)$/.exec(url.pathname);
+    if (download) {
+      const log = this.seed.jobLogs?.[Number(download[1])];
+      if (log === undefined || url.searchParams.get('sig') !== 'signed') return this.send(res, 403, { message: 'AuthenticationFailed' });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(log);
+      return;
+    }
+
     // Authentication comes first, like GitHub.
     if (this.token !== undefined) {
       const auth = req.headers.authorization;
@@ -197,6 +222,14 @@ export class FakeGitHub {
     const version = req.headers['x-github-api-version'];
     if (version !== undefined && version !== '2022-11-28') {
       return this.send(res, 400, { message: `API version ${String(version)} is not supported.`, documentation_url: docs });
+    }
+    const rerun = req.method === 'POST' ? /^(?:\/repos\/[^/]+\/[^/]+)\/actions\/runs\/(\d+)\/rerun-failed-jobs$/.exec(url.pathname.slice(this.basePath.length)) : null;
+    if (rerun) {
+      const run = (this.seed.workflowRuns ?? []).find((r) => r.id === Number(rerun[1]));
+      if (!run) return this.send(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' });
+      if (run.status !== 'completed') return this.send(res, 403, { message: 'This workflow is already running', documentation_url: docs });
+      this.reruns.push(run.id);
+      return this.send(res, 201, {});
     }
     if (req.method !== 'GET') return this.send(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' });
 
@@ -330,6 +363,33 @@ export class FakeGitHub {
       );
     }
 
+    if ((m = /^\/actions\/runs\/(\d+)$/.exec(rest))) {
+      const r = (this.seed.workflowRuns ?? []).find((w) => w.id === Number(m![1]));
+      if (!r) return this.send(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' });
+      return this.send(res, 200, this.workflowRun(r, repoApi, owner, name));
+    }
+
+    if ((m = /^\/actions\/jobs\/(\d+)\/logs$/.exec(rest))) {
+      const id = Number(m[1]);
+      const known = Object.values(this.seed.jobs ?? {}).some((jobs) => jobs.some((j) => j.id === id));
+      if (!known || this.seed.jobLogs?.[id] === undefined) return this.send(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' });
+      res.writeHead(302, { location: `http://${host}/_download/job-logs/${id}?sig=signed`, ...this.rateHeaders(4999) });
+      res.end();
+      return;
+    }
+
+    if ((m = /^\/check-runs\/(\d+)\/annotations$/.exec(rest))) {
+      const all = this.seed.annotations?.[Number(m[1])] ?? [];
+      const { items, link } = page(all);
+      return this.send(res, 200, items.map((a) => ({ path: a.path, start_line: a.start_line, end_line: a.start_line, start_column: null, end_column: null, annotation_level: a.annotation_level, title: a.title ?? '', message: a.message, raw_details: '', blob_href: `https://github.com/${owner}/${name}/blob/main/${a.path}` })), link);
+    }
+
+    if ((m = /^\/pulls\/(\d+)$/.exec(rest))) {
+      const p = (this.seed.pulls ?? []).find((x) => x.number === Number(m![1]));
+      if (!p) return this.send(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' });
+      return this.send(res, 200, this.pullSimple(p, repoApi, owner, name, p.shas[p.shas.length - 1]!));
+    }
+
     if (rest === '/actions/runs') {
       const headSha = url.searchParams.get('head_sha');
       const all = (this.seed.workflowRuns ?? []).filter((r) => headSha === null || r.head_sha === headSha);
@@ -339,32 +399,11 @@ export class FakeGitHub {
         200,
         {
           total_count: all.length,
-          workflow_runs: items.map((r) => ({
-            id: r.id,
-            name: r.name,
-            node_id: `WFR_kwLO${r.id}`,
-            head_branch: 'main',
-            head_sha: r.head_sha,
-            path: `.github/workflows/${r.name.toLowerCase().replace(/\W+/g, '-')}.yml`,
-            display_title: `Run ${r.name}`,
-            run_number: r.run_number ?? r.id % 1000,
-            event: r.event ?? 'push',
-            status: r.status,
-            conclusion: r.conclusion,
-            workflow_id: 159038,
-            url: `${repoApi}/actions/runs/${r.id}`,
-            html_url: `https://github.com/${owner}/${name}/actions/runs/${r.id}`,
-            jobs_url: `${repoApi}/actions/runs/${r.id}/jobs`,
-            logs_url: `${repoApi}/actions/runs/${r.id}/logs`,
-            run_attempt: 1,
-            created_at: '2024-05-01T10:00:00Z',
-            updated_at: '2024-05-01T10:06:00Z',
-          })),
+          workflow_runs: items.map((r) => this.workflowRun(r, repoApi, owner, name)),
         },
         link,
       );
     }
-
     if ((m = /^\/actions\/runs\/(\d+)\/jobs$/.exec(rest))) {
       const runId = Number(m[1]);
       const run = (this.seed.workflowRuns ?? []).find((r) => r.id === runId);
@@ -402,6 +441,30 @@ export class FakeGitHub {
     }
 
     return this.send(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' });
+  }
+
+  private workflowRun(r: FakeWorkflowRun, repoApi: string, owner: string, name: string) {
+    return {
+      id: r.id,
+      name: r.name,
+      node_id: `WFR_kwLO${r.id}`,
+      head_branch: 'main',
+      head_sha: r.head_sha,
+      path: `.github/workflows/${r.name.toLowerCase().replace(/\W+/g, '-')}.yml`,
+      display_title: `Run ${r.name}`,
+      run_number: r.run_number ?? r.id % 1000,
+      event: r.event ?? 'push',
+      status: r.status,
+      conclusion: r.conclusion,
+      workflow_id: 159038,
+      url: `${repoApi}/actions/runs/${r.id}`,
+      html_url: `https://github.com/${owner}/${name}/actions/runs/${r.id}`,
+      jobs_url: `${repoApi}/actions/runs/${r.id}/jobs`,
+      logs_url: `${repoApi}/actions/runs/${r.id}/logs`,
+      run_attempt: r.run_attempt ?? 1,
+      created_at: '2024-05-01T10:00:00Z',
+      updated_at: '2024-05-01T10:06:00Z',
+    };
   }
 
   /** One page of `all` per the request's page/per_page, and GitHub's Link header for it. */

@@ -78,6 +78,46 @@ export interface FailedJobsReport {
   error?: string;
 }
 
+export interface WorkflowRun {
+  id: number;
+  name: string;
+  headSha: string;
+  attempt: number;
+  status: string;
+  conclusion: string | null;
+  url: string;
+}
+
+export interface RunJob {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  url: string;
+  checkRunId: number;
+  steps: { number: number; name: string; conclusion: string | null }[];
+}
+
+export interface Annotation {
+  path: string;
+  line: number | null;
+  level: string;
+  title: string | null;
+  message: string;
+}
+
+function assertId(id: number, what: string): void {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new GitHubError(`invalid ${what} id ${id}`, 'bad-response');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const GITHUB_API_VERSION = '2022-11-28';
 const PER_PAGE = 100;
 /** 50 pages x 100 = 5 000 items; GitHub itself caps check runs well below that. */
@@ -379,6 +419,140 @@ export class GitHubClient {
         : `${jobs.length} failed job(s) in run ${runId}: ` +
           jobs.map((j) => `${j.name} (${j.conclusion}${j.failedSteps.length ? `; step ${j.failedSteps.map((s) => `${s.number} "${s.name}"`).join(', ')}` : ''})`).join('; ');
     return { jobs, summary };
+  }
+
+  // ---------------------------------------------------------------- Actions: one run, its logs, re-runs
+  // GET  /repos/{o}/{r}/actions/runs/{id}                    the run (head_sha, run_attempt, conclusion)
+  // GET  /repos/{o}/{r}/actions/runs/{id}/jobs               every job of the latest attempt, with steps
+  // GET  /repos/{o}/{r}/actions/jobs/{id}/logs               302 to a short-lived plain-text download URL
+  // GET  /repos/{o}/{r}/check-runs/{id}/annotations          a job's annotations (a job is a check run)
+  // POST /repos/{o}/{r}/actions/runs/{id}/rerun-failed-jobs  201, re-runs the failed jobs and their dependents
+  // These throw GitHubError; `explain` turns one into a sentence without the token.
+
+  async workflowRun(runId: number): Promise<WorkflowRun> {
+    assertId(runId, 'workflow run');
+    const { body } = await this.get(this.repoUrl(`actions/runs/${runId}`));
+    if (!isRecord(body) || typeof body.id !== 'number') throw new GitHubError(`unexpected answer for run ${runId}`, 'bad-response');
+    return {
+      id: body.id,
+      name: optString(body.name) ?? optString(body.display_title) ?? '(unnamed workflow)',
+      headSha: optString(body.head_sha) ?? '',
+      attempt: typeof body.run_attempt === 'number' ? body.run_attempt : 1,
+      status: optString(body.status) ?? '(missing)',
+      conclusion: optString(body.conclusion) ?? null,
+      url: optString(body.html_url) ?? '',
+    };
+  }
+
+  /** Workflow runs of a commit, newest first as GitHub lists them. */
+  async commitRuns(sha: string): Promise<WorkflowRun[]> {
+    const raw = await this.paginate('actions/runs', 'workflow_runs', undefined, { head_sha: sha });
+    return raw.map((r) => ({
+      id: typeof r.id === 'number' ? r.id : NaN,
+      name: optString(r.name) ?? optString(r.display_title) ?? '(unnamed workflow)',
+      headSha: optString(r.head_sha) ?? sha,
+      attempt: typeof r.run_attempt === 'number' ? r.run_attempt : 1,
+      status: optString(r.status) ?? '(missing)',
+      conclusion: optString(r.conclusion) ?? null,
+      url: optString(r.html_url) ?? '',
+    }));
+  }
+
+  async runJobs(runId: number): Promise<RunJob[]> {
+    assertId(runId, 'workflow run');
+    const raw = await this.paginate(`actions/runs/${runId}/jobs`, 'jobs');
+    return raw.map((j) => {
+      const steps = Array.isArray(j.steps) ? j.steps.filter(isRecord) : [];
+      const checkRun = /\/check-runs\/(\d+)$/.exec(optString(j.check_run_url) ?? '');
+      return {
+        id: typeof j.id === 'number' ? j.id : NaN,
+        name: optString(j.name) ?? '(unnamed job)',
+        status: optString(j.status) ?? '(missing)',
+        conclusion: optString(j.conclusion) ?? null,
+        url: optString(j.html_url) ?? '',
+        checkRunId: checkRun ? Number(checkRun[1]) : typeof j.id === 'number' ? j.id : NaN,
+        steps: steps.map((st) => ({ number: typeof st.number === 'number' ? st.number : NaN, name: optString(st.name) ?? '(unnamed step)', conclusion: optString(st.conclusion) ?? null })),
+      };
+    });
+  }
+
+  /**
+   * The plain-text log of one job, as a stream. GitHub answers with a redirect to a pre-signed URL
+   * on another host: that URL is fetched without the token (it carries its own signature).
+   */
+  async jobLog(jobId: number): Promise<ReadableStream<Uint8Array>> {
+    assertId(jobId, 'job');
+    const url = this.repoUrl(`actions/jobs/${jobId}/logs`);
+    const where = `GET ${url.pathname}`;
+    let res = await this.send('GET', url, true);
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get('location');
+      await res.body?.cancel();
+      if (!location) throw new GitHubError(`redirect without a location from ${where}`, 'bad-response');
+      let target: URL;
+      try {
+        target = new URL(location, url);
+      } catch {
+        throw new GitHubError(`unparseable log location from ${where}`, 'bad-response');
+      }
+      if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new GitHubError(`log location from ${where} is not http(s)`, 'bad-response');
+      res = await this.send('GET', target, false);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      throw this.httpError(res, parseJson(text), where);
+    }
+    return res.body;
+  }
+
+  async annotations(checkRunId: number): Promise<Annotation[]> {
+    assertId(checkRunId, 'check run');
+    const raw = await this.paginate(`check-runs/${checkRunId}/annotations`);
+    return raw.map((a) => ({
+      path: optString(a.path) ?? '',
+      line: typeof a.start_line === 'number' ? a.start_line : null,
+      level: optString(a.annotation_level) ?? 'failure',
+      title: optString(a.title) ?? null,
+      message: optString(a.message) ?? '',
+    }));
+  }
+
+  async rerunFailedJobs(runId: number): Promise<void> {
+    assertId(runId, 'workflow run');
+    const url = this.repoUrl(`actions/runs/${runId}/rerun-failed-jobs`);
+    const res = await this.send('POST', url, true);
+    const text = await res.text().catch(() => '');
+    if (res.status !== 201 && res.status !== 204) throw this.httpError(res, parseJson(text), `POST ${url.pathname}`);
+  }
+
+  async pullHeadSha(number: number): Promise<string> {
+    assertId(number, 'pull request');
+    const { body } = await this.get(this.repoUrl(`pulls/${number}`));
+    const sha = isRecord(body) && isRecord(body.head) ? optString(body.head.sha) : undefined;
+    if (!sha) throw new GitHubError(`unexpected answer for pull request #${number}: no head.sha`, 'bad-response');
+    return sha;
+  }
+
+  /** A GitHubError (or anything thrown here) as one sentence, without the token. */
+  explain(err: unknown): string {
+    return this.describe(err);
+  }
+
+  private repoUrl(path: string): URL {
+    return new URL(`repos/${encodeURIComponent(this.owner)}/${encodeURIComponent(this.name)}/${path}`, this.base);
+  }
+
+  /** One request; the token goes only to the API origin, never to a redirect target elsewhere. */
+  private async send(method: 'GET' | 'POST', url: URL, withToken: boolean): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': GITHUB_API_VERSION, 'user-agent': 'shipgate' };
+    if (withToken && this.token && url.origin === this.base.origin) headers.authorization = `Bearer ${this.token}`;
+    try {
+      return await fetch(url, { method, headers, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs * 6) });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new GitHubError(`no answer from ${url.origin} (${method} ${url.pathname})`, 'timeout');
+      throw new GitHubError(`cannot reach ${url.origin}: ${e.cause?.code ?? e.cause?.message ?? e.message} (${method} ${url.pathname})`, 'unreachable');
+    }
   }
 
   // ---------------------------------------------------------------- transport

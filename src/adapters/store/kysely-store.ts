@@ -7,6 +7,7 @@ import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
+import type { TestOutcomeRecord } from './store.js';
 import type { Database } from './tables.js';
 
 export { auditHash } from './audit-chain.js';
@@ -343,6 +344,33 @@ export class KyselyStore implements Store {
     if (filter.env) q = q.where('env', '=', filter.env);
     if (filter.limit) q = q.limit(filter.limit);
     return (await q.execute()).map(toIncident);
+  }
+
+  // ---- CI test outcomes --------------------------------------------------------------
+
+  async recordTestOutcomes(rows: TestOutcomeRecord[]): Promise<void> {
+    // Chunked: SQLite limits the number of bound parameters per statement.
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200).map((r) => ({ commit: r.commit, test: r.test, outcome: r.outcome, source: r.source, recorded_at: r.recordedAt }));
+      await this.db.insertInto('ci_test_outcomes').values(chunk).execute();
+    }
+  }
+
+  async countTestOutcomes(filter: { tests?: string[] } = {}): Promise<{ test: string; commit: string; passed: number; failed: number; lastSeen: string }[]> {
+    if (filter.tests && filter.tests.length === 0) return [];
+    let q = this.db
+      .selectFrom('ci_test_outcomes')
+      .select((eb) => [
+        'test',
+        'commit',
+        eb.fn.sum<number>(eb.case().when('outcome', '=', 'passed').then(1).else(0).end()).as('passed'),
+        eb.fn.sum<number>(eb.case().when('outcome', '=', 'failed').then(1).else(0).end()).as('failed'),
+        eb.fn.max('recorded_at').as('last_seen'),
+      ])
+      .groupBy(['test', 'commit']);
+    if (filter.tests) q = q.where('test', 'in', filter.tests);
+    const rows = await q.execute();
+    return rows.map((r) => ({ test: r.test, commit: r.commit, passed: Number(r.passed), failed: Number(r.failed), lastSeen: String(r.last_seen) }));
   }
 }
 

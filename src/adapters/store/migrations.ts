@@ -158,6 +158,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('approvals').addColumn('requester_identity', 'text').execute();
       },
     },
+    '0006_ci_test_outcomes': {
+      async up(db) {
+        // One row per test per triaged run or JUnit file: flaky = passed and failed on one commit.
+        await serialId(db, 'ci_test_outcomes')
+          .addColumn('commit', 'text', (c) => c.notNull())
+          .addColumn('test', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('ci_test_outcomes_test').on('ci_test_outcomes').columns(['test', 'commit']).execute();
+      },
+    },
   };
 }
 

@@ -227,4 +227,18 @@ export interface Store {
   getIncident(id: number): Promise<IncidentRecord | undefined>;
   /** Newest first. */
   listIncidents(filter: { env?: string; limit?: number }): Promise<IncidentRecord[]>;
+
+  /** CI test outcomes (ci triage, JUnit files) for flaky-test detection. */
+  recordTestOutcomes(rows: TestOutcomeRecord[]): Promise<void>;
+  /** Pass and fail counts per test and commit, optionally for some tests only. */
+  countTestOutcomes(filter?: { tests?: string[] }): Promise<{ test: string; commit: string; passed: number; failed: number; lastSeen: string }[]>;
+}
+
+export interface TestOutcomeRecord {
+  commit: string;
+  test: string;
+  outcome: 'passed' | 'failed';
+  /** Where it was seen, e.g. `run 7 attempt 2`, `junit reports/unit.xml`. */
+  source: string;
+  recordedAt: string;
 }

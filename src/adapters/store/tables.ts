@@ -120,4 +120,12 @@ export interface Database {
     reason: string | null;
     updated_at: string;
   };
+  ci_test_outcomes: {
+    id: Generated<number>;
+    commit: string;
+    test: string;
+    outcome: string;
+    source: string;
+    recorded_at: string;
+  };
 }

@@ -1,0 +1,109 @@
+// CI triage on a 100 MB raw GitHub job log whose first real error is near the end: the time of
+// `shipgate ci triage --log` against `grep -c error` on the same file (the target is a ratio of at
+// most 2), and the triage process's peak memory (target: flat, under 100 MB RSS).
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TARGET_BYTES = 100 * 1024 * 1024;
+const RUNS = 3;
+
+// Passing test output with the console noise real suites print (some of it says "error"), then the failure.
+const NOISE = [
+  ' ✓ src/orders/router.test.ts > Router > routes limit orders to the venue 3ms',
+  ' ✓ src/orders/router.test.ts > Router > rejects orders over the position limit 1ms',
+  'stderr | src/feeds/quotes.test.ts > Quotes > reconnects after a drop',
+  'Error: socket hang up (expected: the test drops the connection on purpose)',
+  '[2024-05-01 10:00:01] INFO  signal_service: computed 128 signals in 4.2ms',
+  '[2024-05-01 10:00:01] WARN  execution_gateway: retrying order 42 after a simulated error',
+  ' ✓ src/risk/limits.test.ts > Limits > caps notional per symbol 0ms',
+  'tests/test_positions.py::test_reconcile_matches_broker PASSED                  [ 41%]',
+];
+
+async function writeLog(file) {
+  const out = createWriteStream(file);
+  const stamp = (i) => `2024-05-01T10:${String(Math.floor(i / 60000) % 60).padStart(2, '0')}:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')}0000Z `;
+  let bytes = 0;
+  let i = 0;
+  const head = ["Current runner version: '2.321.0'", '##[group]Run npm run test:all', '\u001b[36;1mnpm run test:all\u001b[0m', 'shell: /usr/bin/bash -e {0}', '##[endgroup]'];
+  for (const l of head) out.write(stamp(i++) + l + '\n');
+  let chunk = '';
+  while (bytes < TARGET_BYTES) {
+    const line = stamp(i) + NOISE[i % NOISE.length] + '\n';
+    i++;
+    chunk += line;
+    bytes += Buffer.byteLength(line);
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      chunk = '';
+    }
+  }
+  const tail = [
+    "src/cart.test.ts(7,18): error TS2551: Property 'lenght' does not exist on type 'Line[]'. Did you mean 'length'?",
+    '##[error]Process completed with exit code 2.',
+  ];
+  for (const l of tail) chunk += stamp(i++) + l + '\n';
+  out.write(chunk);
+  await new Promise((r) => out.end(r));
+}
+
+function timed(argv, env = {}) {
+  const started = process.hrtime.bigint();
+  const res = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env } });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (res.status !== 0 && !(argv[0] === 'grep' && res.status === 1)) throw new Error(`${argv.join(' ')} failed: ${res.stderr}`);
+  return { seconds, stdout: res.stdout, stderr: res.stderr };
+}
+
+export async function run() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-bench-ci-'));
+  const file = path.join(dir, 'job.log');
+  try {
+    await writeLog(file);
+    const size = statSync(file).size;
+    timed(['grep', '-c', 'error', file]); // warm the page cache for both
+    const grep = [];
+    const triage = [];
+    let result;
+    let peakRssMiB = 0;
+    // A tiny wrapper reports the CLI process's own peak RSS (ru_maxrss) when it exits.
+    const probe = path.join(dir, 'rss.mjs');
+    (await import('node:fs')).writeFileSync(probe, `process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write('\\nMAXRSS_KB=' + u.maxRSS + ' CPU_US=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); });\nconst { main } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'main.js'))});\nawait main(process.argv);\n`);
+    const grepCpu = [];
+    const triageCpu = [];
+    for (let r = 0; r < RUNS; r++) {
+      grep.push(timed(['grep', '-c', 'error', file]).seconds);
+      // bash's `times` reports its children's CPU time: grep's own, whatever else the machine runs.
+      const bt = timed(['bash', '-c', 'grep -c error "$0" >/dev/null; times', file]).stdout.trim().split('\n')[1] ?? '';
+      grepCpu.push(bt.split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; }).reduce((a, b) => a + b, 0));
+      const t = timed([process.execPath, probe, 'ci', 'triage', '--log', file, '--json'], { NO_COLOR: '1' });
+      triage.push(t.seconds);
+      result = JSON.parse(t.stdout);
+      const kb = Number(/MAXRSS_KB=(\d+)/.exec(t.stderr)?.[1] ?? NaN);
+      triageCpu.push(Number(/CPU_US=(\d+)/.exec(t.stderr)?.[1] ?? NaN) / 1e6);
+      peakRssMiB = Math.max(peakRssMiB, kb / 1024);
+    }
+    const best = (xs) => Math.min(...xs);
+    const ratio = best(triage) / best(grep);
+    return {
+      logMiB: +(size / 2 ** 20).toFixed(1),
+      grepSeconds: +best(grep).toFixed(3),
+      triageSeconds: +best(triage).toFixed(3),
+      ratioToGrep: +ratio.toFixed(2),
+      // CPU seconds (user + system) are steadier than wall time on a shared machine; they include Node's start-up.
+      grepCpuSeconds: +best(grepCpu).toFixed(3),
+      triageCpuSeconds: +best(triageCpu).toFixed(3),
+      cpuRatioToGrep: +(best(triageCpu) / Math.max(best(grepCpu), 0.001)).toFixed(2),
+      targetRatio: 2,
+      peakRssMiB: +peakRssMiB.toFixed(1),
+      targetRssMiB: 100,
+      found: { category: result.category, firstError: result.firstError, failedStep: result.failedStep },
+      runs: RUNS,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
