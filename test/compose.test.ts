@@ -158,7 +158,7 @@ describe('compose target with a scripted runner', () => {
     const stateDir = path.join(dir, `state-${Math.random().toString(36).slice(2)}`);
     const target = new ComposeTarget({
       envName: 'staging',
-      spec: { type: 'compose', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, dockerHost: 'unix:///tmp/x.sock' },
+      spec: { type: 'compose', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, dockerHost: 'unix:///tmp/x.sock', profiles: [], images: { tag: '{version}' }, allowFloatingImages: false, dependencies: [] },
       projectName: 'trading',
       layout: composeLayout(stateDir),
       repo: new GitRepository(dir, runner),
@@ -232,7 +232,7 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
   const target = () =>
     new ComposeTarget({
       envName: 'staging',
-      spec: { type: 'compose', files: ['docker-compose.yml'], cli, versionVariable: 'TAG', build: true, pull: false, keepReleases: 2, dockerHost: docker.host },
+      spec: { type: 'compose', files: ['docker-compose.yml'], cli, versionVariable: 'TAG', build: true, pull: false, keepReleases: 2, dockerHost: docker.host, profiles: [], images: { tag: '{version}' }, allowFloatingImages: false, dependencies: [] },
       projectName: 'sample_trading_platform',
       layout: composeLayout(path.join(ws.dir, '.shipgate')),
       repo: new GitRepository(ws.repoDir, localRunner),
