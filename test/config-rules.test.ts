@@ -111,7 +111,7 @@ describe('config check rules', () => {
   });
 
   it('compose files missing from the repository are a warning, never silence', () => {
-    const problems = check(config({ environments: '  uat:\n    target: { type: compose, files: [deploy/prod.yml], versionVariable: RELEASE_TAG }\n' }));
+    const problems = check(config({ environments: '  uat:\n    target: { type: compose, files: [deploy/prod.yml], versionVariable: RELEASE_TAG, profiles: [observability] }\n' }));
     expect(errorsOf(problems)).toEqual([]);
     expect(problems.map((p) => [p.severity, p.path])).toEqual([['warning', 'environments.uat.target.files']]);
   });
@@ -160,9 +160,9 @@ describe('config check rules', () => {
     ]);
   });
 
-  it('a process target needs each service\'s command', () => {
+  it('a process target needs each service\'s command; a compose target does not', () => {
     const text = config({ environments: '  uat:\n    target: { type: process }\n' });
-    expect(only(text)).toMatchObject({ at: '5:3', path: 'services.pricing', points: 'pricing:' });
+    expect(only(text)).toMatchObject({ at: '6:5', points: 'port: 9310', path: 'services.pricing.command', message: 'missing required field "command"' });
   });
 
   it('`shipgate config check` exits 2 and prints file:line:col', async () => {

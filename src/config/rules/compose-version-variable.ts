@@ -5,8 +5,10 @@ import { composeFilesByEnv, composeVariablesUsed } from './compose-files.js';
 export const composeVersionVariableRule: ConfigRule = ({ config, dir }) => {
   const found: RuleFinding[] = [];
   for (const { env, target, model, problem } of composeFilesByEnv(config, dir)) {
+    // Files that cannot be read are reported once, by the profiles rule when profiles are set;
+    // a config kept outside its repository is normal (the release checkout has the files).
     if (!model) {
-      if (problem) found.push(problem);
+      if (problem && problem.severity !== 'warning') found.push(problem);
       continue;
     }
     const used = composeVariablesUsed(model);

@@ -5,7 +5,6 @@ import { composeVersionVariableRule } from './compose-version-variable.js';
 import { controlCharactersRule } from './control-characters.js';
 import { duplicatePortsRule } from './duplicate-ports.js';
 import { infrastructureUrlsRule } from './infrastructure-urls.js';
-import { processCommandRule } from './process-command.js';
 import type { ConfigRule } from './rule.js';
 import { sshOptionsRule } from './ssh-options.js';
 import { urlSchemeRule } from './url-scheme.js';
@@ -14,7 +13,6 @@ import { urlSchemeRule } from './url-scheme.js';
 export const configRules: ConfigRule[] = [
   duplicatePortsRule,
   commandOptionRule,
-  processCommandRule,
   infrastructureUrlsRule,
   composeVersionVariableRule,
   composeProfilesRule,
