@@ -19,6 +19,7 @@ import type { ComposeTargetSpec } from '../src/config/schema.js';
 import { compareReleaseImages } from '../src/adapters/targets/compose/driver.js';
 import { floatingImageReason, imageTag, releaseTag } from '../src/adapters/targets/compose/images.js';
 import { activeServices } from '../src/adapters/targets/compose/parse.js';
+import { flattenNestedDefaults } from '../src/adapters/targets/compose/flatten.js';
 import { ShipgateError } from '../src/core/errors.js';
 import { imageIdentity, startDocker, type DockerHarness } from './harness/docker.js';
 import { shipgate } from './harness/cli.js';
@@ -266,6 +267,15 @@ describe('compose target with a scripted runner', () => {
     const { target, stateDir } = scripted(() => ({}));
     mkdirSync(path.join(stateDir, 'releases', 'staging', 'v8'), { recursive: true });
     await expect(target.up(release('v8'))).rejects.toThrow('release v8 has no docker-compose.yml');
+  });
+});
+
+describe('docker-compose 1.x and nested defaults', () => {
+  it('resolves only the nested expressions, leaving the rest (and $$) to compose', () => {
+    const text = 'image: ${REGISTRY:-${CI_REGISTRY:-reg.test/q}}/api:${TAG:-latest}\ncmd: echo $$HOME ${A:-${B}}\n';
+    expect(flattenNestedDefaults(text, {})).toBe('image: reg.test/q/api:${TAG:-latest}\ncmd: echo $$HOME \n');
+    expect(flattenNestedDefaults(text, { CI_REGISTRY: 'ci.test/x', B: 'p$w' })).toBe('image: ci.test/x/api:${TAG:-latest}\ncmd: echo $$HOME p$$w\n');
+    expect(flattenNestedDefaults('image: a/b:${TAG}\n', {})).toBeUndefined();
   });
 });
 

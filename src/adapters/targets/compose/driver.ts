@@ -9,6 +9,7 @@ import type { GitRepository } from '../../vcs/git.js';
 import { startMarker, type ReleaseSpec, type ServiceLogs, type Target } from '../target.js';
 import { composeCommands, composeFiles, defaultProjectName, dockerCommands, type ComposeCli, type ComposeInvocation } from './commands.js';
 import { detectComposeCli } from './detect.js';
+import { filesForV1 } from './flatten.js';
 import { floatingImages, floatingImagesHint, floatingImagesMessage, releaseTag, type PinPolicy } from './images.js';
 import { activeServices, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs, normalizeImageRef, type ComposeService, type ComposeServiceStatus } from './parse.js';
 import { commandEnvironment, composeVariables } from './variables.js';
@@ -281,7 +282,9 @@ export class ComposeTarget implements Target {
     const passEnv = [...new Set(release.services.flatMap((s) => s.passEnv))];
     const env = commandEnvironment(this.parentEnv, variables, passEnv, this.o.spec.dockerHost);
     const cli = await this.detect(env);
-    return { inv: { cli, files, project: this.project, ...this.profileOption() }, cwd: dir, env, variables, passEnv, display: `${this.o.spec.versionVariable}=${tag} ` };
+    // v1 cannot nest defaults (${A:-${B:-x}}): it gets a copy with those resolved.
+    const given = cli === 'v1' ? filesForV1(files, env) : files;
+    return { inv: { cli, files: given, project: this.project, ...this.profileOption() }, cwd: dir, env, variables, passEnv, display: `${this.o.spec.versionVariable}=${tag} ` };
   }
 
   private get profiles(): string[] {
