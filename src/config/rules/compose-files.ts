@@ -33,7 +33,14 @@ export function composeFilesByEnv(config: ShipgateConfig, dir: string): ComposeF
       continue;
     }
     try {
-      out.push({ env, target: t, model: resolveComposeFiles(files, {}).raw, problem: undefined });
+      const model = resolveComposeFiles(files, {}).raw;
+      // A file compose itself would reject (an image that is not a string…) tells nothing: the deploy will say why.
+      const broken = Object.entries(model.services).find(([, svc]) => svc.image !== undefined && typeof svc.image !== 'string');
+      if (broken) {
+        out.push({ env, target: t, model: undefined, problem: { path: at, severity: 'warning', message: `service ${broken[0]} in ${t.files.join(', ')} has an image that is not a string: the files were not checked`, hint: 'Fix the compose file; compose rejects it too.' } });
+        continue;
+      }
+      out.push({ env, target: t, model, problem: undefined });
     } catch (err) {
       out.push({ env, target: t, model: undefined, problem: { path: at, message: (err as Error).message, hint: 'Fix the compose file: compose itself would fail on it.' } });
     }
