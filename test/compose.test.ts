@@ -15,6 +15,11 @@ import { localRunner, type Runner } from '../src/adapters/runner/runner.js';
 import { GitRepository } from '../src/adapters/vcs/git.js';
 import { resolveServices, type ResolvedService } from '../src/config/resolve.js';
 import { loadConfig } from '../src/config/load.js';
+import type { ComposeTargetSpec } from '../src/config/schema.js';
+import { compareReleaseImages } from '../src/adapters/targets/compose/driver.js';
+import { floatingImageReason, imageTag, releaseTag } from '../src/adapters/targets/compose/images.js';
+import { activeServices } from '../src/adapters/targets/compose/parse.js';
+import { flattenNestedDefaults } from '../src/adapters/targets/compose/flatten.js';
 import { ShipgateError } from '../src/core/errors.js';
 import { imageIdentity, startDocker, type DockerHarness } from './harness/docker.js';
 import { shipgate } from './harness/cli.js';
@@ -146,7 +151,7 @@ describe('compose target with a scripted runner', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function scripted(answers: (argv: readonly string[]) => { exitCode?: number; stdout?: string; stderr?: string }) {
+  function scripted(answers: (argv: readonly string[]) => { exitCode?: number; stdout?: string; stderr?: string }, specOverrides: Partial<ComposeTargetSpec> = {}) {
     const calls: { argv: readonly string[]; env: NodeJS.ProcessEnv | undefined; cwd: string | undefined }[] = [];
     const runner: Runner = {
       run: async (argv, options = {}) => {
@@ -158,7 +163,7 @@ describe('compose target with a scripted runner', () => {
     const stateDir = path.join(dir, `state-${Math.random().toString(36).slice(2)}`);
     const target = new ComposeTarget({
       envName: 'staging',
-      spec: { type: 'compose', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, dockerHost: 'unix:///tmp/x.sock' },
+      spec: { type: 'compose', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, dockerHost: 'unix:///tmp/x.sock', profiles: [], images: { tag: '{version}' }, allowFloatingImages: false, dependencies: [], ...specOverrides },
       projectName: 'trading',
       layout: composeLayout(stateDir),
       repo: new GitRepository(dir, runner),
@@ -197,10 +202,102 @@ describe('compose target with a scripted runner', () => {
     expect(err.hint).toContain(rel);
   });
 
+  /** The release dir's HEAD is the release's commit, so prepare keeps the checkout as it is. */
+  const head = (answers: (argv: readonly string[]) => { exitCode?: number; stdout?: string; stderr?: string }) => (argv: readonly string[]) => (argv.includes('rev-parse') ? { stdout: 'c0ffee\n' } : answers(argv));
+
+  /** A release dir with a compose file, for prepare (the checkout is scripted). */
+  function releaseDir(stateDir: string, version: string): string {
+    const rel = path.join(stateDir, 'releases', 'staging', version);
+    mkdirSync(rel, { recursive: true });
+    writeFileSync(path.join(rel, 'docker-compose.yml'), 'services: {}\n');
+    return rel;
+  }
+
+  it('refuses (exit 3) a release whose own images float, before building or stopping anything', async () => {
+    const config = 'services:\n  gateway:\n    build: .\n    image: reg.test/gw:latest\n  signals:\n    image: reg.test/signals\n  pricer:\n    build: .\n  store:\n    image: postgres:16\n  sidecar:\n    image: reg.test/sidecar:1.0\n  tools:\n    image: reg.test/tools:latest\n    profiles: [debug]\n';
+    const { target, calls, stateDir } = scripted(head((argv) => (argv.includes('config') ? { stdout: config } : {})), { dependencies: ['sidecar'] });
+    releaseDir(stateDir, 'v9');
+    const err = (await target.prepare(release('v9')).catch((e: unknown) => e)) as ShipgateError;
+    expect(err).toBeInstanceOf(ShipgateError);
+    expect(err.exitCode).toBe(3);
+    // postgres is infrastructure by image, sidecar a declared dependency, tools not in an active profile.
+    expect((err.data!.floating as { service: string }[]).map((f) => f.service)).toEqual(['gateway', 'signals', 'pricer']);
+    expect(err.message).toContain('gateway: image reg.test/gw:latest is :latest');
+    expect(err.message).toContain('signals: image reg.test/signals has no tag');
+    expect(err.message).toContain('pricer: has no image');
+    expect(err.hint).toContain('allowFloatingImages');
+    expect(calls.some((c) => c.argv.includes('build') || c.argv.includes('up') || c.argv.includes('stop'))).toBe(false);
+  });
+
+  it('allowFloatingImages deploys them anyway; images.tag and profiles reach compose', async () => {
+    const config = 'services:\n  gateway:\n    image: reg.test/gw:latest\n';
+    const floating = scripted(head((argv) => (argv.includes('config') ? { stdout: config } : argv[2] === 'ls' ? { stdout: 'reg.test/gw:latest\n' } : {})), { allowFloatingImages: true, build: false });
+    releaseDir(floating.stateDir, 'v9');
+    await floating.target.prepare(release('v9'));
+
+    const pinned = scripted(head((argv) => (argv.includes('config') ? { stdout: 'services:\n  gateway:\n    image: reg.test/gw:sha-c0ffee\n' } : argv[2] === 'ls' ? { stdout: 'reg.test/gw:sha-c0ffee\n' } : {})), { images: { tag: 'sha-{sha7}' }, profiles: ['monitoring'], build: false });
+    const rel = releaseDir(pinned.stateDir, 'v9');
+    await pinned.target.prepare(release('v9'));
+    await pinned.target.up(release('v9'));
+    const up = pinned.calls.find((c) => c.argv.includes('up'))!;
+    expect(up.argv).toEqual(['docker-compose', '-f', path.join(rel, 'docker-compose.yml'), '-p', 'trading_staging', '--profile', 'monitoring', 'up', '-d', '--remove-orphans', '--no-build']);
+    expect(up.env!.TAG).toBe('sha-c0ffee');
+    expect(up.env!.SHIPGATE_VERSION).toBe('v9');
+  });
+
+  it('with build and pull off, a release whose images are not on the engine fails before anything stops', async () => {
+    const { target, calls, stateDir } = scripted(head((argv) => (argv.includes('config') ? { stdout: 'services:\n  gateway:\n    image: reg.test/gw:v9\n' } : { stdout: '' })), { build: false });
+    releaseDir(stateDir, 'v9');
+    const err = (await target.prepare(release('v9')).catch((e: unknown) => e)) as ShipgateError;
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toBe('images of v9 are not on the engine: reg.test/gw:v9');
+    expect(calls.some((c) => c.argv.includes('up'))).toBe(false);
+  });
+
+  it('a compose CLI that cannot be executed is one clear line naming it, not a stack trace', async () => {
+    const { target, stateDir } = scripted(head((argv) => (argv.includes('config') ? { exitCode: 127, stderr: 'spawn docker-compose EACCES' } : {})));
+    releaseDir(stateDir, 'v9');
+    const err = (await target.prepare(release('v9')).catch((e: unknown) => e)) as ShipgateError;
+    expect(err).toBeInstanceOf(ShipgateError);
+    expect(err.message).toMatch(/docker-compose .* config` failed \(exit 127\): spawn docker-compose EACCES$/);
+    expect(err.hint).toContain('docker-compose is not executable');
+  });
+
   it('names the missing compose file of a release', async () => {
     const { target, stateDir } = scripted(() => ({}));
     mkdirSync(path.join(stateDir, 'releases', 'staging', 'v8'), { recursive: true });
     await expect(target.up(release('v8'))).rejects.toThrow('release v8 has no docker-compose.yml');
+  });
+});
+
+describe('docker-compose 1.x and nested defaults', () => {
+  it('resolves only the nested expressions, leaving the rest (and $$) to compose', () => {
+    const text = 'image: ${REGISTRY:-${CI_REGISTRY:-reg.test/q}}/api:${TAG:-latest}\ncmd: echo $$HOME ${A:-${B}}\n';
+    expect(flattenNestedDefaults(text, {})).toBe('image: reg.test/q/api:${TAG:-latest}\ncmd: echo $$HOME \n');
+    expect(flattenNestedDefaults(text, { CI_REGISTRY: 'ci.test/x', B: 'p$w' })).toBe('image: ci.test/x/api:${TAG:-latest}\ncmd: echo $$HOME p$$w\n');
+    expect(flattenNestedDefaults('image: a/b:${TAG}\n', {})).toBeUndefined();
+  });
+});
+
+describe('images pinned to the release', () => {
+  it('maps a release to its tag and tells a pinned image from a floating one', () => {
+    const rel = { version: 'v2.3.0', commit: '0123456789abcdef0123' };
+    expect([releaseTag('{version}', rel), releaseTag('sha-{sha7}', rel), releaseTag('{sha}', rel)]).toEqual(['v2.3.0', 'sha-0123456', '0123456789abcdef0123']);
+    expect([imageTag('redis'), imageTag('host:5000/app'), imageTag('host:5000/app:v1'), imageTag('app@sha256:ab')]).toEqual([undefined, undefined, 'v1', undefined]);
+    expect(floatingImageReason('ghcr.io/q/api:sha-0123456', 'sha-0123456', 'GIT_SHA')).toBeUndefined();
+    expect(floatingImageReason('ghcr.io/q/api:1.4', 'v2.3.0', 'TAG')).toContain('does not change with the release');
+    expect(floatingImageReason('ghcr.io/q/api:latest', 'v2.3.0', 'TAG')).toContain(':latest');
+  });
+
+  it('activeServices follows profiles; compareReleaseImages checks each container runs the release image', () => {
+    const services = [{ name: 'api', image: 'q/api:v2', buildable: true }, { name: 'graf', image: 'grafana/grafana:10', buildable: false, profiles: ['monitoring'] }];
+    expect(activeServices(services, []).map((s) => s.name)).toEqual(['api']);
+    expect(activeServices(services, ['monitoring']).map((s) => s.name)).toEqual(['api', 'graf']);
+    const container = (service: string, image: string, state: 'running' | 'stopped' = 'running') => ({ service, image, state, version: 'v2', status: state === 'running' ? 'running' : 'exited', exitCode: undefined, health: 'none' as const, container: `p_${service}_1` });
+    expect(compareReleaseImages(services, [container('api', 'q/api:v2'), container('graf', 'grafana/grafana:10')]).map((c) => c.ok)).toEqual([true, true]);
+    const stale = compareReleaseImages(services, [container('api', 'q/api:v1')]);
+    expect(stale.map((c) => [c.ok, c.detail])).toEqual([[false, 'api runs q/api:v1, not the release\'s q/api:v2'], [false, 'graf has no container']]);
+    expect(compareReleaseImages(services.slice(0, 1), [container('api', 'q/api:v2', 'stopped')])[0]!.detail).toBe("api's container p_api_1 is exited");
   });
 });
 
@@ -232,7 +329,7 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
   const target = () =>
     new ComposeTarget({
       envName: 'staging',
-      spec: { type: 'compose', files: ['docker-compose.yml'], cli, versionVariable: 'TAG', build: true, pull: false, keepReleases: 2, dockerHost: docker.host },
+      spec: { type: 'compose', files: ['docker-compose.yml'], cli, versionVariable: 'TAG', build: true, pull: false, keepReleases: 2, dockerHost: docker.host, profiles: [], images: { tag: '{version}' }, allowFloatingImages: false, dependencies: [] },
       projectName: 'sample_trading_platform',
       layout: composeLayout(path.join(ws.dir, '.shipgate')),
       repo: new GitRepository(ws.repoDir, localRunner),

@@ -189,7 +189,7 @@ function scriptedTarget(hostPorts: number[], answer: (c: Call) => Answer | Promi
   const make = () =>
     new SshTarget({
       envName: 'production',
-      spec: { type: 'ssh', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, hosts: hostPorts.map((port) => ({ host: '127.0.0.1', port, user: 'root', keyFile: '/k/id' })), dir: '/opt/trading_platform', remote: 'origin', parallelism: 1, ...spec },
+      spec: { type: 'ssh', files: ['docker-compose.yml'], cli: 'docker-compose', versionVariable: 'TAG', build: true, pull: false, keepReleases: 5, hosts: hostPorts.map((port) => ({ host: '127.0.0.1', port, user: 'root', keyFile: '/k/id' })), dir: '/opt/trading_platform', remote: 'origin', parallelism: 1, profiles: [], images: { tag: '{version}' }, allowFloatingImages: false, dependencies: [], ...spec } as SshTargetSpec,
       projectName: 'trading',
       layout: sshLayout(path.join(dir, '.shipgate')),
       runner,

@@ -47,7 +47,8 @@ export function resolveServices(config: ShipgateConfig, env: string): ResolvedSe
     const fill = (url: string | undefined) => url?.replaceAll('{port}', String(port ?? '')).replaceAll('{service}', name);
     return {
       name,
-      command: o.command ?? base.command,
+      // Required on the process target (rule process-command); compose runs its own.
+      command: o.command ?? base.command ?? [],
       cwd: o.cwd ?? base.cwd,
       port,
       healthUrl: fill(o.health ?? base.health),

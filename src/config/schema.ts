@@ -91,6 +91,14 @@ export const configSchema = z
       const environments = isPlainObject(config.environments) ? config.environments : undefined;
       if (!services || !environments) return;
       const declared = Object.keys(services);
+      // `command` is what the process target runs (compose runs what its files say): required
+      // as soon as one environment runs processes; without a target, an environment does.
+      const runsProcesses = Object.values(environments).some((e) => !isPlainObject(e) || !isPlainObject(e.target) || e.target.type === 'process');
+      for (const [name, svc] of Object.entries(services)) {
+        if (runsProcesses && isPlainObject(svc) && svc.command === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['services', name, 'command'], message: 'missing required field "command"', params: { hint: 'Add `command: [program, args…]`: the process target runs it (a compose target runs what the compose file says).' } });
+        }
+      }
       for (const [envName, env] of Object.entries(environments)) {
         const overrides = isPlainObject(env) && isPlainObject(env.services) ? env.services : {};
         for (const name of Object.keys(overrides)) {

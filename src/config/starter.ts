@@ -1,5 +1,5 @@
-import { LineCounter, parseDocument } from 'yaml';
-import { badInput } from '../core/errors.js';
+import type { ImportedService, ImportedStack } from './compose/import.js';
+import { serviceSpec } from './schema/service.js';
 
 export interface StarterService {
   name: string;
@@ -70,101 +70,111 @@ function stagingPort(port: number): number {
   return port + 10000 <= 65535 ? port + 10000 : port > 10000 ? port - 10000 : port + 1;
 }
 
-const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-
-/** Services and host ports from a docker-compose file, for `shipgate init --from`. */
-export function servicesFromCompose(text: string, file: string): StarterService[] {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const { line, col } = lineCounter.linePos(Math.min(e.pos[0], text.length));
-    const message = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
-    throw badInput(`${file} is not valid YAML: ${message}`, { where: `${file}:${line}:${col}`, hint: 'Fix the compose file, or run `shipgate init` without --from.' });
-  }
-  const data: unknown = doc.toJS();
-  const services = isRecord(data) ? data.services : undefined;
-  if (!isRecord(services) || Object.keys(services).length === 0) {
-    throw badInput(`${file} declares no services`, { where: `${file}: services`, hint: 'Point --from at the compose file that defines your stack (it needs a `services:` map).' });
-  }
-  const used = new Set<string>();
-  return Object.entries(services).map(([name, raw]) => {
-    const spec = isRecord(raw) ? raw : {};
-    const ports = Array.isArray(spec.ports) ? spec.ports : [];
-    return {
-      name: serviceName(name, used),
-      command: commandOf(spec.command, name, file),
-      port: ports.map(hostPort).find((p) => p !== undefined),
-    };
-  });
+/** How `init --from` resolved the compose files (said in the header). */
+export interface ComposeImportSource {
+  /** Compose files as the target lists them: relative to the release checkout. */
+  files: string[];
+  /** e.g. "docker-compose config (1.29.2)" or "the YAML library (anchors, merges, extends, nested defaults)". */
+  resolver: string;
+  /** Variables the files require (`${VAR:?}`) that were unset when resolving. */
+  missingVariables: string[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+const q = (s: string) => (/^[\w./@-]+$/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) ? s : JSON.stringify(s));
+const list = (items: string[]) => `[${items.map(q).join(', ')}]`;
+
+/** Whether the service schema takes the health contract object ({ url, status, version }). */
+function healthObjectSupported(): boolean {
+  return serviceSpec.shape.health.safeParse({ url: 'http://127.0.0.1/health', version: 'ignore' }).success;
 }
 
-/** A valid, unique shipgate service name for a compose service name. */
-function serviceName(composeName: string, used: Set<string>): string {
-  let base = composeName.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
-  if (!/^[a-z]/.test(base)) base = `svc_${base}`;
-  base = base.slice(0, 60);
-  let name = base;
-  for (let i = 2; used.has(name) || !NAME.test(name); i++) name = `${base}_${i}`;
-  used.add(name);
-  return name;
-}
-
-function commandOf(command: unknown, name: string, file: string): string[] {
-  const argv = Array.isArray(command) ? command.map(String) : typeof command === 'string' ? splitCommand(command) : [];
-  const nonEmpty = argv.filter((a) => a.length > 0);
-  if (nonEmpty.length) return nonEmpty;
-  // No command in the compose file: run the service through compose itself in the foreground.
-  return ['docker-compose', '-f', file, 'up', '--no-deps', name];
-}
-
-/** Splits a compose string command the way compose does (shell-like words and quotes, no expansion). */
-function splitCommand(command: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < command.length) word += command[++i];
-      else word += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else if (c === '\\' && i + 1 < command.length) {
-      word += command[++i];
-      inWord = true;
-    } else {
-      word += c;
-      inWord = true;
-    }
+/** A commented compose-target shipgate.yml for the services of resolved compose files; it validates as written. */
+export function composeStarterConfig(stack: ImportedStack, source: ComposeImportSource): string {
+  const services = stack.services.filter((s) => s.role === 'service');
+  const dependencies = stack.services.filter((s) => s.role === 'dependency');
+  const floating = services.filter((s) => s.floating);
+  const header = [
+    `# shipgate configuration (services taken from ${source.files.join(', ')}${stack.profiles.length ? ` with profile ${stack.profiles.join(', ')}` : ''}).`,
+    `# The compose files were resolved with ${source.resolver}.`,
+    '# Check it with `shipgate config check`; the JSON Schema is `shipgate config schema`.',
+  ];
+  if (stack.inactive.length) header.push(`# Left out (their profiles are not active): ${stack.inactive.join(', ')}.`);
+  if (source.missingVariables.length) header.push(`# Required variables that were unset when reading the files: ${source.missingVariables.join('; ')}.`);
+  if (floating.length) {
+    header.push('# NOT PINNED to the release, so deploys and rollbacks are refused (exit 3) until fixed:');
+    for (const s of floating) header.push(`#   ${s.name}: ${s.floating}`);
+    header.push(`#   Tag its image with \${${stack.versionVariable}}, or set allowFloatingImages: true in the targets below.`);
   }
-  if (inWord) words.push(word);
-  return words;
+  const objectHealth = healthObjectSupported();
+  const svc = services.length ? services.map((s) => serviceLines(s, stack, objectHealth)).join('\n') : '';
+  const target = targetLines(stack, source, dependencies);
+  const overrides = services.filter((s) => s.port !== undefined && s.portIsVariable).map((s) => `      ${s.name}: { port: ${stagingPort(s.port!)} }`);
+  const fixedPorts = services.filter((s) => s.port !== undefined && !s.portIsVariable).map((s) => s.name);
+  const staging = [
+    '  staging:',
+    '    target:',
+    ...target,
+    ...(overrides.length ? ['    services:                       # other ports, so staging can run beside production', ...overrides] : []),
+    ...(fixedPorts.length ? [`    # ${fixedPorts.join(', ')} publish fixed ports in the compose file: staging and production on one host would collide;`, '    # run them on different hosts (type: ssh), or write the port as ${<SERVICE>_PORT:-8080}, which shipgate sets.'] : []),
+    '    health:',
+    '      timeout: 60s                  # how long verification may take (containers start slower than processes)',
+    '      interval: 2s',
+  ];
+  const production = ['  production:', '    target:', ...target, '    health:', '      timeout: 60s', '      interval: 2s'];
+  return `${header.join('\n')}
+version: 1
+project: ${q(stack.project)}
+# The git repository releases come from (tags or commits), relative to this file.
+repository: .
+stateDir: .shipgate
+
+# The release's own services: deployed by compose, verified over HTTP.${dependencies.length ? `\n# Infrastructure (${dependencies.map((d) => d.name).join(', ')}) is under target.dependencies: started by compose, no health URL.` : ''}
+services:
+${svc || '  # no service of the release was found (every one is infrastructure); add the ones you deploy\n  app: {}'}
+
+environments:
+${staging.join('\n')}
+${production.join('\n')}
+`;
 }
 
-function hostPort(entry: unknown): number | undefined {
-  const valid = (n: number) => (Number.isInteger(n) && n > 0 && n <= 65535 ? n : undefined);
-  if (typeof entry === 'number') return valid(entry);
-  if (typeof entry === 'string') {
-    // "8001", "8001:8000", "127.0.0.1:8001:8000", "8001:8000/tcp", "[::1]:8001:8000"
-    const parts = entry.split('/')[0]!.replace(/^\[[^\]]*\]/, 'ip').split(':');
-    const host = parts.length >= 2 ? parts[parts.length - 2] : parts[0];
-    return host && /^\d+$/.test(host) ? valid(Number(host)) : undefined;
+function serviceLines(s: ImportedService, stack: ImportedStack, objectHealth: boolean): string {
+  const lines = [`  ${s.name}:`, `    # compose service ${s.name}${s.rawImage ? `, image ${s.rawImage}` : ', built from the release'}`];
+  if (s.port === undefined) {
+    lines[0] = `  ${s.name}: {}`;
+    lines.push('    # no HTTP port found (ports, expose or a PORT variable): verified by its container state only.', '    # port: 8080', '    # health: http://127.0.0.1:{port}/health');
+    return lines.join('\n');
   }
-  if (isRecord(entry)) {
-    const value = entry.published ?? entry.target;
-    return typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value)) ? valid(Number(value)) : undefined;
+  lines.push(`    port: ${s.port}                       # from ${s.portFrom} in the compose file${s.portIsVariable ? ` (\${${s.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT}, which shipgate sets)` : ''}`);
+  const url = `http://127.0.0.1:{port}${s.healthPath ?? '/health'}`;
+  const where = s.healthFromCompose ? '# the path its healthcheck asks' : '# GUESSED: no HTTP healthcheck in the compose file; check the path';
+  const reportsRelease = rawEnvironmentUses(s, stack.versionVariable);
+  if (objectHealth && !reportsRelease) {
+    lines.push('    health:', `      url: ${url}   ${where}`, `      version: ignore                # it is not given \${${stack.versionVariable}}, so it cannot report the release: the containers' images are checked instead`);
+  } else {
+    lines.push(`    health: ${url}   ${where}`);
+    lines.push(
+      reportsRelease
+        ? `    # version: the health answer's "version" must be the release (it is given \${${stack.versionVariable}}).`
+        : `    # version: the health answer's "version" must be the release; if it reports a fixed version, write health: { url: ..., version: ignore }.`,
+    );
   }
-  return undefined;
+  lines.push('    # metrics: http://127.0.0.1:{port}/metrics   # uncomment if it serves Prometheus metrics');
+  return lines.join('\n');
+}
+
+/** Whether the service is handed the version variable (so it can report the release). */
+function rawEnvironmentUses(s: ImportedService, variable: string): boolean {
+  return s.environmentVariables.includes(variable);
+}
+
+function targetLines(stack: ImportedStack, source: ComposeImportSource, dependencies: ImportedService[]): string[] {
+  return [
+    '      type: compose',
+    `      files: ${list(source.files)}   # relative to the release checkout`,
+    `      versionVariable: ${stack.versionVariable}${stack.versionVariableFound ? '            # the variable the images\' tags use' : '            # DEFAULT: no image tag uses a variable; tag images with ${TAG}'}`,
+    `      images: { tag: ${JSON.stringify(stack.tagTemplate)} }     # ${stack.versionVariable} for a release: {version} (git tag), {sha} or {sha7} (commit)`,
+    ...(stack.profiles.length ? [`      profiles: ${list(stack.profiles)}`] : []),
+    ...(dependencies.length ? [`      dependencies: ${list(dependencies.map((d) => d.name))}   # infrastructure, recognised by image: not pinned to the release`] : []),
+  ];
 }

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { checkConfigText, CONFIG_FILE, errorsOf, locateConfig, readConfigFile } from '../../config/load.js';
 import { configJsonSchema } from '../../config/schema.js';
-import { servicesFromCompose, starterConfig } from '../../config/starter.js';
+import { composeStarterConfig, starterConfig } from '../../config/starter.js';
 import type { LiveCheckReport } from '../../app/analysis/live-check.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
@@ -63,23 +63,17 @@ export function registerConfigCommands(program: Command): void {
   program
     .command('init')
     .description(`write a commented starter ${CONFIG_FILE} in the current directory`)
-    .option('--from <compose-file>', 'take services and ports from a docker-compose file')
+    .option('--from <compose-files...>', 'take the stack from docker-compose files (a compose target: services, ports, health paths, infrastructure, image tags)')
+    .option('--profile <name>', 'activate a compose profile (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--force', `overwrite an existing ${CONFIG_FILE}`)
-    .addHelpText('after', '\nExamples:\n  shipgate init\n  shipgate init --from docker-compose.yml')
-    .action((opts: { from?: string; force?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  shipgate init\n  shipgate init --from docker-compose.yml\n  shipgate init --from docker-compose.yml docker-compose.prod.yml --profile monitoring')
+    .action(async (opts: { from?: string[]; profile: string[]; force?: boolean }, cmd: Command) => {
       // -c FILE names the file to write; by default shipgate.yml in the current directory.
       const target = path.resolve(globalOptions(cmd).config ?? CONFIG_FILE);
       if (existsSync(target) && !opts.force) throw badInput(`${target} already exists`, { hint: 'Edit it, or pass --force to overwrite it.' });
       if (existsSync(target) && statSync(target).isDirectory()) throw badInput(`${target} is a directory`, { hint: 'Name a file to write with -c FILE.' });
-      let text: string;
-      if (opts.from) {
-        if (!existsSync(opts.from) || statSync(opts.from).isDirectory()) {
-          throw badInput(`${opts.from} does not exist or is not a file`, { where: '--from', hint: 'Name your docker-compose file, e.g. --from docker-compose.yml.' });
-        }
-        text = starterConfig(servicesFromCompose(readFileSync(opts.from, 'utf8'), opts.from), opts.from);
-      } else {
-        text = starterConfig();
-      }
+      if (opts.profile.length && !opts.from?.length) throw badInput('--profile needs --from', { where: '--profile', hint: 'Name the compose files: --from docker-compose.yml --profile NAME.' });
+      const text = opts.from?.length ? await starterFromCompose(opts.from, opts.profile, path.dirname(target)) : starterConfig();
       try {
         writeFileSync(target, text);
       } catch (err) {
@@ -87,4 +81,25 @@ export function registerConfigCommands(program: Command): void {
       }
       line(`wrote ${target}; check it with \`shipgate config check\``);
     });
+}
+
+/** Resolves the compose files (docker-compose config when it can be trusted, else our own resolver) and writes a compose-target starter. */
+async function starterFromCompose(from: string[], profiles: string[], configDir: string): Promise<string> {
+  for (const f of from) {
+    if (!existsSync(f) || statSync(f).isDirectory()) {
+      throw badInput(`${f} does not exist or is not a file`, { where: '--from', hint: 'Name your docker-compose files, e.g. --from docker-compose.yml.' });
+    }
+  }
+  const { resolveComposeFiles, composeEnvironment, modelFromConfigOutput } = await import('../../config/compose/resolve-compose.js');
+  const { importCompose } = await import('../../config/compose/import.js');
+  const { composeConfigOf } = await import('../../adapters/targets/compose/resolved-config.js');
+  const { localRunner } = await import('../../adapters/runner/runner.js');
+  const own = resolveComposeFiles(from, composeEnvironment(from, process.env));
+  const answer = await composeConfigOf(from, localRunner, process.env);
+  const resolved = answer.ok ? modelFromConfigOutput(answer.text) : own.resolved;
+  const resolver = answer.ok ? answer.text && answer.resolver : `the YAML library with merge keys, extends and nested defaults (${answer.reason})`;
+  const source = from.join(', ');
+  const stack = importCompose({ raw: own.raw, resolved: { name: own.resolved.name ?? resolved.name, services: resolved.services }, profiles, fallbackProject: path.basename(path.resolve(path.dirname(from[0]!))), source });
+  const files = from.map((f) => path.relative(configDir, path.resolve(f)) || f);
+  return composeStarterConfig(stack, { files, resolver, missingVariables: answer.ok ? [] : own.missingVariables });
 }

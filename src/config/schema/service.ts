@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { argv, duration, envVars, port } from './primitives.js';
 
 export const serviceSpec = z.strictObject({
-  command: argv.describe('The program and its arguments, run from the release checkout.'),
+  command: argv.optional().describe('The program and its arguments, run from the release checkout (process target; compose runs what the compose file says).'),
   cwd: z.string().default('.').describe('Working directory, relative to the release checkout.'),
   port: port.optional().describe('Port the service listens on; passed to it as PORT.'),
   health: z.string().optional().describe('Health URL; "{port}" is replaced by the port.'),

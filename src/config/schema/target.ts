@@ -14,6 +14,15 @@ export const composeFields = {
   pull: z.boolean().default(false).describe('Pull images from a registry instead of building.'),
   keepReleases: z.number().int().min(1).default(5).describe('Images of this many releases are kept for rollback.'),
   dockerHost: z.string().optional().describe('DOCKER_HOST for the engine, e.g. unix:///run/docker.sock.'),
+  profiles: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'compose profile names are letters, digits, "_", "." and "-"')).default([]).describe('Compose profiles to activate (--profile), e.g. [monitoring].'),
+  images: z
+    .strictObject({
+      tag: z.string().min(1).default('{version}').describe('Value of versionVariable for a release: "{version}", "{sha}" (the commit), "{sha7}", e.g. "sha-{sha7}".'),
+    })
+    .default({ tag: '{version}' })
+    .describe('How a release maps to registry image tags.'),
+  allowFloatingImages: z.boolean().default(false).describe('Deploy images not pinned to the release (:latest, no tag, no version variable); a rollback then cannot bring the old code back.'),
+  dependencies: z.array(z.string().min(1)).default([]).describe('Compose services that are infrastructure, not part of the release (databases, caches, monitoring): started with the stack, never pinned to the release, no health URLs.'),
 };
 
 export const composeTarget = z.strictObject({ type: z.literal('compose'), ...composeFields });

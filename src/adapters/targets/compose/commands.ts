@@ -19,6 +19,8 @@ export interface ComposeInvocation {
   /** Absolute paths of the compose files, in order. */
   files: string[];
   project: string;
+  /** Compose profiles to activate (`--profile`, both CLIs: v1 since 1.28). */
+  profiles?: string[];
 }
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
@@ -27,7 +29,8 @@ export const ONEOFF_LABEL = 'com.docker.compose.oneoff';
 
 export function composeBase(inv: ComposeInvocation): Argv {
   const files = inv.files.flatMap((f) => ['-f', f]);
-  return inv.cli === 'v1' ? ['docker-compose', ...files, '-p', inv.project] : ['docker', 'compose', ...files, '-p', inv.project];
+  const profiles = (inv.profiles ?? []).flatMap((p) => ['--profile', p]);
+  return inv.cli === 'v1' ? ['docker-compose', ...files, '-p', inv.project, ...profiles] : ['docker', 'compose', ...files, '-p', inv.project, ...profiles];
 }
 
 export const composeCommands = {

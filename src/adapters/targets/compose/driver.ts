@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ComposeTargetSpec } from '../../../config/schema.js';
-import { failed } from '../../../core/errors.js';
+import { isInfrastructureImage } from '../../../config/compose/infrastructure.js';
+import { failed, refused } from '../../../core/errors.js';
 import { describeArgv, type Argv, type RunResult, type Runner } from '../../runner/runner.js';
 import type { GitRepository } from '../../vcs/git.js';
 import { startMarker, type ReleaseSpec, type ServiceLogs, type Target } from '../target.js';
 import { composeCommands, composeFiles, defaultProjectName, dockerCommands, type ComposeCli, type ComposeInvocation } from './commands.js';
 import { detectComposeCli } from './detect.js';
-import { parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs, normalizeImageRef, type ComposeService, type ComposeServiceStatus } from './parse.js';
+import { filesForV1 } from './flatten.js';
+import { floatingImages, floatingImagesHint, floatingImagesMessage, releaseTag, type PinPolicy } from './images.js';
+import { activeServices, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs, normalizeImageRef, type ComposeService, type ComposeServiceStatus } from './parse.js';
 import { commandEnvironment, composeVariables } from './variables.js';
 
 /** Where the compose target keeps its files under the state dir. */
@@ -111,6 +114,7 @@ export class ComposeTarget implements Target {
     const files = this.files(dir, release.version);
     const ctx = await this.context(release, dir, files);
     const { services, present } = await this.inspectRelease(ctx, this.cachedConfig(release));
+    this.refuseFloatingImages(release, services);
     const missing = (s: ComposeService) => s.image === undefined || !present.has(normalizeImageRef(s.image));
     // A version's images are reused only when built from the same commit (a moved tag rebuilds).
     const builtFrom = this.builtCommit(release.version);
@@ -133,7 +137,25 @@ export class ComposeTarget implements Target {
       } else if (buildable.length) this.note(release.env, `images of ${release.version} exist: build skipped`);
     }
     // What `up` needs to know (the images are listed again when a build or pull changed them).
-    this.prepared.set(dir, changed ? await this.inspectRelease(ctx, services) : { services, present });
+    const ready = changed ? await this.inspectRelease(ctx, services) : { services, present };
+    this.refuseMissingImages(release, ready);
+    this.prepared.set(dir, ready);
+  }
+
+  /** Stops what shipgate started in the environment (`shipgate stop`): the same as `down`. */
+  async stop(env: string): Promise<void> {
+    await this.down(env);
+  }
+
+  /**
+   * For a service whose health answer does not report its release (`version: ignore`): whether
+   * each of the release's containers runs the image this release's compose config names.
+   */
+  async releaseImageCheck(release: ReleaseSpec): Promise<ReleaseImageCheck[]> {
+    const dir = this.o.layout.releaseDir(release.env, release.version);
+    const ctx = await this.context(release, dir, this.files(dir, release.version));
+    const prepared = this.prepared.get(dir) ?? (await this.inspectRelease(ctx, this.cachedConfig(release)));
+    return compareReleaseImages(activeServices(prepared.services, this.profiles), await this.ps(release.env));
   }
 
   async up(release: ReleaseSpec): Promise<void> {
@@ -255,17 +277,65 @@ export class ComposeTarget implements Target {
   }
 
   private async context(release: ReleaseSpec, dir: string, files: string[]): Promise<CommandContext> {
-    const variables = composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services });
+    const tag = this.tagOf(release);
+    const variables = composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services, tag });
     const passEnv = [...new Set(release.services.flatMap((s) => s.passEnv))];
     const env = commandEnvironment(this.parentEnv, variables, passEnv, this.o.spec.dockerHost);
     const cli = await this.detect(env);
-    return { inv: { cli, files, project: this.project }, cwd: dir, env, variables, passEnv, display: `${this.o.spec.versionVariable}=${release.version} ` };
+    // v1 cannot nest defaults (${A:-${B:-x}}): it gets a copy with those resolved.
+    const given = cli === 'v1' ? filesForV1(files, env) : files;
+    return { inv: { cli, files: given, project: this.project, ...this.profileOption() }, cwd: dir, env, variables, passEnv, display: `${this.o.spec.versionVariable}=${tag} ` };
+  }
+
+  private get profiles(): string[] {
+    return this.o.spec.profiles ?? [];
+  }
+
+  /** Only when set, so the invocation (and the config cache key) of a stack without profiles stays as it was. */
+  private profileOption(): { profiles?: string[] } {
+    return this.profiles.length ? { profiles: this.profiles } : {};
+  }
+
+  private tagOf(release: { version: string; commit: string }): string {
+    return releaseTag(this.o.spec.images?.tag ?? '{version}', release);
+  }
+
+  /**
+   * Refuses (exit 3, before anything stops) a release whose own services run images that do not
+   * change with the release: a later rollback to it would restart whatever the tag names then.
+   * Infrastructure (target.dependencies, or recognised by image) is not part of the release.
+   */
+  private refuseFloatingImages(release: ReleaseSpec, services: ComposeService[]): void {
+    if (this.o.spec.allowFloatingImages) return;
+    const policy = this.pinPolicy(release);
+    const floating = floatingImages(activeServices(services, this.profiles), policy);
+    if (!floating.length) return;
+    this.note(release.env, `refused: ${floatingImagesMessage(release.version, floating)}`);
+    throw refused(floatingImagesMessage(release.version, floating), { hint: floatingImagesHint(policy), data: { floating } });
+  }
+
+  private pinPolicy(release: ReleaseSpec): PinPolicy {
+    return { tag: this.tagOf(release), versionVariable: this.o.spec.versionVariable, template: this.o.spec.images?.tag ?? '{version}', dependencies: this.o.spec.dependencies ?? [], isInfrastructure: isInfrastructureImage };
+  }
+
+  /** Nothing stops until every image of the release is on the engine (built, pulled, or already there). */
+  private refuseMissingImages(release: ReleaseSpec, ready: Prepared): void {
+    const missing = activeServices(ready.services, this.profiles)
+      .map((s) => s.image)
+      .filter((i): i is string => i !== undefined && !ready.present.has(normalizeImageRef(i)));
+    if (!missing.length) return;
+    throw failed(`images of ${release.version} are not on the engine: ${missing.join(', ')}`, {
+      hint: this.o.spec.pull || this.o.spec.build
+        ? 'The build or pull did not produce them: check the image names in the compose file against target.images.tag.'
+        : 'target.build and target.pull are both false: push/load these images first, or set pull: true to fetch them from the registry.',
+      data: { missing },
+    });
   }
 
   private storedContext(state: ComposeEnvState): CommandContext {
     const env = commandEnvironment(this.parentEnv, state.variables, state.passEnv, this.o.spec.dockerHost);
     const version = state.variables[this.o.spec.versionVariable];
-    return { inv: { cli: state.cli, files: state.files, project: state.project }, cwd: state.dir, env, variables: state.variables, passEnv: state.passEnv, display: version ? `${this.o.spec.versionVariable}=${version} ` : '' };
+    return { inv: { cli: state.cli, files: state.files, project: state.project, ...this.profileOption() }, cwd: state.dir, env, variables: state.variables, passEnv: state.passEnv, display: version ? `${this.o.spec.versionVariable}=${version} ` : '' };
   }
 
   /** For plain `docker` commands: only what finds the engine. */
@@ -303,7 +373,7 @@ export class ComposeTarget implements Target {
 
   /** The services `compose config` gave for this commit and these variables when it last started here. */
   private cachedConfig(release: ReleaseSpec): ComposeService[] | undefined {
-    const key = configKey({ variables: composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services }), inv: { cli: this.cli ?? 'v1', files: composeFiles(this.o.layout.releaseDir(release.env, release.version), this.o.spec.files), project: this.project } });
+    const key = configKey({ variables: composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services, tag: this.tagOf(release) }), inv: { cli: this.cli ?? 'v1', files: composeFiles(this.o.layout.releaseDir(release.env, release.version), this.o.spec.files), project: this.project, ...this.profileOption() } });
     const hit = this.readState(release.env).releases.find((r) => r.version === release.version && r.commit === release.commit && r.configKey === key);
     return hit?.services;
   }
@@ -435,10 +505,33 @@ interface CommandContext {
   display: string;
 }
 
-/** Identifies a `compose config` answer: same commit (checked by the caller), files, project and variables. */
+/** Identifies a `compose config` answer: same commit (checked by the caller), files, project, profiles and variables. */
 function configKey(ctx: { variables: Record<string, string>; inv: ComposeInvocation }): string {
   const sorted = Object.fromEntries(Object.entries(ctx.variables).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify({ files: ctx.inv.files, project: ctx.inv.project, variables: sorted })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ files: ctx.inv.files, project: ctx.inv.project, variables: sorted, ...(ctx.inv.profiles?.length ? { profiles: ctx.inv.profiles } : {}) })).digest('hex').slice(0, 16);
+}
+
+export interface ReleaseImageCheck {
+  service: string;
+  /** The image the release's compose config names. */
+  expected: string | undefined;
+  /** What the service's container runs; undefined when it has no container. */
+  running: string | undefined;
+  ok: boolean;
+  detail: string;
+}
+
+/** Pure: every service of the release has a running container on the release's image. */
+export function compareReleaseImages(services: ComposeService[], containers: ComposeServiceStatus[]): ReleaseImageCheck[] {
+  return services.map((s) => {
+    const c = containers.find((x) => x.service === s.name);
+    const expected = s.image;
+    if (!c) return { service: s.name, expected, running: undefined, ok: false, detail: `${s.name} has no container` };
+    if (c.state !== 'running') return { service: s.name, expected, running: c.image, ok: false, detail: `${s.name}'s container ${c.container} is ${c.status}` };
+    if (!expected) return { service: s.name, expected, running: c.image, ok: false, detail: `${s.name} has no image in the release's compose config to compare with` };
+    const ok = normalizeImageRef(c.image) === normalizeImageRef(expected);
+    return { service: s.name, expected, running: c.image, ok, detail: ok ? `${s.name} runs ${expected}` : `${s.name} runs ${c.image}, not the release's ${expected}` };
+  });
 }
 
 function maxGrace(services: ComposeService[]): number | undefined {
@@ -458,6 +551,9 @@ function lastLines(text: string, count = STDERR_LINES): string {
 
 function hintFor(res: RunResult, ctx: CommandContext): string {
   const text = `${res.stderr}\n${res.stdout}`;
+  if (res.exitCode === 127 && /EACCES/.test(text)) {
+    return `${res.argv[0]} is not executable by this user: fix its permissions (chmod +x), or set target.cli in shipgate.yml to the CLI you can run.`;
+  }
   if (res.exitCode === 127) {
     return `${res.argv[0]} is not installed here: install it (Debian: apt-get install docker.io docker-compose), or set target.cli in shipgate.yml.`;
   }

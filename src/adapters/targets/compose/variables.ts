@@ -9,19 +9,21 @@ import { portVariable } from './commands.js';
  *   value per name: a name two services set differently takes the later service's value;
  * - `<SERVICE>_PORT` for every service with a port: `signal_service` -> `SIGNAL_SERVICE_PORT`;
  * - `SHIPGATE_ENV`, `SHIPGATE_VERSION`;
- * - the version variable (`target.versionVariable`, default `TAG`) = the release version, so
- *   `image: trading/gateway:${TAG}` gives every release its own images.
+ * - the version variable (`target.versionVariable`, default `TAG`) = the release's image tag
+ *   (`target.images.tag`, the version by default), so `image: trading/gateway:${TAG}` gives
+ *   every release its own images.
  *
  * Later entries win. Secrets are never here: they are passed by name (`passEnv`) and read from
  * shipgate's environment on every command (see `commandEnvironment`).
  */
-export function composeVariables(input: { env: string; version: string; versionVariable: string; services: ResolvedService[] }): Record<string, string> {
+export function composeVariables(input: { env: string; version: string; versionVariable: string; services: ResolvedService[]; tag?: string }): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const s of input.services) Object.assign(vars, s.env);
   for (const s of input.services) if (s.port !== undefined) vars[portVariable(s.name)] = String(s.port);
   vars.SHIPGATE_ENV = input.env;
   vars.SHIPGATE_VERSION = input.version;
-  vars[input.versionVariable] = input.version;
+  // The release's image tag (target.images.tag, `{version}` by default).
+  vars[input.versionVariable] = input.tag ?? input.version;
   return vars;
 }
 

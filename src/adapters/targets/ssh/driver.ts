@@ -1,10 +1,12 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SshTargetSpec } from '../../../config/schema.js';
-import { failed, ShipgateError } from '../../../core/errors.js';
+import { isInfrastructureImage } from '../../../config/compose/infrastructure.js';
+import { ExitCode, failed, refused, ShipgateError } from '../../../core/errors.js';
 import { describeArgv, type Argv, type RunResult, type Runner } from '../../runner/runner.js';
 import { composeCommands, defaultProjectName, dockerCommands, type ComposeCli, type ComposeInvocation } from '../compose/commands.js';
-import { normalizeImageRef, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs, type ComposeService, type ComposeServiceStatus } from '../compose/parse.js';
+import { floatingImages, floatingImagesHint, floatingImagesMessage, releaseTag, type PinPolicy } from '../compose/images.js';
+import { activeServices, normalizeImageRef, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs, type ComposeService, type ComposeServiceStatus } from '../compose/parse.js';
 import { composeVariables } from '../compose/variables.js';
 import { startMarker, type ReleaseSpec, type ServiceLogs, type Target } from '../target.js';
 import { hostLabel, remoteComposeFiles, remoteGit, rolloutBatches, sshArgv, withEnv, type SshEndpoint } from './commands.js';
@@ -176,6 +178,9 @@ export class SshTarget implements Target {
   /** Fetch, checkout and build (or pull) on every host, host by host; nothing running changes. */
   async prepare(release: ReleaseSpec): Promise<void> {
     const res = await this.rollout(release.env, 'prepare', (h) => this.prepareHost(h, release));
+    // A release refused by policy (images not pinned to it) is refused as such, not as a failure.
+    const refusal = res.failures.map((f) => f.error).find((e) => e instanceof ShipgateError && e.exitCode === ExitCode.refused);
+    if (refusal) throw refusal;
     if (res.failures.length) {
       throw this.rolloutError(`prepare of ${release.version}`, res, `Nothing running was changed (prepare only fetches, checks out and builds).`);
     }
@@ -214,6 +219,11 @@ export class SshTarget implements Target {
       : await this.returnHosts(release.env, release, this.hosts.filter((h) => before[h.label]), (h) => before[h.label]!, release.services);
     this.update(release.env, (s) => delete s.rollout);
     throw this.rolloutError(`rollout of ${release.version}`, res, returned);
+  }
+
+  /** Stops what shipgate started on every host (`shipgate stop`): the same as `down`. */
+  async stop(env: string): Promise<void> {
+    await this.down(env);
   }
 
   /** Stops the project on every host; on a failure, starts the hosts it stopped again (their release), then fails. */
@@ -313,7 +323,12 @@ export class SshTarget implements Target {
     const inv = await this.invocation(env, h);
     const variables = this.variables(release);
     const config = composeCommands.config(inv);
-    const services = parseComposeConfig((await this.exec(env, h, withEnv(variables, config), { display: this.composeDisplay(release.version, config), timeoutMs: TIMEOUTS.other })).stdout);
+    const services = activeServices(parseComposeConfig((await this.exec(env, h, withEnv(variables, config), { display: this.composeDisplay(release.version, config), timeoutMs: TIMEOUTS.other })).stdout), this.o.spec.profiles ?? []);
+    if (!this.o.spec.allowFloatingImages) {
+      const policy: PinPolicy = { tag: this.tagOf(release), versionVariable: this.o.spec.versionVariable, template: this.o.spec.images?.tag ?? '{version}', dependencies: this.o.spec.dependencies ?? [], isInfrastructure: isInfrastructureImage };
+      const floating = floatingImages(services, policy);
+      if (floating.length) throw refused(`${floatingImagesMessage(release.version, floating)} (host ${h.label})`, { hint: floatingImagesHint(policy), data: { floating } });
+    }
     const present = await this.existingImages(env, h, services.map((s) => s.image).filter((i): i is string => i !== undefined));
     const missing = (s: ComposeService) => s.image === undefined || !present.has(normalizeImageRef(s.image));
     const record = this.readState(env).hosts[h.label]?.built.find((b) => b.version === release.version);
@@ -354,7 +369,7 @@ export class SshTarget implements Target {
     const inv = await this.invocation(env, h);
     const previous = this.readState(env).hosts[h.label];
     const services = release.services ? release.services.map((s) => ({ name: s.name, port: s.port })) : (previous?.services ?? []);
-    const variables = release.services ? this.variables({ env, version: release.version, services: release.services }) : { ...(previous?.variables ?? {}), ...this.versionVariables(release.version) };
+    const variables = release.services ? this.variables({ env, version: release.version, commit: release.commit, services: release.services }) : { ...(previous?.variables ?? {}), ...this.versionVariables(release) };
     const argv = composeCommands.up(inv, { noBuild: true });
     // Recorded as running before starting, so `down` finds the project even if `up` dies half-way.
     this.update(env, (s) => Object.assign(hostState(s, h.label), { running: true }));
@@ -470,17 +485,23 @@ export class SshTarget implements Target {
       }
     }
     this.cli.set(h.label, cli);
-    return { cli, files: remoteComposeFiles(this.o.spec.dir, this.o.spec.files), project: this.project };
+    const profiles = this.o.spec.profiles ?? [];
+    return { cli, files: remoteComposeFiles(this.o.spec.dir, this.o.spec.files), project: this.project, ...(profiles.length ? { profiles } : {}) };
   }
 
-  private variables(release: Pick<ReleaseSpec, 'env' | 'version' | 'services'>): Record<string, string> {
-    const vars = composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services });
+  private variables(release: Pick<ReleaseSpec, 'env' | 'version' | 'services'> & { commit: string }): Record<string, string> {
+    const vars = composeVariables({ env: release.env, version: release.version, versionVariable: this.o.spec.versionVariable, services: release.services, tag: this.tagOf(release) });
     if (this.o.spec.dockerHost) vars.DOCKER_HOST = this.o.spec.dockerHost;
     return vars;
   }
 
-  private versionVariables(version: string): Record<string, string> {
-    return { SHIPGATE_VERSION: version, [this.o.spec.versionVariable]: version };
+  private versionVariables(release: ReleaseRef): Record<string, string> {
+    return { SHIPGATE_VERSION: release.version, [this.o.spec.versionVariable]: this.tagOf(release) };
+  }
+
+  /** The release's value of versionVariable (target.images.tag). */
+  private tagOf(release: { version: string; commit: string }): string {
+    return releaseTag(this.o.spec.images?.tag ?? '{version}', release);
   }
 
   private composeDisplay(version: string, argv: Argv): string {
