@@ -8,7 +8,7 @@ import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { backupStep, checkRestorable, migrateStep, restoreStep, tagStep } from './database-steps.js';
 import { failpoint } from './failpoint.js';
-import type { LockHandle } from './locks.js';
+import { LockLostError, type LockHandle } from './locks.js';
 import { verifyHealth, type HealthReport } from './verify-health.js';
 
 /** Every step a deployment can have; which ones it has depends on its kind and environment. */
@@ -46,6 +46,10 @@ export interface PipelineResult {
   failedStep?: StepName;
   error?: string;
   health?: HealthReport;
+  /** The lock was broken or taken over: the deployment stopped before its next mutating act. */
+  lockLost?: boolean;
+  /** A write to the store failed (disk full, read-only): the record can no longer follow the work. */
+  storeFailed?: { touchedRunning: boolean };
 }
 
 const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
@@ -63,34 +67,78 @@ const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
 export interface StepOutcome {
   ok: boolean;
   refused?: boolean;
+  lockLost?: boolean;
   detail: Record<string, unknown>;
   health?: HealthReport;
   error?: string;
 }
 
+/** A store write failed: the deployment's record can no longer follow what it does. */
+class StoreWriteFailed extends Error {}
+
+async function stored<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw new StoreWriteFailed(`the store could not be written (${(err as Error).message})`);
+  }
+}
+
+/** The fence: throws LockLostError if the lock was broken, StoreWriteFailed if the lease cannot be written. */
+async function fence(lock: LockHandle): Promise<void> {
+  try {
+    await lock.renew();
+  } catch (err) {
+    if (err instanceof LockLostError) throw err;
+    throw new StoreWriteFailed(`the store could not be written (${(err as Error).message})`);
+  }
+}
+
 /**
  * Runs the steps not yet recorded as succeeded, writing each step's intent before acting and
  * its outcome after, so a process killed anywhere leaves a record the next run can finish.
+ * Before each step the lock is checked (a broken lock stops the deployment there), and a store
+ * write that fails ends it with what it had touched, so the caller can undo that.
  */
 export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, release: ReleaseSpec): Promise<PipelineResult> {
-  const done = new Set((await ctx.store.listSteps(deployment.id)).filter((s) => s.state === 'succeeded').map((s) => s.name));
+  const recorded = await ctx.store.listSteps(deployment.id);
+  const done = new Set(recorded.filter((s) => s.state === 'succeeded').map((s) => s.name));
+  let touchedRunning = recorded.some((s) => TOUCHES_RUNNING.includes(s.name as StepName));
   const target = ctx.target(release.env);
-  for (const [index, name] of planSteps(ctx, deployment).entries()) {
-    if (done.has(name)) continue;
-    const step = await ctx.store.startStep(deployment.id, name, index + 1, isoNow(ctx.clock));
-    failpoint(deployment.kind, name, 'before');
-    let outcome: StepOutcome;
-    try {
-      outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
-    } catch (err) {
-      outcome = { ok: false, detail: { error: (err as Error).message }, error: (err as Error).message, ...(err instanceof ShipgateError && err.exitCode === ExitCode.refused ? { refused: true } : {}) };
+  let current: StepName | undefined;
+  try {
+    for (const [index, name] of planSteps(ctx, deployment).entries()) {
+      if (done.has(name)) continue;
+      current = name;
+      await fence(lock);
+      const step = await stored(() => ctx.store.startStep(deployment.id, name, index + 1, isoNow(ctx.clock)));
+      if (TOUCHES_RUNNING.includes(name)) touchedRunning = true;
+      failpoint(deployment.kind, name, 'before');
+      let outcome: StepOutcome;
+      try {
+        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
+      } catch (err) {
+        outcome = {
+          ok: false,
+          detail: { error: (err as Error).message },
+          error: (err as Error).message,
+          ...(err instanceof ShipgateError && err.exitCode === ExitCode.refused ? { refused: true } : {}),
+          ...(err instanceof LockLostError ? { lockLost: true } : {}),
+        };
+      }
+      await stored(() => ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail));
+      if (!outcome.ok) {
+        return { ok: false, failedStep: name, ...(outcome.refused ? { refused: true } : {}), ...(outcome.lockLost ? { lockLost: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
+      }
+      failpoint(deployment.kind, name, 'after');
     }
-    await ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail);
-    if (!outcome.ok) return { ok: false, failedStep: name, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
-    failpoint(deployment.kind, name, 'after');
-    await lock.renew();
+    await fence(lock);
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof LockLostError) return { ok: false, lockLost: true, error: err.message, ...(current ? { failedStep: current } : {}) };
+    if (err instanceof StoreWriteFailed) return { ok: false, storeFailed: { touchedRunning }, error: err.message, ...(current ? { failedStep: current } : {}) };
+    throw err;
   }
-  return { ok: true };
 }
 
 async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {
@@ -126,7 +174,17 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })) } };
     case 'verify': {
       const policy = environmentSpec(ctx.config, release.env).health;
-      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined) });
+      // The lock is checked at every attempt: a deploy whose lock was broken stops verifying at once.
+      const lost = new AbortController();
+      let lockError: unknown;
+      const onAttempt = () =>
+        void lock.renew().catch((err) => {
+          if (!(err instanceof LockLostError)) return;
+          lockError = err;
+          lost.abort();
+        });
+      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt, signal: lost.signal });
+      if (lockError) throw lockError;
       const unhealthy = health.services.filter((s) => !s.healthy);
       const error = unhealthy.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${unhealthy.map((s) => `${s.service} (${s.reason})`).join(', ')}` : undefined;
       return { ok: health.healthy, detail: { health }, health, ...(error ? { error } : {}) };

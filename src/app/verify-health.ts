@@ -2,6 +2,7 @@ import type { HealthPolicy } from '../config/schema.js';
 import type { ResolvedService } from '../config/resolve.js';
 import type { HealthProbe } from '../adapters/health/http-probe.js';
 import { judgeHealth } from '../core/health.js';
+import { abortableSleep } from '../adapters/time/sleep.js';
 
 export interface ServiceHealth {
   service: string;
@@ -29,7 +30,7 @@ export async function verifyHealth(
   services: ResolvedService[],
   expectedVersion: string | undefined,
   policy: Pick<HealthPolicy, 'timeout' | 'interval' | 'requestTimeout'>,
-  deps: { probe: HealthProbe; onAttempt?: (report: HealthReport) => void },
+  deps: { probe: HealthProbe; onAttempt?: (report: HealthReport) => void; signal?: AbortSignal },
 ): Promise<HealthReport> {
   const start = Date.now();
   const results = new Map<string, ServiceHealth>();
@@ -49,8 +50,8 @@ export async function verifyHealth(
     const elapsedMs = Date.now() - start;
     const report = { healthy: [...results.values()].every((r) => r.healthy), services: [...results.values()], elapsedMs };
     deps.onAttempt?.(report);
-    if (report.healthy || elapsedMs + policy.interval > policy.timeout) return report;
-    await new Promise((resolve) => setTimeout(resolve, policy.interval));
+    if (report.healthy || elapsedMs + policy.interval > policy.timeout || deps.signal?.aborted) return report;
+    await abortableSleep(policy.interval, deps.signal);
   }
 }
 
