@@ -13,6 +13,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { silentProgress, type Progress } from './progress.js';
+import { withStoreFailpoint } from './failpoint.js';
 
 /** Everything a use case needs, built once per command by the CLI (or by the demo). */
 export interface AppContext {
@@ -44,7 +45,7 @@ export interface ContextOptions {
 export async function createContext(loaded: LoadedConfig, options: ContextOptions = {}): Promise<AppContext> {
   const env = options.env ?? process.env;
   const dir = stateDir(loaded.dir, loaded.config);
-  const store = await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db') });
+  const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db') }));
   const repo = new GitRepository(path.resolve(loaded.dir, loaded.config.repository), localRunner);
   return {
     config: loaded.config,
