@@ -1,5 +1,5 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
-import type { ReleaseSpec, Target } from '../adapters/targets/target.js';
+import type { ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
 import { isoNow } from '../core/clock.js';
 import { ExitCode, ShipgateError } from '../core/errors.js';
 import { environmentSpec } from '../config/resolve.js';
@@ -8,6 +8,7 @@ import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { backupStep, checkRestorable, migrateStep, restoreStep, tagStep } from './database-steps.js';
 import { failpoint } from './failpoint.js';
+import { record } from './audit.js';
 import type { LockHandle } from './locks.js';
 import { verifyHealth, type HealthReport } from './verify-health.js';
 
@@ -119,11 +120,16 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
     case 'stop-old':
       // Checked again right before stopping: a resumed rollback may meet writes made since it began.
       if (deployment.kind === 'rollback') await checkRestorable(ctx, release, deployment);
-      await target.down(release.env);
-      return { ok: true, detail: {} };
-    case 'start-new':
+      {
+        const strays = await reportStrays(ctx, target, release.env);
+        await target.down(release.env);
+        return { ok: true, detail: strays.length ? { straysStopped: strays } : {} };
+      }
+    case 'start-new': {
+      const strays = await reportStrays(ctx, target, release.env);
       await target.up(release);
-      return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })) } };
+      return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })), ...(strays.length ? { straysStopped: strays } : {}) } };
+    }
     case 'verify': {
       const policy = environmentSpec(ctx.config, release.env).health;
       const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined) });
@@ -132,4 +138,17 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       return { ok: health.healthy, detail: { health }, health, ...(error ? { error } : {}) };
     }
   }
+}
+
+/**
+ * Processes of the environment that are not on record (a crash between start and record, a
+ * deleted run file) are said out loud and recorded; the target's down/up stops them.
+ */
+async function reportStrays(ctx: AppContext, target: Target, env: string): Promise<StrayRunning[]> {
+  const strays = (await target.strays?.(env)) ?? [];
+  if (strays.length === 0) return strays;
+  const list = strays.map((s) => `pid ${s.pid} (${s.command})`).join(', ');
+  ctx.progress.warn(`${strays.length} process${strays.length > 1 ? 'es' : ''} of ${env} not on record will be stopped: ${list}`);
+  await record(ctx, { action: 'process.stray', outcome: 'stopping', env, reason: `not on record: ${list}`, detail: { strays } });
+  return strays;
 }
