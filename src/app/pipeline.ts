@@ -1,5 +1,5 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
-import type { ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
+import type { ImageCheck, ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
 import { isoNow } from '../core/clock.js';
 import { ExitCode, ShipgateError } from '../core/errors.js';
 import { environmentSpec } from '../config/resolve.js';
@@ -10,7 +10,7 @@ import { backupStep, checkRestorable, migrateStep, restoreStep, tagStep } from '
 import { failpoint } from './failpoint.js';
 import { record } from './audit.js';
 import type { LockHandle } from './locks.js';
-import { verifyHealth, type HealthReport } from './verify-health.js';
+import { healthContract, listeningPort, verifyHealth, type HealthReport, type ListenerProof } from './verify-health.js';
 
 /** Every step a deployment can have; which ones it has depends on its kind and environment. */
 export const ALL_STEPS = ['prepare-release', 'measure-baseline', 'tag-release', 'backup-database', 'migrate-database', 'stop-old', 'restore-database', 'start-new', 'verify'] as const;
@@ -132,10 +132,18 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
     }
     case 'verify': {
       const policy = environmentSpec(ctx.config, release.env).health;
-      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined) });
+      const listener: ListenerProof | undefined = target.checkListener
+        ? async (s) => {
+            const port = listeningPort(s);
+            return port === undefined ? undefined : target.checkListener!(release.env, s.name, port);
+          }
+        : undefined;
+      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined), ...(listener ? { listener } : {}) });
+      const images = await verifyUnversionedImages(ctx, target, release, health);
       const unhealthy = health.services.filter((s) => !s.healthy);
-      const error = unhealthy.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${unhealthy.map((s) => `${s.service} (${s.reason})`).join(', ')}` : undefined;
-      return { ok: health.healthy, detail: { health }, health, ...(error ? { error } : {}) };
+      const problems = [...unhealthy.map((s) => `${s.service} (${s.reason})`), ...images.filter((i) => !i.ok).map((i) => `${i.service} (${i.detail})`)];
+      const error = problems.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${problems.join(', ')}` : undefined;
+      return { ok: health.healthy && problems.length === 0, detail: { health, ...(images.length ? { images } : {}) }, health, ...(error ? { error } : {}) };
     }
   }
 }
@@ -151,4 +159,22 @@ async function reportStrays(ctx: AppContext, target: Target, env: string): Promi
   ctx.progress.warn(`${strays.length} process${strays.length > 1 ? 'es' : ''} of ${env} not on record will be stopped: ${list}`);
   await record(ctx, { action: 'process.stray', outcome: 'stopping', env, reason: `not on record: ${list}`, detail: { strays } });
   return strays;
+}
+
+/**
+ * Services whose health does not report their release (health.version: ignore) are proven
+ * another way where the target can (compose/ssh: every container runs the release's image);
+ * where it cannot, the report says on every deploy that the version was not checked.
+ */
+async function verifyUnversionedImages(ctx: AppContext, target: Target, release: ReleaseSpec, health: HealthReport): Promise<ImageCheck[]> {
+  const unversioned = release.services.filter((s) => healthContract(s)?.version === 'ignore').map((s) => s.name);
+  if (unversioned.length === 0 || !health.healthy) return [];
+  if (!target.verifyImages) {
+    for (const note of health.notes ?? []) ctx.progress.warn(note);
+    return [];
+  }
+  const images = await target.verifyImages(release, unversioned);
+  health.notes = images.map((i) => `${i.service}: version not reported (health.version: ignore); image ${i.ok ? 'verified' : 'NOT verified'}: ${i.detail}`);
+  for (const note of health.notes) ctx.progress.warn(note);
+  return images;
 }

@@ -37,7 +37,8 @@ export function launchProblem(spec: LaunchSpec): ShipgateError | undefined {
   }
   if (CONTROL.test(spec.cwd)) return failed(`the working directory of ${spec.service} contains ${describeBytes(spec.cwd)}`, { where: `${where}.cwd`, hint: 'Remove the control character from cwd in shipgate.yml.' });
   for (const [name, value] of Object.entries(spec.env)) {
-    if (CONTROL.test(name) || CONTROL.test(value) || name.includes('=')) {
+    // A passed-through secret may span lines (a PEM key); only NUL cannot be passed at all.
+    if (CONTROL.test(name) || value.includes('\0') || name.includes('=')) {
       return failed(`the environment variable ${JSON.stringify(name)} of ${spec.service} contains ${name.includes('=') ? 'a "="' : describeBytes(name + value)}`, { where: `${where}.env`, hint: 'Environment values are single-line text; remove the control character in shipgate.yml (or in the variable passed through passEnv).' });
     }
   }
