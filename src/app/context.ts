@@ -12,6 +12,7 @@ import { environmentSpec, stateDir } from '../config/resolve.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { failpoint } from './failpoint.js';
 import { silentProgress, type Progress } from './progress.js';
 import { withStoreFailpoint } from './failpoint.js';
 
@@ -63,7 +64,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     progress: options.progress ?? silentProgress,
     env,
     target(envName) {
-      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env });
+      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env, failpoint });
     },
   };
 }

@@ -93,7 +93,15 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     throw err;
   }
   if (!target) {
-    ctx.progress.warn(`no earlier good version of ${env} is known, so nothing was rolled back`);
+    // Nothing good to return to: what this deploy started must not stay up half-verified.
+    ctx.progress.warn(`no earlier good version of ${env} is known, so nothing was rolled back; stopping what this deploy started`);
+    try {
+      await ctx.target(env).down(env);
+      await record(ctx, { action: 'deploy.cleanup', outcome: 'stopped', env, version, reason: `failed ${result.failedStep} with no earlier good version`, detail: { deploymentId: deployment.id } });
+    } catch (err) {
+      await record(ctx, { action: 'deploy.cleanup', outcome: 'failed', env, version, reason: (err as Error).message, detail: { deploymentId: deployment.id } });
+      return { ...base, error: `${base.error ?? 'failed'}; stopping what it started failed too: ${(err as Error).message}` };
+    }
     return base;
   }
   const targetRelease = await ctx.store.getRelease(env, target);

@@ -78,6 +78,7 @@ function render(outcome: DeploymentOutcome, json: boolean): void {
   const what = `${outcome.kind} #${outcome.deploymentId} of ${outcome.version} to ${outcome.env}`;
   if (outcome.ok) {
     line(`${pc.green('✓')} ${what} succeeded${outcome.fromVersion ? ` (was ${outcome.fromVersion})` : ''}`);
+    for (const note of outcome.health?.notes ?? []) line(`  ${pc.yellow('note:')} ${note}`);
     return;
   }
   line(`${pc.red('✗')} ${what} failed at ${outcome.failedStep ?? 'an unknown step'}: ${outcome.error ?? 'no detail'}`);
