@@ -22,6 +22,8 @@ export interface DeploymentOutcome {
   fromVersion: string | null;
   failedStep?: string | undefined;
   error?: string | undefined;
+  /** What to do next, when the failure came with one. */
+  hint?: string | undefined;
   /** Failed because a step refused (exit 3), e.g. a restore that would lose data; nothing was stopped. */
   refused?: boolean | undefined;
   health?: PipelineResult['health'];
@@ -61,7 +63,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   if (!release) throw new Error(`release ${version} of ${env} is not recorded; the store is inconsistent`);
   const result = await runPipeline(ctx, lock, deployment, { env, version, commit: release.commit, services: resolveServices(ctx.config, env) });
   const at = isoNow(ctx.clock);
-  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, health: result.health, refused: result.refused };
+  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, ...(result.hint ? { hint: result.hint } : {}), health: result.health, refused: result.refused };
   if (result.lockLost) return lockLost(ctx, deployment, base);
   if (result.storeFailed) return storeFailed(ctx, deployment, base, result.storeFailed.touchedRunning);
 

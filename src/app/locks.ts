@@ -37,13 +37,21 @@ export type LockLiveness = 'held' | 'stale';
  * acquire`) has pid 0 and lives until its lease ends or someone releases it.
  */
 export function lockLiveness(lock: LockRecord, now: Date, host: string): LockLiveness {
+  // A lease that cannot be read proves nothing: the lock is shown as stale (with why) and can be
+  // broken with a reason, rather than blocking every deploy forever.
+  if (!leaseReadable(lock)) return 'stale';
   if (new Date(lock.leaseUntil).getTime() <= now.getTime()) return 'stale';
   if (lock.pid !== 0 && lock.host === host && !isAlive(lock.pid)) return 'stale';
   return 'held';
 }
 
+export function leaseReadable(lock: LockRecord): boolean {
+  return typeof lock.leaseUntil === 'string' && Number.isFinite(new Date(lock.leaseUntil).getTime());
+}
+
 export function describeLock(lock: LockRecord): string {
-  return `${lock.actor} (${lock.reason}) since ${lock.acquiredAt}, lease until ${lock.leaseUntil}`;
+  const lease = leaseReadable(lock) ? `lease until ${lock.leaseUntil}` : `its lease is unreadable (${JSON.stringify(lock.leaseUntil)})`;
+  return `${lock.actor} (${lock.reason}) since ${lock.acquiredAt}, ${lease}`;
 }
 
 export async function acquireEnvLock(

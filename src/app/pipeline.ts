@@ -46,6 +46,8 @@ export interface PipelineResult {
   refused?: boolean;
   failedStep?: StepName;
   error?: string;
+  /** What to do next, when the failure came with one. */
+  hint?: string;
   health?: HealthReport;
   /** The lock was broken or taken over: the deployment stopped before its next mutating act. */
   lockLost?: boolean;
@@ -69,6 +71,8 @@ export interface StepOutcome {
   ok: boolean;
   refused?: boolean;
   lockLost?: boolean;
+  /** What to do next, when the failure came with one. */
+  hint?: string;
   detail: Record<string, unknown>;
   health?: HealthReport;
   error?: string;
@@ -123,13 +127,14 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
           ok: false,
           detail: { error: (err as Error).message },
           error: (err as Error).message,
+          ...(err instanceof ShipgateError && err.hint ? { hint: err.hint } : {}),
           ...(err instanceof ShipgateError && err.exitCode === ExitCode.refused ? { refused: true } : {}),
           ...(err instanceof LockLostError ? { lockLost: true } : {}),
         };
       }
       await stored(() => ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail));
       if (!outcome.ok) {
-        return { ok: false, failedStep: name, ...(outcome.refused ? { refused: true } : {}), ...(outcome.lockLost ? { lockLost: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
+        return { ok: false, failedStep: name, ...(outcome.hint ? { hint: outcome.hint } : {}), ...(outcome.refused ? { refused: true } : {}), ...(outcome.lockLost ? { lockLost: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
       }
       failpoint(deployment.kind, name, 'after');
     }

@@ -82,6 +82,7 @@ function render(outcome: DeploymentOutcome, json: boolean): void {
     return;
   }
   line(`${pc.red('✗')} ${what} failed at ${outcome.failedStep ?? 'an unknown step'}: ${outcome.error ?? 'no detail'}`);
+  if (outcome.hint) line(`  ${outcome.hint}`);
   if (outcome.restoredWithoutStore) {
     const r = outcome.restoredWithoutStore;
     line(r.ok ? `${pc.green('✓')} ${outcome.env} is back on ${r.version} (restored without the store)` : `${pc.red('✗')} returning ${outcome.env} to ${r.version} failed too: ${r.error ?? ''}; run \`shipgate status --env ${outcome.env}\``);

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedService } from '../../../config/resolve.js';
-import { failed } from '../../../core/errors.js';
+import { failed, type ShipgateError } from '../../../core/errors.js';
 import { portHolders } from '../../host/ports.js';
 import type { GitRepository } from '../../vcs/git.js';
 import { startMarker, type ListenerCheck, type ReleaseSpec, type ServiceLogs, type ServiceStatus, type Target } from '../target.js';
@@ -215,7 +215,15 @@ export class ProcessTarget implements Target {
   private readState(env: string): EnvRunState {
     const file = this.layout.stateFile(env);
     if (!existsSync(file)) return { version: undefined, services: {} };
-    return JSON.parse(readFileSync(file, 'utf8')) as EnvRunState;
+    let state: unknown;
+    try {
+      state = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw corruptRunRecord(file, env, (err as Error).message);
+    }
+    const services = (state as { services?: unknown } | null)?.services;
+    if (typeof services !== 'object' || services === null || Array.isArray(services)) throw corruptRunRecord(file, env, 'it has no "services" map');
+    return state as EnvRunState;
   }
 
   private writeState(env: string, state: EnvRunState): void {
@@ -225,6 +233,14 @@ export class ProcessTarget implements Target {
     writeFileSync(tmp, JSON.stringify(state, null, 2));
     renameSync(tmp, file);
   }
+}
+
+/** The record of what runs cannot be read: say so, and how to recover, instead of a parser's message. */
+function corruptRunRecord(file: string, env: string, why: string): ShipgateError {
+  return failed(`the process record of ${env} (${file}) is corrupt: ${why}`, {
+    where: file,
+    hint: `Move it aside (\`mv ${file} ${file}.corrupt\`), then run \`shipgate status --env ${env}\`: processes of ${env} that are no longer on record are listed there, and the next \`shipgate rollback ${env} --reason ...\` or deploy stops them before starting the release.`,
+  });
 }
 
 function describeHolders(holders: { pid: number | undefined; command: string | undefined }[]): string {
