@@ -25,7 +25,9 @@ describe('a deploy whose lock is broken stops at its next step', () => {
     // Verification of a release that never becomes healthy would run for the whole timeout:
     // long enough that only the fence can end it while the test waits.
     ws = await stackWorkspace(['staging'], ['v1.0.0', 'v1.1.0'], { healthTimeout: '150s' });
-    addRelease(ws.repoDir, 'v1.1.0', 'v1.3.0', { 'README.txt': 'forgot to bump VERSION\n' });
+    // v1.3.0's signal service listens but never reports healthy: verification waits for it.
+    const neverReady = "import http from 'node:http';\nhttp.createServer((q, r) => { r.statusCode = 503; r.end('{\"status\":\"starting\"}'); }).listen(Number(process.env.PORT), '127.0.0.1');\n";
+    addRelease(ws.repoDir, 'v1.1.0', 'v1.3.0', { 'signal_service/main.mjs': neverReady, VERSION: 'v1.3.0\n' });
     const first = await ws.run(['deploy', 'staging', '--version', 'v1.0.0']);
     expect(first.code, show(first)).toBe(0);
   });
