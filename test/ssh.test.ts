@@ -593,7 +593,12 @@ describe('deploys over ssh with docker-compose on the host', { timeout: 300_000 
     let repo: string;
     let portA: number;
     let portB: number;
-    const cli = (args: string[]) => shipgate(args, { cwd: dir, timeoutMs: 240_000 });
+    // The CLI's budget is proportional to how long this machine took for the first deploy (the
+    // failure story does that work about three times over: v1.1.0 on A and B, both back to
+    // v1.0.0, then the pipeline's rollback); the test timeout only stops a hang, well above it.
+    let firstDeployMs = 60_000;
+    const budget = () => Math.max(240_000, 6 * firstDeployMs);
+    const cli = (args: string[]) => shipgate(args, { cwd: dir, timeoutMs: budget() });
     const commands = () => readFileSync(path.join(dir, '.shipgate', 'ssh', 'production.commands.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host?: string; cmd?: string; note?: string });
 
     beforeAll(async () => {
@@ -659,7 +664,9 @@ environments:
     }, 120_000);
 
     it('deploy goes host by host: each host checks out, builds on its engine and starts v1.0.0', async () => {
+      const started = Date.now();
       const res = await cli(['deploy', 'production', '--version', 'v1.0.0', '--json']);
+      firstDeployMs = Date.now() - started;
       expect(res.code, res.stdout + res.stderr).toBe(0);
       expect(await healthVersion(portA)).toBe('v1.0.0');
       expect(await healthVersion(portB)).toBe('v1.0.0');
@@ -674,7 +681,7 @@ environments:
       const ps = (await cli(['status', '--env', 'production', '--json'])).json().environments[0];
       expect(ps.services).toMatchObject([{ service: 'web', process: 'running', healthy: true, version: 'v1.0.0' }]);
       expect(commands().filter((c) => c.host === b).length).toBeGreaterThan(0);
-    });
+    }, 900_000);
 
     it('host B cannot start v1.1.0: the deploy fails naming B, host A is back on v1.0.0, and so is B', async () => {
       const res = await cli(['deploy', 'production', '--version', 'v1.1.0', '--json']);
@@ -693,7 +700,7 @@ environments:
       const ups = commands().filter((c) => / up -d /.test(c.cmd ?? '')).slice(-6).map((c) => `${c.host === a ? 'A' : 'B'} ${c.cmd!.split(' ')[0]}`);
       // A v1.1.0, B v1.1.0 (fails), A and B returned to v1.0.0, then the rollback's A and B.
       expect(ups).toEqual(['A TAG=v1.1.0', 'B TAG=v1.1.0', 'A TAG=v1.0.0', 'B TAG=v1.0.0', 'A TAG=v1.0.0', 'B TAG=v1.0.0']);
-    });
+    }, 900_000);
   });
 });
 

@@ -13,6 +13,7 @@ import { environmentSpec, stateDir } from '../config/resolve.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { failpoint, withStoreFailpoint } from './failpoint.js';
 import { silentProgress, type Progress } from './progress.js';
 import { inspectState, type StateContinuity } from './state.js';
 
@@ -54,7 +55,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
   const env = options.env ?? process.env;
   const dir = stateDir(loaded.dir, loaded.config);
   const auditSeal = fileAuditSeal(dir, env);
-  const store = await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal });
+  const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal }));
   let continuity: StateContinuity;
   try {
     continuity = await inspectState(dir, store, auditSeal);
@@ -82,7 +83,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     progress: options.progress ?? silentProgress,
     env,
     target(envName) {
-      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env });
+      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env, failpoint });
     },
   };
 }

@@ -58,6 +58,14 @@ export async function diagnose(ctx: AppContext, env: string): Promise<Finding[]>
       next: `shipgate logs ${env} ${s.service} --tail 100`,
     });
   }
+  const strays = (await ctx.target(env).strays?.(env).catch(() => [])) ?? [];
+  if (strays.length) {
+    findings.push({
+      id: 'untracked-process', severity: 'error', title: `${strays.length} process${strays.length > 1 ? 'es' : ''} of ${env} running without a record (shipgate would not stop ${strays.length > 1 ? 'them' : 'it'} otherwise)`,
+      evidence: strays.map((x) => `pid ${x.pid}: ${x.command}${x.service ? ` (${x.service}${x.version ? ` ${x.version}` : ''})` : ''}`),
+      next: `shipgate deploy ${env} --resume   # or shipgate rollback ${env} --reason "..."; both stop them first`,
+    });
+  }
   for (const s of services) {
     const unset = s.passEnv.filter((name) => !ctx.env[name]);
     if (unset.length) findings.push({ id: 'missing-env', severity: 'error', title: `${s.name} needs ${unset.join(', ')}, which ${unset.length > 1 ? 'are' : 'is'} not set`, evidence: [`services.${s.name}.passEnv lists ${s.passEnv.join(', ')}`], next: `export ${unset[0]}=...   # then shipgate deploy ${env} --resume or redeploy` });

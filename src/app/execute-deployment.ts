@@ -8,7 +8,8 @@ import { abortWatches, startWatches } from './watches.js';
 import { openIncident } from './incidents.js';
 import { notify } from './notify.js';
 import { lastGoodVersion } from './history.js';
-import type { LockHandle } from './locks.js';
+import { LockLostError, type LockHandle } from './locks.js';
+import { restoreWithoutStore } from './store-failure.js';
 import { runPipeline, TOUCHES_RUNNING, type PipelineResult } from './pipeline.js';
 import { planDatabaseRollback } from './database-rollback.js';
 
@@ -21,6 +22,8 @@ export interface DeploymentOutcome {
   fromVersion: string | null;
   failedStep?: string | undefined;
   error?: string | undefined;
+  /** What to do next, when the failure came with one. */
+  hint?: string | undefined;
   /** Failed because a step refused (exit 3), e.g. a restore that would lose data; nothing was stopped. */
   refused?: boolean | undefined;
   health?: PipelineResult['health'];
@@ -28,6 +31,10 @@ export interface DeploymentOutcome {
   rollback?: DeploymentOutcome;
   /** The incident a rollback opened. */
   incidentId?: number;
+  /** The lock was broken or taken over: the deployment stopped at its next step, nothing more was done. */
+  lockLost?: boolean;
+  /** The store could not be written: what running services were touched was returned to this version without it. */
+  restoredWithoutStore?: { version: string; ok: boolean; error?: string } | null;
 }
 
 export async function startDeployment(
@@ -56,7 +63,9 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   if (!release) throw new Error(`release ${version} of ${env} is not recorded; the store is inconsistent`);
   const result = await runPipeline(ctx, lock, deployment, { env, version, commit: release.commit, services: resolveServices(ctx.config, env) });
   const at = isoNow(ctx.clock);
-  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, health: result.health, refused: result.refused };
+  const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, ...(result.hint ? { hint: result.hint } : {}), health: result.health, refused: result.refused };
+  if (result.lockLost) return lockLost(ctx, deployment, base);
+  if (result.storeFailed) return storeFailed(ctx, deployment, base, result.storeFailed.touchedRunning);
 
   if (result.ok) {
     await ctx.store.finishDeployment(deployment.id, 'succeeded', at);
@@ -79,8 +88,22 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     return base;
   }
   const target = await lastGoodVersion(ctx.store, env, version);
+  try {
+    await lock.renew();
+  } catch (err) {
+    if (err instanceof LockLostError) return lockLost(ctx, deployment, { ...base, error: `${base.error ?? 'failed'}; ${err.message}` });
+    throw err;
+  }
   if (!target) {
-    ctx.progress.warn(`no earlier good version of ${env} is known, so nothing was rolled back`);
+    // Nothing good to return to: what this deploy started must not stay up half-verified.
+    ctx.progress.warn(`no earlier good version of ${env} is known, so nothing was rolled back; stopping what this deploy started`);
+    try {
+      await ctx.target(env).down(env);
+      await record(ctx, { action: 'deploy.cleanup', outcome: 'stopped', env, version, reason: `failed ${result.failedStep} with no earlier good version`, detail: { deploymentId: deployment.id } });
+    } catch (err) {
+      await record(ctx, { action: 'deploy.cleanup', outcome: 'failed', env, version, reason: (err as Error).message, detail: { deploymentId: deployment.id } });
+      return { ...base, error: `${base.error ?? 'failed'}; stopping what it started failed too: ${(err as Error).message}` };
+    }
     return base;
   }
   const targetRelease = await ctx.store.getRelease(env, target);
@@ -110,4 +133,42 @@ async function incidentFor(ctx: AppContext, rollback: DeploymentRecord, outcome:
     rollback: { deploymentId: rollback.id, ok: outcome.ok, version: rollback.version, finishedAt: isoNow(ctx.clock), error: outcome.error },
     database: meta.database ?? null,
   });
+}
+
+/**
+ * Someone broke the lock (or it was taken over): another deployment may now own the environment,
+ * so this one does nothing more to it: no rollback, no verdict. Its record says why it stopped,
+ * and it is finished (aborted), so it never blocks the next deploy as "interrupted".
+ */
+async function lockLost(ctx: AppContext, deployment: DeploymentRecord, base: DeploymentOutcome): Promise<DeploymentOutcome> {
+  const at = isoNow(ctx.clock);
+  const error = base.error ?? `lock lost: the lock on ${deployment.env} was released by force or taken over`;
+  await ctx.store.finishDeployment(deployment.id, 'aborted', at, error);
+  await record(ctx, { action: `${deployment.kind}.lock-lost`, outcome: 'aborted', env: deployment.env, version: deployment.version, reason: error, detail: { deploymentId: deployment.id, stoppedAt: base.failedStep ?? null } });
+  ctx.progress.warn(`${deployment.kind} #${deployment.id} stopped: ${error}`);
+  return { ...base, ok: false, lockLost: true, error };
+}
+
+/**
+ * The store failed (disk full, read-only) mid-deployment. Before anything running was touched
+ * the deployment just ends. After, a deploy puts the previous release back without relying on
+ * the store, then records what it can; a record it cannot write stays "interrupted", which the
+ * next `rollback` or `--resume` finishes.
+ */
+async function storeFailed(ctx: AppContext, deployment: DeploymentRecord, base: DeploymentOutcome, touchedRunning: boolean): Promise<DeploymentOutcome> {
+  let restored: DeploymentOutcome['restoredWithoutStore'] = null;
+  if (touchedRunning && deployment.kind === 'deploy' && deployment.fromVersion) {
+    ctx.progress.warn(`${base.error}; returning ${deployment.env} to ${deployment.fromVersion} without the store`);
+    restored = await restoreWithoutStore(ctx, deployment.env, deployment.fromVersion);
+  } else if (!touchedRunning) {
+    ctx.progress.warn(`${base.error}; nothing running in ${deployment.env} was touched`);
+  }
+  const error = `${base.error}${restored ? (restored.ok ? `; ${deployment.env} was returned to ${restored.version}` : `; returning ${deployment.env} to ${restored.version} failed: ${restored.error}`) : ''}`;
+  try {
+    await ctx.store.finishDeployment(deployment.id, touchedRunning && !restored?.ok ? 'failed' : 'aborted', isoNow(ctx.clock), error);
+    await record(ctx, { action: `${deployment.kind}.store-failed`, outcome: 'failed', env: deployment.env, version: deployment.version, reason: error, detail: { deploymentId: deployment.id, touchedRunning, restored } });
+  } catch (err) {
+    ctx.progress.warn(`the outcome could not be recorded either (${(err as Error).message}); once there is space, \`shipgate rollback ${deployment.env} --reason ...\` finishes it`);
+  }
+  return { ...base, ok: false, error, restoredWithoutStore: restored };
 }

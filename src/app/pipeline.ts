@@ -1,5 +1,5 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
-import type { ReleaseSpec, Target } from '../adapters/targets/target.js';
+import type { ImageCheck, ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
 import { isoNow } from '../core/clock.js';
 import { ExitCode, ShipgateError } from '../core/errors.js';
 import { environmentSpec } from '../config/resolve.js';
@@ -8,8 +8,9 @@ import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { backupStep, checkRestorable, migrateStep, restoreStep, tagStep } from './database-steps.js';
 import { failpoint } from './failpoint.js';
-import type { LockHandle } from './locks.js';
-import { verifyHealth, type HealthReport } from './verify-health.js';
+import { record } from './audit.js';
+import { LockLostError, type LockHandle } from './locks.js';
+import { healthContract, listeningPort, verifyHealth, type HealthReport, type ListenerProof } from './verify-health.js';
 
 /** Every step a deployment can have; which ones it has depends on its kind and environment. */
 export const ALL_STEPS = ['prepare-release', 'measure-baseline', 'tag-release', 'backup-database', 'migrate-database', 'stop-old', 'restore-database', 'start-new', 'verify'] as const;
@@ -45,7 +46,13 @@ export interface PipelineResult {
   refused?: boolean;
   failedStep?: StepName;
   error?: string;
+  /** What to do next, when the failure came with one. */
+  hint?: string;
   health?: HealthReport;
+  /** The lock was broken or taken over: the deployment stopped before its next mutating act. */
+  lockLost?: boolean;
+  /** A write to the store failed (disk full, read-only): the record can no longer follow the work. */
+  storeFailed?: { touchedRunning: boolean };
 }
 
 const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
@@ -63,34 +70,81 @@ const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
 export interface StepOutcome {
   ok: boolean;
   refused?: boolean;
+  lockLost?: boolean;
+  /** What to do next, when the failure came with one. */
+  hint?: string;
   detail: Record<string, unknown>;
   health?: HealthReport;
   error?: string;
 }
 
+/** A store write failed: the deployment's record can no longer follow what it does. */
+class StoreWriteFailed extends Error {}
+
+async function stored<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw new StoreWriteFailed(`the store could not be written (${(err as Error).message})`);
+  }
+}
+
+/** The fence: throws LockLostError if the lock was broken, StoreWriteFailed if the lease cannot be written. */
+async function fence(lock: LockHandle): Promise<void> {
+  try {
+    await lock.renew();
+  } catch (err) {
+    if (err instanceof LockLostError) throw err;
+    throw new StoreWriteFailed(`the store could not be written (${(err as Error).message})`);
+  }
+}
+
 /**
  * Runs the steps not yet recorded as succeeded, writing each step's intent before acting and
  * its outcome after, so a process killed anywhere leaves a record the next run can finish.
+ * Before each step the lock is checked (a broken lock stops the deployment there), and a store
+ * write that fails ends it with what it had touched, so the caller can undo that.
  */
 export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, release: ReleaseSpec): Promise<PipelineResult> {
-  const done = new Set((await ctx.store.listSteps(deployment.id)).filter((s) => s.state === 'succeeded').map((s) => s.name));
+  const recorded = await ctx.store.listSteps(deployment.id);
+  const done = new Set(recorded.filter((s) => s.state === 'succeeded').map((s) => s.name));
+  let touchedRunning = recorded.some((s) => TOUCHES_RUNNING.includes(s.name as StepName));
   const target = ctx.target(release.env);
-  for (const [index, name] of planSteps(ctx, deployment).entries()) {
-    if (done.has(name)) continue;
-    const step = await ctx.store.startStep(deployment.id, name, index + 1, isoNow(ctx.clock));
-    failpoint(deployment.kind, name, 'before');
-    let outcome: StepOutcome;
-    try {
-      outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
-    } catch (err) {
-      outcome = { ok: false, detail: { error: (err as Error).message }, error: (err as Error).message, ...(err instanceof ShipgateError && err.exitCode === ExitCode.refused ? { refused: true } : {}) };
+  let current: StepName | undefined;
+  try {
+    for (const [index, name] of planSteps(ctx, deployment).entries()) {
+      if (done.has(name)) continue;
+      current = name;
+      await fence(lock);
+      const step = await stored(() => ctx.store.startStep(deployment.id, name, index + 1, isoNow(ctx.clock)));
+      if (TOUCHES_RUNNING.includes(name)) touchedRunning = true;
+      failpoint(deployment.kind, name, 'before');
+      let outcome: StepOutcome;
+      try {
+        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
+      } catch (err) {
+        outcome = {
+          ok: false,
+          detail: { error: (err as Error).message },
+          error: (err as Error).message,
+          ...(err instanceof ShipgateError && err.hint ? { hint: err.hint } : {}),
+          ...(err instanceof ShipgateError && err.exitCode === ExitCode.refused ? { refused: true } : {}),
+          ...(err instanceof LockLostError ? { lockLost: true } : {}),
+        };
+      }
+      await stored(() => ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail));
+      if (!outcome.ok) {
+        return { ok: false, failedStep: name, ...(outcome.hint ? { hint: outcome.hint } : {}), ...(outcome.refused ? { refused: true } : {}), ...(outcome.lockLost ? { lockLost: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
+      }
+      failpoint(deployment.kind, name, 'after');
     }
-    await ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail);
-    if (!outcome.ok) return { ok: false, failedStep: name, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
-    failpoint(deployment.kind, name, 'after');
-    await lock.renew();
+    await fence(lock);
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof LockLostError) return { ok: false, lockLost: true, error: err.message, ...(current ? { failedStep: current } : {}) };
+    if (err instanceof StoreWriteFailed) return { ok: false, storeFailed: { touchedRunning }, error: err.message, ...(current ? { failedStep: current } : {}) };
+    throw err;
   }
-  return { ok: true };
 }
 
 async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {
@@ -119,17 +173,71 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
     case 'stop-old':
       // Checked again right before stopping: a resumed rollback may meet writes made since it began.
       if (deployment.kind === 'rollback') await checkRestorable(ctx, release, deployment);
-      await target.down(release.env);
-      return { ok: true, detail: {} };
-    case 'start-new':
+      {
+        const strays = await reportStrays(ctx, target, release.env);
+        await target.down(release.env);
+        return { ok: true, detail: strays.length ? { straysStopped: strays } : {} };
+      }
+    case 'start-new': {
+      const strays = await reportStrays(ctx, target, release.env);
       await target.up(release);
-      return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })) } };
+      return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })), ...(strays.length ? { straysStopped: strays } : {}) } };
+    }
     case 'verify': {
       const policy = environmentSpec(ctx.config, release.env).health;
-      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt: () => void lock.renew().catch(() => undefined) });
+      const listener: ListenerProof | undefined = target.checkListener
+        ? async (s) => {
+            const port = listeningPort(s);
+            return port === undefined ? undefined : target.checkListener!(release.env, s.name, port);
+          }
+        : undefined;
+      // The lock is checked at every attempt: a deploy whose lock was broken stops verifying at once.
+      const lost = new AbortController();
+      let lockError: unknown;
+      const onAttempt = () =>
+        void lock.renew().catch((err) => {
+          if (!(err instanceof LockLostError)) return;
+          lockError = err;
+          lost.abort();
+        });
+      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt, signal: lost.signal, ...(listener ? { listener } : {}) });
+      if (lockError) throw lockError;
+      const images = await verifyUnversionedImages(ctx, target, release, health);
       const unhealthy = health.services.filter((s) => !s.healthy);
-      const error = unhealthy.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${unhealthy.map((s) => `${s.service} (${s.reason})`).join(', ')}` : undefined;
-      return { ok: health.healthy, detail: { health }, health, ...(error ? { error } : {}) };
+      const problems = [...unhealthy.map((s) => `${s.service} (${s.reason})`), ...images.filter((i) => !i.ok).map((i) => `${i.service} (${i.detail})`)];
+      const error = problems.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${problems.join(', ')}` : undefined;
+      return { ok: health.healthy && problems.length === 0, detail: { health, ...(images.length ? { images } : {}) }, health, ...(error ? { error } : {}) };
     }
   }
+}
+
+/**
+ * Processes of the environment that are not on record (a crash between start and record, a
+ * deleted run file) are said out loud and recorded; the target's down/up stops them.
+ */
+async function reportStrays(ctx: AppContext, target: Target, env: string): Promise<StrayRunning[]> {
+  const strays = (await target.strays?.(env)) ?? [];
+  if (strays.length === 0) return strays;
+  const list = strays.map((s) => `pid ${s.pid} (${s.command})`).join(', ');
+  ctx.progress.warn(`${strays.length} process${strays.length > 1 ? 'es' : ''} of ${env} not on record will be stopped: ${list}`);
+  await record(ctx, { action: 'process.stray', outcome: 'stopping', env, reason: `not on record: ${list}`, detail: { strays } });
+  return strays;
+}
+
+/**
+ * Services whose health does not report their release (health.version: ignore) are proven
+ * another way where the target can (compose/ssh: every container runs the release's image);
+ * where it cannot, the report says on every deploy that the version was not checked.
+ */
+async function verifyUnversionedImages(ctx: AppContext, target: Target, release: ReleaseSpec, health: HealthReport): Promise<ImageCheck[]> {
+  const unversioned = release.services.filter((s) => healthContract(s)?.version === 'ignore').map((s) => s.name);
+  if (unversioned.length === 0 || !health.healthy) return [];
+  if (!target.verifyImages) {
+    for (const note of health.notes ?? []) ctx.progress.warn(note);
+    return [];
+  }
+  const images = await target.verifyImages(release, unversioned);
+  health.notes = images.map((i) => `${i.service}: version not reported (health.version: ignore); image ${i.ok ? 'verified' : 'NOT verified'}: ${i.detail}`);
+  for (const note of health.notes) ctx.progress.warn(note);
+  return images;
 }

@@ -1,3 +1,4 @@
+import type { StrayRunning } from '../adapters/targets/target.js';
 import { resolveServices, environmentSpec } from '../config/resolve.js';
 import type { WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
@@ -34,6 +35,8 @@ export interface EnvironmentStatus {
   /** The running production monitor, BLIND with its reason while its metrics source fails. */
   monitor: null | { id: number; version: string; phase: string; blind: null | { since: string; reason: string } };
   services: ServiceView[];
+  /** Processes of this environment that are not on record; deploy, rollback and resume stop them. */
+  strays: StrayRunning[];
 }
 
 export async function environmentStatus(ctx: AppContext, env: string): Promise<EnvironmentStatus> {
@@ -44,7 +47,9 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
   const steps = latest ? await ctx.store.listSteps(latest.id) : [];
   const lock = await ctx.store.getLock(env);
   const services = resolveServices(ctx.config, env);
-  const processes = await ctx.target(env).ps(env);
+  const target = ctx.target(env);
+  const processes = await target.ps(env);
+  const strays = (await target.strays?.(env)) ?? [];
   const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
   const monitor = ((await ctx.store.listWatches({ env, kind: 'monitor', state: 'running', limit: 1 })) as WatchRecord<MonitorData>[])[0];
 
@@ -72,5 +77,6 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
       const h = health.services.find((x) => x.service === s.name)!;
       return { service: s.name, process: proc ? proc.state : 'unknown', pid: proc?.pid, healthy: h.healthy, health: h.reason, version: h.version ?? proc?.version };
     }),
+    strays: strays.map((x) => ({ pid: x.pid, command: x.command, service: x.service, version: x.version })),
   };
 }

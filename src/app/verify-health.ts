@@ -1,7 +1,8 @@
 import type { HealthPolicy } from '../config/schema.js';
 import type { ResolvedService } from '../config/resolve.js';
 import type { HealthProbe } from '../adapters/health/http-probe.js';
-import { judgeHealth } from '../core/health.js';
+import { judgeHealth, type HealthContract } from '../core/health.js';
+import { abortableSleep } from '../adapters/time/sleep.js';
 
 export interface ServiceHealth {
   service: string;
@@ -11,12 +12,23 @@ export interface ServiceHealth {
   status: number | undefined;
   version: string | undefined;
   attempts: number;
+  /** False when nothing proved which release answered (health.version ignore, or not reported). */
+  versionChecked?: boolean;
 }
 
 export interface HealthReport {
   healthy: boolean;
   services: ServiceHealth[];
   elapsedMs: number;
+  /** What verification could not prove, said on every run (e.g. a version not checked). */
+  notes?: string[];
+}
+
+/** Proof that what answered is what this deploy started; undefined when the target cannot tell. */
+export type ListenerProof = (service: ResolvedService) => Promise<{ ok: boolean; reason: string } | undefined>;
+
+export function healthContract(s: ResolvedService): HealthContract | undefined {
+  return s.health ?? (s.healthUrl ? { url: s.healthUrl } : undefined);
 }
 
 /**
@@ -29,7 +41,7 @@ export async function verifyHealth(
   services: ResolvedService[],
   expectedVersion: string | undefined,
   policy: Pick<HealthPolicy, 'timeout' | 'interval' | 'requestTimeout'>,
-  deps: { probe: HealthProbe; onAttempt?: (report: HealthReport) => void },
+  deps: { probe: HealthProbe; onAttempt?: (report: HealthReport) => void; listener?: ListenerProof; signal?: AbortSignal },
 ): Promise<HealthReport> {
   const start = Date.now();
   const results = new Map<string, ServiceHealth>();
@@ -40,21 +52,39 @@ export async function verifyHealth(
     const pending = services.filter((s) => s.healthUrl && !results.get(s.name)!.healthy);
     await Promise.all(
       pending.map(async (s) => {
-        const obs = await deps.probe(s.healthUrl!, policy.requestTimeout);
-        const j = judgeHealth(obs, expectedVersion);
+        const contract = healthContract(s)!;
+        const obs = await deps.probe(contract.url, policy.requestTimeout);
+        let j = judgeHealth(obs, expectedVersion, contract);
+        // A healthy answer counts only when it came from the process this deploy started.
+        const proof = j.healthy && deps.listener ? await deps.listener(s) : undefined;
+        if (proof && !proof.ok) j = { ...j, healthy: false, reason: `answered, but not by this deploy: ${proof.reason}` };
         const prev = results.get(s.name)!;
-        results.set(s.name, { ...prev, healthy: j.healthy, reason: j.reason, status: obs.status, version: obs.version, attempts: prev.attempts + 1 });
+        results.set(s.name, { ...prev, healthy: j.healthy, reason: j.reason, status: obs.status, version: j.version ?? obs.version, attempts: prev.attempts + 1, ...(j.versionChecked !== undefined ? { versionChecked: j.versionChecked } : {}) });
       }),
     );
     const elapsedMs = Date.now() - start;
-    const report = { healthy: [...results.values()].every((r) => r.healthy), services: [...results.values()], elapsedMs };
+    const all = [...results.values()];
+    const notes = all.filter((r) => r.healthy && r.versionChecked === false && healthContract(services.find((s) => s.name === r.service)!)?.version === 'ignore').map((r) => `${r.service}: version not checked (health.version: ignore)`);
+    const report: HealthReport = { healthy: all.every((r) => r.healthy), services: all, elapsedMs, ...(notes.length ? { notes } : {}) };
     deps.onAttempt?.(report);
-    if (report.healthy || elapsedMs + policy.interval > policy.timeout) return report;
-    await new Promise((resolve) => setTimeout(resolve, policy.interval));
+    if (report.healthy || elapsedMs + policy.interval > policy.timeout || deps.signal?.aborted) return report;
+    await abortableSleep(policy.interval, deps.signal);
   }
 }
 
 /** One look, no waiting: for `status` and `health`. */
 export function checkHealthOnce(services: ResolvedService[], expectedVersion: string | undefined, requestTimeout: number, deps: { probe: HealthProbe }) {
   return verifyHealth(services, expectedVersion, { timeout: 0, interval: 0, requestTimeout }, deps);
+}
+
+/** The local port a service answers health on: its port, else the port of a loopback health URL. */
+export function listeningPort(s: ResolvedService): number | undefined {
+  if (s.port !== undefined) return s.port;
+  try {
+    const url = new URL(healthContract(s)?.url ?? '');
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;
+    return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  } catch {
+    return undefined;
+  }
 }

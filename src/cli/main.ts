@@ -19,7 +19,7 @@ import { registerStateCommands } from './commands/state.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
-import { printJson, reportError } from './output.js';
+import { ignoreOutputWriteErrors, printJson, reportError } from './output.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -62,6 +62,7 @@ function allCommands(cmd: Command): Command[] {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  ignoreOutputWriteErrors();
   const program = buildProgram();
   const json = argv.includes('--json');
   // Node's fetch can leave a request pending forever when a peer resets the connection at once

@@ -1,6 +1,18 @@
 import pc from 'picocolors';
 import { ExitCode, ShipgateError } from '../core/errors.js';
 
+/**
+ * A reader that goes away (`shipgate deploy … | head -1`) must not stop the operation half-way:
+ * what shipgate does is recorded in the store and the audit log, so output is only a view of it.
+ * Write errors on stdout and stderr (EPIPE, a closed terminal) are therefore ignored, and the
+ * command runs on to its recorded outcome and exit code.
+ */
+export function ignoreOutputWriteErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+  }
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

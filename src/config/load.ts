@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isNode, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { badInput } from '../core/errors.js';
+import { duplicateKeys, nodeAt, pairAt } from './positions.js';
 import { configRules } from './rules/index.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
 
@@ -101,13 +102,18 @@ function runRules(config: ShipgateConfig, dir: string, doc: Document, lc: LineCo
 
 function checkSchema(text: string, file: string): { config?: ShipgateConfig; problems: ConfigProblem[]; doc?: Document; lineCounter?: LineCounter } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  // The library's own duplicate-key check is quadratic in a map's size; duplicateKeys is not.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
   const problems: ConfigProblem[] = doc.errors.map((err) => {
     // Without prettyErrors `linePos` is not filled in; `pos` (offsets) always is.
     const { offset, message } = yamlErrorAt(err, text);
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col, path: '(yaml)', message, hint: YAML_HINT };
   });
+  for (const { offset, key } of duplicateKeys(doc)) {
+    const { line, col } = lineCounter.linePos(offset);
+    problems.push({ file, line, col, path: '(yaml)', message: `Map keys must be unique ("${key}" appears twice)`, hint: YAML_HINT });
+  }
   if (problems.length > 0) return { problems: byPosition(problems) };
 
   let data: unknown;
@@ -219,7 +225,7 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, 
   }
 
   // A wrong value: point at the value (or at its key when the value is empty, as in `api:`).
-  const node = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
+  const node = issuePath.length ? nodeAt(doc, issuePath) : doc.contents;
   const empty = isScalar(node) && node.value === null && node.range !== undefined && node.range !== null && node.range[0] === node.range[1];
   const offset = empty && last !== undefined ? keyOffset(doc, parentPath, last) : valueOffset(doc, issuePath);
   return [make(issuePath, offset, messageFor(issue), hintFor(issue))];
@@ -240,7 +246,7 @@ function isMissing(data: unknown, p: Segment[]): boolean {
 /** Offset of the node at `p`, or of its deepest ancestor that exists. */
 function valueOffset(doc: Document, p: Segment[]): number {
   for (let depth = p.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(p.slice(0, depth), true);
+    const node = depth === 0 ? doc.contents : nodeAt(doc, p.slice(0, depth));
     if (isNode(node) && node.range) return node.range[0];
   }
   return 0;
@@ -248,12 +254,8 @@ function valueOffset(doc: Document, p: Segment[]): number {
 
 /** Offset of the key `key` in the map at `mapPath`, else of the map (or its deepest ancestor). */
 function keyOffset(doc: Document, mapPath: Segment[], key: Segment): number {
-  const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath, true);
-  if (isMap(map)) {
-    for (const pair of map.items) {
-      if (isScalar(pair.key) && String(pair.key.value) === String(key) && pair.key.range) return pair.key.range[0];
-    }
-  }
+  const pair = pairAt(doc, mapPath, key);
+  if (isScalar(pair?.key) && pair.key.range) return pair.key.range[0];
   return valueOffset(doc, [...mapPath, key]);
 }
 

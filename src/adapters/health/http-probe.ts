@@ -4,6 +4,8 @@ export interface HealthObservation {
   status: number | undefined;
   /** The `version` field of a JSON body, when the service reports one. */
   version: string | undefined;
+  /** The answer parsed as JSON (for the contract's status and version fields); undefined when not JSON. */
+  body?: unknown;
   error: string | undefined;
   latencyMs: number;
 }
@@ -14,15 +16,17 @@ export const httpHealthProbe: HealthProbe = async (url, timeoutMs) => {
   const started = performance.now();
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-    const body = await res.text();
+    const text = await res.text();
+    let body: unknown;
     let version: string | undefined;
     try {
-      const parsed = JSON.parse(body) as { version?: unknown };
-      if (typeof parsed?.version === 'string') version = parsed.version;
+      body = JSON.parse(text) as unknown;
+      const v = (body as { version?: unknown } | null)?.version;
+      if (typeof v === 'string') version = v;
     } catch {
-      /* a plain-text health answer is fine; it just reports no version */
+      /* a plain-text health answer is fine; it just reports no fields */
     }
-    return { url, status: res.status, version, error: undefined, latencyMs: performance.now() - started };
+    return { url, status: res.status, version, body, error: undefined, latencyMs: performance.now() - started };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     const name = (err as Error).name;

@@ -1,3 +1,4 @@
+import { resolveServices } from '../../config/resolve.js';
 import type { EnvironmentSpec, ShipgateConfig } from '../../config/schema.js';
 import { localRunner, type Runner } from '../runner/runner.js';
 import type { GitRepository } from '../vcs/git.js';
@@ -14,13 +15,15 @@ export interface TargetDeps {
   repo: GitRepository;
   runner: Runner;
   env: NodeJS.ProcessEnv;
+  /** Crash-testing seam passed to targets that start processes (app/failpoint.ts). */
+  failpoint?: (kind: string, step: string, when: 'before' | 'after') => void;
 }
 
 /** The driver for an environment's target type. */
 export function createTarget(envName: string, spec: EnvironmentSpec, deps: TargetDeps): Target {
   switch (spec.target.type) {
     case 'process':
-      return new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env);
+      return new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env, { services: (env) => resolveServices(deps.config, env), ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) });
     case 'compose':
       return new ComposeTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: composeLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
     case 'ssh':

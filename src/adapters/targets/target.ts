@@ -32,7 +32,7 @@ export interface ServiceLogs {
  * The target port: where an environment runs. Every operation is idempotent, because a deploy
  * interrupted at any point is finished by running the same step again.
  */
-export interface Target {
+export interface Target extends TargetEvidence {
   /** Makes the release's code (or images) available without touching what runs. */
   prepare(release: ReleaseSpec): Promise<void>;
   /** Starts every service of the release, replacing whatever of it runs now. */
@@ -42,4 +42,39 @@ export interface Target {
   ps(env: string): Promise<ServiceStatus[]>;
   logs(env: string, service: string | undefined, tail: number): Promise<ServiceLogs[]>;
   restart(env: string, service: string): Promise<void>;
+}
+
+/** Whether what listens on a service's port is what this target started for it. */
+export interface ListenerCheck {
+  ok: boolean;
+  reason: string;
+}
+
+/** Whether a service runs the release's image (for services whose health does not report their release). */
+export interface ImageCheck {
+  service: string;
+  ok: boolean;
+  /** e.g. "3/3 containers run registry.example/gw:sha-1a2b3c4", or what runs instead. */
+  detail: string;
+}
+
+/** A process or container of an environment that is not on record (a crash between start and record). */
+export interface StrayRunning {
+  pid: number;
+  command: string;
+  service: string | undefined;
+  version: string | undefined;
+}
+
+/**
+ * What a target can prove beyond the core port; optional so each target adds them as it can.
+ * `down` stops strays too; `strays` lets every command report them.
+ */
+export interface TargetEvidence {
+  /** Processes of `env` not on record. Found through /proc on the process target. */
+  strays?(env: string): Promise<StrayRunning[]>;
+  /** Proof that `port` is served by the process started for `service` (or its child). */
+  checkListener?(env: string, service: string, port: number): Promise<ListenerCheck>;
+  /** compose/ssh: every container of each service runs the release's image. */
+  verifyImages?(release: ReleaseSpec, services: string[]): Promise<ImageCheck[]>;
 }

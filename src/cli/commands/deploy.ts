@@ -78,9 +78,15 @@ function render(outcome: DeploymentOutcome, json: boolean): void {
   const what = `${outcome.kind} #${outcome.deploymentId} of ${outcome.version} to ${outcome.env}`;
   if (outcome.ok) {
     line(`${pc.green('✓')} ${what} succeeded${outcome.fromVersion ? ` (was ${outcome.fromVersion})` : ''}`);
+    for (const note of outcome.health?.notes ?? []) line(`  ${pc.yellow('note:')} ${note}`);
     return;
   }
   line(`${pc.red('✗')} ${what} failed at ${outcome.failedStep ?? 'an unknown step'}: ${outcome.error ?? 'no detail'}`);
+  if (outcome.hint) line(`  ${outcome.hint}`);
+  if (outcome.restoredWithoutStore) {
+    const r = outcome.restoredWithoutStore;
+    line(r.ok ? `${pc.green('✓')} ${outcome.env} is back on ${r.version} (restored without the store)` : `${pc.red('✗')} returning ${outcome.env} to ${r.version} failed too: ${r.error ?? ''}; run \`shipgate status --env ${outcome.env}\``);
+  }
   if (outcome.rollback) {
     const rb = outcome.rollback;
     line(rb.ok ? `${pc.green('✓')} ${outcome.env} is back on ${rb.version} (rollback #${rb.deploymentId})` : `${pc.red('✗')} the automatic rollback to ${rb.version} failed too: ${rb.error ?? ''}; run \`shipgate status --env ${outcome.env}\``);

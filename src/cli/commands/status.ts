@@ -93,5 +93,6 @@ function renderStatus(s: EnvironmentStatus): void {
   }
   if (s.lock) line(`  locked by ${s.lock.actor} (${s.lock.reason}) since ${s.lock.since}${s.lock.stale ? pc.yellow(' [stale]') : ''}`);
   if (s.monitor) line(`  monitor #${s.monitor.id} of ${s.monitor.version} (phase ${s.monitor.phase})${s.monitor.blind ? pc.red(` BLIND since ${s.monitor.blind.since}: ${s.monitor.blind.reason}`) : ''}`);
+  if (s.strays.length) line(pc.yellow(`  not on record (stopped by the next deploy, rollback or resume): ${s.strays.map((x) => `pid ${x.pid} (${x.command})`).join(', ')}`));
   line(table([['  SERVICE', 'PROCESS', 'PID', 'HEALTH'], ...s.services.map((x) => [`  ${x.service}`, x.process, x.pid ? String(x.pid) : '-', x.healthy ? pc.green(x.health) : pc.red(x.health)])]));
 }

@@ -1,0 +1,234 @@
+// SIGKILL at random instants, not only at step boundaries: 100 kills of the shipgate CLI during
+// deploys and rollbacks of an environment with a real PostgreSQL, landing inside tag, backup,
+// migrate and restore too. After every kill: the environment is never unknown, every service
+// process under its release checkouts is on record (or reported by status, never silent), and
+// `--resume` or `rollback` finishes cleanly with exactly the recorded processes serving.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../src/adapters/store/open.js';
+import type { Store } from '../src/adapters/store/store.js';
+import { freePort } from '../src/demo/free-port.js';
+import { BIN, shipgate, type CliResult } from './harness/cli.js';
+import { postgresAvailable, startPostgres, type PostgresServer } from './harness/postgres.js';
+import { processesUnder, stopEnvironments } from './harness/stop.js';
+import os from 'node:os';
+
+const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 100);
+const ENV = 'live';
+const show = (r: CliResult) => `exit ${r.code} ${r.signal ?? ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+const WEB = `import http from 'node:http';
+import { readFileSync } from 'node:fs';
+const version = readFileSync(new URL('./VERSION', import.meta.url), 'utf8').trim();
+const server = http.createServer((req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ state: 'serving', build: version })); });
+server.listen(Number(process.env.PORT), '127.0.0.1');
+for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => process.exit(0));
+`;
+const PSQL = (file: string) => `[psql, --no-psqlrc, -v, ON_ERROR_STOP=1, -f, db/${file}.sql]`;
+
+/** Deterministic random numbers: a failing instant can be replayed with SHIPGATE_CRASH_SEED. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function sql(url: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+describe.skipIf(!postgresAvailable())('SIGKILL at random instants during deploy and rollback', () => {
+  let server: PostgresServer;
+  let dir: string;
+  let dbUrl: string;
+  let port: number;
+  let store: Store;
+  const seed = Number(process.env.SHIPGATE_CRASH_SEED ?? 20261202);
+  const random = prng(seed);
+  const run = (args: string[]) => shipgate(args, { cwd: dir, env: { QUOTES_DB: dbUrl }, timeoutMs: 120_000 });
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    dbUrl = await server.createDatabase('quotes');
+    await sql(dbUrl, `create table quotes (id serial primary key, symbol text not null, created_at timestamptz not null default now());
+      insert into quotes (symbol) values ('AAPL'), ('MSFT');`);
+    dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-crash-'));
+    const repo = path.join(dir, 'repo');
+    mkdirSync(path.join(repo, 'db'), { recursive: true });
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@shipgate.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@shipgate.invalid', GIT_CONFIG_NOSYSTEM: '1' };
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args], { env: gitEnv, encoding: 'utf8' });
+    writeFileSync(path.join(repo, 'web.mjs'), WEB);
+    writeFileSync(path.join(repo, 'VERSION'), 'r1\n');
+    writeFileSync(path.join(repo, 'db', 'up.sql'), 'SELECT 1;\n');
+    writeFileSync(path.join(repo, 'db', 'down.sql'), 'SELECT 1;\n');
+    git('init', '--quiet');
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'r1');
+    git('tag', '-a', 'r1', '-m', 'r1');
+    // r2 migrates: a column and a table, written so that running it again after a kill is harmless.
+    writeFileSync(path.join(repo, 'VERSION'), 'r2\n');
+    writeFileSync(path.join(repo, 'db', 'up.sql'), "ALTER TABLE quotes ADD COLUMN IF NOT EXISTS venue text;\nUPDATE quotes SET venue = 'X';\nCREATE TABLE IF NOT EXISTS venues (name text primary key);\n");
+    writeFileSync(path.join(repo, 'db', 'down.sql'), 'DROP TABLE IF EXISTS venues;\nALTER TABLE quotes DROP COLUMN IF EXISTS venue;\n');
+    git('commit', '--quiet', '-am', 'r2');
+    git('tag', '-a', 'r2', '-m', 'r2');
+    port = await freePort();
+    const rehearsalPort = await freePort();
+    writeFileSync(
+      path.join(dir, 'shipgate.yml'),
+      `version: 1
+project: quote_desk
+repository: ${JSON.stringify(repo)}
+stateDir: .shipgate
+services:
+  quote_feed:
+    command: [${JSON.stringify(process.execPath)}, web.mjs]
+    health: { url: 'http://127.0.0.1:{port}/healthz', status: { field: state, healthy: [serving] }, version: { field: build } }
+environments:
+  rehearsal:
+    target: { type: process }
+    services: { quote_feed: { port: ${rehearsalPort} } }
+  ${ENV}:
+    target: { type: process }
+    promoteFrom: rehearsal
+    window: { enforce: false }
+    services: { quote_feed: { port: ${port} } }
+    health: { timeout: 30s, interval: 50ms }
+    database:
+      urlEnv: QUOTES_DB
+      backupDir: backups
+      migrate: { up: ${PSQL('up')}, down: ${PSQL('down')} }
+      rollback: restore
+      writesSince: "select count(*) from quotes where created_at > $1"
+`,
+    );
+    const first = await run(['deploy', ENV, '--version', 'r1', '--json']);
+    expect(first.code, show(first)).toBe(0);
+    store = await openStore({ sqliteFile: path.join(dir, '.shipgate', 'state.db') });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    if (dir) {
+      await stopEnvironments(dir, [ENV]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await server?.stop();
+  });
+
+  const releases = () => path.join(dir, '.shipgate', 'releases', ENV);
+  const servicePids = () => processesUnder(releases()).filter((p) => p.argv.some((a) => a === 'web.mjs')).map((p) => p.pid).sort();
+  const recordedPids = (): number[] => {
+    const file = path.join(dir, '.shipgate', 'run', `${ENV}.json`);
+    if (!existsSync(file)) return [];
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { services: Record<string, { pid: number | null }> };
+    return Object.values(state.services).map((s) => s.pid).filter((p): p is number => typeof p === 'number');
+  };
+  const status = async () => {
+    const res = await run(['status', '--env', ENV, '--json']);
+    expect(res.code === 0 || res.code === 1, show(res)).toBe(true);
+    return res.json().environments[0];
+  };
+  const schemaVersion = async () => ((await sql(dbUrl, `select 1 from information_schema.columns where table_name = 'quotes' and column_name = 'venue'`)).rowCount ? 'r2' : 'r1');
+
+  /** The step the newest deployment is in, read straight from the store (cheap enough to poll). */
+  async function currentStep(): Promise<string | undefined> {
+    const latest = (await store.listDeployments({ env: ENV, limit: 1 }))[0];
+    if (!latest || latest.state !== 'running') return undefined;
+    const steps = await store.listSteps(latest.id);
+    const last = steps.sort((a, b) => a.seq - b.seq).at(-1);
+    return last && last.state === 'started' ? `${latest.kind}:${last.name}` : undefined;
+  }
+
+  /** Starts the CLI and SIGKILLs it once `inside` is running (plus a random slice), or at a random instant. */
+  async function killDuring(args: string[], inside: string | undefined, horizonMs: number): Promise<{ at: string; exited: boolean }> {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, SHIPGATE_ACTOR: 'crasher', NO_COLOR: '1', QUOTES_DB: dbUrl }, stdio: 'ignore' });
+    let exited = false;
+    const done = new Promise<void>((resolve) => child.on('close', () => ((exited = true), resolve())));
+    if (inside) {
+      const deadline = Date.now() + 60_000;
+      while (!exited && Date.now() < deadline && (await currentStep()) !== inside) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, random() * 60));
+    } else {
+      await new Promise((r) => setTimeout(r, random() * horizonMs));
+    }
+    const at = (await currentStep()) ?? (exited ? 'finished' : 'between steps');
+    const finishedFirst = exited;
+    if (!exited) child.kill('SIGKILL');
+    await done;
+    return { at, exited: finishedFirst };
+  }
+
+  /** After a kill: known state, nothing untracked; then the recovery finishes and leaves exactly what is on record. */
+  async function checkAndRecover(recovery: 'resume' | 'rollback') {
+    const s = await status();
+    // Never unknown: a version on record and the newest deployment either finished or interrupted.
+    expect(['r1', 'r2']).toContain(s.currentVersion);
+    expect(['succeeded', 'failed', 'aborted', 'interrupted']).toContain(s.deployment.state);
+    const listed = new Set([...recordedPids(), ...s.strays.map((x: { pid: number }) => x.pid)]);
+    for (const pid of servicePids()) expect(listed.has(pid), `pid ${pid} runs from a release checkout but is neither recorded nor reported`).toBe(true);
+
+    let res: CliResult;
+    if (s.deployment.state !== 'interrupted') {
+      res = await run(['rollback', ENV, '--to', 'r1', '--reason', 'reset after a finished run', '--json']);
+    } else if (recovery === 'resume' && s.deployment.kind === 'deploy') {
+      res = await run(['deploy', ENV, '--resume', '--json']);
+    } else {
+      res = await run(['rollback', ENV, '--reason', 'recover from a kill', '--json']);
+    }
+    expect(res.code, show(res)).toBe(0);
+    const version = res.json().version as string;
+    const after = await status();
+    expect(after).toMatchObject({ currentVersion: version, lock: null, deployment: { state: 'succeeded' }, strays: [] });
+    expect(after.services.map((x: any) => [x.healthy, x.version])).toEqual([[true, version]]);
+    expect(servicePids()).toEqual(recordedPids().sort());
+    expect(await schemaVersion()).toBe(version);
+    return version;
+  }
+
+  it(`${KILLS} kills, each recovered cleanly`, async () => {
+    // How long a whole deploy and rollback take here: the random instants spread over that.
+    let started = Date.now();
+    expect((await run(['deploy', ENV, '--version', 'r2'])).code).toBe(0);
+    const deployMs = Date.now() - started;
+    started = Date.now();
+    expect((await run(['rollback', ENV, '--reason', 'measure'])).code).toBe(0);
+    const rollbackMs = Date.now() - started;
+
+    const targets = ['deploy:tag-release', 'deploy:backup-database', 'deploy:migrate-database', 'rollback:restore-database'];
+    const landed: Record<string, number> = {};
+    let current = 'r1';
+    for (let i = 0; i < KILLS; i++) {
+      const aimed = i % 3 === 0 ? targets[(i / 3) % targets.length] : undefined;
+      const kind = aimed ? aimed.split(':')[0] : i % 2 === 0 ? 'deploy' : 'rollback';
+      if (kind === 'rollback' && current !== 'r2') {
+        expect((await run(['deploy', ENV, '--version', 'r2'])).code).toBe(0);
+        current = 'r2';
+      }
+      if (kind === 'deploy' && current !== 'r1') {
+        expect((await run(['rollback', ENV, '--to', 'r1', '--reason', 'back to r1 for the next kill'])).code).toBe(0);
+        current = 'r1';
+      }
+      const args = kind === 'deploy' ? ['deploy', ENV, '--version', 'r2'] : ['rollback', ENV, '--reason', `drill ${i}`];
+      const kill = await killDuring(args, aimed, kind === 'deploy' ? deployMs : rollbackMs);
+      landed[kill.at] = (landed[kill.at] ?? 0) + 1;
+      current = await checkAndRecover(i % 2 === 0 ? 'resume' : 'rollback');
+    }
+    console.log(`crash test (seed ${seed}): kills landed in`, landed);
+    // Every fourth aimed kill goes to the same step: with 12 kills or more each one was hit.
+    if (KILLS >= 12) for (const t of targets) expect(landed[t] ?? 0, `no kill landed inside ${t}: ${JSON.stringify(landed)}`).toBeGreaterThan(0);
+    expect((await run(['audit', '--verify'])).code).toBe(0);
+  }, 1_800_000);
+});
