@@ -11,7 +11,7 @@ const name = (i: number) => `svc_${String(i).padStart(6, '0')}`;
 
 function bigConfig(extra: (i: number) => string = () => ''): string {
   const lines = ['version: 1', 'project: big', 'repository: .', 'services:'];
-  for (let i = 0; i < SERVICES; i++) lines.push(`  ${name(i)}: {command: [run, x], port: ${1024 + (i % 60000)}${extra(i)}}`);
+  for (let i = 0; i < SERVICES; i++) lines.push(`  ${name(i)}: {command: [run, x], port: ${20000 + (i % 40000)}${extra(i)}}`);
   lines.push('environments:', '  staging: {}', '');
   return lines.join('\n');
 }
