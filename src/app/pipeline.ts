@@ -76,6 +76,7 @@ export interface StepOutcome {
 export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, release: ReleaseSpec): Promise<PipelineResult> {
   const done = new Set((await ctx.store.listSteps(deployment.id)).filter((s) => s.state === 'succeeded').map((s) => s.name));
   const target = ctx.target(release.env);
+  let health: HealthReport | undefined;
   for (const [index, name] of planSteps(ctx, deployment).entries()) {
     if (done.has(name)) continue;
     const step = await ctx.store.startStep(deployment.id, name, index + 1, isoNow(ctx.clock));
@@ -88,10 +89,12 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
     }
     await ctx.store.finishStep(step.id, outcome.ok ? 'succeeded' : 'failed', isoNow(ctx.clock), outcome.detail);
     if (!outcome.ok) return { ok: false, failedStep: name, ...(outcome.refused ? { refused: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
+    if (outcome.health) health = outcome.health;
     failpoint(deployment.kind, name, 'after');
     await lock.renew();
   }
-  return { ok: true };
+  // The verified health goes out with success too: its notes say what was not proven.
+  return { ok: true, ...(health ? { health } : {}) };
 }
 
 async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {

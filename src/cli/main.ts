@@ -16,6 +16,7 @@ import { registerIncidentCommands } from './commands/incident.js';
 import { registerLockCommands } from './commands/lock.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerStopCommand } from './commands/stop.js';
 import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
 import { printJson, reportError } from './output.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerAnnounceCommand(program);
   registerDeployCommands(program);
   registerStatusCommands(program);
+  registerStopCommand(program);
   registerAnalysisCommands(program);
   registerApprovalCommands(program);
   registerRunbookCommands(program);
