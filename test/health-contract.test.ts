@@ -46,7 +46,7 @@ async function waitFor<T>(what: string, read: () => T | undefined | Promise<T | 
 describe('the health contract, on a Python service unlike the demo', () => {
   let dir: string;
   let ports: number[];
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => shipgate(args, { cwd: dir, env: { LEDGER_TOKEN: TOKEN, ...env } });
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => shipgate(args, { cwd: dir, env: { LEDGER_TOKEN: TOKEN, ...env }, timeoutMs: 300_000 });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shipgate-pyshop-'));
@@ -71,7 +71,7 @@ services:
     passEnv: [LEDGER_TOKEN]${contract('ignore')}
 environments:
   paper:
-    health: { timeout: 30s, interval: 200ms }
+    health: { timeout: 20s, interval: 200ms }
   fresh:
     health: { timeout: 4s, interval: 200ms }
     services:

@@ -48,13 +48,15 @@ export function registerStatusCommands(program: Command): void {
           // Restarted services get the full health timeout to come back, as in a deploy.
           if (restarted.length) report = await verifyHealth(services, undefined, spec.health, { probe: ctx.probe });
         }
-        return { env, healthy: report.healthy, services: report.services, restarted };
+        const strays = ((await ctx.target(env).strays?.(env)) ?? []).map((x) => ({ pid: x.pid, command: x.command, service: x.service }));
+        return { env, healthy: report.healthy, services: report.services, restarted, strays };
       });
       process.exitCode = result.healthy ? ExitCode.ok : ExitCode.failed;
       if (globalOptions(cmd).json) printJson(result);
       else {
         line(table([['SERVICE', 'HEALTH', 'DETAIL'], ...result.services.map((s) => [s.service, s.healthy ? pc.green('healthy') : pc.red('unhealthy'), s.reason])]));
         if (result.restarted.length) line(`restarted: ${result.restarted.join(', ')}`);
+        if (result.strays.length) line(pc.yellow(`not on record (stopped by the next deploy, rollback or resume): ${result.strays.map((x) => `pid ${x.pid} (${x.command})`).join(', ')}`));
       }
     });
 
