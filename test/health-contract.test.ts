@@ -43,7 +43,8 @@ async function waitFor<T>(what: string, read: () => T | undefined | Promise<T | 
   }
 }
 
-describe('the health contract, on a Python service unlike the demo', () => {
+// Each step drives the real CLI several times; on a loaded 2-core machine one CLI run can take 20 s.
+describe('the health contract, on a Python service unlike the demo', { timeout: 600_000 }, () => {
   let dir: string;
   let ports: number[];
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => shipgate(args, { cwd: dir, env: { LEDGER_TOKEN: TOKEN, ...env }, timeoutMs: 300_000 });
