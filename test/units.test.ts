@@ -60,7 +60,7 @@ describe('small rules', () => {
   it('health needs HTTP 200 and, when reported, the deployed version', () => {
     expect(judgeHealth({ status: 200, version: 'v1', error: undefined }, 'v1').healthy).toBe(true);
     expect(judgeHealth({ status: 200, version: undefined, error: undefined }, 'v1').healthy).toBe(true);
-    expect(judgeHealth({ status: 200, version: 'v0', error: undefined }, 'v1')).toEqual({ healthy: false, reason: 'reports version v0, expected v1' });
+    expect(judgeHealth({ status: 200, version: 'v0', error: undefined }, 'v1')).toMatchObject({ healthy: false, reason: 'reports version v0, expected v1' });
     expect(judgeHealth({ status: 503, version: 'v1', error: undefined }, 'v1')).toEqual({ healthy: false, reason: 'HTTP 503' });
     expect(judgeHealth({ status: undefined, version: undefined, error: 'ECONNREFUSED' }, 'v1')).toEqual({ healthy: false, reason: 'ECONNREFUSED' });
   });

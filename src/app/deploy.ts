@@ -60,6 +60,9 @@ async function resume(ctx: AppContext, req: DeployRequest): Promise<DeploymentOu
       hint: `Deploy a version with \`shipgate deploy ${req.env} --version <tag>\`.`,
     });
   }
+  if (latest.kind === 'stop') {
+    throw badInput(`the interrupted operation in ${req.env} is a stop (#${latest.id}), not a deployment`, { where: '--resume', hint: `Finish it with \`shipgate stop ${req.env} --reason "..."\`, or deploy a version.` });
+  }
   if (req.version && req.version !== latest.version) {
     throw badInput(`the interrupted ${latest.kind} #${latest.id} is of ${latest.version}, not ${req.version}`, { where: '--version', hint: 'Leave out --version to resume it, or roll back first.' });
   }

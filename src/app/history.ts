@@ -4,14 +4,15 @@ import { isAlive } from '../adapters/targets/process/pids.js';
 /** The version an environment runs: the last deployment (or rollback) that verified healthy. */
 export async function currentVersion(store: Store, env: string): Promise<string | undefined> {
   const recent = await store.listDeployments({ env, limit: 200 });
-  return recent.find((d) => d.state === 'succeeded')?.version;
+  const last = recent.find((d) => d.state === 'succeeded');
+  return last?.kind === 'stop' ? undefined : last?.version;
 }
 
 /** The newest version that verified healthy here, is not `excluding`, and was never rolled back. */
 export async function lastGoodVersion(store: Store, env: string, excluding: string | undefined): Promise<string | undefined> {
   const recent = await store.listDeployments({ env, limit: 200 });
   for (const d of recent) {
-    if (d.state !== 'succeeded' || d.version === excluding) continue;
+    if (d.state !== 'succeeded' || d.kind === 'stop' || d.version === excluding) continue;
     const release = await store.getRelease(env, d.version);
     if (release?.verdict === 'bad') continue;
     return d.version;

@@ -111,6 +111,7 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
   let touchedRunning = recorded.some((s) => TOUCHES_RUNNING.includes(s.name as StepName));
   const target = ctx.target(release.env);
   let current: StepName | undefined;
+  let health: HealthReport | undefined;
   try {
     for (const [index, name] of planSteps(ctx, deployment).entries()) {
       if (done.has(name)) continue;
@@ -136,10 +137,12 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
       if (!outcome.ok) {
         return { ok: false, failedStep: name, ...(outcome.hint ? { hint: outcome.hint } : {}), ...(outcome.refused ? { refused: true } : {}), ...(outcome.lockLost ? { lockLost: true } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.health ? { health: outcome.health } : {}) };
       }
+      if (outcome.health) health = outcome.health;
       failpoint(deployment.kind, name, 'after');
     }
     await fence(lock);
-    return { ok: true };
+    // The verified health goes out with success too: its notes say what was not proven.
+    return { ok: true, ...(health ? { health } : {}) };
   } catch (err) {
     if (err instanceof LockLostError) return { ok: false, lockLost: true, error: err.message, ...(current ? { failedStep: current } : {}) };
     if (err instanceof StoreWriteFailed) return { ok: false, storeFailed: { touchedRunning }, error: err.message, ...(current ? { failedStep: current } : {}) };

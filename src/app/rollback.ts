@@ -42,7 +42,9 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
     }
 
     // Retrying a rollback that failed still undoes the deployment that rollback was undoing.
-    const undo = latest?.kind === 'rollback' && latest.state !== 'succeeded' && latest.causeId ? ((await ctx.store.getDeployment(latest.causeId)) ?? latest) : latest;
+    // After a stop nothing runs: a rollback starts the last good version again and blames nothing.
+    const last = latest?.kind === 'stop' ? undefined : latest;
+    const undo = last?.kind === 'rollback' && last.state !== 'succeeded' && last.causeId ? ((await ctx.store.getDeployment(last.causeId)) ?? last) : last;
     const from = undo?.version ?? null;
     const targetVersion = to ?? (await lastGoodVersion(ctx.store, req.env, from ?? undefined));
     if (!targetVersion) {

@@ -17,6 +17,7 @@ import { registerLockCommands } from './commands/lock.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerStateCommands } from './commands/state.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerStopCommand } from './commands/stop.js';
 import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
 import { ignoreOutputWriteErrors, printJson, reportError } from './output.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerAnnounceCommand(program);
   registerDeployCommands(program);
   registerStatusCommands(program);
+  registerStopCommand(program);
   registerAnalysisCommands(program);
   registerApprovalCommands(program);
   registerRunbookCommands(program);

@@ -5,7 +5,7 @@
 export interface HealthContract {
   url: string;
   /** A 200 whose `field` is not one of `healthy` is unhealthy (a service whose database is down). */
-  status?: { field: string; healthy: string[] } | undefined;
+  status?: { field: string; healthy: readonly string[] } | undefined;
   /**
    * `{ field }`: the release must be reported there. 'ignore': the service reports none, and
    * verification says so. Absent: the `version` field, checked when the service reports it.

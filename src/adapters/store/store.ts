@@ -5,7 +5,8 @@
 
 import type { Identity } from '../../core/identity.js';
 
-export type DeploymentKind = 'deploy' | 'rollback';
+/** A stop is recorded in the same history: after it, the environment runs nothing. */
+export type DeploymentKind = 'deploy' | 'rollback' | 'stop';
 export type DeploymentState = 'running' | 'succeeded' | 'failed' | 'aborted';
 export type StepState = 'started' | 'succeeded' | 'failed';
 export type Verdict = 'good' | 'bad';

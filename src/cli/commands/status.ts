@@ -48,13 +48,15 @@ export function registerStatusCommands(program: Command): void {
           // Restarted services get the full health timeout to come back, as in a deploy.
           if (restarted.length) report = await verifyHealth(services, undefined, spec.health, { probe: ctx.probe });
         }
-        return { env, healthy: report.healthy, services: report.services, restarted };
+        const strays = ((await ctx.target(env).strays?.(env)) ?? []).map((x) => ({ pid: x.pid, command: x.command, service: x.service }));
+        return { env, healthy: report.healthy, services: report.services, restarted, strays };
       });
       process.exitCode = result.healthy ? ExitCode.ok : ExitCode.failed;
       if (globalOptions(cmd).json) printJson(result);
       else {
         line(table([['SERVICE', 'HEALTH', 'DETAIL'], ...result.services.map((s) => [s.service, s.healthy ? pc.green('healthy') : pc.red('unhealthy'), s.reason])]));
         if (result.restarted.length) line(`restarted: ${result.restarted.join(', ')}`);
+        if (result.strays.length) line(pc.yellow(`not on record (stopped by the next deploy, rollback or resume): ${result.strays.map((x) => `pid ${x.pid} (${x.command})`).join(', ')}`));
       }
     });
 
@@ -89,6 +91,7 @@ function renderStatus(s: EnvironmentStatus): void {
     const d = s.deployment;
     const state = d.state === 'succeeded' ? pc.green(d.state) : d.state === 'running' ? pc.cyan(d.state) : pc.red(d.state);
     line(`  last ${d.kind} #${d.id} ${d.version}: ${state} at ${d.finishedAt ?? d.startedAt} by ${d.actor}${d.lastStep ? `, last step ${d.lastStep}` : ''}${d.error ? ` (${d.error})` : ''}`);
+    if (d.kind === 'stop' && d.state === 'succeeded') line(pc.yellow(`  stopped: nothing of ${s.env} runs; start it with \`shipgate rollback ${s.env} --reason "..."\` or deploy a version`));
     if (d.state === 'interrupted') line(pc.yellow(`  interrupted: finish with \`shipgate deploy ${s.env} --resume\` or \`shipgate rollback ${s.env} --reason "..."\``));
   }
   if (s.lock) line(`  locked by ${s.lock.actor} (${s.lock.reason}) since ${s.lock.since}${s.lock.stale ? pc.yellow(' [stale]') : ''}`);

@@ -160,7 +160,7 @@ export class ProcessTarget implements Target {
     const foreign = holders.filter((h) => h.pid === undefined || (!ours.some((p) => isSameOrDescendant(h.pid!, p)) && !strayPids.includes(h.pid)));
     if (holders.length > 0 && foreign.length === 0) return;
     const who = foreign[0]?.pid ? `pid ${foreign[0].pid} (${foreign[0].command ?? 'command unknown'})` : 'a process shipgate cannot see (another user\'s)';
-    throw failed(`port ${port} of ${service.name} is held by ${who}, not started by shipgate`, {
+    throw failed(`${service.name}: port ${port} is held by ${who}, not started by shipgate; stop it or give ${service.name} a free port`, {
       where: `shipgate.yml: services.${service.name}.port`,
       hint: `Stop that process, or give ${service.name} a free port in ${env}; nothing running in ${env} was touched.`,
     });

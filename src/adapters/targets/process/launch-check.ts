@@ -56,19 +56,15 @@ export function launchProblem(spec: LaunchSpec): ShipgateError | undefined {
     stats = undefined;
   }
   if (!stats) {
-    return failed(`cannot start ${spec.service}: the program ${JSON.stringify(program)} of its command [${shown}] was not found${program.includes('/') ? ` (${resolved})` : ' on PATH'}`, {
-      where: `${where}.command`,
-      hint: program.includes('/') ? 'Paths are relative to the service\'s cwd in the release checkout; fix the command in shipgate.yml.' : `Install ${program} on this host, or fix the command in shipgate.yml.`,
-    });
+    const fix = program.includes('/') ? `fix services.${spec.service}.command in shipgate.yml (paths are relative to the service's cwd in the release checkout)` : `install ${program} on this host or fix services.${spec.service}.command in shipgate.yml`;
+    return failed(`cannot start ${spec.service}: the program ${JSON.stringify(program)} of its command [${shown}] was not found${program.includes('/') ? ` (${resolved})` : ' on PATH'}; ${fix}`, { where: `${where}.command`, hint: `${fix[0]!.toUpperCase()}${fix.slice(1)}.` });
   }
   try {
     if (stats.isDirectory()) throw new Error('directory');
     accessSync(resolved!, constants.X_OK);
   } catch {
-    return failed(`cannot start ${spec.service}: ${resolved} (from its command [${shown}]) is not an executable file`, {
-      where: `${where}.command`,
-      hint: `Make it executable (chmod +x) in the repository, or run it through its interpreter, e.g. [sh, ${program}] or [python3, ${program}].`,
-    });
+    const fix = `make it executable (chmod +x) in the repository, or run it through its interpreter, e.g. [sh, ${program}] or [python3, ${program}]`;
+    return failed(`cannot start ${spec.service}: ${resolved} (from its command [${shown}]) is not an executable file; ${fix}`, { where: `${where}.command`, hint: `${fix[0]!.toUpperCase()}${fix.slice(1)}.` });
   }
   return undefined;
 }
