@@ -6,7 +6,7 @@ import { isInfrastructureImage } from '../../../config/compose/infrastructure.js
 import { failed, refused } from '../../../core/errors.js';
 import { describeArgv, type Argv, type RunResult, type Runner } from '../../runner/runner.js';
 import type { GitRepository } from '../../vcs/git.js';
-import { startMarker, type ReleaseSpec, type ServiceLogs, type Target } from '../target.js';
+import { startMarker, type ImageCheck, type ReleaseSpec, type ServiceLogs, type Target } from '../target.js';
 import { composeCommands, composeFiles, defaultProjectName, dockerCommands, type ComposeCli, type ComposeInvocation } from './commands.js';
 import { detectComposeCli } from './detect.js';
 import { filesForV1 } from './flatten.js';
@@ -156,6 +156,12 @@ export class ComposeTarget implements Target {
     const ctx = await this.context(release, dir, this.files(dir, release.version));
     const prepared = this.prepared.get(dir) ?? (await this.inspectRelease(ctx, this.cachedConfig(release)));
     return compareReleaseImages(activeServices(prepared.services, this.profiles), await this.ps(release.env));
+  }
+
+  /** For services whose health does not report their release (`version: ignore`): their containers run its image. */
+  async verifyImages(release: ReleaseSpec, services: string[]): Promise<ImageCheck[]> {
+    const wanted = new Set(services);
+    return (await this.releaseImageCheck(release)).filter((c) => wanted.has(c.service)).map(({ service, ok, detail }) => ({ service, ok, detail }));
   }
 
   async up(release: ReleaseSpec): Promise<void> {
