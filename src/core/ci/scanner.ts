@@ -72,10 +72,13 @@ export class LogScanner {
     this.prefilter = this.buildPrefilter();
   }
 
-  /** '##[' (index 0) and every cause's keywords; remembers which causes each keyword stands for. */
+  /**
+   * '##[' (index 0), ESC (index 1: a coloured line's keywords may be split by colour codes, so it
+   * is matched again without them) and every cause's keywords; remembers which causes each keyword stands for.
+   */
   private buildPrefilter(): KeywordAutomaton {
-    const words: string[] = ['##['];
-    this.keywordCauses = [[]];
+    const words: string[] = ['##[', '\x1b'];
+    this.keywordCauses = [[], []];
     this.causes.forEach((cause, i) => {
       for (const k of cause.keywords) {
         words.push(k);
@@ -205,7 +208,9 @@ export class LogScanner {
   private matchCauses(buf: Buffer, start: number, untrimmed: string): void {
     const text = untrimmed.trim();
     const candidates = new Set<number>();
-    for (const k of this.prefilter.allIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE))) for (const c of this.keywordCauses[k]!) candidates.add(c);
+    const hits = this.prefilter.allIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE));
+    for (const k of hits) for (const c of this.keywordCauses[k]!) candidates.add(c);
+    if (hits.has(1)) this.causes.forEach((cause, i) => cause.keywords.some((k) => text.includes(k)) && candidates.add(i));
     for (let i = 0; i < this.causes.length; i++) {
       const cause = this.causes[i]!;
       if (cause.keywords.length && !candidates.has(i)) continue;
