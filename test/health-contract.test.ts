@@ -225,8 +225,8 @@ environments:
     const check = await run(['config', 'check']);
     expect(check.code).toBe(2);
     const line = good.split('\n').indexOf('  paper:') + 2;
-    expect(check.stdout + check.stderr).toContain(`shipgate.yml:${line}:15: error environments.paper.env.X: the value of X contains a NUL byte`);
-    expect(check.stdout + check.stderr).toContain(`shipgate.yml:${line}:26: error environments.paper.env.Y: the value of Y contains a line break`);
+    expect(check.stdout + check.stderr).toContain(`shipgate.yml:${line}:15: error environments.paper.env.X: contains a NUL byte`);
+    expect(check.stdout + check.stderr).toContain(`shipgate.yml:${line}:26: error environments.paper.env.Y: contains a line break`);
     const deploy = await run(['deploy', 'paper', '--version', 'r3']);
     expect(deploy.code).toBe(2);
     for (const pid of running) expect(isAlive(pid)).toBe(true);

@@ -23,6 +23,7 @@ const auth = '{ Authorization: { env: PLATFORM_TOKEN, prefix: "Bearer " } }';
 function config(redisUrl: string, brokerUrl: string, platformUrl: string): string {
   return `version: 1
 project: platform-actions-test
+approvals: { identity: trust-local }   # the test types --by; signatures are tested in approvals.test.ts
 services:
   risk_manager: { command: ["true"] }
 environments:
