@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     // Tests start real servers and processes; two cores do not like many forks at once.
-    maxWorkers: 2,
+    maxWorkers: 3,
     fileParallelism: true,
   },
 });

@@ -16,7 +16,7 @@ import { postgresAvailable, startPostgres, type PostgresServer } from './harness
 import { processesUnder, stopEnvironments } from './harness/stop.js';
 import os from 'node:os';
 
-const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 100);
+const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 20);
 const ENV = 'live';
 const show = (r: CliResult) => `exit ${r.code} ${r.signal ?? ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
