@@ -6,7 +6,7 @@ export default defineConfig({
     // Generous: these tests drive real servers and processes, and CI machines have 2 cores.
     testTimeout: 180_000,
     hookTimeout: 120_000,
-    // Tests start real servers and processes; two cores do not like many forks at once.
+    // Tests mostly wait on real servers and processes: three forks keep two cores busy, not flooded.
     maxWorkers: 3,
     fileParallelism: true,
   },
