@@ -26,7 +26,10 @@ const ANALYSIS = `    analysis:
 const production = (p: StackPorts) => `    promoteFrom: staging
     onCall: [demo-oncall]
     window: { enforce: false }
-    monitor: { autoRollback: true, healthGrace: 30s }
+    # The demo's clock runs thousands of times faster than traffic: 72h of monitoring is seconds of
+    # real requests, enough for the sequential test to decide (a monitor that ends without that much
+    # evidence ends inconclusive, as it should).
+    monitor: { autoRollback: true, healthGrace: 30s, medium: 72h }
     trading:
       keyPrefix: 'prod:'
       broker: { type: paper, url: 'http://127.0.0.1:${p.gateway}' }
