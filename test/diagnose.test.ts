@@ -26,8 +26,20 @@ describe('shipgate diagnose (process target)', () => {
     const gateway = status.services.find((s: any) => s.service === 'execution_gateway');
     process.kill(gateway.pid, 'SIGKILL');
     while (isAlive(gateway.pid)) await new Promise((r) => setTimeout(r, 20));
-    squatter = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((r) => squatter!.listen(ws.ports.staging!.gateway, '127.0.0.1', () => r()));
+    // Another test file running beside this one may be handed the freed port for a moment (free
+    // ports are found by binding port 0): wait until the port is ours to hold.
+    for (;;) {
+      const server = net.createServer((socket) => socket.destroy());
+      const bound = await new Promise<boolean>((r) => {
+        server.once('error', () => r(false));
+        server.listen(ws.ports.staging!.gateway, '127.0.0.1', () => r(true));
+      });
+      if (bound) {
+        squatter = server;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     const res = await ws.run(['diagnose', 'staging', '--json']);
     expect(res.code, res.stdout + res.stderr).toBe(1);
