@@ -39,7 +39,7 @@ function promoteConfig(setup: Setup) {
     const latency = /(name: latency-p95, type: latency, [^\n]*?)max: 500ms/;
     if (!latency.test(out)) throw new Error('the generated shipgate.yml no longer has the latency-p95 gate with max: 500ms; update the test\'s patch');
     out = out.replace(latency, '$1max: 5s');
-    out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s }\n', '');
+    out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s, medium: 72h }\n', '');
     out = replaceOnce(out, '    onCall: [demo-oncall]\n', setup.onCall ? '    onCall: [demo-oncall]\n' : '');
     out = replaceOnce(out, '    window: { enforce: false }\n', setup.window === 'open' ? '    window: { enforce: false }\n' : '    window: { enforce: true }\n');
     if (setup.window === 'closed') out = `${out.endsWith('\n') ? out : `${out}\n`}calendar:\n  freezes:\n    - { from: "${FREEZE.from}", to: "${FREEZE.to}", reason: "test freeze" }\n`;

@@ -19,7 +19,7 @@ export function replaceOnce(text: string, from: string, to: string): string {
 export function shortWatches(soak: { standard?: string; maxInconclusive?: string } = {}, defaultStandard = '12s') {
   return (yaml: string, ports: Record<string, StackPorts>): string => {
     let out = replaceOnce(yaml, '    soak: { maxInconclusive: 10% }', `    soak: { standard: ${soak.standard ?? defaultStandard}, maxInconclusive: ${soak.maxInconclusive ?? '75%'} }`);
-    if (ports.production) out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s }', '    monitor: { autoRollback: true, immediate: 1s, short: 2s, medium: 4s, healthGrace: 3s }');
+    if (ports.production) out = replaceOnce(out, '    monitor: { autoRollback: true, healthGrace: 30s, medium: 72h }', '    monitor: { autoRollback: true, immediate: 1s, short: 2s, medium: 4s, healthGrace: 3s }');
     return out;
   };
 }
