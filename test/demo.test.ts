@@ -39,6 +39,13 @@ describe('shipgate demo', () => {
       expect(events).toContain(`slack ${e}`);
       expect(events).toContain(`webhook ${e}`);
     }
+    // Grafana's annotations API received the deploy, the soak verdicts and the rollback, with the token.
+    const grafana = summary.notifications.filter((n: any) => n.channel === 'grafana');
+    expect(grafana.filter((n: any) => n.unauthorized)).toEqual([]);
+    for (const e of ['deploy.started', 'deploy.succeeded', 'soak.passed', 'soak.failed', 'rollback.started', 'rollback.finished']) {
+      expect(events).toContain(`grafana ${e}`);
+    }
+    expect(grafana.find((n: any) => n.event === 'rollback.finished').text).toMatch(/env:production, version:v1\.0\.0/);
     expect(summary.killSwitchDrill).toMatchObject({
       killSwitch: { ok: true, openLeft: 0 },
       afterKill: { breaker: 'TRIPPED', killswitch: true, openOrders: 0 },

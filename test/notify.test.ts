@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { parseRetryAfter, postJson, type NotifyEvent, type RetryDeps } from '../src/adapters/notify/notifier.js';
 import { SlackNotifier, slackMessage } from '../src/adapters/notify/slack.js';
 import { WebhookNotifier, webhookPayload } from '../src/adapters/notify/webhook.js';
+import { GrafanaNotifier, annotationsEndpoint, grafanaAnnotation } from '../src/adapters/notify/grafana.js';
 import { openStore } from '../src/adapters/store/open.js';
 import type { Store } from '../src/adapters/store/store.js';
 import { flushNotifications, matchesEvents, notify, pendingNotifications, type NotifyContext } from '../src/app/notify.js';
@@ -102,6 +103,30 @@ describe('generic webhook', () => {
   it('leaves absent optional fields out', () => {
     const { version: _v, reason: _r, detail: _d, ...bare } = rollbackFinished;
     expect(webhookPayload(bare)).toEqual({ event: 'rollback.finished', env: 'production', actor: 'alice', at: rollbackFinished.at });
+  });
+});
+
+describe('Grafana annotations (HTTP API: POST /api/annotations, bearer service-account token)', () => {
+  it('posts { time, tags, text } with the token to <base>/api/annotations; a dashboard UID scopes it', async () => {
+    const result = await new GrafanaNotifier(receiver.url('/grafana/'), { token: 'glsa_secret', dashboardUid: 'trading-overview', tags: ['desk:equities'] }).send(rollbackFinished);
+    expect(result).toMatchObject({ ok: true, attempts: 1 });
+    const request = receiver.requests[0]!;
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/grafana/api/annotations');
+    expect(request.headers.authorization).toBe('Bearer glsa_secret');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.json()).toEqual({
+      time: Date.parse('2025-03-04T15:00:00.000Z'),
+      tags: ['shipgate', 'rollback.finished', 'env:production', 'version:v1.2.2', 'desk:equities'],
+      text: 'shipgate: rollback.finished production v1.2.2 — reason: error rate 10.5% — by alice',
+      dashboardUID: 'trading-overview',
+    });
+  });
+
+  it('is organization-wide without a dashboard UID, and leaves an absent version untagged', () => {
+    const annotation = grafanaAnnotation({ event: 'killswitch.engaged', env: 'production', actor: 'oncall', at: '2025-03-04T15:00:00.000Z' });
+    expect(annotation).toEqual({ time: 1741100400000, tags: ['shipgate', 'killswitch.engaged', 'env:production'], text: 'shipgate: killswitch.engaged production — by oncall' });
+    expect(annotationsEndpoint('https://grafana.example.com/grafana//')).toBe('https://grafana.example.com/grafana/api/annotations');
   });
 });
 
@@ -322,6 +347,24 @@ describe('notify()', () => {
     expect(text).not.toContain('127.0.0.1');
     expect(text).not.toContain(String(deadPort));
     expect((await store.verifyAudit()).ok).toBe(true);
+  });
+
+  it('grafana: a missing token variable skips it by name; a refused token is audited as failed and never shown', async () => {
+    const ctx = ctxWith([{ type: 'grafana', urlEnv: 'GRAFANA_URL', tokenEnv: 'GRAFANA_TOKEN' }]);
+    notify(ctx, { event: 'deploy.started', env: 'staging', version: 'v2.0.0' }, { env: { GRAFANA_URL: receiver.url('/g') } });
+    await flushNotifications(10_000);
+    expect(receiver.requests).toHaveLength(0);
+    expect(warnings).toEqual(['grafana notification #1 skipped: GRAFANA_TOKEN is not set']);
+
+    const token = 'glsa_TOPSECRETTOKEN';
+    receiver.script({ status: 401, body: `{"message":"invalid API key ${token}"}` });
+    notify(ctx, { event: 'rollback.started', env: 'production', version: 'v1.2.2' }, { env: { GRAFANA_URL: receiver.url('/g'), GRAFANA_TOKEN: token }, policy: FAST });
+    await flushNotifications(10_000);
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
+    const events = await audit();
+    expect(events.map((e) => `${e.action} ${e.reason}`)).toEqual(['notify.skipped GRAFANA_TOKEN is not set', 'notify.failed HTTP 401: rejected, not retried']);
+    expect(JSON.stringify(await store.listAudit()) + warnings.join('\n')).not.toContain('TOPSECRET');
   });
 
   it('bounds flushNotifications: a send still running at the timeout is abandoned and recorded', async () => {

@@ -1,4 +1,5 @@
 import type { Notifier, NotifyEvent, NotifyEventName, RetryDeps, RetryPolicy } from '../adapters/notify/notifier.js';
+import { GrafanaNotifier } from '../adapters/notify/grafana.js';
 import { SlackNotifier } from '../adapters/notify/slack.js';
 import { WebhookNotifier } from '../adapters/notify/webhook.js';
 import type { Store } from '../adapters/store/store.js';
@@ -62,8 +63,10 @@ export function notify(ctx: NotifyContext, input: NotifyInput, options: NotifyOp
     specs.forEach((spec, index) => {
       if (!matchesEvents(spec.events, event.event)) return;
       const url = env[spec.urlEnv]?.trim();
-      if (!url) {
-        const message = `${spec.type} notification #${index + 1} skipped: ${spec.urlEnv} is not set`;
+      const token = spec.type === 'grafana' ? env[spec.tokenEnv]?.trim() : undefined;
+      const unset = !url ? spec.urlEnv : spec.type === 'grafana' && !token ? spec.tokenEnv : undefined;
+      if (!url || unset) {
+        const message = `${spec.type} notification #${index + 1} skipped: ${unset} is not set`;
         warn(ctx, message);
         track((_signal) =>
           safeRecord(ctx, {
@@ -71,14 +74,14 @@ export function notify(ctx: NotifyContext, input: NotifyInput, options: NotifyOp
             outcome: 'skipped',
             env: event.env,
             version: event.version ?? null,
-            reason: `${spec.urlEnv} is not set`,
+            reason: `${unset} is not set`,
             detail: { notifier: spec.type, index, urlEnv: spec.urlEnv, event: event.event },
           }),
         );
         return;
       }
-      const notifier = createNotifier(spec, url, ctx.config.project, options);
-      track((signal) => deliver(ctx, notifier, spec, index, url, event, signal));
+      const notifier = createNotifier(spec, url, token, ctx.config.project, options);
+      track((signal) => deliver(ctx, notifier, spec, index, [url, token], event, signal));
     });
   } catch (err) {
     // A bug here must not become a failed rollback.
@@ -120,24 +123,28 @@ export function matchesEvents(filter: readonly string[] | undefined, event: Noti
   return filter.some((f) => f === event || f === '*' || (f.endsWith('.*') && event.startsWith(f.slice(0, -1))));
 }
 
-function createNotifier(spec: NotifierSpec, url: string, project: string | undefined, options: NotifyOptions): Notifier {
+function createNotifier(spec: NotifierSpec, url: string, token: string | undefined, project: string | undefined, options: NotifyOptions): Notifier {
   const retry = { ...(options.policy ? { policy: options.policy } : {}), ...(options.deps ? { deps: options.deps } : {}) };
   switch (spec.type) {
     case 'slack':
       return new SlackNotifier(url, { ...retry, ...(project ? { source: project } : {}) });
     case 'webhook':
       return new WebhookNotifier(url, retry);
+    case 'grafana':
+      return new GrafanaNotifier(url, { ...retry, token: token ?? '', ...(spec.dashboardUid ? { dashboardUid: spec.dashboardUid } : {}), ...(spec.tags ? { tags: spec.tags } : {}) });
   }
 }
 
-async function deliver(ctx: NotifyContext, notifier: Notifier, spec: NotifierSpec, index: number, url: string, event: NotifyEvent, signal: AbortSignal): Promise<void> {
+/** `secrets`: the URL and, for Grafana, the token — hidden from every error that is shown or recorded. */
+async function deliver(ctx: NotifyContext, notifier: Notifier, spec: NotifierSpec, index: number, secrets: [string, string | undefined], event: NotifyEvent, signal: AbortSignal): Promise<void> {
   let result;
   try {
     result = await notifier.send(event, signal);
   } catch (err) {
     result = { ok: false, attempts: 0, error: `notifier error: ${err instanceof Error ? err.name : 'unknown'}` };
   }
-  const error = result.error === undefined ? undefined : redact(result.error, url);
+  const [url, token] = secrets;
+  const error = result.error === undefined ? undefined : redact(token ? result.error.split(token).join('[token]') : result.error, url);
   const detail = {
     notifier: notifier.type,
     index,

@@ -26,6 +26,14 @@ const environment = z.strictObject({
 const notifier = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('slack'), urlEnv: secretRef.describe('Variable holding the Slack incoming-webhook URL.'), events: z.array(z.string()).optional() }),
   z.strictObject({ type: z.literal('webhook'), urlEnv: secretRef.describe('Variable holding the webhook URL.'), events: z.array(z.string()).optional() }),
+  z.strictObject({
+    type: z.literal('grafana'),
+    urlEnv: secretRef.describe("Variable holding Grafana's base URL (annotations go to <url>/api/annotations)."),
+    tokenEnv: secretRef.describe('Variable holding a Grafana service-account token (Editor role on annotations).'),
+    dashboardUid: z.string().min(1).optional().describe('Annotate this dashboard only; without it the annotation is organization-wide.'),
+    tags: z.array(z.string().min(1)).optional().describe('Extra tags on every annotation.'),
+    events: z.array(z.string()).optional(),
+  }),
 ]);
 
 const preflightSpec = z.strictObject({

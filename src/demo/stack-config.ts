@@ -36,10 +36,11 @@ const production = (p: StackPorts) => `    promoteFrom: staging
       cancelTimeout: 10s
       reconciliation: { positionsUrl: 'http://127.0.0.1:${p.gateway}/positions', tolerance: 0 }`;
 
-/** Where the demo's notifications go: a local receiver standing in for Slack and a webhook. */
+/** Where the demo's notifications go: a local receiver standing in for Slack, a webhook and Grafana. */
 export const DEMO_NOTIFICATIONS = `notifications:
   - { type: slack, urlEnv: SHIPGATE_DEMO_SLACK_URL }
   - { type: webhook, urlEnv: SHIPGATE_DEMO_WEBHOOK_URL }
+  - { type: grafana, urlEnv: SHIPGATE_DEMO_GRAFANA_URL, tokenEnv: SHIPGATE_DEMO_GRAFANA_TOKEN, tags: [demo] }
 `;
 
 export function demoStackConfig(repoDir: string, ports: Record<string, StackPorts>, options: StackConfigOptions = {}): string {

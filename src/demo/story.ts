@@ -53,7 +53,8 @@ export interface DemoSummary {
   };
   soaks: { version: string; state: string; reason: string | null }[];
   incidentReport: { file: string; markdown: string } | null;
-  notifications: { channel: string; event: string; text: string }[];
+  /** `unauthorized`: Grafana refused the request (the token did not reach it). */
+  notifications: { channel: string; event: string; text: string; unauthorized?: boolean }[];
   killSwitchDrill: DrillReport | null;
   timeline: { realSeconds: number; at: string; action: string; env: string | null; version: string | null; outcome: string; reason: string | null }[];
   auditVerified: boolean;
@@ -82,7 +83,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const ctx = await createContext(loadConfig(undefined, workDir), {
     clock,
     progress: options.progress ?? silentProgress,
-    env: { ...process.env, SHIPGATE_ACTOR: 'demo', SHIPGATE_DEMO_SLACK_URL: `${receiver.url}/slack`, SHIPGATE_DEMO_WEBHOOK_URL: `${receiver.url}/webhook` },
+    env: { ...process.env, SHIPGATE_ACTOR: 'demo', SHIPGATE_DEMO_SLACK_URL: `${receiver.url}/slack`, SHIPGATE_DEMO_WEBHOOK_URL: `${receiver.url}/webhook`, SHIPGATE_DEMO_GRAFANA_URL: `${receiver.url}/grafana`, SHIPGATE_DEMO_GRAFANA_TOKEN: receiver.grafanaToken },
   });
 
   const summary: DemoSummary = { ok: false, speed, workDir, deployed: [], stagingCatch: null, regression: null, soaks: [], incidentReport: null, notifications: [], killSwitchDrill: null, timeline: [], auditVerified: false, stopped: false };
@@ -146,7 +147,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     summary.auditVerified = (await ctx.store.verifyAudit()).ok;
     summary.stopped = await stopAll(ctx);
     await flushNotifications(10_000);
-    summary.notifications = receiver.received.map((m) => describeMessage(m.path, m.body));
+    summary.notifications = receiver.received.map((m) => ({ ...describeMessage(m.path, m.body), ...(m.authorized === false ? { unauthorized: true } : {}) }));
     await receiver.stop();
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
@@ -215,6 +216,11 @@ function describeMessage(path: string, body: unknown): { channel: string; event:
   if (path.endsWith('/slack')) {
     const event = /`([a-z.]+)`/.exec(b.blocks?.[1]?.elements?.[0]?.text ?? '')?.[1] ?? 'unknown';
     return { channel: 'slack', event, text: b.text ?? '' };
+  }
+  if (path.startsWith('/grafana/')) {
+    const g = body as { tags?: string[]; text?: string };
+    const event = g.tags?.find((t) => /^[a-z]+\.[a-z]+$/.test(t)) ?? 'unknown';
+    return { channel: 'grafana', event, text: `${g.text ?? ''} [${(g.tags ?? []).join(', ')}]` };
   }
   return { channel: 'webhook', event: b.event ?? 'unknown', text: `${b.event} ${b.env ?? ''} ${b.version ?? ''}`.trim() };
 }

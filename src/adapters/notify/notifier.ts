@@ -39,7 +39,7 @@ export interface NotifyEvent {
   detail?: Record<string, unknown>;
 }
 
-export type NotifierType = 'slack' | 'webhook';
+export type NotifierType = 'slack' | 'webhook' | 'grafana';
 
 export interface DeliveryResult {
   ok: boolean;

@@ -31,6 +31,8 @@ export function registerDemoCommand(program: Command): void {
       if (r) line(`\nproduction regression ${r.version}: ${r.trigger} detected ${r.detectedAfterSeconds}s after it went live; back on ${r.rolledBackTo} after ${r.restoredAfterSeconds}s (incident #${r.incidentId})`);
       if (summary.incidentReport) line(`incident report: ${summary.incidentReport.file}${opts.keep ? '' : ' (removed with the work directory; use --keep)'}`);
       line(`notifications delivered: ${summary.notifications.length} (${[...new Set(summary.notifications.map((n) => n.event))].join(', ')})`);
+      const annotations = summary.notifications.filter((n) => n.channel === 'grafana' && !n.unauthorized);
+      line(`Grafana annotations: ${annotations.length} (${[...new Set(annotations.map((n) => n.event))].join(', ')})`);
       const k = summary.killSwitchDrill;
       if (k) line(`kill-switch drill: ${k.ordersPlaced} orders placed, ${k.afterKill.openOrders} open after \`killswitch on\`, breaker ${k.afterKill.breaker}; reset approved by ${k.approvedBy.join(' and ')} -> ${k.afterReset.breaker}`);
       line(`audit chain ${summary.auditVerified ? 'verified' : 'BROKEN'}; every demo process ${summary.stopped ? 'stopped' : 'NOT stopped'}${opts.keep ? `; kept ${summary.workDir}` : ''}`);
