@@ -1,6 +1,7 @@
 import type { Cause } from './causes.js';
 import { KeywordAutomaton } from './keyword-automaton.js';
 import { parseLogLine, type LogFormat } from './log-line.js';
+import { LogTail } from './log-tail.js';
 
 /** One line a cause matched. */
 export interface CauseMatch {
@@ -64,8 +65,7 @@ export class LogScanner {
   private lineBuf: Buffer = Buffer.alloc(0);
   private readonly everyLine: boolean;
   private carry: Buffer = Buffer.alloc(0);
-  /** The last whole lines scanned before the current buffer (at most CONTEXT_BYTES), copied: the reader reuses its buffer. */
-  private before: Buffer = Buffer.alloc(0);
+  private readonly tail = new LogTail(CONTEXT_BYTES);
   private probed = 0;
   private format: LogFormat | null = null;
   private step: string | null = null;
@@ -134,15 +134,7 @@ export class LogScanner {
   /** Scans buf[0, end), which ends at a line boundary. */
   private scan(buf: Buffer, end: number): void {
     this.scanLines(buf, end);
-    this.keepContext(buf, end);
-  }
-
-  private keepContext(buf: Buffer, end: number): void {
-    const tail = end >= CONTEXT_BYTES ? buf.subarray(end - CONTEXT_BYTES, end) : Buffer.concat([this.before, buf.subarray(0, end)]);
-    const cut = end >= CONTEXT_BYTES || tail.length > CONTEXT_BYTES;
-    // A cut tail starts after its first newline, so it holds whole lines only.
-    const nl = cut ? tail.indexOf(10, Math.max(0, tail.length - CONTEXT_BYTES)) : -1;
-    this.before = Buffer.from(cut ? tail.subarray(nl < 0 ? tail.length : nl + 1) : tail);
+    this.tail.keep(buf, end);
   }
 
   private scanLines(buf: Buffer, end: number): void {
@@ -307,13 +299,8 @@ export class LogScanner {
 
   /** The lines above buf[start] nearest first (timestamps and colours removed, trimmed): in this buffer, then in the kept tail before it. */
   private *linesAbove(buf: Buffer, start: number): Generator<string> {
-    for (const [b, from] of [[buf, start], [this.before, this.before.length]] as const) {
-      let end = from - 1;
-      while (end >= 0) {
-        const begin = end === 0 ? 0 : b.lastIndexOf(10, end - 1) + 1;
-        yield parseLogLine(this.decode(b, begin, end)).text.trim();
-        end = begin - 1;
-      }
-    }
+    for (const raw of this.tail.linesAbove(buf, start)) yield parseLogLine(this.decode(raw, 0, raw.length)).text.trim();
   }
+
 }
+
