@@ -77,7 +77,8 @@ export async function run() {
     for (let r = 0; r < RUNS; r++) {
       grep.push(timed(['grep', '-c', 'error', file]).seconds);
       // bash's `times` reports its children's CPU time: grep's own, whatever else the machine runs.
-      const bt = timed(['bash', '-c', 'grep -c error "$0" >/dev/null; times', file]).stdout.trim().split('\n')[1] ?? '';
+      // Not into /dev/null: GNU grep then stops at the first match, as -q does.
+      const bt = timed(['bash', '-c', 'grep -c error "$0" >"$1"; times', file, path.join(dir, 'grep.out')]).stdout.trim().split('\n')[1] ?? '';
       grepCpu.push(bt.split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; }).reduce((a, b) => a + b, 0));
       const t = timed([process.execPath, probe, 'ci', 'triage', '--log', file, '--json'], { NO_COLOR: '1' });
       triage.push(t.seconds);
@@ -86,6 +87,11 @@ export async function run() {
       triageCpu.push(Number(/CPU_US=(\d+)/.exec(t.stderr)?.[1] ?? NaN) / 1e6);
       peakRssMiB = Math.max(peakRssMiB, kb / 1024);
     }
+    // The CLI's own start-up (the same command on a one-line log), to tell start-up from scanning.
+    const tiny = path.join(dir, 'tiny.log');
+    (await import('node:fs')).writeFileSync(tiny, 'ok\n');
+    const startup = [];
+    for (let r = 0; r < RUNS; r++) startup.push(timed([process.execPath, probe, 'ci', 'triage', '--log', tiny, '--json'], { NO_COLOR: '1' }).seconds);
     const best = (xs) => Math.min(...xs);
     const ratio = best(triage) / best(grep);
     return {
@@ -93,6 +99,7 @@ export async function run() {
       grepSeconds: +best(grep).toFixed(3),
       triageSeconds: +best(triage).toFixed(3),
       ratioToGrep: +ratio.toFixed(2),
+      cliStartupSeconds: +best(startup).toFixed(3),
       // CPU seconds (user + system) are steadier than wall time on a shared machine; they include Node's start-up.
       grepCpuSeconds: +best(grepCpu).toFixed(3),
       triageCpuSeconds: +best(triageCpu).toFixed(3),

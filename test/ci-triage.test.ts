@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triageLogWithProject } from '../src/app/ci-triage.js';
 import type { Triage } from '../src/core/ci/verdict.js';
 import { FakeGitHub, type FakeJob } from './fakes/github.js';
-import { BIN, shipgate } from './harness/cli.js';
+import { BIN, ROOT, shipgate } from './harness/cli.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
-import { asGhLogFailed, asGithubLog, capture, debianTool, emptyRegistry, linkProjectModules, npmToolBin, writeTree, type Capture } from './harness/ci-tools.js';
+import { asGhLogFailed, asGithubLog, capture, debianTool, emptyRegistry, linkProjectModules, npmPack, npmToolBin, pipToolBin, writeTree, type Capture } from './harness/ci-tools.js';
 
 const PY = {
   'shop/__init__.py': '',
@@ -52,7 +52,7 @@ interface Case {
   /** The step's command, as a workflow would have it (the `Run …` line). */
   script: string;
   run: () => Promise<Capture>;
-  expect: { category: string; tool: string | null; firstError: string | RegExp; files?: string[]; tests?: string[]; secondary?: string[] };
+  expect: { category: string; tool: string | null; firstError: string | RegExp; files?: string[]; tests?: string[]; secondary?: string[]; hint?: RegExp };
   /** Lines the GitHub runner adds after the step's output (documented texts; no runner runs here). */
   runnerLines?: string[];
   exitCode?: number;
@@ -99,6 +99,18 @@ const CASES: Case[] = [
     script: 'pylint shop --disable=C',
     run: () => capture([debianTool('pylint'), 'shop', '--disable=C', '--persistent=n'], py, { PYLINTHOME: path.join(dir, 'pylint-home') }),
     expect: { category: 'lint', tool: 'pylint', firstError: /^shop\/(tags|ugly)\.py:\d+:\d+: W\d{4}: /, files: ['shop/tags.py:5'] },
+  },
+  {
+    name: 'ruff check',
+    script: 'ruff check shop',
+    run: () => capture([pipToolBin('ruff'), 'check', '--no-cache', 'shop'], py),
+    expect: { category: 'lint', tool: 'ruff', firstError: 'F401 [*] `os` imported but unused', files: ['shop/tags.py:1', 'shop/tags.py:5'], hint: /ruff check --fix shop\/tags\.py/ },
+  },
+  {
+    name: 'ruff format --check',
+    script: 'ruff format --check shop',
+    run: () => capture([pipToolBin('ruff'), 'format', '--check', '--no-cache', 'shop'], py),
+    expect: { category: 'format', tool: 'ruff', firstError: 'unformatted: File would be reformatted', files: ['shop/ugly.py:1'], hint: /ruff format shop\/ugly\.py/ },
   },
   {
     name: 'black --check',
@@ -198,6 +210,36 @@ const CASES: Case[] = [
     expect: { category: 'dependency-install', tool: 'npm', firstError: /^npm (error|ERR!) code E404$/ },
   },
   {
+    name: 'npm ERESOLVE (peer dependency conflict)',
+    script: 'npm install',
+    // Two local packages made by npm pack: quote-feed wants order-book@^2 as a peer, the project pins order-book 1.
+    run: () => {
+      const proj = path.join(js, 'npmpeer');
+      const bookTgz = npmPack(proj, { name: 'order-book', version: '1.0.0' });
+      const feedTgz = npmPack(proj, { name: 'quote-feed', version: '1.0.0', peerDependencies: { 'order-book': '^2.0.0' } });
+      writeTree(proj, { 'package.json': JSON.stringify({ name: 'desk', version: '1.0.0', private: true, dependencies: { 'order-book': `file:${bookTgz}`, 'quote-feed': `file:${feedTgz}` } }) });
+      return capture(['npm', 'install', '--offline', '--no-audit', '--no-fund', '--cache', path.join(dir, 'npm-cache')], proj);
+    },
+    expect: { category: 'dependency-install', tool: 'npm', firstError: /^npm (error|ERR!) code ERESOLVE$/, hint: /--legacy-peer-deps .*risk/ },
+  },
+  {
+    name: 'npm ci with package-lock.json out of sync',
+    script: 'npm ci',
+    // The lock file is written by npm for one dependency; package.json then gains a second one.
+    run: () => {
+      const proj = path.join(js, 'npmsync');
+      const npm = (args: string[]) => execFileSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--cache', path.join(dir, 'npm-cache')], { cwd: proj, stdio: 'ignore' });
+      const bookTgz = npmPack(proj, { name: 'order-book', version: '1.0.0' });
+      const limitsTgz = npmPack(proj, { name: 'risk-limits', version: '1.0.0' });
+      const manifest = (deps: Record<string, string>) => writeTree(proj, { 'package.json': JSON.stringify({ name: 'desk', version: '1.0.0', private: true, dependencies: deps }) });
+      manifest({ 'order-book': `file:${bookTgz}` });
+      npm(['install', '--package-lock-only']);
+      manifest({ 'order-book': `file:${bookTgz}`, 'risk-limits': `file:${limitsTgz}` });
+      return capture(['npm', 'ci', '--offline', '--no-audit', '--no-fund', '--cache', path.join(dir, 'npm-cache')], proj);
+    },
+    expect: { category: 'dependency-install', tool: 'npm', firstError: /^npm (error|ERR!) `npm ci` can only install packages when your package\.json and package-lock\.json .*in sync/, hint: /commit the refreshed package-lock\.json/ },
+  },
+  {
     name: 'npm ECONNREFUSED',
     script: 'npm install left-pad',
     run: async () => {
@@ -265,6 +307,7 @@ describe.each(CASES)('$name: real output, three log shapes', (c) => {
     if (c.expect.tests) expect(t.tests).toEqual(c.expect.tests);
     if (c.expect.secondary) expect(t.secondary).toEqual(c.expect.secondary);
     expect(t.hints.length).toBeGreaterThan(0);
+    if (c.expect.hint) expect(t.hints.join('\n')).toMatch(c.expect.hint);
   };
   const exit = () => (c.exitCode === -1 ? 0 : cap.exitCode);
 
@@ -275,6 +318,14 @@ describe.each(CASES)('$name: real output, three log shapes', (c) => {
     check(t);
     expect(t.failedStep).toBeNull();
     expect(t.exitCode).toBeNull();
+  });
+
+  it('the same verdict when the log arrives 3 bytes at a time (looking back across chunk boundaries)', async () => {
+    const text = asGithubLog(c.script, cap.output, exit(), c.runnerLines);
+    const bytes = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 3) chunks.push(bytes.subarray(i, i + 3));
+    expect(await triageLogWithProject(null, Readable.from(chunks), { junit: [] })).toEqual(await triage(text));
   });
 
   it('raw GitHub job log', async () => {
@@ -344,6 +395,21 @@ describe('shipgate ci triage --log (the CLI)', () => {
     expect(human.code).toBe(0);
     for (const k of ['failedStep', 'category', 'firstError', 'files', 'tests', 'exitCode', 'tool', 'reproduce', 'hint']) expect(human.stdout).toContain(k);
     expect(human.stdout).toContain("E       AssertionError: assert 'a,b' == 'a;b'");
+  });
+
+  it("README's short real example of ci triage --log is what the CLI prints for real pytest output", async () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```text\n\$ python -m pytest tests 2>&1 \| shipgate ci triage --log -\n([\s\S]*?)```/.exec(readme);
+    expect(block, 'README shows `python -m pytest tests 2>&1 | shipgate ci triage --log -`').not.toBeNull();
+    const cap = captured.get('pytest assertion') ?? (await pytest(['tests']));
+    const printed = await new Promise<string>((resolve) => {
+      const child = spawnProcess(process.execPath, [BIN, 'ci', 'triage', '--log', '-'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.on('close', () => resolve(stdout));
+      child.stdin.end(cap.output);
+    });
+    expect(printed).toBe(block![1]);
   });
 
   it('a missing log file is bad input (exit 2) naming the file', async () => {
@@ -492,5 +558,43 @@ describe('shipgate ci triage/flaky/rerun/status through a GitHub API that follow
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('could not read run 7');
     expect(res.stderr).not.toContain('wrong-token-value');
+  });
+
+  it('--junit: a real pytest --junitxml report names the failing test the log does not, and its outcomes make the test flaky', async () => {
+    const jdir = path.join(dir, 'junit');
+    const failingCode = 'def fee(qty: int) -> int:\n    return qty * 2\n';
+    writeTree(jdir, { 'shop/__init__.py': '', 'shop/fees.py': failingCode, 'tests/test_fees.py': 'from shop.fees import fee\n\n\ndef test_fee():\n    assert fee(3) == 3\n\n\ndef test_zero():\n    assert fee(0) == 0\n' });
+    // -q --tb=no -rN: the terminal output names no test at all; only the JUnit report does.
+    const attempt = async (name: string) => {
+      const xml = path.join(jdir, `${name}.xml`);
+      const log = path.join(jdir, `${name}.log`);
+      const cap = await capture([debianTool('python3'), '-m', 'pytest', '-p', 'no:cacheprovider', '-q', '--tb=no', '-rN', `--junitxml=${xml}`, 'tests'], jdir);
+      writeFileSync(log, cap.output);
+      expect(cap.output).not.toContain('test_fee');
+      const res = await ws.run(['ci', 'triage', '--log', log, '--junit', xml, '--commit', 'v1.0.0', '--json']);
+      expect(res.code, res.stderr).toBe(0);
+      return { exitCode: cap.exitCode, xml: readFileSync(xml, 'utf8'), triage: res.json() };
+    };
+
+    const first = await attempt('attempt-1');
+    expect(first.exitCode).toBe(1);
+    expect(first.xml).toMatch(/<testcase [^>]*name="test_fee"[^>]*>\s*<failure/);
+    expect(first.triage).toMatchObject({ category: 'test-failure', tests: ['tests/test_fees.py::test_fee'], tool: 'junit' });
+    expect(first.triage.firstError).toContain('assert 6 == 3');
+
+    writeFileSync(path.join(jdir, 'shop/fees.py'), 'def fee(qty: int) -> int:\n    return qty\n');
+    const rerun = await attempt('attempt-2');
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.triage.category).toBe('none');
+    const flaky = (await run(['ci', 'flaky', '--json'])).json().flaky;
+    expect(flaky).toContainEqual(expect.objectContaining({ test: 'tests/test_fees.py::test_fee', commits: [sha] }));
+    expect(flaky.find((f: { test: string }) => f.test === 'tests/test_fees.py::test_fee')).toMatchObject({ passed: expect.any(Number), failed: expect.any(Number) });
+    expect(flaky.map((f: { test: string }) => f.test)).not.toContain('tests/test_fees.py::test_zero');
+
+    writeFileSync(path.join(jdir, 'shop/fees.py'), failingCode);
+    const third = await attempt('attempt-3');
+    expect(third.triage.category).toBe('flaky');
+    expect(third.triage.tests).toEqual(['tests/test_fees.py::test_fee']);
+    expect(third.triage.hints[0]).toContain('tests/test_fees.py::test_fee');
   });
 });

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { httpHealthProbe, type HealthProbe } from '../adapters/health/http-probe.js';
 import { fileAuditSeal, type AuditSeal } from '../adapters/store/audit-seal.js';
-import { DATABASE_URL_VARIABLE, openStore } from '../adapters/store/open.js';
 import type { Store } from '../adapters/store/store.js';
 import { localRunner, type Runner } from '../adapters/runner/runner.js';
 import { createTarget } from '../adapters/targets/factory.js';
@@ -55,6 +54,8 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
   const env = options.env ?? process.env;
   const dir = stateDir(loaded.dir, loaded.config);
   const auditSeal = fileAuditSeal(dir, env);
+  // Loaded here, not at start-up: kysely and pg are a third of the CLI's start-up time, and commands without a project never open the store.
+  const { DATABASE_URL_VARIABLE, openStore } = await import('../adapters/store/open.js');
   const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal }));
   let continuity: StateContinuity;
   try {

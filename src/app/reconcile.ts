@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { Broker } from '../adapters/broker/broker.js';
 import { environmentSpec } from '../config/resolve.js';
 import { comparePositions, type PositionRow, type ReportedPosition } from '../core/positions.js';
@@ -30,6 +29,7 @@ async function platformPositions(ctx: AppContext, env: string): Promise<Position
     if (rec?.positionsQuery && spec.database) {
       const url = process.env[spec.database.urlEnv];
       if (!url) return { kind: 'unavailable', reason: `${spec.database.urlEnv} is not set` };
+      const { default: pg } = await import('pg'); // on first use: keeps it out of the CLI's start-up
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
       try {
         await client.connect();

@@ -1,7 +1,8 @@
 // Runs real CI tools on small broken projects and captures what they print, so the triage tests read
 // real output, never hand-typed text. Python tools come from Debian (scripts/ensure-system-deps.sh);
 // tsc and vitest from the project's node_modules; eslint, prettier and jest (not project dependencies)
-// are installed once, pinned, into a private cache directory outside the repository.
+// are installed once, pinned, into a private cache directory outside the repository; so is ruff (not
+// in Debian), by pip from the package index the machine is configured with.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -27,6 +28,28 @@ export function npmToolBin(name: keyof typeof NPM_TOOLS): string {
     execFileSync('npm', ['install', '--prefix', TOOLS_DIR, '--no-audit', '--no-fund', '--no-save', ...Object.entries(NPM_TOOLS).map(([n, v]) => `${n}@${v}`)], { stdio: 'ignore', timeout: 300_000 });
   }
   return bin;
+}
+
+export const PIP_TOOLS = { ruff: '0.16.9' } as const;
+
+/** ruff at a pinned version, installed on first use by pip (--target: no virtualenv, nothing system-wide) into the cache dir. */
+export function pipToolBin(name: keyof typeof PIP_TOOLS): string {
+  const dir = path.join(TOOLS_DIR, 'pip');
+  const bin = path.join(dir, 'bin', name);
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(debianTool('python3'), ['-m', 'pip', 'install', '--no-deps', '--disable-pip-version-check', '--target', dir, `${name}==${PIP_TOOLS[name]}`], { stdio: 'ignore', timeout: 300_000, env: { ...process.env, PIP_BREAK_SYSTEM_PACKAGES: '1' } });
+  }
+  return bin;
+}
+
+/** A package tarball made by the real `npm pack` from a package.json, in `into`; returns its path. */
+export function npmPack(into: string, pkg: { name: string; version: string } & Record<string, unknown>): string {
+  const src = path.join(into, `${pkg.name}-src`);
+  mkdirSync(src, { recursive: true });
+  writeFileSync(path.join(src, 'package.json'), JSON.stringify(pkg));
+  const file = execFileSync('npm', ['pack', '--silent', '--pack-destination', into], { cwd: src, encoding: 'utf8' }).trim();
+  return path.join(into, file);
 }
 
 export function debianTool(name: string): string {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, createReadStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { failed, refused, ShipgateError } from '../../core/errors.js';
 import { localRunner, type Argv, type Runner } from '../runner/runner.js';
 import { libpqEnv, pgCommands, redactUrl, scrubSecret } from './postgres-commands.js';
@@ -212,7 +212,8 @@ export class PostgresDatabase {
   }
 
   private async withClient<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, application_name: 'shipgate' });
+    const { default: pgLib } = await import('pg'); // on first use: keeps it out of the CLI's start-up
+    const client = new pgLib.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, application_name: 'shipgate' });
     // A connection dropped while idle is reported here; without a listener it would crash the process.
     client.on('error', () => undefined);
     try {

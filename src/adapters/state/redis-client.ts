@@ -1,4 +1,3 @@
-import { createClient } from 'redis';
 import { jsonField } from '../../core/safety-state.js';
 
 export const REDIS_URL_VARIABLE = 'SHIPGATE_REDIS_URL';
@@ -10,6 +9,8 @@ export type RedisRead = { kind: 'value'; value: string | null } | { kind: 'error
  * connection that cannot be made must surface as "no data", never hang the evaluation loop.
  */
 export async function readRedisKey(url: string, key: string, timeoutMs = 2000): Promise<RedisRead> {
+  // Loaded on first use: the redis client is the largest library of the CLI's start-up.
+  const { createClient } = await import('redis');
   const client = createClient({ url, socket: { connectTimeout: timeoutMs, reconnectStrategy: false } });
   client.on('error', () => undefined);
   try {

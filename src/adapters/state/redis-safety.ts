@@ -1,4 +1,3 @@
-import { createClient } from 'redis';
 import { failed } from '../../core/errors.js';
 import { mergeJson, type KeyChange } from '../../core/safety-state.js';
 import type { SafetyRead, SafetyStore } from './safety-state.js';
@@ -21,12 +20,14 @@ export class RedisSafetyStore implements SafetyStore {
     return `${this.prefix}${k}`;
   }
 
-  private connect() {
+  private async connect() {
+    // Loaded on first use: the redis client is the largest library of the CLI's start-up.
+    const { createClient } = await import('redis');
     return createClient({ url: this.url, socket: { connectTimeout: this.timeoutMs, reconnectStrategy: false } });
   }
 
-  private async withClient<T>(run: (c: ReturnType<RedisSafetyStore['connect']>) => Promise<T>): Promise<T> {
-    const client = this.connect();
+  private async withClient<T>(run: (c: Awaited<ReturnType<RedisSafetyStore['connect']>>) => Promise<T>): Promise<T> {
+    const client = await this.connect();
     client.on('error', () => undefined);
     try {
       await client.connect();

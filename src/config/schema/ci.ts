@@ -24,8 +24,9 @@ export const ciCause = z.strictObject({
   hint: z.string().min(1).optional().describe('The fix; {files} is replaced by the files the errors name.'),
   role: z.enum(['error', 'evidence', 'detail', 'pass']).default('error'),
   keywords: z.array(z.string().min(2)).min(1).optional().describe('Literals every matching line contains (derived from pattern when absent).'),
-  firstError: z.enum(['line', 'next-line']).default('line'),
+  firstError: z.enum(['line', 'next-line', 'previous-line']).default('line'),
   fileFrom: regexSource.optional().describe('Pattern of a header line above the match that names the file (group file).'),
+  previousLine: regexSource.optional().describe('Pattern the output line before the match must match for the cause to apply (ruff: the rule line above its --> location).'),
   dropsLastTest: z.boolean().default(false),
 });
 

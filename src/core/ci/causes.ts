@@ -28,12 +28,17 @@ export interface CauseSpec {
   tool?: string | undefined;
   hint?: string | undefined;
   role?: CauseRole | undefined;
-  /** Literal strings one of which every matching line contains; they let triage skip the other lines unread. Derived from the pattern when absent. */
+  /**
+   * Literal strings one of which every matching line contains; they let triage skip the other lines unread. Derived from the
+   * pattern when absent. A keyword ending in `\d` stands for the ten keywords ending in a digit (`.py:\d`: a location, not a pytest id `.py::`).
+   */
   keywords?: string[] | undefined;
-  /** next-line: the line a person should read is the one after the match (vitest's `FAIL` header, jest's `●`). */
-  firstError?: 'line' | 'next-line' | undefined;
+  /** next-line: the line a person should read is the one after the match (vitest's `FAIL` header, jest's `●`); previous-line: the one before it (ruff's rule line above its ` --> file` line). */
+  firstError?: 'line' | 'next-line' | 'previous-line' | undefined;
   /** A pattern for a header line above the match naming the file (eslint's stylish output); group `file`. */
   fileFrom?: string | undefined;
+  /** A pattern the output line before the match must match, else the cause does not apply (ruff's `-->` line under a rule code or under `unformatted:`). */
+  previousLine?: string | undefined;
   /** A suite reported as failed only because a test inside it failed (node --test): forget the last test recorded. */
   dropsLastTest?: boolean | undefined;
 }
@@ -47,8 +52,9 @@ export interface Cause {
   role: CauseRole;
   /** Empty: the pattern has no literal to look for, so every line must be read. */
   keywords: string[];
-  firstError: 'line' | 'next-line';
+  firstError: 'line' | 'next-line' | 'previous-line';
   fileFrom: RegExp | null;
+  previousLine: RegExp | null;
   dropsLastTest: boolean;
   /** Where the cause came from, for error messages: `data/ci-causes.yml#3` or `shipgate.yml: ci.causes[0]`. */
   source: string;
@@ -68,13 +74,15 @@ export function compileCauses(specs: CauseSpec[], source: (index: number) => str
     const where = source(i);
     let regex: RegExp;
     let fileFrom: RegExp | null = null;
+    let previousLine: RegExp | null = null;
     try {
       regex = new RegExp(spec.pattern, (spec.flags ?? '').replace(/[gy]/g, ''));
       if (spec.fileFrom) fileFrom = new RegExp(spec.fileFrom);
+      if (spec.previousLine) previousLine = new RegExp(spec.previousLine);
     } catch (err) {
       throw new CauseError(`cause "${spec.id}" has an invalid pattern: ${(err as Error).message}`, where);
     }
-    const keywords = spec.keywords ?? deriveKeywords(spec.pattern, spec.flags ?? '');
+    const keywords = (spec.keywords ?? deriveKeywords(spec.pattern, spec.flags ?? '')).flatMap(expandDigit);
     return {
       id: spec.id,
       regex,
@@ -85,10 +93,15 @@ export function compileCauses(specs: CauseSpec[], source: (index: number) => str
       keywords,
       firstError: spec.firstError ?? 'line',
       fileFrom,
+      previousLine,
       dropsLastTest: spec.dropsLastTest ?? false,
       source: where,
     };
   });
+}
+
+function expandDigit(keyword: string): string[] {
+  return keyword.endsWith('\\d') ? [...'0123456789'].map((d) => keyword.slice(0, -2) + d) : [keyword];
 }
 
 /**

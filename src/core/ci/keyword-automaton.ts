@@ -4,8 +4,12 @@
  * alternation of the same keywords runs an order of magnitude slower.
  */
 export class KeywordAutomaton {
-  private readonly delta: Uint16Array;
-  private readonly accepting: Uint8Array;
+  /**
+   * The transition for state s and byte b sits at `(s << 8) | b` and holds the next state already
+   * shifted left by 8 (the next lookup needs no shift), bitwise-negated when a keyword ends in that
+   * state: the hot loop is one load and one sign test per byte of the log.
+   */
+  private readonly table: Int32Array;
   /** Per state, the indexes (into the constructor's list) of the keywords that end there. */
   private readonly outputs: number[][];
 
@@ -34,9 +38,9 @@ export class KeywordAutomaton {
       own[s]!.push(index);
     }
     const n = trie.length;
-    if (n > 65535) throw new Error(`too many keywords for the log prefilter (${n} states)`);
-    this.delta = new Uint16Array(n * 256);
-    this.accepting = new Uint8Array(n);
+    if (n > 1 << 22) throw new Error(`too many keywords for the log prefilter (${n} states)`);
+    const delta = new Int32Array(n * 256);
+    const accepting = new Uint8Array(n);
     const fail = new Int32Array(n);
     const queue: number[] = [];
     for (let b = 0; b < 256; b++) {
@@ -44,47 +48,52 @@ export class KeywordAutomaton {
       if (t > 0) {
         fail[t] = 0;
         queue.push(t);
-        this.delta[b] = t;
-      } else this.delta[b] = 0;
+        delta[b] = t;
+      } else delta[b] = 0;
     }
-    this.accepting[0] = accept[0]!;
+    accepting[0] = accept[0]!;
     this.outputs = own.map((o) => [...o]);
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi]!;
-      this.accepting[s] = accept[s]! | this.accepting[fail[s]!]!;
+      accepting[s] = accept[s]! | accepting[fail[s]!]!;
       if (fail[s]! > 0) this.outputs[s]!.push(...this.outputs[fail[s]!]!);
       for (let b = 0; b < 256; b++) {
         const t = trie[s]![b]!;
         if (t > 0) {
-          fail[t] = this.delta[fail[s]! * 256 + b]!;
+          fail[t] = delta[fail[s]! * 256 + b]!;
           queue.push(t);
-          this.delta[s * 256 + b] = t;
-        } else this.delta[s * 256 + b] = this.delta[fail[s]! * 256 + b]!;
+          delta[s * 256 + b] = t;
+        } else delta[s * 256 + b] = delta[fail[s]! * 256 + b]!;
       }
+    }
+    this.table = new Int32Array(n * 256);
+    for (let i = 0; i < n * 256; i++) {
+      const t = delta[i]!;
+      this.table[i] = accepting[t] ? ~(t << 8) : t << 8;
     }
   }
 
   /** The index of the last byte of the first keyword found in buf[from, to), or -1. */
   find(buf: Uint8Array, from: number, to: number): number {
-    const delta = this.delta;
-    const accepting = this.accepting;
+    const table = this.table;
     let s = 0;
     for (let i = from; i < to; i++) {
-      s = delta[(s << 8) | buf[i]!]!;
-      if (accepting[s] === 1) return i;
+      s = table[s | buf[i]!]!;
+      if (s < 0) return i;
     }
     return -1;
   }
 
-  /** The indexes of every keyword that occurs in buf[from, to). */
-  allIn(buf: Uint8Array, from: number, to: number): Set<number> {
-    const found = new Set<number>();
-    const delta = this.delta;
+  /** Sets `marks[k] = 1` for the index k of every keyword that occurs in buf[from, to). */
+  markIn(buf: Uint8Array, from: number, to: number, marks: Uint8Array): void {
+    const table = this.table;
     let s = 0;
     for (let i = from; i < to; i++) {
-      s = delta[(s << 8) | buf[i]!]!;
-      if (this.accepting[s] === 1) for (const k of this.outputs[s]!) found.add(k);
+      s = table[s | buf[i]!]!;
+      if (s < 0) {
+        s = ~s;
+        for (const k of this.outputs[s >> 8]!) marks[k] = 1;
+      }
     }
-    return found;
   }
 }

@@ -1,6 +1,7 @@
 import type { Cause } from './causes.js';
 import { KeywordAutomaton } from './keyword-automaton.js';
 import { parseLogLine, type LogFormat } from './log-line.js';
+import { LogTail } from './log-tail.js';
 
 /** One line a cause matched. */
 export interface CauseMatch {
@@ -10,6 +11,8 @@ export interface CauseMatch {
   step: string | null;
   /** For `firstError: next-line` causes: the line after the match, once read. */
   followingText?: string;
+  /** For `firstError: previous-line` causes: the output line before the match. */
+  precedingText?: string;
   file?: string;
   test?: string;
 }
@@ -42,6 +45,8 @@ const MAX_PASSED = 5_000;
 const MAX_LINE = 64 * 1024;
 const FORMAT_PROBE_LINES = 20;
 const HEADER_LOOKBACK_LINES = 200;
+/** The tail of the log already scanned that is kept for looking back across a chunk boundary (a file header above, the line before). */
+const CONTEXT_BYTES = 64 * 1024;
 
 /**
  * Reads a log in chunks with memory that does not grow with the log: a chunk is searched for the
@@ -50,13 +55,17 @@ const HEADER_LOOKBACK_LINES = 200;
  */
 export class LogScanner {
   private prefilter: KeywordAutomaton;
-  /** Per keyword of the prefilter, the indexes of the causes that name it. */
-  private keywordCauses: number[][] = [];
+  /** Per keyword of the prefilter (past the two markers), the index of the cause it belongs to. */
+  private keywordCause: Int32Array = new Int32Array(0);
+  /** Per keyword of the prefilter, whether the current line holds it; per cause, whether it may match (both reused for every line). */
+  private keywordMarks: Uint8Array = new Uint8Array(0);
+  private candidateMarks: Uint8Array = new Uint8Array(0);
   private lineStart = 0;
   private lineEnd = 0;
   private lineBuf: Buffer = Buffer.alloc(0);
   private readonly everyLine: boolean;
   private carry: Buffer = Buffer.alloc(0);
+  private readonly tail = new LogTail(CONTEXT_BYTES);
   private probed = 0;
   private format: LogFormat | null = null;
   private step: string | null = null;
@@ -78,13 +87,16 @@ export class LogScanner {
    */
   private buildPrefilter(): KeywordAutomaton {
     const words: string[] = ['##[', '\x1b'];
-    this.keywordCauses = [[], []];
+    const owners: number[] = [-1, -1];
     this.causes.forEach((cause, i) => {
       for (const k of cause.keywords) {
         words.push(k);
-        this.keywordCauses.push([i]);
+        owners.push(i);
       }
     });
+    this.keywordCause = Int32Array.from(owners);
+    this.keywordMarks = new Uint8Array(words.length);
+    this.candidateMarks = new Uint8Array(this.causes.length);
     return new KeywordAutomaton(words);
   }
 
@@ -121,6 +133,11 @@ export class LogScanner {
 
   /** Scans buf[0, end), which ends at a line boundary. */
   private scan(buf: Buffer, end: number): void {
+    this.scanLines(buf, end);
+    this.tail.keep(buf, end);
+  }
+
+  private scanLines(buf: Buffer, end: number): void {
     let pos = 0;
     while (pos < end) {
       if (this.readsEveryLine()) {
@@ -207,21 +224,29 @@ export class LogScanner {
 
   private matchCauses(buf: Buffer, start: number, untrimmed: string): void {
     const text = untrimmed.trim();
-    const candidates = new Set<number>();
-    const hits = this.prefilter.allIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE));
-    for (const k of hits) for (const c of this.keywordCauses[k]!) candidates.add(c);
-    if (hits.has(1)) this.causes.forEach((cause, i) => cause.keywords.some((k) => text.includes(k)) && candidates.add(i));
+    const marks = this.keywordMarks;
+    const candidates = this.candidateMarks;
+    marks.fill(0);
+    candidates.fill(0);
+    this.prefilter.markIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE), marks);
+    for (let k = 2; k < marks.length; k++) if (marks[k] === 1) candidates[this.keywordCause[k]!] = 1;
+    if (marks[1] === 1) this.causes.forEach((cause, i) => cause.keywords.some((k) => text.includes(k)) && (candidates[i] = 1));
     for (let i = 0; i < this.causes.length; i++) {
       const cause = this.causes[i]!;
-      if (cause.keywords.length && !candidates.has(i)) continue;
+      if (cause.keywords.length && candidates[i] === 0) continue;
       const m = cause.regex.exec(text);
       if (!m) continue;
-      this.record(cause, m, text, buf, start);
+      let above: string | null = null;
+      if (cause.previousLine || cause.firstError === 'previous-line') {
+        above = this.previousOutputLine(buf, start);
+        if (cause.previousLine && (above === null || !cause.previousLine.test(above))) continue;
+      }
+      this.record(cause, m, text, buf, start, above);
       return;
     }
   }
 
-  private record(cause: Cause, m: RegExpExecArray, text: string, buf: Buffer, start: number): void {
+  private record(cause: Cause, m: RegExpExecArray, text: string, buf: Buffer, start: number, above: string | null): void {
     const g = m.groups ?? {};
     if (cause.role === 'pass') {
       if (g.test && this.facts.passedTests.length < MAX_PASSED) this.facts.passedTests.push(g.test.trim());
@@ -249,30 +274,33 @@ export class LogScanner {
     if (g.test) match.test = g.test.trim();
     this.facts.matches.push(match);
     if (cause.firstError === 'next-line') this.pendingNext = match;
+    if (cause.firstError === 'previous-line' && above !== null) match.precedingText = above;
   }
 
-  /** The nearest line above `start` (in this chunk) that `header` matches, for its `file` group. */
+  /** The nearest line above `start` that `header` matches, for its `file` group. */
   private headerAbove(buf: Buffer, start: number, header: RegExp): string | undefined {
-    let end = start - 1;
-    for (let n = 0; n < HEADER_LOOKBACK_LINES && end > 0; n++) {
-      const begin = end - 1 < 0 ? 0 : buf.lastIndexOf(10, end - 1) + 1;
-      const text = parseLogLine(this.decode(buf, begin, end)).text.trim();
+    let n = 0;
+    for (const text of this.linesAbove(buf, start)) {
+      if (n++ >= HEADER_LOOKBACK_LINES) break;
       const m = header.exec(text);
       if (m) return (m.groups?.file ?? m[0]).trim();
-      end = begin - 1;
     }
     return undefined;
   }
 
   private previousOutputLine(buf: Buffer, start: number): string | null {
-    let end = start - 1;
-    for (let n = 0; n < 50 && end > 0; n++) {
-      const begin = end - 1 < 0 ? 0 : buf.lastIndexOf(10, end - 1) + 1;
-      const text = parseLogLine(this.decode(buf, begin, end)).text.trim();
+    let n = 0;
+    for (const text of this.linesAbove(buf, start)) {
+      if (n++ >= 50) break;
       if (text !== '' && !text.startsWith('##[')) return text;
-      end = begin - 1;
     }
     return null;
   }
+
+  /** The lines above buf[start] nearest first (timestamps and colours removed, trimmed): in this buffer, then in the kept tail before it. */
+  private *linesAbove(buf: Buffer, start: number): Generator<string> {
+    for (const raw of this.tail.linesAbove(buf, start)) yield parseLogLine(this.decode(raw, 0, raw.length)).text.trim();
+  }
+
 }
 

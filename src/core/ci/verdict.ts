@@ -70,7 +70,7 @@ export function verdict(facts: LogFacts, options: VerdictOptions = {}): Triage {
     failedStep: facts.failedStep,
     category: primary,
     secondary,
-    firstError: first.cause.firstError === 'next-line' ? first.followingText ?? first.text : first.text,
+    firstError: first.cause.firstError === 'next-line' ? first.followingText ?? first.text : first.cause.firstError === 'previous-line' ? first.precedingText ?? first.text : first.text,
     files,
     tests,
     exitCode: facts.exitCode,
