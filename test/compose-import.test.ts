@@ -199,7 +199,7 @@ describe('init --from a real-world compose file, deployed on a real engine', { t
     expect(images).toEqual(['bitnami/redis:7.2', 'postgres:16-alpine', 'registry.test/quantdesk/quotes:v1.0.0', 'registry.test/quantdesk/risk-api:v1.0.0']);
   });
 
-  it('refuses v1.1.0, whose quotes image is :latest (exit 3), before anything stops', async () => {
+  it('refuses v1.1.0, whose quotes image is :latest (exit 3), before anything stops; a rollback to it too', async () => {
     const r = await run(['deploy', 'production', '--version', 'v1.1.0', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(3);
     const out = r.json();
@@ -209,6 +209,12 @@ describe('init --from a real-world compose file, deployed on a real engine', { t
     expect(r.stderr + r.stdout).not.toMatch(/^\s+at /m);
     expect(await release(riskPort)).toBe('v1.0.0');
     expect(await release(quotesPort)).toBe('0.1.0');
+    expect(await quotesContainer()).toMatchObject({ image: 'registry.test/quantdesk/quotes:v1.0.0' });
+
+    // A rollback to it is refused the same way: it would restart whatever :latest is now.
+    const back = await run(['rollback', 'production', '--to', 'v1.1.0', '--reason', 'drill', '--json']);
+    expect(back.code, back.stdout + back.stderr).toBe(3);
+    expect(back.json().error).toContain('quotes: image registry.test/quantdesk/quotes:latest is :latest');
     expect(await quotesContainer()).toMatchObject({ image: 'registry.test/quantdesk/quotes:v1.0.0' });
   });
 
