@@ -6,15 +6,17 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readJsonField } from '../src/adapters/metrics/http-json.js';
+import { collectReadings } from '../src/app/analysis/readings.js';
+import { checkConfigText } from '../src/config/load.js';
 import { readRedisValue } from '../src/adapters/state/redis-client.js';
-import { FakeAlpaca } from './fakes/alpaca.js';
+import type { FakeAlpaca } from './fakes/alpaca.js';
 import { FakePlatform } from './fakes/platform.js';
 import { shipgate, type CliResult } from './harness/cli.js';
 import { pythonField } from './harness/python-redis.js';
-import { startRedis, type RedisServer } from './harness/redis.js';
+import type { RedisServer } from './harness/redis.js';
+import { useRedis, useTradingStack, type RedisClient, type TradingStack } from './harness/trading-stack.js';
 
 const TOKEN = 'tok-Zq81-platform-secret-7f3a';
 const output = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
@@ -53,52 +55,35 @@ function filesContaining(dir: string, needle: string): string[] {
   return found;
 }
 
+const shared = useRedis();
 let redis: RedisServer;
-let db: ReturnType<typeof createClient>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  db = createClient({ url: redis.url });
-  db.on('error', () => undefined);
-  await db.connect();
-});
-
-afterAll(async () => {
-  if (db?.isOpen) await db.quit().catch(() => undefined);
-  await redis?.stop();
-});
+let db: RedisClient;
+beforeAll(() => ({ server: redis, db } = shared));
 
 describe('killswitch on|off through the platform\'s own endpoints', { timeout: 300_000 }, () => {
+  const stack = useTradingStack(shared, {
+    name: 'shipgate-platform',
+    brokerKeyEnv: 'LIVE_ALPACA_KEY',
+    brokerSecretEnv: 'LIVE_ALPACA_SECRET',
+    platform: (redisUrl) => FakePlatform.start({ redisUrl, token: TOKEN }),
+    env: { PLATFORM_TOKEN: TOKEN },
+    config: ({ redisUrl, brokerUrl, platformUrl }) => config(redisUrl, brokerUrl, platformUrl),
+  });
   let dir: string;
   let broker: FakeAlpaca;
   let platform: FakePlatform;
-  const outputs: CliResult[] = [];
-  const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const r = await shipgate(args, { cwd: dir, env: { LIVE_ALPACA_KEY: broker.keyId, LIVE_ALPACA_SECRET: broker.secretKey, PLATFORM_TOKEN: TOKEN, SHIPGATE_REDIS_URL: undefined, ...env } });
-    outputs.push(r);
-    return r;
-  };
+  let outputs: CliResult[];
+  let run: TradingStack<FakePlatform>['run'];
   const object = async (key: string) => JSON.parse((await db.get(key))!) as Record<string, unknown>;
   type Step = { step: string; ok: boolean; detail: string };
   const step = (steps: Step[], name: string) => steps.find((s) => s.step === name);
 
   beforeEach(async () => {
-    await db.flushDb();
+    ({ dir, broker, platform, outputs, run } = stack);
     await db.set('risk:breaker', JSON.stringify({ status: 'RUNNING', limits: { max_drawdown: 0.05 } }));
     await db.set('risk:halt_all', JSON.stringify({ status: 'OFF', scope: 'all' }));
-    broker = await FakeAlpaca.start();
-    platform = await FakePlatform.start({ redisUrl: redis.url, token: TOKEN });
     broker.positions = [{ symbol: 'AAPL', qty: 10 }];
     platform.positions = [{ symbol: 'AAPL', qty: 10 }];
-    dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-platform-'));
-    writeFileSync(path.join(dir, 'shipgate.yml'), config(redis.url, broker.url, platform.url));
-    outputs.length = 0;
-  });
-
-  afterEach(async () => {
-    await broker?.close();
-    await platform?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('on: the platform\'s engage endpoint is called with the token, the state verified, orders cancelled at the broker; off through disengage; the token is nowhere', async () => {
@@ -187,6 +172,23 @@ describe('killswitch on|off through the platform\'s own endpoints', { timeout: 3
     expect(pythonField(redis.port, 'risk:halt_all', 'status')).toBe('ON');
   });
 
+  it('off without a disengage endpoint: shipgate writes OFF in the platform\'s object itself, keeping its other fields; Python reads it', async () => {
+    writeFileSync(path.join(dir, 'shipgate.yml'), config(redis.url, broker.url, platform.url).replace(/\n\s+disengageKillSwitch: [^\n]+/, ''));
+    expect((await run(['killswitch', 'on', '--env', 'live', '--reason', 'drill'])).code).toBe(0);
+    expect((await run(['killswitch', 'off', '--env', 'live', '--reason', 'drill over'])).code).toBe(3);
+    const request = ((await run(['approvals', '--json'])).json().approvals as { id: number }[])[0]!;
+    expect((await run(['approve', String(request.id), '--by', 'bob'])).code).toBe(0);
+    const off = await run(['killswitch', 'off', '--env', 'live', '--reason', 'drill over', '--json']);
+    expect(off.code, output(off)).toBe(0);
+    expect((off.json().steps as Step[]).map((s) => `${s.step}: ${s.ok}`)).toEqual(['write kill switch: true', 'verify kill switch: true']);
+    expect(platform.calls('/api/v1/kill-switch/disengage')).toHaveLength(0);
+    // Only the state, reason and actor fields changed; the platform's own fields are kept.
+    const after = await object('risk:halt_all');
+    expect(after).toMatchObject({ status: 'OFF', reason: 'drill over', operator: 'tester', scope: 'all', changed_by: 'platform-api' });
+    expect(pythonField(redis.port, 'risk:halt_all', 'status')).toBe('OFF');
+    expect(pythonField(redis.port, 'risk:halt_all', 'scope')).toBe('all');
+  });
+
   it('on: a platform that answers "engaged" without setting its state is caught by the verification', async () => {
     platform.writesState = false;
     const on = await run(['killswitch', 'on', '--env', 'live', '--reason', 'drill', '--json']);
@@ -219,6 +221,31 @@ describe('checks send the same secret headers; the redis check reads one JSON fi
     process.env.CHECK_TOKEN_FOR_TEST = TOKEN;
     expect(await readJsonField(url, 'status', 2000, headers)).toEqual({ kind: 'value', value: 'OFF' });
     expect(platform.requests.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('as configured checks: an http-json check sends its secret header, a redis check reads its field', async () => {
+    await db.set('risk:halt_all', JSON.stringify({ status: 'ON', scope: 'all' }));
+    await db.set('risk:breaker', JSON.stringify({ status: 'HALTED', limits: { max: 1 } }));
+    const { config, problems } = checkConfigText(`version: 1
+services: { api: { command: ["true"] } }
+environments:
+  live:
+    analysis:
+      checks:
+        - { name: platform-halt, type: http-json, url: "${platform.url}/api/v1/kill-switch", path: status, equals: "OFF", headers: { Authorization: { env: CHECK_TOKEN_FOR_TEST, prefix: "Bearer " } } }
+        - { name: breaker, type: redis, url: "${redis.url}", key: risk:breaker, field: status, equals: RUNNING }
+`, 'shipgate.yml');
+    expect(problems).toEqual([]);
+    const readings = await collectReadings(config!.environments.live!.analysis!, [], { CHECK_TOKEN_FOR_TEST: TOKEN });
+    expect(readings.get('breaker')).toEqual({ kind: 'value', value: 'HALTED' });
+    process.env.CHECK_TOKEN_FOR_TEST = TOKEN;
+    const withToken = await collectReadings(config!.environments.live!.analysis!, []);
+    expect(withToken.get('platform-halt')).toEqual({ kind: 'value', value: 'ON' });
+    expect(platform.requests.at(-1)).toMatchObject({ path: '/api/v1/kill-switch', authorization: `Bearer ${TOKEN}` });
+    delete process.env.CHECK_TOKEN_FOR_TEST;
+    const without = await collectReadings(config!.environments.live!.analysis!, []);
+    expect(without.get('platform-halt')).toMatchObject({ kind: 'error' });
+    expect(JSON.stringify([...without.values()])).not.toContain(TOKEN);
   });
 
   it('redis: field reads one field of the JSON object; a missing field or a plain string is an error, never a value', async () => {

@@ -1,69 +1,42 @@
 // `killswitch off` and `breaker reset` refuse (exit 3) when a position's quantity is unreadable on
 // either side: real Redis, the fake Alpaca API and a platform positions endpoint, through the CLI.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeAlpaca } from './fakes/alpaca.js';
-import { shipgate, type CliResult } from './harness/cli.js';
-import { startRedis, type RedisServer } from './harness/redis.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeAlpaca } from './fakes/alpaca.js';
+import { startPlatformData, useRedis, useTradingStack, type PlatformData, type RedisClient, type TradingStack } from './harness/trading-stack.js';
 
-let redis: RedisServer;
-let db: ReturnType<typeof createClient>;
-beforeAll(async () => {
-  redis = await startRedis();
-  db = createClient({ url: redis.url });
-  db.on('error', () => undefined);
-  await db.connect();
-});
-afterAll(async () => {
-  if (db?.isOpen) await db.quit().catch(() => undefined);
-  await redis?.stop();
-});
+const shared = useRedis();
+let db: RedisClient;
+beforeAll(() => ({ db } = shared));
 
 describe('reconciliation with an unreadable quantity', { timeout: 120_000 }, () => {
-  let dir: string;
-  let fake: FakeAlpaca;
-  let server: http.Server;
-  /** What the platform says it holds, sent as JSON exactly as written here. */
-  let platformPositions: unknown[];
-  let run: (args: string[]) => Promise<CliResult>;
-
-  beforeEach(async () => {
-    await db.flushDb();
-    fake = await FakeAlpaca.start();
-    fake.positions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: -5 }];
-    platformPositions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: -5 }];
-    server = http.createServer((req, res) => {
-      if (req.url === '/positions') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(platformPositions));
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const platformUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-reconcile-'));
-    writeFileSync(path.join(dir, 'shipgate.yml'), `version: 1
+  const stack = useTradingStack(shared, {
+    name: 'shipgate-reconcile',
+    brokerKeyEnv: 'LIVE_KEY',
+    brokerSecretEnv: 'LIVE_SECRET',
+    platform: startPlatformData,
+    args: ['--env', 'live'],
+    config: ({ redisUrl, brokerUrl, platformUrl }) => `version: 1
 project: reconcile-unknown
 services:
   book: { command: ["true"] }
 environments:
   live:
     trading:
-      redisUrl: ${redis.url}
+      redisUrl: ${redisUrl}
       keyPrefix: "live:"
-      broker: { type: alpaca, mode: paper, baseUrl: ${fake.url}, keyIdEnv: LIVE_KEY, secretKeyEnv: LIVE_SECRET }
+      broker: { type: alpaca, mode: paper, baseUrl: ${brokerUrl}, keyIdEnv: LIVE_KEY, secretKeyEnv: LIVE_SECRET }
       reconciliation: { positionsUrl: ${platformUrl}/positions, tolerance: 0 }
-`);
-    run = (args) => shipgate([...args, '--env', 'live'], { cwd: dir, env: { LIVE_KEY: fake.keyId, LIVE_SECRET: fake.secretKey, SHIPGATE_REDIS_URL: undefined } });
+`,
   });
+  let fake: FakeAlpaca;
+  /** What the platform says it holds, sent as JSON exactly as written (positions). */
+  let platform: PlatformData;
+  let run: TradingStack<PlatformData>['run'];
 
-  afterEach(async () => {
-    await fake?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    ({ broker: fake, platform, run } = stack);
+    fake.positions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: -5 }];
+    platform.positions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: -5 }];
   });
 
   const approvals = async () => ((await run(['approvals', '--json'])).json().approvals as { action: string; state: string }[]).filter((a) => a.state === 'pending');
@@ -71,7 +44,7 @@ environments:
   it('killswitch off refuses when the platform reports a null quantity (not read as flat), and asks no approval', async () => {
     expect((await run(['killswitch', 'on', '--reason', 'drill'])).code).toBe(0);
     // The broker holds MSFT -5; a null on the platform side must not become 0 (drift) or vanish (clean).
-    platformPositions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: null }];
+    platform.positions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: null }];
     const off = await run(['killswitch', 'off', '--reason', 'resolved', '--json']);
     expect(off.code, off.stdout + off.stderr).toBe(3);
     const error = off.json().error;
@@ -84,7 +57,7 @@ environments:
 
     // A quantity that is a word, and one that is missing, are unknown the same way.
     for (const row of [{ symbol: 'MSFT', qty: 'n/a' }, { symbol: 'MSFT' }]) {
-      platformPositions = [{ symbol: 'AAPL', qty: 10 }, row];
+      platform.positions = [{ symbol: 'AAPL', qty: 10 }, row];
       const again = await run(['killswitch', 'off', '--reason', 'resolved']);
       expect(again.code, again.stdout + again.stderr).toBe(3);
       expect(again.stderr).toMatch(/reconciliation is unknown .*MSFT \(platform reports (qty "n\/a"|no qty)\)/);
@@ -102,7 +75,7 @@ environments:
 
     // The platform side unreadable, the broker fine: the same refusal, naming the symbol.
     fake.positions = [{ symbol: 'AAPL', qty: 10 }, { symbol: 'MSFT', qty: -5 }];
-    platformPositions = [{ symbol: 'AAPL', qty: '' }, { symbol: 'MSFT', qty: -5 }];
+    platform.positions = [{ symbol: 'AAPL', qty: '' }, { symbol: 'MSFT', qty: -5 }];
     const human = await run(['breaker', 'reset']);
     expect(human.code, human.stdout + human.stderr).toBe(3);
     expect(human.stderr).toContain('reconciliation clean (unknown: 1 symbol without a readable quantity: AAPL (platform reports qty ""))');

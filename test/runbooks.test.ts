@@ -2,103 +2,34 @@
 // against a real Redis (our own redis-server child), the scriptable fake Alpaca API and a tiny
 // HTTP server standing in for the platform's positions and metrics. Nothing is mocked inside
 // shipgate: every assertion reads Redis, the fake broker or shipgate's own JSON output.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findConfigFile } from '../src/config/load.js';
 import { freePort } from '../src/demo/free-port.js';
-import { FakeAlpaca } from './fakes/alpaca.js';
+import type { FakeAlpaca } from './fakes/alpaca.js';
 import { shipgate, type CliResult } from './harness/cli.js';
-import { startRedis, type RedisServer } from './harness/redis.js';
+import type { RedisServer } from './harness/redis.js';
+import { startPlatformData, useRedis, useTradingStack, type PlatformData, type RedisClient, type TradingStack } from './harness/trading-stack.js';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-interface Platform {
-  url: string;
-  /** What the platform believes it holds (GET /positions). */
-  positions: { symbol: string; qty: number | string }[];
-  /** Gauges served at /metrics for the breaker-reset preconditions. */
-  drawdown: number;
-  marketDataAgeSeconds: number;
-  close(): Promise<void>;
-}
-
-/** The platform side of reconciliation and the drawdown / market-data gauges. */
-async function startPlatform(): Promise<Platform> {
-  const platform: Platform = {
-    url: '',
-    positions: [],
-    drawdown: 0.01,
-    marketDataAgeSeconds: 1,
-    close: async () => undefined,
-  };
-  const server = http.createServer((req, res) => {
-    if (req.url === '/positions') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(platform.positions));
-    } else if (req.url === '/metrics') {
-      const ts = Date.now() / 1000 - platform.marketDataAgeSeconds;
-      res
-        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-        .end(`# TYPE drawdown_ratio gauge\ndrawdown_ratio ${platform.drawdown}\n# TYPE market_data_last_update_timestamp_seconds gauge\nmarket_data_last_update_timestamp_seconds ${ts}\n`);
-    } else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  platform.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  platform.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return platform;
-}
-
+const shared = useRedis();
 let redis: RedisServer;
-let db: ReturnType<typeof createClient>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  db = createClient({ url: redis.url });
-  db.on('error', () => undefined);
-  await db.connect();
-});
-
-afterAll(async () => {
-  if (db?.isOpen) await db.quit().catch(() => undefined);
-  await redis?.stop();
-});
+let db: RedisClient;
+beforeAll(() => ({ server: redis, db } = shared));
 
 const auditActions = (r: CliResult) => (r.json().events as { action: string; outcome: string; env: string | null; reason: string | null; detail: Record<string, unknown> }[]);
 
 // Each test is a runbook of many CLI steps (~1 s each, several on a loaded machine).
 describe('runbooks with a shipgate.yml: real Redis, fake Alpaca, platform positions', { timeout: 300_000 }, () => {
-  let dir: string;
-  let fake: FakeAlpaca;
-  let platform: Platform;
-  /** Runs shipgate in the workspace as `tester` (SHIPGATE_ACTOR), with the broker keys set. */
-  let run: (args: string[], env?: NodeJS.ProcessEnv) => Promise<CliResult>;
-
-  const held = [
-    { symbol: 'AAPL', qty: 10 },
-    { symbol: 'MSFT', qty: -5 },
-  ];
-
-  beforeEach(async () => {
-    await db.flushDb();
-    fake = await FakeAlpaca.start();
-    fake.positions = held.map((p) => ({ ...p }));
-    platform = await startPlatform();
-    // Alpaca sends quantities as strings; the platform may too.
-    platform.positions = [
-      { symbol: 'AAPL', qty: '10' },
-      { symbol: 'MSFT', qty: -5 },
-    ];
-    dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-runbooks-'));
-    writeFileSync(
-      path.join(dir, 'shipgate.yml'),
-      `version: 1
+  const stack = useTradingStack(shared, {
+    name: 'shipgate-runbooks',
+    brokerKeyEnv: 'PROD_ALPACA_KEY',
+    brokerSecretEnv: 'PROD_ALPACA_SECRET',
+    platform: startPlatformData,
+    config: ({ redisUrl, brokerUrl, platformUrl }) => `version: 1
 project: runbooks-test
 approvals: { identity: trust-local }
 services:
@@ -106,26 +37,36 @@ services:
 environments:
   production:
     trading:
-      redisUrl: ${redis.url}
+      redisUrl: ${redisUrl}
       keyPrefix: "prod:"
-      broker: { type: alpaca, mode: paper, baseUrl: ${fake.url}, keyIdEnv: PROD_ALPACA_KEY, secretKeyEnv: PROD_ALPACA_SECRET }
+      broker: { type: alpaca, mode: paper, baseUrl: ${brokerUrl}, keyIdEnv: PROD_ALPACA_KEY, secretKeyEnv: PROD_ALPACA_SECRET }
       cancelTimeout: 10s
-      reconciliation: { positionsUrl: ${platform.url}/positions, tolerance: 0 }
+      reconciliation: { positionsUrl: ${platformUrl}/positions, tolerance: 0 }
       breakerReset:
         maxDrawdown: 0.05
-        drawdownUrl: ${platform.url}/metrics
-        marketDataUrl: ${platform.url}/metrics
+        drawdownUrl: ${platformUrl}/metrics
+        marketDataUrl: ${platformUrl}/metrics
         maxStaleness: 30s
 `,
-    );
-    run = (args, env = {}) =>
-      shipgate(args, { cwd: dir, env: { PROD_ALPACA_KEY: fake.keyId, PROD_ALPACA_SECRET: fake.secretKey, SHIPGATE_REDIS_URL: undefined, ...env } });
   });
+  let fake: FakeAlpaca;
+  let platform: PlatformData;
+  /** Runs shipgate in the workspace as `tester` (SHIPGATE_ACTOR), with the broker keys set. */
+  let run: TradingStack<PlatformData>['run'];
 
-  afterEach(async () => {
-    await fake?.close();
-    await platform?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const held = [
+    { symbol: 'AAPL', qty: 10 },
+    { symbol: 'MSFT', qty: -5 },
+  ];
+
+  beforeEach(() => {
+    ({ broker: fake, platform, run } = stack);
+    fake.positions = held.map((p) => ({ ...p }));
+    // Alpaca sends quantities as strings; the platform may too.
+    platform.positions = [
+      { symbol: 'AAPL', qty: '10' },
+      { symbol: 'MSFT', qty: -5 },
+    ];
   });
 
   const get = (key: string) => db.get(key);
@@ -440,6 +381,15 @@ describe('runbook mode: no shipgate.yml, Redis from --redis-url / SHIPGATE_REDIS
 
   it('trips the breaker and shows it, with no configuration anywhere above the directory', async () => {
     expect(findConfigFile(dir)).toBeUndefined();
+
+    // Nothing configured and no key: the seed's default (trading) applies, and is said, never silent.
+    const unset = await run(['breaker', 'status', '--env', 'production', '--redis-url', redis.url]);
+    expect(unset.code, unset.stdout + unset.stderr).toBe(0);
+    expect(unset.stdout).toContain('breaker unset (treated as trading: no breaker configured)');
+    expect(unset.stdout).toContain('kill switch unset (treated as trading: no kill switch configured)');
+    expect(unset.stdout).toContain("cb:state is unset, treated as trading (no breaker configured: the seed's default");
+    const unsetJson = (await run(['breaker', 'status', '--json', '--env', 'production', '--redis-url', redis.url])).json();
+    expect(unsetJson).toMatchObject({ breaker: 'unset', killswitch: false, halted: false, state: { breaker: { value: null, meaning: 'trading', unconfigured: 'no breaker configured' } } });
 
     const trip = await run(['breaker', 'trip', '--env', 'production', '--redis-url', `redis://127.0.0.1:${redis.port}`, '--reason', 'X']);
     expect(trip.code, trip.stdout + trip.stderr).toBe(0);

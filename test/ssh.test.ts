@@ -406,6 +406,37 @@ describe('ssh target with a scripted runner', () => {
       t.cleanup();
     }
   });
+
+  it('verifyImages (health.version: ignore): every host\'s container must run the image the release\'s compose config names there', async () => {
+    const container = (image: string) => JSON.stringify([{ Id: 'c1', Name: '/trading_production_web_1', Config: { Image: image, Labels: { 'com.docker.compose.service': 'web' } }, State: { Status: 'running', Running: true, Pid: 7, StartedAt: '2026-01-01T00:00:00Z' } }]);
+    let onB = 't/web:v2';
+    const t = scriptedTarget([2201, 2202], (c) => {
+      if (c.remote[1] === 'ps') return { stdout: 'c1\n' };
+      if (c.remote[1] === 'inspect') return { stdout: container(c.port === 2202 ? onB : 't/web:v2') };
+      return normal(c);
+    });
+    try {
+      await t.target.up(release('v2', SHA2));
+      t.calls.length = 0;
+      expect(await t.target.verifyImages(release('v2', SHA2), ['web'])).toEqual([{ service: 'web', ok: true, detail: '2/2 hosts: 127.0.0.1:2201: web runs t/web:v2; 127.0.0.1:2202: web runs t/web:v2' }]);
+      // The release's image is read from compose config on each host, with the release's TAG.
+      expect(t.calls.filter((c) => c.remote.includes('config')).map((c) => [c.port, tagOf(c)])).toEqual([[2201, 'v2'], [2202, 'v2']]);
+
+      onB = 't/web:v1';
+      expect(await t.target.verifyImages(release('v2', SHA2), ['web'])).toEqual([{ service: 'web', ok: false, detail: "127.0.0.1:2202: web runs t/web:v1, not the release's t/web:v2" }]);
+    } finally {
+      t.cleanup();
+    }
+    // A host that cannot be asked is not verified.
+    const down = scriptedTarget([2201], (c) => (c.remote.includes('config') ? { exitCode: 255, stderr: 'ssh: connect to host 127.0.0.1 port 2201: Connection refused' } : normal(c)));
+    try {
+      const [check] = await down.target.verifyImages(release('v2', SHA2), ['web']);
+      expect(check).toMatchObject({ service: 'web', ok: false });
+      expect(check!.detail).toMatch(/^127\.0\.0\.1:2201: not checked: ssh to host 127\.0\.0\.1:2201 failed \(exit 255/);
+    } finally {
+      down.cleanup();
+    }
+  });
 });
 
 // ---- real sshd on loopback
@@ -498,11 +529,15 @@ describe('deploys over ssh with docker-compose on the host', { timeout: 300_000 
       ws = await stackWorkspace(['production'], ['v1.0.0', 'v1.1.0'], {
         healthTimeout: '20s',
         patch: (yaml) =>
-          yaml.replace(
-            'target: { type: process }',
-            `target: { type: ssh, cli: docker-compose, dockerHost: ${JSON.stringify(docker.host)}, dir: ${JSON.stringify(checkout)}, hosts: [{ host: 127.0.0.1, port: ${server.port}, user: root, keyFile: ${JSON.stringify(key.keyFile)} }] }`,
-          ),
+          yaml
+            .replace(
+              'target: { type: process }',
+              `target: { type: ssh, cli: docker-compose, dockerHost: ${JSON.stringify(docker.host)}, dir: ${JSON.stringify(checkout)}, hosts: [{ host: 127.0.0.1, port: ${server.port}, user: root, keyFile: ${JSON.stringify(key.keyFile)} }] }`,
+            )
+            // As if the orchestrator reported a fixed package version: its image is verified instead.
+            .replace(/( {2}orchestrator:\n {4}command: [^\n]+\n {4})health: (\S+)/, '$1health: { url: "$2", version: ignore }'),
       });
+      if (!readFileSync(path.join(ws.dir, 'shipgate.yml'), 'utf8').includes('version: ignore')) throw new Error('the demo config changed: update the orchestrator health patch');
       ports = ws.ports.production!;
       // The host's checkout: a clone whose origin is the release repository (tags come by fetch).
       mkdirSync(path.dirname(checkout), { recursive: true });
@@ -521,6 +556,8 @@ describe('deploys over ssh with docker-compose on the host', { timeout: 300_000 
       const sha = git(ws.repoDir, 'rev-parse', 'v1.0.0^{commit}');
       expect(git(checkout, 'rev-parse', 'HEAD')).toBe(sha);
       const label = `127.0.0.1:${server.port}`;
+      // health.version ignore: the deploy says so, and checked the image on the host instead.
+      expect(res.json().health.notes).toEqual([`orchestrator: version not reported (health.version: ignore); image verified: 1/1 hosts: ${label}: orchestrator runs shipgate-demo/orchestrator:v1.0.0`]);
       const ran = commands().filter((c) => c.cmd).map((c) => `${c.host} ${c.cmd}`);
       const files = `-f ${checkout}/docker-compose.yml -p sample_trading_platform_production`;
       expect(ran).toEqual(expect.arrayContaining([

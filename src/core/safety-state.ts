@@ -20,6 +20,8 @@ export interface SafetyFlagSpec {
   resumedAtField?: string | undefined;
   /** A Redis list each change is appended to (one JSON entry per change). */
   history?: string | undefined;
+  /** Set on the seed's defaults only: why a missing key reads as trading, said every time it does. */
+  unconfigured?: string | undefined;
 }
 
 export type SafetyMeaning = 'trading' | 'halted' | 'unknown';
@@ -32,6 +34,8 @@ export interface FlagReading {
   meaning: SafetyMeaning;
   /** Why the meaning is what it is, for people: "ON is halted", "absent: missing counts as halted". */
   explanation: string;
+  /** The key is absent and no breaker/kill switch is configured: read with the seed's default (trading). */
+  unconfigured?: string;
   reason: string | null;
   at: string | null;
   by: string | null;
@@ -43,8 +47,9 @@ export interface FlagReading {
 export const SEED_BREAKER: SafetyFlagSpec = {
   key: 'cb:state', trading: ['OPEN'], halted: ['TRIPPED'], missing: 'trading',
   reasonField: 'cb:trip_reason', haltedAtField: 'cb:tripped_at', resumedAtField: 'cb:last_reset',
+  unconfigured: 'no breaker configured',
 };
-export const SEED_KILL_SWITCH: SafetyFlagSpec = { key: 'killswitch:active', trading: ['false'], halted: ['true'], missing: 'trading' };
+export const SEED_KILL_SWITCH: SafetyFlagSpec = { key: 'killswitch:active', trading: ['false'], halted: ['true'], missing: 'trading', unconfigured: 'no kill switch configured' };
 
 /** Which environment's shipgate last wrote the state (to spot state carried over from staging). */
 export const LAST_WRITER_KEY = 'shipgate:last_writer';
@@ -97,15 +102,20 @@ export function interpretFlag(spec: SafetyFlagSpec, get: (key: string) => string
   const [reason = null, at = null, by = null, haltedAt = null, resumedAt = null] = extra;
   const where = spec.field ? `${spec.key} ${spec.field}` : spec.key;
   const meaning: SafetyMeaning = value === null ? spec.missing : spec.halted.includes(value) ? 'halted' : spec.trading.includes(value) ? 'trading' : 'unknown';
+  const unconfigured = value === null && spec.unconfigured ? { unconfigured: spec.unconfigured } : {};
   const explanation =
-    value === null ? `${where} is absent; configured missing: ${spec.missing}`
+    value === null && spec.unconfigured ? `${where} is unset, treated as ${spec.missing} (${spec.unconfigured}: the seed's default; configure trading.breaker / trading.killSwitch if the platform keeps its state elsewhere)`
+    : value === null ? `${where} is absent; configured missing: ${spec.missing}`
     : meaning === 'unknown' ? `${where} is ${JSON.stringify(value)}, in neither trading [${spec.trading.join(', ')}] nor halted [${spec.halted.join(', ')}]`
     : `${where} is ${value}`;
-  return { ...base, value, meaning, explanation, reason, at, by, haltedAt, resumedAt };
+  return { ...base, value, meaning, explanation, reason, at, by, haltedAt, resumedAt, ...unconfigured };
 }
 
-/** "ON (halted)", "absent (halted)": the platform's word first, shipgate's meaning beside it. */
-export const describeFlag = (r: FlagReading) => `${r.value ?? 'absent'} (${r.meaning})`;
+/**
+ * "ON (halted)", "absent (halted)": the platform's word first, shipgate's meaning beside it; an
+ * unset key read with the seed's default says so: "unset (treated as trading: no breaker configured)".
+ */
+export const describeFlag = (r: FlagReading) => (r.value === null && r.unconfigured ? `unset (treated as ${r.meaning}: ${r.unconfigured})` : `${r.value ?? 'absent'} (${r.meaning})`);
 
 /** One atomic change to the state store. */
 export type KeyChange =

@@ -6,7 +6,7 @@ import { resetBreaker } from '../../app/runbooks/breaker.js';
 import { killSwitchOff, killSwitchOn, killSwitchStatus } from '../../app/runbooks/killswitch.js';
 import { readSafety, safetyStoreFor, type SafetyStatus } from '../../app/safety.js';
 import { tripBreaker, type RunbookStep } from '../../app/safety-change.js';
-import type { FlagReading } from '../../core/safety-state.js';
+import { describeFlag, type FlagReading } from '../../core/safety-state.js';
 import { parseDuration } from '../../core/duration.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
@@ -36,7 +36,7 @@ const common = (c: Command) => c.option('--env <env>', 'environment', 'productio
 
 /** The platform's own word with shipgate's meaning beside it: "ON (halted)", never a translation. */
 function flagWord(r: FlagReading): string {
-  const text = `${r.value ?? 'absent'} (${r.meaning})`;
+  const text = describeFlag(r);
   return r.meaning === 'trading' ? pc.green(text) : r.meaning === 'halted' ? pc.red(text) : pc.yellow(text);
 }
 

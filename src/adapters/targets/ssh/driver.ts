@@ -1,9 +1,10 @@
-import type { ReleaseSpec, ServiceLogs, Target } from '../target.js';
+import type { ImageCheck, ReleaseSpec, ServiceLogs, Target } from '../target.js';
 import { restartService } from './hosts.js';
 import { prepareRelease, startRelease, stopRelease } from './rollout.js';
 import { SshSession, type SshServiceStatus, type SshTargetOptions } from './session.js';
 import type { SshEnvState } from './state.js';
 import { listContainers, serviceLogs } from './status.js';
+import { verifyReleaseImages } from './verify-images.js';
 
 export type { OutputSink, SshServiceStatus, SshTargetOptions } from './session.js';
 export { sshLayout, type HostState, type SshEnvState, type SshLayout } from './state.js';
@@ -100,6 +101,11 @@ export class SshTarget implements Target {
   /** Restarts the service on every host that runs the stack (starts it where its container is gone). */
   restart(env: string, service: string): Promise<void> {
     return restartService(this.s, env, service);
+  }
+
+  /** For services whose health does not report their release: on every host, their containers run its image. */
+  verifyImages(release: ReleaseSpec, services: string[]): Promise<ImageCheck[]> {
+    return verifyReleaseImages(this.s, release, services);
   }
 
   readState(env: string): SshEnvState {
