@@ -6,7 +6,6 @@ import { badInput } from '../core/errors.js';
 import { duplicateKeys, nodeAt, pairAt } from './positions.js';
 import { configRules } from './rules/index.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
-
 import { CONFIG_FILE, findConfigFile } from './locate.js';
 
 export { CONFIG_FILE, findConfigFile };
