@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { createContext, type AppContext } from '../app/context.js';
-import { flushNotifications } from '../app/notify.js';
-import { silentProgress } from '../app/progress.js';
-import { continuityError } from '../app/state.js';
-import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
-import { assertName } from '../config/resolve.js';
-import { configSchema } from '../config/schema.js';
+import type { AppContext } from '../app/context.js';
+import type { LoadedConfig } from '../config/load.js';
+import { findConfigFile } from '../config/locate.js';
 import { badInput } from '../core/errors.js';
-import { consoleProgress } from './progress.js';
+
+// Every command file imports this one at start, for --help too: it loads the config, the store
+// and the adapters only when a command runs (`await import`), so a command pays for what it uses.
 
 export interface GlobalOptions {
   config?: string;
@@ -23,10 +21,12 @@ export function globalOptions(cmd: Command): GlobalOptions {
  * emergency without a shipgate.yml: then environments have no broker or preconditions, Redis
  * comes from --redis-url or SHIPGATE_REDIS_URL, and the store lives in ./.shipgate.
  */
-export function configOrRunbookMode(cmd: Command, env: string): LoadedConfig {
+export async function configOrRunbookMode(cmd: Command, env: string): Promise<LoadedConfig> {
   const explicit = globalOptions(cmd).config;
-  if (explicit || findConfigFile(process.cwd())) return loadConfig(explicit, process.cwd());
+  if (explicit || findConfigFile(process.cwd())) return (await import('../config/load.js')).loadConfig(explicit, process.cwd());
+  const { assertName } = await import('../config/resolve.js');
   assertName('environment', env, '--env');
+  const { configSchema } = await import('../config/schema.js');
   const config = configSchema.parse({ version: 1, project: 'runbook', services: { platform: { command: ['true'] } }, environments: { [env]: {} } });
   return { file: '(none: runbook mode)', dir: process.cwd(), config };
 }
@@ -34,7 +34,8 @@ export function configOrRunbookMode(cmd: Command, env: string): LoadedConfig {
 /** Builds the context a command needs; the caller must close the store. */
 export async function contextFor(cmd: Command, options: { runbookEnv?: string } = {}): Promise<AppContext> {
   const opts = globalOptions(cmd);
-  const loaded = options.runbookEnv !== undefined ? configOrRunbookMode(cmd, options.runbookEnv) : loadConfig(opts.config, process.cwd());
+  const loaded = options.runbookEnv !== undefined ? await configOrRunbookMode(cmd, options.runbookEnv) : (await import('../config/load.js')).loadConfig(opts.config, process.cwd());
+  const [{ createContext }, { silentProgress }, { consoleProgress }] = await Promise.all([import('../app/context.js'), import('../app/progress.js'), import('./progress.js')]);
   // In --json mode stdout carries only the JSON document; progress goes to stderr.
   const progress = opts.json ? (process.stderr.isTTY ? consoleProgress(process.stderr) : silentProgress) : consoleProgress();
   return createContext(loaded, { progress });
@@ -51,10 +52,11 @@ export interface CommandKind {
 export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Promise<T>, options: CommandKind = {}): Promise<T> {
   const ctx = await contextFor(cmd, options);
   try {
-    guardContinuity(ctx, commandPath(cmd), options);
+    await guardContinuity(ctx, commandPath(cmd), options);
     return await run(ctx);
   } finally {
     // Deliveries still in flight record their outcome in the store: let them finish first.
+    const { flushNotifications } = await import('../app/notify.js');
     await flushNotifications(10_000);
     await ctx.store.close();
   }
@@ -67,12 +69,13 @@ export function commandPath(cmd: Command): string {
 }
 
 /** A mutating command on a store that does not match its state directory would start a new history silently. */
-export function guardContinuity(ctx: AppContext, command: string, options: CommandKind): void {
+export async function guardContinuity(ctx: AppContext, command: string, options: CommandKind): Promise<void> {
   if (ctx.continuity.ok || options.startsOver) return;
   if (options.readOnly) {
     process.stderr.write(`warning: ${ctx.continuity.problem}; what follows is what the store holds now (see \`shipgate state\`)\n`);
     return;
   }
+  const { continuityError } = await import('../app/state.js');
   throw continuityError(ctx.continuity, `shipgate ${command}`);
 }
 

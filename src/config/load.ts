@@ -6,8 +6,9 @@ import { badInput } from '../core/errors.js';
 import { duplicateKeys, nodeAt, pairAt } from './positions.js';
 import { configRules } from './rules/index.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
+import { CONFIG_FILE, findConfigFile } from './locate.js';
 
-export const CONFIG_FILE = 'shipgate.yml';
+export { CONFIG_FILE, findConfigFile };
 
 export interface ConfigProblem {
   file: string;
@@ -25,17 +26,6 @@ export interface LoadedConfig {
   /** Directory of the config file; relative paths in it resolve from here. */
   dir: string;
   config: ShipgateConfig;
-}
-
-export function findConfigFile(startDir: string): string | undefined {
-  let dir = path.resolve(startDir);
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE);
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 export function locateConfig(explicit: string | undefined, cwd: string): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANGE_TYPES } from './change-types.js';
 import { analysis, check, monitorPolicy, soakPolicy } from './schema/analysis.js';
 import { databaseSpec, windowPolicy } from './schema/database.js';
 import { argv, duration, envVars, nameKey, secretRef } from './schema/primitives.js';
@@ -44,7 +45,7 @@ const preflightSpec = z.strictObject({
   attestable: z.array(z.string()).default(['code-reviewed', 'migrations-tested', 'stakeholders-notified', 'rollback-plan']).describe('Items a person may attest with --attest ITEM --by NAME.'),
 });
 
-export const CHANGE_TYPES = ['db-schema', 'strategy', 'breaker-logic', 'reconciliation', 'major', 'docs-only', 'ui-only', 'config-only', 'hotfix'] as const;
+export { CHANGE_TYPES };
 const changeType = z.enum(CHANGE_TYPES);
 
 export const configSchema = z

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
-import pg from 'pg';
 import { badInput, failed, ShipgateError } from '../../core/errors.js';
 import type { AuditSeal } from './audit-seal.js';
 import { KyselyStore } from './kysely-store.js';
@@ -28,6 +27,8 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
     });
   }
   if (url) {
+    // pg is loaded only for a PostgreSQL store: a SQLite command does not pay for it.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle connection the server drops (restart, failover) is reported on the pool; without a
     // listener that error would crash the process. The next query gets a new connection.

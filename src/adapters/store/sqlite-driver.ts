@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { failed } from '../../core/errors.js';
 
 /**
  * The SQLite library under the store. Node 22.13+ and 24 ship `node:sqlite`; there shipgate
@@ -70,7 +71,34 @@ export function openSqlite(file: string): SqliteHandle {
     };
     return { library: 'node:sqlite', database, exec: (sql) => db.exec(sql) };
   }
-  const BetterSqlite = require('better-sqlite3') as new (file: string) => SqliteDatabase & { exec(sql: string): void };
+  const BetterSqlite = loadBetterSqlite();
   const db = new BetterSqlite(file);
   return { library: 'better-sqlite3', database: db, exec: (sql) => db.exec(sql) };
+}
+
+type BetterSqliteClass = new (file: string) => SqliteDatabase & { exec(sql: string): void };
+
+/**
+ * better-sqlite3 is an optional dependency: Node 24 installs without it (nothing to compile), so
+ * where it is needed and missing the user gets the one thing to do, not a resolver stack.
+ */
+function loadBetterSqlite(): BetterSqliteClass {
+  try {
+    return require('better-sqlite3') as BetterSqliteClass;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' || /Could not locate the bindings file/.test(message);
+    const forced = process.env.SHIPGATE_SQLITE === 'better-sqlite3';
+    if (missing) {
+      throw failed(
+        forced
+          ? 'SHIPGATE_SQLITE=better-sqlite3 needs better-sqlite3: run npm install better-sqlite3, or unset SHIPGATE_SQLITE'
+          : `Node ${process.versions.node.split('.')[0]} needs better-sqlite3: run npm install better-sqlite3, or use Node ≥ 22.13`,
+      );
+    }
+    if (/NODE_MODULE_VERSION|was compiled against a different Node/.test(message)) {
+      throw failed(`better-sqlite3 was built for another Node than ${process.version}: run npm rebuild better-sqlite3, or use Node ≥ 22.13`);
+    }
+    throw err;
+  }
 }

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { randomUUID } from 'node:crypto';
-import { runController, type TickReport } from '../../app/controller.js';
-import { monitorViews, soakViews } from '../../app/soak-status.js';
+import type { TickReport } from '../../app/controller.js';
 import type { AppContext } from '../../app/context.js';
-import { record } from '../../app/audit.js';
-import { lockLiveness, describeLock } from '../../app/locks.js';
 import { refused } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { line, printJson, table } from '../output.js';
@@ -22,6 +18,7 @@ export function registerAnalysisCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate soak status --env staging')
     .action(async (opts: { env?: string }, cmd: Command) => {
+      const { soakViews } = await import('../../app/soak-status.js');
       const views = await withContext(cmd, (ctx) => soakViews(ctx, opts.env), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ soaks: views });
       if (!views.length) return line('no soaks yet: a deploy to an environment with `soak:` starts one');
@@ -39,6 +36,7 @@ export function registerAnalysisCommands(program: Command): void {
     .option('--env <env>', 'only this environment')
     .option('--json', 'print JSON')
     .action(async (opts: { env?: string }, cmd: Command) => {
+      const { monitorViews } = await import('../../app/soak-status.js');
       const views = await withContext(cmd, (ctx) => monitorViews(ctx, opts.env), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ monitors: views });
       if (!views.length) return line('no monitors yet: a deploy to an environment with `monitor:` starts one');
@@ -56,6 +54,7 @@ export function registerAnalysisCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate watch')
     .action(async (_opts, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
+      const { runController } = await import('../../app/controller.js');
       await withContext(cmd, async (ctx) => {
         // One evaluator per store: two would both act on the same trigger.
         const token = await takeControllerLease(ctx, 'shipgate watch');
@@ -74,6 +73,7 @@ export function registerAnalysisCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate serve &')
     .action(async (_opts, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
+      const [{ runController }, { record }] = await Promise.all([import('../../app/controller.js'), import('../../app/audit.js')]);
       await withContext(cmd, async (ctx) => {
         const token = await takeControllerLease(ctx, 'shipgate serve');
         const stop = new AbortController();
@@ -112,6 +112,7 @@ async function renewLease(ctx: AppContext, token: string): Promise<void> {
 
 /** One controller per store: a second `serve` or `watch` is refused while the first is alive. */
 async function takeControllerLease(ctx: AppContext, reason: string): Promise<string> {
+  const [{ record }, { lockLiveness, describeLock }, { randomUUID }] = await Promise.all([import('../../app/audit.js'), import('../../app/locks.js'), import('node:crypto')]);
   const lease = { env: CONTROLLER_LOCK, owner: `${ctx.actor}@${ctx.host}:${ctx.pid}`, actor: ctx.actor, reason, token: randomUUID(), acquiredAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 60_000).toISOString(), host: ctx.host, pid: ctx.pid };
   const got = await ctx.store.tryAcquireLock(lease);
   if (got.acquired) return lease.token;

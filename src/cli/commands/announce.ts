@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { record } from '../../app/audit.js';
-import { notify } from '../../app/notify.js';
-import { environmentSpec } from '../../config/resolve.js';
 import { badInput } from '../../core/errors.js';
 import { assertVersionSyntax } from '../../core/version.js';
 import { line, printJson } from '../output.js';
@@ -18,6 +15,7 @@ export function registerAnnounceCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate announce v1.3.0 --message "Deploying v1.3.0 to production at 6pm ET (after market close)"')
     .action(async (version: string, opts: { env: string; message: string }, cmd: Command) => {
       assertVersionSyntax(version);
+      const [{ record }, { notify }, { environmentSpec }] = await Promise.all([import('../../app/audit.js'), import('../../app/notify.js'), import('../../config/resolve.js')]);
       await withContext(cmd, async (ctx) => {
         environmentSpec(ctx.config, opts.env);
         if (!ctx.config.notifications.length) throw badInput('no notifications are configured', { where: 'shipgate.yml: notifications', hint: 'Add a slack or webhook notifier, or attest instead: shipgate preflight VERSION --attest stakeholders-notified --by NAME.' });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { readFileSync } from 'node:fs';
-import { approvalText, approve, listApprovals } from '../../app/approvals.js';
 import { badInput } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
@@ -14,6 +13,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--all', 'also used and expired ones')
     .option('--json', 'print JSON')
     .action(async (opts: { env?: string; all?: boolean }, cmd: Command) => {
+      const { listApprovals } = await import('../../app/approvals.js');
       const rows = await withContext(cmd, (ctx) => listApprovals(ctx, opts.env, Boolean(opts.all)), { runbookEnv: opts.env ?? 'production', readOnly: true });
       if (globalOptions(cmd).json) return printJson({ approvals: rows });
       if (!rows.length) return line('no open approval requests');
@@ -33,6 +33,7 @@ export function registerApprovalCommands(program: Command): void {
     .action(async (id: string, opts: { by?: string; signWith?: string; signature?: string; printRequest?: boolean }, cmd: Command) => {
       const requestId = parsePositiveInt(id, '<request-id>');
       if (opts.signWith && opts.signature) throw badInput('give --sign-with or --signature, not both', { where: '--signature', hint: 'One signature per approval.' });
+      const { approvalText, approve } = await import('../../app/approvals.js');
       if (opts.printRequest) {
         const text = await withContext(cmd, (ctx) => approvalText(ctx, requestId), { runbookEnv: 'production', readOnly: true });
         return void process.stdout.write(text);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { findConfigFile } from '../../config/load.js';
+import { findConfigFile } from '../../config/locate.js';
 import type { Triage } from '../../core/ci/verdict.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';

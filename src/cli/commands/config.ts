@@ -2,9 +2,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { checkConfigText, CONFIG_FILE, errorsOf, locateConfig, readConfigFile } from '../../config/load.js';
-import { configJsonSchema } from '../../config/schema.js';
-import { composeStarterConfig, starterConfig } from '../../config/starter.js';
+import { CONFIG_FILE } from '../../config/locate.js';
 import type { LiveCheckReport } from '../../app/analysis/live-check.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
@@ -37,6 +35,7 @@ export function registerConfigCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  shipgate config check\n  shipgate config check --live staging')
     .action(async (checkOpts: { live?: string }, cmd: Command) => {
       const opts = globalOptions(cmd);
+      const { checkConfigText, errorsOf, locateConfig, readConfigFile } = await import('../../config/load.js');
       const file = locateConfig(opts.config, process.cwd());
       const { config, problems } = checkConfigText(readConfigFile(file), file);
       const errors = errorsOf(problems);
@@ -58,7 +57,7 @@ export function registerConfigCommands(program: Command): void {
   config
     .command('schema')
     .description('print the JSON Schema of shipgate.yml (point your editor at it)')
-    .action(() => printJson(configJsonSchema()));
+    .action(async () => printJson((await import('../../config/schema.js')).configJsonSchema()));
 
   program
     .command('init')
@@ -73,6 +72,7 @@ export function registerConfigCommands(program: Command): void {
       if (existsSync(target) && !opts.force) throw badInput(`${target} already exists`, { hint: 'Edit it, or pass --force to overwrite it.' });
       if (existsSync(target) && statSync(target).isDirectory()) throw badInput(`${target} is a directory`, { hint: 'Name a file to write with -c FILE.' });
       if (opts.profile.length && !opts.from?.length) throw badInput('--profile needs --from', { where: '--profile', hint: 'Name the compose files: --from docker-compose.yml --profile NAME.' });
+      const { starterConfig } = await import('../../config/starter.js');
       const text = opts.from?.length ? await starterFromCompose(opts.from, opts.profile, path.dirname(target)) : starterConfig();
       try {
         writeFileSync(target, text);
@@ -94,6 +94,7 @@ async function starterFromCompose(from: string[], profiles: string[], configDir:
   const { importCompose } = await import('../../config/compose/import.js');
   const { composeConfigOf } = await import('../../adapters/targets/compose/resolved-config.js');
   const { localRunner } = await import('../../adapters/runner/runner.js');
+  const { composeStarterConfig } = await import('../../config/starter.js');
   const own = resolveComposeFiles(from, composeEnvironment(from, process.env));
   const answer = await composeConfigOf(from, localRunner, process.env);
   const resolved = answer.ok ? modelFromConfigOutput(answer.text) : own.resolved;

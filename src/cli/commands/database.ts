@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { listBackups, restoreBackup, takeBackup } from '../../app/database.js';
-import { acquireEnvLock } from '../../app/locks.js';
 import { formatDuration } from '../../core/duration.js';
 import { ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
@@ -15,6 +13,7 @@ export function registerDatabaseCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nThe database URL is read from the variable environments.<env>.database.urlEnv names.\n\nExample:\n  shipgate backup production')
     .action(async (env: string, _opts: unknown, cmd: Command) => {
+      const { takeBackup } = await import('../../app/database.js');
       const backup = await withContext(cmd, (ctx) => takeBackup(ctx, env));
       if (globalOptions(cmd).json) return printJson({ ok: true, backup });
       line(`${pc.green('✓')} backup #${backup.id} of ${env}: ${backup.file} (${formatBytes(backup.sizeBytes)}, ${backup.verifiedEntries} entries verified, sha256 ${backup.sha256.slice(0, 12)}…)`);
@@ -29,6 +28,7 @@ export function registerDatabaseCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate backups --env production')
     .action(async (opts: { env?: string; limit: string }, cmd: Command) => {
       const limit = parsePositiveInt(opts.limit, '--limit');
+      const { listBackups } = await import('../../app/database.js');
       const backups = await withContext(cmd, (ctx) => listBackups(ctx, { env: opts.env, limit }), { readOnly: true });
       if (globalOptions(cmd).json) return printJson({ backups });
       if (!backups.length) return line('no backups recorded');
@@ -46,6 +46,7 @@ export function registerDatabaseCommands(program: Command): void {
     .addHelpText('after', '\nHolds the environment\'s lock while it runs; the whole restore is one transaction.\n\nExamples:\n  shipgate restore production --backup 12\n  shipgate restore production --backup 12 --accept-data-loss --reason "bad migration 0042"')
     .action(async (env: string, opts: { backup: string; acceptDataLoss?: boolean; reason?: string }, cmd: Command) => {
       const backupId = parsePositiveInt(opts.backup, '--backup');
+      const [{ restoreBackup }, { acquireEnvLock }] = await Promise.all([import('../../app/database.js'), import('../../app/locks.js')]);
       const result = await withContext(cmd, async (ctx) => {
         const lock = await acquireEnvLock(ctx, env, `restore backup ${backupId}`);
         const renewal = setInterval(() => void lock.renew().catch(() => undefined), 60_000);

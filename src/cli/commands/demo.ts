@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { badInput, ExitCode } from '../../core/errors.js';
-import { runDemo } from '../../demo/story.js';
 import { line, printJson, table } from '../output.js';
-import { consoleProgress } from '../progress.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -17,6 +15,7 @@ export function registerDemoCommand(program: Command): void {
       const speed = Number(opts.speed);
       if (!(speed >= 1 && speed <= 100_000)) throw badInput(`--speed must be a number from 1 to 100000, got ${JSON.stringify(opts.speed)}`, { where: '--speed', hint: 'For example --speed 7200 runs a 24 h soak in 12 s.' });
       const json = Boolean(opts.json);
+      const [{ runDemo }, { consoleProgress }] = await Promise.all([import('../../demo/story.js'), import('../progress.js')]);
       const summary = await runDemo({
         speed,
         progress: json ? undefined : consoleProgress(),

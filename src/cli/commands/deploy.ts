@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { deploy } from '../../app/deploy.js';
 import type { DeploymentOutcome } from '../../app/execute-deployment.js';
-import { rollback } from '../../app/rollback.js';
 import { badInput, ExitCode } from '../../core/errors.js';
-import { CHANGE_TYPES, type ChangeType } from '../../config/schema.js';
-import { promote } from '../../app/promote.js';
+import { CHANGE_TYPES } from '../../config/change-types.js';
+import type { ChangeType } from '../../config/schema.js';
 import type { DbChoice } from '../../app/database-rollback.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
@@ -24,6 +22,7 @@ export function registerDeployCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy staging --version v1.2.4 --change-type hotfix\n  shipgate deploy production --resume')
     .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string; changeType?: string[]; allowTripped?: boolean }, cmd: Command) => {
       const changeTypes = parseChangeTypes(opts.changeType);
+      const { deploy } = await import('../../app/deploy.js');
       const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason, changeTypes, allowTripped: opts.allowTripped }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
@@ -40,6 +39,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .addHelpText('after', '\nExamples:\n  shipgate promote production\n  shipgate promote production --version v1.2.4 --emergency --reason "fills not booked" --on-call alice')
     .action(async (env: string, opts: { version?: string; reason?: string; emergency?: boolean; onCall?: string; allowTripped?: boolean }, cmd: Command) => {
+      const { promote } = await import('../../app/promote.js');
       const outcome = await withContext(cmd, (ctx) => promote(ctx, { env, version: opts.version, reason: opts.reason, emergency: opts.emergency, onCall: opts.onCall, allowTripped: opts.allowTripped }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
@@ -56,6 +56,7 @@ export function registerDeployCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate rollback production --reason "error rate 10% after v1.1.0"')
     .action(async (env: string, opts: { to?: string; reason?: string; db?: string; acceptDataLoss?: boolean }, cmd: Command) => {
       if (opts.db !== undefined && !['restore', 'down', 'skip'].includes(opts.db)) throw badInput(`--db must be restore, down or skip, got ${JSON.stringify(opts.db)}`, { where: '--db', hint: 'restore puts back the backup taken before the release; down runs its down migration.' });
+      const { rollback } = await import('../../app/rollback.js');
       const outcome = await withContext(cmd, (ctx) => rollback(ctx, { env, to: opts.to, reason: opts.reason, db: opts.db as DbChoice | undefined, acceptDataLoss: opts.acceptDataLoss }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });

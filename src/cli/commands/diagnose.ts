@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { diagnose } from '../../app/diagnose.js';
-import { environmentSpec } from '../../config/resolve.js';
 import { ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
@@ -14,6 +12,7 @@ export function registerDiagnoseCommand(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate diagnose production')
     .action(async (env: string, _opts, cmd: Command) => {
+      const [{ diagnose }, { environmentSpec }] = await Promise.all([import('../../app/diagnose.js'), import('../../config/resolve.js')]);
       const findings = await withContext(cmd, (ctx) => {
         environmentSpec(ctx.config, env);
         return diagnose(ctx, env);

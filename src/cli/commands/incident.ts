@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exportIncident, incidentMarkdown, showIncident, type IncidentData } from '../../app/incidents.js';
+import type { IncidentData } from '../../app/incidents.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
 
@@ -20,6 +20,7 @@ export function registerIncidentCommands(program: Command): void {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, _opts, cmd: Command) => {
+      const { incidentMarkdown, showIncident } = await import('../../app/incidents.js');
       const view = await withContext(cmd, (ctx) => showIncident(ctx, parsePositiveInt(id, '<id>')), { runbookEnv: 'production', readOnly: true });
       if (globalOptions(cmd).json) return printJson(view);
       line(incidentMarkdown(view));
@@ -32,6 +33,7 @@ export function registerIncidentCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate incident export 3')
     .action(async (id: string, opts: { dir: string }, cmd: Command) => {
+      const { exportIncident } = await import('../../app/incidents.js');
       const file = await withContext(cmd, (ctx) => exportIncident(ctx, parsePositiveInt(id, '<id>'), opts.dir), { runbookEnv: 'production' });
       if (globalOptions(cmd).json) return printJson({ ok: true, file });
       line(`wrote ${file}`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { attest, runPreflight } from '../../app/preflight.js';
 import { ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
@@ -18,6 +17,7 @@ export function registerPreflightCommand(program: Command): void {
     .addHelpText('after', '\nExamples:\n  shipgate preflight v1.2.3\n  shipgate preflight v1.2.3 --attest stakeholders-notified --by alice --note "posted in #trading-ops"')
     .action(async (version: string, opts: { env: string; attest?: string; by?: string; note?: string }, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
+      const { attest, runPreflight } = await import('../../app/preflight.js');
       const result = await withContext(cmd, async (ctx) => {
         if (opts.attest) await attest(ctx, version, opts.attest, opts.by ?? '', opts.note);
         return runPreflight(ctx, version, opts.env);

@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { createContext, type AppContext } from '../../app/context.js';
-import { flushNotifications } from '../../app/notify.js';
-import { resetBreaker } from '../../app/runbooks/breaker.js';
-import { killSwitchOff, killSwitchOn, killSwitchStatus } from '../../app/runbooks/killswitch.js';
-import { readSafety, safetyStoreFor, type SafetyStatus } from '../../app/safety.js';
-import { tripBreaker, type RunbookStep } from '../../app/safety-change.js';
+import type { AppContext } from '../../app/context.js';
+import type { SafetyStatus } from '../../app/safety.js';
+import type { RunbookStep } from '../../app/safety-change.js';
 import { describeFlag, type FlagReading } from '../../core/safety-state.js';
 import { parseDuration } from '../../core/duration.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
-import { consoleProgress } from '../progress.js';
 import { commandPath, configOrRunbookMode, guardContinuity } from '../shared.js';
 
 interface RunbookOptions {
@@ -19,13 +15,31 @@ interface RunbookOptions {
   json?: boolean;
 }
 
-async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const ctx = await createContext(configOrRunbookMode(cmd, opts.env), { progress: opts.json ? undefined : consoleProgress() });
+/** The runbooks and what they reach (Redis, the broker), loaded when one runs, not for --help. */
+async function runbookModules() {
+  const [breaker, killswitch, safety, change] = await Promise.all([
+    import('../../app/runbooks/breaker.js'),
+    import('../../app/runbooks/killswitch.js'),
+    import('../../app/safety.js'),
+    import('../../app/safety-change.js'),
+  ]);
+  return { ...breaker, ...killswitch, ...safety, ...change };
+}
+type RunbookModules = Awaited<ReturnType<typeof runbookModules>>;
+
+async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: AppContext, rb: RunbookModules) => Promise<T>): Promise<T> {
+  const [{ createContext }, { flushNotifications }, { consoleProgress }, rb] = await Promise.all([
+    import('../../app/context.js'),
+    import('../../app/notify.js'),
+    import('../progress.js'),
+    runbookModules(),
+  ]);
+  const ctx = await createContext(await configOrRunbookMode(cmd, opts.env), { progress: opts.json ? undefined : consoleProgress() });
   try {
     // Stopping trading (kill switch on, breaker trip) must work even on a store that lost its
     // history; re-enabling it must not.
-    guardContinuity(ctx, commandPath(cmd), { readOnly: ['status', 'on', 'trip'].includes(cmd.name()) });
-    return await run(ctx);
+    await guardContinuity(ctx, commandPath(cmd), { readOnly: ['status', 'on', 'trip'].includes(cmd.name()) });
+    return await run(ctx, rb);
   } finally {
     await flushNotifications(10_000);
     await ctx.store.close();
@@ -54,7 +68,7 @@ function renderSteps(steps: RunbookStep[]): void {
 export function registerRunbookCommands(program: Command): void {
   const breaker = program.command('breaker').description('the circuit breaker runbook: status, trip, reset (preconditions + a second person)');
   common(breaker.command('status').description('the breaker and the kill switch in the platform\'s own words, with their meaning (trading, halted, unknown)')).action(async (opts: RunbookOptions, cmd: Command) => {
-    const status = await withRunbook(cmd, opts, (ctx) => readSafety(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts)));
+    const status = await withRunbook(cmd, opts, (ctx, rb) => rb.readSafety(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts)));
     if (opts.json) printJson(status);
     else renderStatus(status);
   });
@@ -62,7 +76,7 @@ export function registerRunbookCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .addHelpText('after', '\nExample:\n  shipgate breaker trip --env production --reason "drawdown 6% > 5% limit"')
     .action(async (opts: RunbookOptions & { reason: string }, cmd: Command) => {
-      const status = await withRunbook(cmd, opts, (ctx) => tripBreaker(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts.reason));
+      const status = await withRunbook(cmd, opts, (ctx, rb) => rb.tripBreaker(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts), opts.reason));
       process.exitCode = status.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(status);
       renderSteps(status.steps);
@@ -73,7 +87,7 @@ export function registerRunbookCommands(program: Command): void {
     .option('--reason <text>', 'why (required with --force)')
     .addHelpText('after', '\nExamples:\n  shipgate breaker reset --env production\n  shipgate approve 12 --by bob && shipgate breaker reset --env production')
     .action(async (opts: RunbookOptions & { force?: boolean; reason?: string }, cmd: Command) => {
-      const result = await withRunbook(cmd, opts, (ctx) => resetBreaker(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts));
+      const result = await withRunbook(cmd, opts, (ctx, rb) => rb.resetBreaker(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts), opts));
       process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(result);
       if (result.alreadyOpen) return line(`the breaker of ${opts.env} is ${flagWord(result.status.state.breaker)}; nothing to reset`);
@@ -84,7 +98,7 @@ export function registerRunbookCommands(program: Command): void {
 
   const ks = program.command('killswitch').description('the kill switch runbook: stop trading, cancel every open order, optionally flatten');
   common(ks.command('status').description('killswitch:active, the breaker and the broker\'s open orders')).action(async (opts: RunbookOptions, cmd: Command) => {
-    const status = await withRunbook(cmd, opts, (ctx) => killSwitchStatus(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts)));
+    const status = await withRunbook(cmd, opts, (ctx, rb) => rb.killSwitchStatus(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts)));
     if (opts.json) return printJson(status);
     renderStatus(status);
     line(status.broker ? `broker ${status.broker}: ${status.openOrders ?? 'unknown'} open orders${status.brokerProblem ? ` (${status.brokerProblem})` : ''}` : 'no broker configured');
@@ -97,7 +111,7 @@ export function registerRunbookCommands(program: Command): void {
     .action(async (opts: RunbookOptions & { reason: string; flatten?: boolean; timeout?: string }, cmd: Command) => {
       const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
       if (opts.timeout !== undefined && timeoutMs === undefined) throw badInput(`--timeout ${JSON.stringify(opts.timeout)} is not a duration`, { where: '--timeout', hint: 'e.g. --timeout 45s' });
-      const result = await withRunbook(cmd, opts, (ctx) => killSwitchOn(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), { reason: opts.reason, flatten: opts.flatten, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }));
+      const result = await withRunbook(cmd, opts, (ctx, rb) => rb.killSwitchOn(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts), { reason: opts.reason, flatten: opts.flatten, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }));
       process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(result);
       renderSteps(result.steps);
@@ -111,7 +125,7 @@ export function registerRunbookCommands(program: Command): void {
   common(ks.command('off').description('kill switch off after an approval and a clean reconciliation; the breaker stays TRIPPED until `breaker reset`'))
     .option('--reason <text>', 'why')
     .action(async (opts: RunbookOptions & { reason?: string }, cmd: Command) => {
-      const result = await withRunbook(cmd, opts, (ctx) => killSwitchOff(ctx, opts.env, safetyStoreFor(ctx, opts.env, opts), opts));
+      const result = await withRunbook(cmd, opts, (ctx, rb) => rb.killSwitchOff(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts), opts));
       process.exitCode = result.ok ? ExitCode.ok : ExitCode.failed;
       if (opts.json) return printJson(result);
       renderSteps(result.steps);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { initState } from '../../app/state.js';
 import { ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
@@ -26,6 +25,7 @@ export function registerStateCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate state init --force --reason "state.db lost with the disk, no backup"')
     .action(async (opts: { force?: boolean; reason?: string }, cmd: Command) => {
+      const { initState } = await import('../../app/state.js');
       const result = await withContext(cmd, (ctx) => initState(ctx, opts), { startsOver: true });
       if (globalOptions(cmd).json) return printJson({ ok: true, ...result });
       line(`new history started (${result.state.events} events kept${result.archivedCheckpoint ? `; old checkpoint kept as ${result.archivedCheckpoint}` : ''})`);

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { environmentStatus, type EnvironmentStatus } from '../../app/status.js';
-import { environmentSpec } from '../../config/resolve.js';
+import type { EnvironmentStatus } from '../../app/status.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
-import { checkHealthOnce, verifyHealth } from '../../app/verify-health.js';
-import { hasService, resolveServices } from '../../config/resolve.js';
-import { record } from '../../app/audit.js';
 
 export function registerStatusCommands(program: Command): void {
   program
@@ -17,6 +13,7 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate status --env production')
     .action(async (opts: { env?: string }, cmd: Command) => {
+      const [{ environmentStatus }, { environmentSpec }] = await Promise.all([import('../../app/status.js'), import('../../config/resolve.js')]);
       const statuses = await withContext(cmd, async (ctx) => {
         const envs = opts.env ? [opts.env] : Object.keys(ctx.config.environments);
         envs.forEach((e) => environmentSpec(ctx.config, e));
@@ -34,6 +31,11 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate health production --restart-unhealthy')
     .action(async (env: string, opts: { restartUnhealthy?: boolean }, cmd: Command) => {
+      const [{ environmentSpec, resolveServices }, { checkHealthOnce, verifyHealth }, { record }] = await Promise.all([
+        import('../../config/resolve.js'),
+        import('../../app/verify-health.js'),
+        import('../../app/audit.js'),
+      ]);
       const result = await withContext(cmd, async (ctx) => {
         const spec = environmentSpec(ctx.config, env);
         const services = resolveServices(ctx.config, env);
@@ -70,6 +72,7 @@ export function registerStatusCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate logs production execution_gateway --tail 50')
     .action(async (env: string, service: string | undefined, opts: { tail: string }, cmd: Command) => {
       const tail = parsePositiveInt(opts.tail, '--tail');
+      const { environmentSpec, hasService } = await import('../../config/resolve.js');
       const logs = await withContext(cmd, async (ctx) => {
         environmentSpec(ctx.config, env);
         if (service && !hasService(ctx.config, service)) {

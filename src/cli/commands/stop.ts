@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { stopEnvironment } from '../../app/stop.js';
 import { ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
@@ -14,6 +13,7 @@ export function registerStopCommand(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .addHelpText('after', '\nExamples:\n  shipgate stop staging --reason "free the ports for a load test"\n  shipgate rollback staging --reason "start again"   # starts the last good version')
     .action(async (env: string, opts: { reason?: string }, cmd: Command) => {
+      const { stopEnvironment } = await import('../../app/stop.js');
       const outcome = await withContext(cmd, (ctx) => stopEnvironment(ctx, env, opts.reason));
       process.exitCode = outcome.ok ? ExitCode.ok : ExitCode.failed;
       if (globalOptions(cmd).json) return printJson(outcome);

@@ -1,16 +1,15 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { deployWindow } from '../../app/window.js';
-import { findConfigFile, loadConfig } from '../../config/load.js';
 import type { ShipgateConfig } from '../../config/schema.js';
-import { parseInstant } from '../../core/calendar/window.js';
+import { findConfigFile } from '../../config/locate.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
 import { globalOptions } from '../shared.js';
 
 /** The config when there is one: -c FILE must exist; otherwise none found is fine (default policy). */
-function optionalConfig(explicit: string | undefined, cwd: string): ShipgateConfig | undefined {
+async function optionalConfig(explicit: string | undefined, cwd: string): Promise<ShipgateConfig | undefined> {
   if (!explicit && !findConfigFile(cwd)) return undefined;
+  const { loadConfig } = await import('../../config/load.js');
   return loadConfig(explicit, cwd).config;
 }
 
@@ -41,7 +40,8 @@ export function registerWindowCommand(program: Command): void {
         '  shipgate window check --at 2026-11-27T12:30:00-05:00 --json',
       ].join('\n'),
     )
-    .action((opts: { env?: string; at?: string }, cmd: Command) => {
+    .action(async (opts: { env?: string; at?: string }, cmd: Command) => {
+      const [{ deployWindow }, { parseInstant }] = await Promise.all([import('../../app/window.js'), import('../../core/calendar/window.js')]);
       let at = new Date();
       if (opts.at !== undefined) {
         const parsed = parseInstant(opts.at);
@@ -53,7 +53,7 @@ export function registerWindowCommand(program: Command): void {
         }
         at = parsed;
       }
-      const config = optionalConfig(globalOptions(cmd).config, process.cwd());
+      const config = await optionalConfig(globalOptions(cmd).config, process.cwd());
       const d = deployWindow(config, opts.env, at);
       process.exitCode = d.open ? ExitCode.ok : ExitCode.refused;
       if (globalOptions(cmd).json) {
