@@ -49,13 +49,15 @@ export interface ContextOptions {
   progress?: Progress;
   probe?: HealthProbe;
   env?: NodeJS.ProcessEnv;
+  /** The command only reads: on a state directory it cannot write, it reads a copy instead of refusing. */
+  readOnly?: boolean;
 }
 
 export async function createContext(loaded: LoadedConfig, options: ContextOptions = {}): Promise<AppContext> {
   const env = options.env ?? process.env;
   const dir = stateDir(loaded.dir, loaded.config);
   const auditSeal = fileAuditSeal(dir, env);
-  const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal }));
+  const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal, readOnly: options.readOnly ?? false }));
   let continuity: StateContinuity;
   try {
     continuity = await inspectState(dir, store, auditSeal);

@@ -32,12 +32,12 @@ export function configOrRunbookMode(cmd: Command, env: string): LoadedConfig {
 }
 
 /** Builds the context a command needs; the caller must close the store. */
-export async function contextFor(cmd: Command, options: { runbookEnv?: string } = {}): Promise<AppContext> {
+export async function contextFor(cmd: Command, options: { runbookEnv?: string; readOnly?: boolean } = {}): Promise<AppContext> {
   const opts = globalOptions(cmd);
   const loaded = options.runbookEnv !== undefined ? configOrRunbookMode(cmd, options.runbookEnv) : loadConfig(opts.config, process.cwd());
   // In --json mode stdout carries only the JSON document; progress goes to stderr.
   const progress = opts.json ? (process.stderr.isTTY ? consoleProgress(process.stderr) : silentProgress) : consoleProgress();
-  return createContext(loaded, { progress });
+  return createContext(loaded, { progress, readOnly: options.readOnly ?? false });
 }
 
 export interface CommandKind {
