@@ -40,10 +40,10 @@ const run = (args: string[], actor = 'tester') => shipgate(args, { cwd: dir, env
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-approvals-'));
   execFileSync('mkdir', ['-p', path.join(dir, 'keys')]);
-  for (const name of ['tester', 'bob', 'carol', 'mallory']) keys[name] = makeKey(name);
+  for (const name of ['tester', 'alice', 'bob', 'carol', 'mallory']) keys[name] = makeKey(name);
   const line = (name: string) => `${name} namespaces="shipgate-approval" ${readFileSync(`${keys[name]}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`;
   // mallory's key is not an allowed signer.
-  writeFileSync(path.join(dir, 'allowed_signers'), ['tester', 'bob', 'carol'].map(line).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'allowed_signers'), ['tester', 'alice', 'bob', 'carol'].map(line).join('\n') + '\n');
   writeFileSync(path.join(dir, 'shipgate.yml'), config('{ allowedSigners: ./allowed_signers }'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +58,7 @@ describe('approvals with SSH signatures (default identity: signature)', () => {
     expect(typed.stderr).toMatch(/must prove who gives it: --by bob alone proves nothing/);
     expect(typed.stderr).toContain('--sign-with');
 
+    expect((await run(['sign-request', String(id), '--sign-with', keys.tester!], 'tester')).code).toBe(0);
     const own = await run(['approve', String(id), '--sign-with', keys.tester!]);
     expect(own.code).toBe(3);
     expect(own.stderr).toMatch(/tester requested #\d+ and cannot approve it/);
@@ -98,6 +99,54 @@ describe('approvals with SSH signatures (default identity: signature)', () => {
     expect(grants.map((e: any) => [e.actor, e.detail.ranBy, e.detail.identity.method])).toEqual([
       ['bob', 'tester', 'ssh-signature'],
       ['carol', 'carol-laptop', 'ssh-signature'],
+    ]);
+    expect((await run(['audit', '--verify'])).code).toBe(0);
+  });
+
+  it('proves the requester too: an unsigned request cannot be approved, and the requester\'s key cannot approve whatever name they claimed', async () => {
+    // alice opens the request under a name that is not hers; the name alone would let her approve it with her own key.
+    const id = await openRequest('dave', 'standard');
+    const early = await run(['approve', String(id), '--sign-with', keys.alice!], 'alice');
+    expect(early.code).toBe(3);
+    expect(early.stderr).toMatch(new RegExp(`request #${id} was opened by dave, a name nobody has proven: its requester must sign it`));
+    expect(early.stderr).toContain(`shipgate sign-request ${id} --sign-with`);
+    expect((await run(['approve', String(id), '--sign-with', keys.bob!], 'bob')).code).toBe(3);
+    expect((await run(['approvals', '--json'])).json().approvals.find((a: any) => a.id === id)).toMatchObject({ state: 'pending', approvers: [] });
+
+    // Signing the request proves who asked: a key outside the allowed signers proves nothing.
+    expect((await run(['sign-request', String(id), '--sign-with', keys.mallory!], 'alice')).code).toBe(3);
+    const signed = await run(['sign-request', String(id), '--sign-with', keys.alice!, '--json'], 'alice');
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.json().approval).toMatchObject({ requester: 'dave', requesterIdentity: { method: 'ssh-signature', principal: 'alice', fingerprint: expect.stringMatching(/^SHA256:/) } });
+    const again = await run(['sign-request', String(id), '--sign-with', keys.bob!], 'bob');
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/already signed by its requester alice/);
+
+    const own = await run(['approve', String(id), '--sign-with', keys.alice!], 'dave');
+    expect(own.code).toBe(3);
+    expect(own.stderr).toMatch(new RegExp(`alice requested #${id} and cannot approve it`));
+    // The requester's signature is over a text of its own type: it is no approval of the same request.
+    const requestText = await run(['sign-request', String(id), '--print-request']);
+    expect(JSON.parse(requestText.stdout)).toMatchObject({ type: 'shipgate-approval-request', id });
+    const file = path.join(dir, `requester-${id}.txt`);
+    writeFileSync(file, requestText.stdout);
+    execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-f', keys.carol!, '-n', 'shipgate-approval', file], { stdio: 'ignore' });
+    const replayed = await run(['approve', String(id), '--signature', `${file}.sig`], 'carol');
+    expect(replayed.code).toBe(3);
+    expect(replayed.stderr).toMatch(/does not verify for carol/);
+
+    const unknown = await run(['approve', String(id), '--sign-with', keys.mallory!], 'mallory');
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/not in the allowed-signers file/);
+
+    const bob = await run(['approve', String(id), '--sign-with', keys.bob!, '--json'], 'alice');
+    expect(bob.code, bob.stderr).toBe(0);
+    expect(bob.json().approval).toMatchObject({ state: 'approved', approvers: [{ by: 'bob', identity: { method: 'ssh-signature', principal: 'bob' } }] });
+    const events = (await run(['audit', '--json'])).json().events.filter((e: any) => e.detail?.approvalId === id);
+    expect(events.map((e: any) => [e.action, e.actor])).toEqual([
+      ['approval.request', 'dave'],
+      ['approval.request-signed', 'alice'],
+      ['approval.grant', 'bob'],
     ]);
     expect((await run(['audit', '--verify'])).code).toBe(0);
   });

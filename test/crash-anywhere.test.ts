@@ -210,6 +210,7 @@ environments:
     const targets = ['deploy:tag-release', 'deploy:backup-database', 'deploy:migrate-database', 'rollback:restore-database'];
     const landed: Record<string, number> = {};
     let current = 'r1';
+    const loopStarted = Date.now();
     for (let i = 0; i < KILLS; i++) {
       const aimed = i % 3 === 0 ? targets[(i / 3) % targets.length] : undefined;
       const kind = aimed ? aimed.split(':')[0] : i % 2 === 0 ? 'deploy' : 'rollback';
@@ -226,7 +227,8 @@ environments:
       landed[kill.at] = (landed[kill.at] ?? 0) + 1;
       current = await checkAndRecover(i % 2 === 0 ? 'resume' : 'rollback');
     }
-    console.log(`crash test (seed ${seed}): kills landed in`, landed);
+    const perKill = Math.round((Date.now() - loopStarted) / Math.max(KILLS, 1));
+    console.log(`crash test (seed ${seed}): ${KILLS} kills, ${perKill} ms per kill (deploy ${deployMs} ms, rollback ${rollbackMs} ms); kills landed in`, landed);
     // Every fourth aimed kill goes to the same step: with 12 kills or more each one was hit.
     if (KILLS >= 12) for (const t of targets) expect(landed[t] ?? 0, `no kill landed inside ${t}: ${JSON.stringify(landed)}`).toBeGreaterThan(0);
     expect((await run(['audit', '--verify'])).code).toBe(0);

@@ -4,7 +4,7 @@ import { signText, verifySignedText } from '../adapters/identity/ssh-signature.j
 import type { ApprovalRecord } from '../adapters/store/store.js';
 import { isoNow } from '../core/clock.js';
 import { badInput, refused } from '../core/errors.js';
-import { approvalRequestText, type Identity } from '../core/identity.js';
+import { approvalRequestText, isProven, requesterText, type Identity } from '../core/identity.js';
 import { record } from './audit.js';
 import { notify } from './notify.js';
 import type { AppContext } from './context.js';
@@ -37,8 +37,9 @@ export async function requireApproval(ctx: AppContext, need: ApprovalNeed): Prom
   if (approved) return approved;
   const pending = matching.find((a) => a.state === 'pending' && !isExpired(a, now)) ?? (await requestApproval(ctx, need));
   const missing = pending.required - pending.approvers.length;
+  const ask = `Ask ${missing} more ${missing > 1 ? 'people' : 'person'} to run \`${approveCommand(ctx, pending.id)}\` before ${pending.expiresAt}, then run this again.`;
   throw refused(`${need.action} of ${need.subject} in ${need.env} needs ${pending.required} approval${pending.required > 1 ? 's' : ''} from people other than ${pending.requester}; request #${pending.id} has ${pending.approvers.length}`, {
-    hint: `Ask ${missing} more ${missing > 1 ? 'people' : 'person'} to run \`${approveCommand(ctx, pending.id)}\` before ${pending.expiresAt}, then run this again.`,
+    hint: needsRequesterProof(ctx, pending) ? `Sign your request: \`shipgate sign-request ${pending.id} --sign-with ~/.ssh/id_ed25519\`; then ${ask.charAt(0).toLowerCase()}${ask.slice(1)}` : ask,
     data: { approval: pending },
   });
 }
@@ -66,7 +67,7 @@ export async function requestApproval(ctx: AppContext, need: ApprovalNeed): Prom
     createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + policy.expiry).toISOString(),
   });
   await record(ctx, { action: 'approval.request', outcome: 'pending', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, kind: need.kind } });
-  notify(ctx, { event: 'approval.requested', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, approveWith: approveCommand(ctx, approval.id) } });
+  notify(ctx, { event: 'approval.requested', env: need.env, version: need.subject, reason: need.reason, detail: { approvalId: approval.id, for: need.action, required: approval.required, approveWith: approveCommand(ctx, approval.id), next: approvalNextStep(ctx, approval) } });
   return approval;
 }
 
@@ -95,6 +96,11 @@ export async function approve(ctx: AppContext, id: number, proof: ApprovalProof)
     throw refused(`approval request #${id} expired at ${approval.expiresAt}`, { hint: 'Run the command again to open a new request.' });
   }
   const identity = await approverIdentity(ctx, approval, proof);
+  if (needsRequesterProof(ctx, approval)) {
+    throw refused(`request #${id} was opened by ${approval.requester}, a name nobody has proven: its requester must sign it before anyone can approve it`, {
+      hint: `The requester runs \`shipgate sign-request ${id} --sign-with ~/.ssh/id_ed25519\`; then approvers by other keys count.`,
+    });
+  }
   const name = identity.principal;
   const requester: Identity = approval.requesterIdentity ?? { method: 'claimed', principal: approval.requester };
   if (sameIdentity(identity, requester)) throw refused(`${name} requested #${id} and cannot approve it`, { hint: 'Someone else must approve: two people, not one person twice.' });
@@ -111,14 +117,7 @@ async function approverIdentity(ctx: AppContext, approval: ApprovalRecord, proof
   const policy = ctx.config.approvals;
   const by = proof.by?.trim();
   if (proof.signWith || proof.signature) {
-    if (!policy.allowedSigners) {
-      throw badInput('approvals.allowedSigners is not set, so no signature can be checked', { where: 'approvals.allowedSigners', hint: 'Name the allowed-signers file (the format git uses) in shipgate.yml, e.g. approvals: { allowedSigners: ./allowed_signers }.' });
-    }
-    const allowed = path.resolve(ctx.configDir, policy.allowedSigners);
-    if (!existsSync(allowed)) throw badInput(`the allowed-signers file ${allowed} does not exist`, { where: 'approvals.allowedSigners', hint: 'Create it with one line per approver: NAME namespaces="shipgate-approval" ssh-ed25519 AAAA...' });
-    const text = approvalRequestText(approval);
-    const signature = proof.signature ?? (await signText(ctx.runner, proof.signWith!, text));
-    const identity = await verifySignedText(ctx.runner, allowed, text, signature);
+    const identity = await signedIdentity(ctx, approvalRequestText(approval), proof);
     if (by && by !== identity.principal) throw badInput(`--by ${by} does not match the signature, which is ${identity.principal}'s`, { where: '--by', hint: 'Leave out --by: the signature says who approves.' });
     return identity;
   }
@@ -131,20 +130,64 @@ async function approverIdentity(ctx: AppContext, approval: ApprovalRecord, proof
   return { method: 'trust-local', principal: by, ranBy: ctx.actor };
 }
 
+/** The allowed signer whose key signed `text` (signing it here with --sign-with, or checking a signature brought as a file). */
+async function signedIdentity(ctx: AppContext, text: string, proof: { signWith?: string | undefined; signature?: string | undefined }): Promise<Identity> {
+  const policy = ctx.config.approvals;
+  if (!policy.allowedSigners) {
+    throw badInput('approvals.allowedSigners is not set, so no signature can be checked', { where: 'approvals.allowedSigners', hint: 'Name the allowed-signers file (the format git uses) in shipgate.yml, e.g. approvals: { allowedSigners: ./allowed_signers }.' });
+  }
+  const allowed = path.resolve(ctx.configDir, policy.allowedSigners);
+  if (!existsSync(allowed)) throw badInput(`the allowed-signers file ${allowed} does not exist`, { where: 'approvals.allowedSigners', hint: 'Create it with one line per approver: NAME namespaces="shipgate-approval" ssh-ed25519 AAAA...' });
+  const signature = proof.signature ?? (await signText(ctx.runner, proof.signWith!, text));
+  return verifySignedText(ctx.runner, allowed, text, signature);
+}
+
+/**
+ * The requester proves who asked by signing the request (its own text, see `requesterText`).
+ * Under `identity: signature` no one can approve until this is done: a claimed requester name
+ * would let one person request as "carol" and approve with their own key.
+ */
+export async function signRequest(ctx: AppContext, id: number, proof: { signWith?: string | undefined; signature?: string | undefined }): Promise<ApprovalRecord> {
+  const approval = await ctx.store.getApproval(id);
+  if (!approval) throw badInput(`no approval request #${id}`, { where: '<request-id>', hint: 'List them with `shipgate approvals`.' });
+  if (approval.state !== 'pending') throw refused(`approval request #${id} is ${approval.state}, not pending`, { hint: 'Only an open request can be signed; run the command again to open a new one.' });
+  if (isExpired(approval, ctx.clock.now())) {
+    await expire(ctx, approval);
+    throw refused(`approval request #${id} expired at ${approval.expiresAt}`, { hint: 'Run the command again to open a new request.' });
+  }
+  if (approval.requesterIdentity && isProven(approval.requesterIdentity)) throw refused(`request #${id} is already signed by its requester ${approval.requesterIdentity.principal}`, { hint: 'A request has one requester; others approve it with `shipgate approve`.' });
+  if (approval.approvers.length) throw refused(`request #${id} already has approvals, so its requester can no longer be changed`, { hint: 'Run the command again to open a new request, and sign it before anyone approves.' });
+  if (!proof.signWith && !proof.signature) throw badInput('a request is signed with --sign-with KEY or --signature FILE', { where: '--sign-with', hint: `Run \`shipgate sign-request ${id} --sign-with ~/.ssh/id_ed25519\`.` });
+  const identity = await signedIdentity(ctx, requesterText(approval), proof);
+  await ctx.store.updateApproval(id, { requesterIdentity: identity });
+  await record({ ...ctx, actor: identity.principal }, { action: 'approval.request-signed', outcome: 'pending', env: approval.env, version: approval.subject, reason: approval.reason, detail: { approvalId: id, claimed: approval.requester, identity, ranBy: ctx.actor, for: approval.action } });
+  return { ...approval, requesterIdentity: identity };
+}
+
+/** Under `identity: signature`, a request is approvable only once its requester is proven. */
+const needsRequesterProof = (ctx: Pick<AppContext, 'config'>, approval: Pick<ApprovalRecord, 'requesterIdentity'>) =>
+  ctx.config.approvals.identity !== 'trust-local' && !(approval.requesterIdentity && isProven(approval.requesterIdentity));
+
 /** What an approver runs, in the form this setup accepts. */
 export const approveCommand = (ctx: Pick<AppContext, 'config'>, id: number) =>
   ctx.config.approvals.identity === 'trust-local' ? `shipgate approve ${id} --by NAME` : `shipgate approve ${id} --sign-with ~/.ssh/id_ed25519`;
+
+/** What has to happen next for a request, as a sentence: the requester's signature first, where one is needed. */
+export function approvalNextStep(ctx: Pick<AppContext, 'config'>, approval: Pick<ApprovalRecord, 'id' | 'requesterIdentity'>): string {
+  const approveIt = `\`${approveCommand(ctx, approval.id)}\``;
+  return needsRequesterProof(ctx, approval) ? `the requester signs it (\`shipgate sign-request ${approval.id} --sign-with ~/.ssh/id_ed25519\`), then others run ${approveIt}` : approveIt;
+}
 
 /** The requester as shipgate knows them: under trust-local the local actor is believed, otherwise it is only a claim. */
 export function requesterIdentity(ctx: AppContext): Identity {
   return ctx.config.approvals.identity === 'trust-local' ? { method: 'trust-local', principal: ctx.actor, ranBy: ctx.actor } : { method: 'claimed', principal: ctx.actor };
 }
 
-/** The text an approver signs for request #id (for signing elsewhere: `ssh-keygen -Y sign -n shipgate-approval`). */
-export async function approvalText(ctx: AppContext, id: number): Promise<string> {
+/** The text an approver (or, with `as: 'requester'`, the requester) signs for request #id, for signing elsewhere: `ssh-keygen -Y sign -n shipgate-approval`. */
+export async function approvalText(ctx: AppContext, id: number, as: 'approver' | 'requester' = 'approver'): Promise<string> {
   const approval = await ctx.store.getApproval(id);
   if (!approval) throw badInput(`no approval request #${id}`, { where: '<request-id>', hint: 'List them with `shipgate approvals`.' });
-  return approvalRequestText(approval);
+  return as === 'requester' ? requesterText(approval) : approvalRequestText(approval);
 }
 
 export async function consumeApproval(ctx: AppContext, approval: ApprovalRecord): Promise<void> {

@@ -48,6 +48,8 @@ export interface ContextOptions {
   progress?: Progress;
   probe?: HealthProbe;
   env?: NodeJS.ProcessEnv;
+  /** The command only reads: on a state directory it cannot write, it reads a copy instead of refusing. */
+  readOnly?: boolean;
 }
 
 export async function createContext(loaded: LoadedConfig, options: ContextOptions = {}): Promise<AppContext> {
@@ -56,7 +58,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
   const auditSeal = fileAuditSeal(dir, env);
   // Loaded here, not at start-up: kysely and pg are a third of the CLI's start-up time, and commands without a project never open the store.
   const { DATABASE_URL_VARIABLE, openStore } = await import('../adapters/store/open.js');
-  const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal }));
+  const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal, readOnly: options.readOnly ?? false }));
   let continuity: StateContinuity;
   try {
     continuity = await inspectState(dir, store, auditSeal);

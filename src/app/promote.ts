@@ -5,7 +5,7 @@ import { formatDuration } from '../core/duration.js';
 import { assertVersionSyntax } from '../core/version.js';
 import type { SoakData } from './analysis/watch-data.js';
 import type { ApprovalRecord } from '../adapters/store/store.js';
-import { approveCommand, consumeApproval, findApproval } from './approvals.js';
+import { approvalNextStep, consumeApproval, findApproval } from './approvals.js';
 import { record } from './audit.js';
 import { latestPreflight } from './preflight.js';
 import { notify } from './notify.js';
@@ -80,7 +80,7 @@ export async function promotionChecks(ctx: AppContext, env: string, version: str
   if (opts.emergency && !opts.reason?.trim()) checks.push({ requirement: 'emergency reason', met: false, detail: 'an emergency promotion needs --reason' });
 
   const approval = await findApproval(ctx, { env, action: opts.emergency ? 'promote-emergency' : 'promote', subject: candidate, kind: opts.emergency ? 'emergency' : 'standard', reason: opts.reason?.trim() || `promote ${candidate} to ${env}` });
-  checks.push({ requirement: `${opts.emergency ? 'emergency ' : ''}approval`, met: approval.state === 'approved', detail: approval.state === 'approved' ? `#${approval.id} approved by ${approval.approvers.map((a) => a.by).join(', ')}` : `request #${approval.id} has ${approval.approvers.length} of ${approval.required}: \`${approveCommand(ctx, approval.id)}\`` });
+  checks.push({ requirement: `${opts.emergency ? 'emergency ' : ''}approval`, met: approval.state === 'approved', detail: approval.state === 'approved' ? `#${approval.id} approved by ${approval.approvers.map((a) => a.by).join(', ')}` : `request #${approval.id} has ${approval.approvers.length} of ${approval.required}: ${approvalNextStep(ctx, approval)}` });
   return { version: candidate, from, checks, approval };
 }
 

@@ -32,13 +32,13 @@ export async function configOrRunbookMode(cmd: Command, env: string): Promise<Lo
 }
 
 /** Builds the context a command needs; the caller must close the store. */
-export async function contextFor(cmd: Command, options: { runbookEnv?: string } = {}): Promise<AppContext> {
+export async function contextFor(cmd: Command, options: { runbookEnv?: string; readOnly?: boolean } = {}): Promise<AppContext> {
   const opts = globalOptions(cmd);
   const loaded = options.runbookEnv !== undefined ? await configOrRunbookMode(cmd, options.runbookEnv) : (await import('../config/load.js')).loadConfig(opts.config, process.cwd());
   const [{ createContext }, { silentProgress }, { consoleProgress }] = await Promise.all([import('../app/context.js'), import('../app/progress.js'), import('./progress.js')]);
   // In --json mode stdout carries only the JSON document; progress goes to stderr.
   const progress = opts.json ? (process.stderr.isTTY ? consoleProgress(process.stderr) : silentProgress) : consoleProgress();
-  return createContext(loaded, { progress });
+  return createContext(loaded, { progress, readOnly: options.readOnly ?? false });
 }
 
 export interface CommandKind {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isNode, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { badInput } from '../core/errors.js';
+import { parseInPieces } from './parse-in-pieces.js';
 import { duplicateKeys, nodeAt, pairAt } from './positions.js';
 import { configRules } from './rules/index.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
@@ -65,11 +66,27 @@ const YAML_HINT = 'Fix the YAML syntax: check indentation (spaces, not tabs), co
 
 /** Parses and validates; returns every problem rather than the first, ordered by position. */
 export function checkConfigText(text: string, file: string): { config?: ShipgateConfig; problems: ConfigProblem[] } {
+  const clean = cleanBigFile(text, file);
+  if (clean) return { config: clean, problems: [] };
   const parsed = checkSchema(text, file);
   if (!parsed.config) return parsed;
   const findings = runRules(parsed.config, path.dirname(path.resolve(file)), parsed.doc!, parsed.lineCounter!, file);
   const blocking = findings.some((f) => f.severity !== 'warning');
   return blocking ? { problems: findings } : { config: parsed.config, problems: findings };
+}
+
+/**
+ * A big file read in pieces (see parseInPieces) that the schema and every rule accept. Anything
+ * else (not cut into pieces, a schema problem, any finding) goes through the whole-document parse,
+ * which finds and places every problem.
+ */
+function cleanBigFile(text: string, file: string): ShipgateConfig | undefined {
+  const data = parseInPieces(text);
+  if (data === undefined) return undefined;
+  const result = configSchema.safeParse(data);
+  if (!result.success) return undefined;
+  const dir = path.dirname(path.resolve(file));
+  return configRules.every((rule) => rule({ config: result.data, dir }).length === 0) ? result.data : undefined;
 }
 
 /** Problems that block (errors), without the warnings. */

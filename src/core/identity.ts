@@ -11,7 +11,16 @@ export type Identity =
 
 export const isProven = (i: Identity): boolean => i.method === 'ssh-signature' || i.method === 'api-token';
 
+type SignedRequest = { id: number; env: string; action: string; subject: string; requester: string; reason: string; createdAt: string; expiresAt: string };
+
+const requestDocument = (type: string, a: SignedRequest) =>
+  `${JSON.stringify({ type, id: a.id, env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, createdAt: a.createdAt, expiresAt: a.expiresAt })}\n`;
+
 /** The exact text an approver signs: fixed field order, one JSON document, so both sides agree byte for byte. */
-export function approvalRequestText(a: { id: number; env: string; action: string; subject: string; requester: string; reason: string; createdAt: string; expiresAt: string }): string {
-  return `${JSON.stringify({ type: 'shipgate-approval', id: a.id, env: a.env, action: a.action, subject: a.subject, requester: a.requester, reason: a.reason, createdAt: a.createdAt, expiresAt: a.expiresAt })}\n`;
-}
+export const approvalRequestText = (a: SignedRequest): string => requestDocument('shipgate-approval', a);
+
+/**
+ * The exact text a requester signs to prove who asked. Its own type, so a requester's signature
+ * can never be presented as an approval of the same request, nor an approval as a request.
+ */
+export const requesterText = (a: SignedRequest): string => requestDocument('shipgate-approval-request', a);

@@ -20,6 +20,7 @@ export function verifyChain(events: AuditRecord[], seal: AuditSeal | undefined):
   let expectedSeq = 1;
   let keyed = 0;
   let unkeyed = 0;
+  let keyProblem: string | undefined;
   const counts = () => (seal ? { keyed, unkeyed } : {});
   const bad = (firstBadSeq: number | undefined, kind: NonNullable<AuditVerification['kind']>, problem: string): AuditVerification => ({
     ok: false, checked: expectedSeq - 1, ...counts(), ...(firstBadSeq !== undefined ? { firstBadSeq } : {}), kind, problem,
@@ -35,7 +36,14 @@ export function verifyChain(events: AuditRecord[], seal: AuditSeal | undefined):
         if (keyed > 0) return bad(rec.seq, 'forged', `event ${rec.seq} carries no MAC although earlier events do: it was written without the audit key (forged)`);
         unkeyed++;
       } else {
-        const valid = seal.checkMac(rec.hash, rec.mac);
+        let valid: boolean | undefined;
+        try {
+          valid = keyProblem ? true : seal.checkMac(rec.hash, rec.mac);
+        } catch (err) {
+          // An unreadable key (another user's state directory): the chain can still be checked to the end.
+          keyProblem = (err as Error).message;
+          valid = true;
+        }
         if (valid === undefined) return bad(rec.seq, 'key-missing', `event ${rec.seq} carries a MAC but the audit key is missing, so it cannot be checked`);
         if (!valid) return bad(rec.seq, 'forged', `event ${rec.seq}'s MAC does not match: it was altered or forged by someone without the audit key (its hash chain alone was recomputed)`);
         keyed++;
@@ -45,6 +53,7 @@ export function verifyChain(events: AuditRecord[], seal: AuditSeal | undefined):
     expectedSeq++;
   }
   if (!seal) return { ok: true, checked: events.length };
+  if (keyProblem) return bad(undefined, 'key-missing', `the hash chain of all ${events.length} events is intact, but their MACs and the checkpoint cannot be checked: ${keyProblem}`);
 
   const tip = events.at(-1);
   const read = seal.readCheckpoint();

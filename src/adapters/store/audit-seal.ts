@@ -65,7 +65,9 @@ export function fileAuditSeal(stateDir: string, env: NodeJS.ProcessEnv = process
       if (!/^[0-9a-f]{64}$/.test(text)) throw failed(`the audit key ${keyFile} is damaged`, { hint: `Restore it from a backup, or set ${AUDIT_KEY_VARIABLE}; without it the audit log cannot be verified.` });
       return Buffer.from(text, 'hex');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code) throw failed(`the audit key ${keyFile} cannot be read (${(err as Error).message})`, { hint: `Run shipgate as the user that owns ${stateDir}, or set ${AUDIT_KEY_VARIABLE}; without the key the audit log's MACs cannot be checked.` });
       throw err;
     }
   };
@@ -108,7 +110,12 @@ export function fileAuditSeal(stateDir: string, env: NodeJS.ProcessEnv = process
     try {
       const c = JSON.parse(text) as AuditCheckpoint;
       if (!Number.isInteger(c.seq) || c.seq < 1 || typeof c.hash !== 'string' || typeof c.mac !== 'string') throw new Error('fields missing');
-      const k = existingKey();
+      let k: Buffer | undefined;
+      try {
+        k = existingKey();
+      } catch (err) {
+        return { state: 'bad', problem: `the audit checkpoint ${checkpointFile} cannot be checked: ${(err as Error).message}` };
+      }
       if (!k) return { state: 'bad', problem: `the audit checkpoint ${checkpointFile} exists but the audit key does not (${keyFile} or ${AUDIT_KEY_VARIABLE})` };
       if (!same(hmac(k, checkpointText(c)), c.mac)) return { state: 'bad', problem: `the audit checkpoint ${checkpointFile} was altered (its MAC does not match)` };
       return { state: 'ok', checkpoint: c };

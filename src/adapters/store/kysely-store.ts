@@ -282,10 +282,10 @@ export class KyselyStore implements Store {
     return (await q.execute()).map(toApproval);
   }
 
-  async updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers'] }): Promise<void> {
+  async updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers']; requesterIdentity?: Identity }): Promise<void> {
     await this.db
       .updateTable('approvals')
-      .set({ ...(patch.state ? { state: patch.state } : {}), ...(patch.approvers ? { approvers: JSON.stringify(patch.approvers) } : {}) })
+      .set({ ...(patch.state ? { state: patch.state } : {}), ...(patch.approvers ? { approvers: JSON.stringify(patch.approvers) } : {}), ...(patch.requesterIdentity ? { requester_identity: JSON.stringify(patch.requesterIdentity) } : {}) })
       .where('id', '=', id)
       .execute();
   }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import { badInput, failed, ShipgateError } from '../../core/errors.js';
@@ -6,6 +6,7 @@ import type { AuditSeal } from './audit-seal.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
 import { openSqlite } from './sqlite-driver.js';
+import { notWritableError, snapshotStore, storeWritable } from './state-access.js';
 import type { Store } from './store.js';
 import type { Database } from './tables.js';
 
@@ -15,7 +16,7 @@ export const DATABASE_URL_VARIABLE = 'SHIPGATE_DATABASE_URL';
  * Opens the store: PostgreSQL when `url` is a postgres URL, else the SQLite file. The schema is
  * migrated before the store is returned, so every caller sees the current tables.
  */
-export async function openStore(options: { url?: string | undefined; sqliteFile: string; auditSeal?: AuditSeal }): Promise<Store> {
+export async function openStore(options: { url?: string | undefined; sqliteFile: string; auditSeal?: AuditSeal; readOnly?: boolean }): Promise<Store> {
   const url = options.url?.trim();
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
     // Falling back to the local SQLite file here would silently split the lock and audit state
@@ -37,6 +38,9 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
     await closeOnFailure(db, migrateToLatest(db, 'postgres'));
     return new KyselyStore(db, 'postgres', options.auditSeal);
   }
+  const access = storeWritable(options.sqliteFile);
+  if (!access.ok && !options.readOnly) throw notWritableError(access, options.sqliteFile);
+  if (!access.ok && existsSync(options.sqliteFile)) return openSnapshot(options.sqliteFile, options.auditSeal);
   try {
     return await openSqliteStore(options.sqliteFile, options.auditSeal);
   } catch (err) {
@@ -49,6 +53,30 @@ export async function openStore(options: { url?: string | undefined; sqliteFile:
         ? 'The state directory must be writable by whoever runs shipgate (check its owner, mode and mount).'
         : 'The file is damaged or not a shipgate store: restore state.db from a backup; only if there is none, move it aside and run `shipgate state init --force --reason "..."`.',
     });
+  }
+}
+
+/**
+ * A command that only reads, on a state directory this user cannot write: it reads a private copy,
+ * and whatever it would write (an expired approval, its audit event) stays in that copy.
+ */
+async function openSnapshot(sqliteFile: string, auditSeal: AuditSeal | undefined): Promise<Store> {
+  const snapshot = snapshotStore(sqliteFile);
+  process.stderr.write(`warning: the state directory ${path.dirname(sqliteFile)} is not writable by this user: reading a copy of ${path.basename(sqliteFile)}; nothing this command would record is kept\n`);
+  try {
+    const store = await openSqliteStore(snapshot.file, auditSeal && { ...auditSeal, writeCheckpoint: () => undefined });
+    const close = store.close.bind(store);
+    store.close = async () => {
+      try {
+        await close();
+      } finally {
+        snapshot.dispose();
+      }
+    };
+    return store;
+  } catch (err) {
+    snapshot.dispose();
+    throw err;
   }
 }
 

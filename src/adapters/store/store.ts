@@ -213,7 +213,7 @@ export interface Store {
   getApproval(id: number): Promise<ApprovalRecord | undefined>;
   /** Newest first. */
   listApprovals(filter: { env?: string; state?: ApprovalState; action?: string; subject?: string; limit?: number }): Promise<ApprovalRecord[]>;
-  updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers'] }): Promise<void>;
+  updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers']; requesterIdentity?: Identity }): Promise<void>;
 
   addAttestation(a: Omit<AttestationRecord, 'id'>): Promise<AttestationRecord>;
   listAttestations(version: string): Promise<AttestationRecord[]>;

@@ -44,6 +44,29 @@ export function registerApprovalCommands(program: Command): void {
       const mine = approval.approvers.at(-1)!;
       line(`${mine.by} (${mine.identity?.method ?? 'name'}) approved #${approval.id} (${approval.action} ${approval.subject} in ${approval.env}): ${approval.approvers.length}/${approval.required}${approval.state === 'approved' ? ' — approved' : ''}`);
     });
+
+  program
+    .command('sign-request')
+    .description('the requester proves who asked by signing their approval request; under approvals.identity: signature nobody can approve an unsigned one')
+    .argument('<request-id>', 'from `shipgate approvals` or the refusal that opened it')
+    .option('--sign-with <key>', 'sign with this private SSH key (its public key must be in approvals.allowedSigners)')
+    .option('--signature <file>', 'a signature made elsewhere over `--print-request` (ssh-keygen -Y sign -n shipgate-approval)')
+    .option('--print-request', 'print the exact text to sign, and do nothing else')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  shipgate sign-request 7 --sign-with ~/.ssh/id_ed25519\n  shipgate sign-request 7 --print-request > req.txt && ssh-keygen -Y sign -f ~/.ssh/id_ed25519 -n shipgate-approval req.txt\n  shipgate sign-request 7 --signature req.txt.sig')
+    .action(async (id: string, opts: { signWith?: string; signature?: string; printRequest?: boolean }, cmd: Command) => {
+      const requestId = parsePositiveInt(id, '<request-id>');
+      if (opts.signWith && opts.signature) throw badInput('give --sign-with or --signature, not both', { where: '--signature', hint: 'One signature per request.' });
+      const { approvalText, signRequest } = await import('../../app/approvals.js');
+      if (opts.printRequest) {
+        const text = await withContext(cmd, (ctx) => approvalText(ctx, requestId, 'requester'), { runbookEnv: 'production', readOnly: true });
+        return void process.stdout.write(text);
+      }
+      const signature = opts.signature !== undefined ? readSignature(opts.signature) : undefined;
+      const approval = await withContext(cmd, (ctx) => signRequest(ctx, requestId, { signWith: opts.signWith, signature }), { runbookEnv: 'production' });
+      if (globalOptions(cmd).json) return printJson({ ok: true, approval });
+      line(`${approval.requesterIdentity!.principal} signed request #${approval.id} (${approval.action} ${approval.subject} in ${approval.env}); approvals by other keys now count`);
+    });
 }
 
 function readSignature(file: string): string {

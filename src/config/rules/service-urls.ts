@@ -19,15 +19,16 @@ function urlOf(value: unknown, at: (string | number)[]): { url: string; path: (s
 /** Every health and metrics URL of the config: base services and per-environment overrides. */
 export function serviceUrls(config: ShipgateConfig): ServiceUrl[] {
   const out: ServiceUrl[] = [];
-  const add = (service: string, env: string | undefined, spec: Record<string, unknown>, at: (string | number)[]) => {
+  const add = (service: string, env: string | undefined, spec: Record<string, unknown>, at: () => (string | number)[]) => {
     for (const kind of ['health', 'metrics'] as const) {
-      const u = urlOf(spec[kind], [...at, kind]);
+      if (spec[kind] === undefined) continue; // most services of a big file: no path built for them
+      const u = urlOf(spec[kind], [...at(), kind]);
       if (u) out.push({ service, kind, env, ...u });
     }
   };
-  for (const [name, spec] of Object.entries(config.services)) add(name, undefined, spec as Record<string, unknown>, ['services', name]);
+  for (const [name, spec] of Object.entries(config.services)) add(name, undefined, spec as Record<string, unknown>, () => ['services', name]);
   for (const [env, e] of Object.entries(config.environments)) {
-    for (const [name, spec] of Object.entries(e.services)) add(name, env, spec as Record<string, unknown>, ['environments', env, 'services', name]);
+    for (const [name, spec] of Object.entries(e.services)) add(name, env, spec as Record<string, unknown>, () => ['environments', env, 'services', name]);
   }
   return out;
 }
