@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { initState } from '../../app/state.js';
+import { initState } from '../../app/state-init.js';
 import { ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';

@@ -19,6 +19,11 @@ export interface SshEndpoint {
   keyFile: string;
 }
 
+/** A host as the target uses it: the endpoint and how errors and logs name it (`hostLabel`). */
+export interface Host extends SshEndpoint {
+  label: string;
+}
+
 /** `'it'\''s'`: a POSIX-shell word that is exactly `arg`, whatever it holds (NUL aside, which no argv can hold). */
 export function shellQuote(arg: string): string {
   if (arg.includes('\0')) throw badInput('a remote command argument contains a NUL byte, which no command line can carry');

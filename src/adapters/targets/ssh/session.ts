@@ -11,7 +11,7 @@ import { releaseTag } from '../compose/images.js';
 import { parseImageList, type ComposeServiceStatus } from '../compose/parse.js';
 import { composeVariables } from '../compose/variables.js';
 import type { ReleaseSpec } from '../target.js';
-import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type SshEndpoint } from './commands.js';
+import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type Host } from './commands.js';
 import { commandError, SSH_FAILED } from './hints.js';
 import { readSshState, writeSshState, type ReleaseRef, type SshEnvState, type SshLayout } from './state.js';
 import type { StreamRunOptions } from './stream-runner.js';
@@ -38,9 +38,7 @@ export interface SshTargetOptions {
   clock?: () => Date;
 }
 
-export interface Host extends SshEndpoint {
-  label: string;
-}
+export type { Host } from './commands.js';
 
 export interface RemoteCall {
   /** Shown in errors and the command log instead of the whole argv (e.g. without the env prefix). */
