@@ -56,6 +56,7 @@ export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Pro
   } finally {
     // Deliveries still in flight record their outcome in the store: let them finish first.
     await flushNotifications(10_000);
+    await ctx.connections.closeAll();
     await ctx.store.close();
   }
 }

@@ -148,6 +148,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await flushNotifications(10_000);
     summary.notifications = receiver.received.map((m) => describeMessage(m.path, m.body));
     await receiver.stop();
+    await ctx.connections.closeAll();
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }

@@ -28,6 +28,7 @@ async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: App
     return await run(ctx);
   } finally {
     await flushNotifications(10_000);
+    await ctx.connections.closeAll();
     await ctx.store.close();
   }
 }

@@ -1,7 +1,7 @@
 // A failed remote command as an error naming the host, with what to check (ssh, checkout, engine).
 
 import { failed, type ShipgateError } from '../../../core/errors.js';
-import type { RunResult } from '../../runner/runner.js';
+import { describeArgv, type RunResult } from '../../runner/runner.js';
 import type { SshTargetSpec } from '../../../config/schema.js';
 import type { Host } from './commands.js';
 
@@ -42,7 +42,8 @@ export function commandHint(ss: HintSource, h: Host, res: RunResult): string {
 }
 
 export function sshHint(ss: HintSource, h: Host, stderr: string): string {
-  const check = `ssh -i ${h.keyFile} -p ${h.port} ${h.user}@${h.host} true`;
+  // Quoted for a shell where needed: a key file path may hold blanks.
+  const check = describeArgv(['ssh', '-i', h.keyFile, '-p', String(h.port), `${h.user}@${h.host}`, 'true']);
   if (/Permission denied|Too many authentication failures/i.test(stderr)) {
     return `${h.user}@${h.host} refused the key ${h.keyFile}: add its public key to the user's authorized_keys on the host, then check with \`${check}\`.`;
   }

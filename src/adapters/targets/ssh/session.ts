@@ -14,6 +14,7 @@ import type { ReleaseSpec } from '../target.js';
 import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type Host } from './commands.js';
 import { commandError, SSH_FAILED } from './hints.js';
 import { readSshState, writeSshState, type ReleaseRef, type SshEnvState, type SshLayout } from './state.js';
+import { ControlMasters, type MultiplexOptions } from './masters.js';
 import type { StreamRunOptions } from './stream-runner.js';
 
 export interface SshServiceStatus extends ComposeServiceStatus {
@@ -36,6 +37,8 @@ export interface SshTargetOptions {
   runner: Runner;
   progress?: OutputSink;
   clock?: () => Date;
+  /** One ssh connection per host for the whole command; without it, each remote command connects anew. */
+  multiplex?: MultiplexOptions;
 }
 
 export type { Host } from './commands.js';
@@ -55,9 +58,11 @@ export class SshSession {
   readonly clock: () => Date;
   readonly hosts: Host[];
   readonly cli = new Map<string, ComposeCli>();
+  private readonly masters: ControlMasters | undefined;
 
   constructor(readonly o: SshTargetOptions) {
     this.clock = o.clock ?? (() => new Date());
+    this.masters = o.multiplex ? new ControlMasters(o.multiplex, o.runner) : undefined;
     this.hosts = o.spec.hosts.map((h) => ({ ...h, label: hostLabel(h) }));
     const labels = this.hosts.map((h) => h.label);
     const twice = labels.find((l, i) => labels.indexOf(l) !== i);
@@ -136,7 +141,7 @@ export class SshSession {
 
   async run(env: string, h: Host, remote: Argv, call: RemoteCall): Promise<RunResult> {
     mkdirSync(path.dirname(this.o.layout.knownHosts), { recursive: true });
-    const argv = sshArgv(h, this.o.layout.knownHosts, remote);
+    const argv = sshArgv(h, this.o.layout.knownHosts, remote, this.masters?.for(h));
     let streamed = false;
     const onLine = call.stream
       ? (line: string) => {
