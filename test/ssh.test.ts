@@ -11,7 +11,7 @@ import { assertEndpoint, controlDirectory, controlSocketName, hostLabel, MAX_CON
 import { SshSession } from '../src/adapters/targets/ssh/session.js';
 import { OpenConnections } from '../src/adapters/runner/connections.js';
 import { SshTarget, sshLayout, type SshEnvState } from '../src/adapters/targets/ssh/driver.js';
-import { streamingRunner, type StreamRunOptions } from '../src/adapters/targets/ssh/stream-runner.js';
+import { streamingRunner, type StreamRunOptions } from '../src/adapters/runner/stream.js';
 import type { SshTargetSpec } from '../src/config/schema.js';
 import type { ResolvedService } from '../src/config/resolve.js';
 import { ShipgateError } from '../src/core/errors.js';

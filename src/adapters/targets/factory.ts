@@ -8,7 +8,7 @@ import { ComposeTarget, composeLayout } from './compose/driver.js';
 import { ProcessTarget } from './process/driver.js';
 import { controlDirectory } from './ssh/commands.js';
 import { SshTarget, sshLayout } from './ssh/driver.js';
-import { streamingRunner } from './ssh/stream-runner.js';
+import { streamingRunner } from '../runner/stream.js';
 import { processLayout } from './process/launch.js';
 import type { Target } from './target.js';
 

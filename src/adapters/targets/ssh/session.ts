@@ -15,7 +15,7 @@ import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type Host } from './co
 import { commandError, SSH_FAILED } from './hints.js';
 import { readSshState, writeSshState, type ReleaseRef, type SshEnvState, type SshLayout } from './state.js';
 import { ControlMasters, type MultiplexOptions } from './masters.js';
-import type { StreamRunOptions } from './stream-runner.js';
+import type { StreamRunOptions } from '../../runner/stream.js';
 
 export interface SshServiceStatus extends ComposeServiceStatus {
   /** `host` or `host:port`, as in errors and logs. */
