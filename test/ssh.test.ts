@@ -2,14 +2,16 @@
 // logic against a scripted runner, then the runbook's production story over real sshd servers
 // on loopback, each "host" with its own checkout, driving a private Docker engine.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localRunner, type Argv, type Runner } from '../src/adapters/runner/runner.js';
-import { assertEndpoint, hostLabel, quoteArgv, remoteComposeFiles, remoteGit, rolloutBatches, shellQuote, sshArgv, sshPathArgument, withEnv, type SshEndpoint } from '../src/adapters/targets/ssh/commands.js';
+import { assertEndpoint, controlDirectory, controlSocketName, hostLabel, MAX_CONTROL_PATH, quoteArgv, remoteComposeFiles, remoteGit, rolloutBatches, shellQuote, sshArgv, sshCloseArgv, sshPathArgument, withEnv, type SshEndpoint } from '../src/adapters/targets/ssh/commands.js';
+import { SshSession } from '../src/adapters/targets/ssh/session.js';
+import { OpenConnections } from '../src/adapters/runner/connections.js';
 import { SshTarget, sshLayout, type SshEnvState } from '../src/adapters/targets/ssh/driver.js';
-import { streamingRunner, type StreamRunOptions } from '../src/adapters/targets/ssh/stream-runner.js';
+import { streamingRunner, type StreamRunOptions } from '../src/adapters/runner/stream.js';
 import type { SshTargetSpec } from '../src/config/schema.js';
 import type { ResolvedService } from '../src/config/resolve.js';
 import { ShipgateError } from '../src/core/errors.js';
@@ -120,12 +122,40 @@ describe('remote commands as data', () => {
     const odd = sshArgv({ ...h, keyFile: '/k/50%' }, '/my state/known_hosts', ['true']);
     expect(odd.slice(1, 3)).toEqual(['-i', '/k/50%%']);
     expect(odd).toContain('UserKnownHostsFile="/my state/known_hosts"');
+    // -i takes one argv element as it is: blanks and quotes stay part of the name, unquoted.
+    expect(sshArgv({ ...h, keyFile: '/home/ops/my keys/id "prod"' }, '/kh', ['true']).slice(1, 3)).toEqual(['-i', '/home/ops/my keys/id "prod"']);
     // Hosts and users that ssh could read as options or tokens are refused.
-    for (const bad of [{ host: '-oProxyCommand=touch /tmp/x' }, { host: 'a b' }, { host: 'h;id' }, { user: 'root;id' }, { user: '-l' }, { keyFile: '/k"x' }]) {
+    for (const bad of [{ host: '-oProxyCommand=touch /tmp/x' }, { host: 'a b' }, { host: 'h;id' }, { user: 'root;id' }, { user: '-l' }]) {
       expect(() => assertEndpoint({ ...h, ...bad })).toThrow(ShipgateError);
     }
     expect(hostLabel({ host: 'prod-server', port: 22 })).toBe('prod-server');
     expect(hostLabel({ host: '127.0.0.1', port: 2222 })).toBe('127.0.0.1:2222');
+  });
+
+  it('multiplexes: one control master per host, on a short private socket path, closed with -O exit', () => {
+    const h: SshEndpoint = { host: 'prod-server', port: 2222, user: 'deploy', keyFile: '/keys/deploy' };
+    const mux = { controlPath: '/srv/app/.shipgate/ssh/mux/0123456789abcdef', persistSeconds: 60 };
+    expect(sshArgv(h, '/srv/app/.shipgate/known_hosts', ['true'], mux)).toEqual([
+      'ssh', '-i', '/keys/deploy', '-p', '2222',
+      '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'UserKnownHostsFile=/srv/app/.shipgate/known_hosts',
+      '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2',
+      '-o', 'ControlMaster=auto', '-o', 'ControlPath=/srv/app/.shipgate/ssh/mux/0123456789abcdef', '-o', 'ControlPersist=60',
+      'deploy@prod-server', '--', `'true'`,
+    ]);
+    expect(sshCloseArgv(h, mux.controlPath)).toEqual(['ssh', '-o', 'ControlPath=/srv/app/.shipgate/ssh/mux/0123456789abcdef', '-O', 'exit', '-p', '2222', 'deploy@prod-server']);
+    // One socket per user, host, port and key; 16 hex digits whatever their length.
+    const name = controlSocketName(h);
+    expect(name).toMatch(/^[0-9a-f]{16}$/);
+    expect(controlSocketName({ ...h })).toBe(name);
+    for (const other of [{ port: 22 }, { user: 'ops' }, { host: 'prod-2' }, { keyFile: '/keys/other' }]) expect(controlSocketName({ ...h, ...other })).not.toBe(name);
+    // Under the state dir when the socket path fits a unix socket; else a per-user dir in the temp dir.
+    expect(controlDirectory('/srv/app/.shipgate', '/tmp', 1000)).toBe('/srv/app/.shipgate/ssh/mux');
+    const deep = `/home/ops/${'very-long-directory-name/'.repeat(4)}.shipgate`;
+    const fallback = controlDirectory(deep, '/tmp', 1000);
+    expect(fallback).toMatch(/^\/tmp\/shipgate-1000-[0-9a-f]{12}$/);
+    expect(controlDirectory(`${deep}2`, '/tmp', 1000)).not.toBe(fallback);
+    expect(controlDirectory(deep, `/var/${'x'.repeat(90)}`, 1000)).toBe(fallback);
+    for (const dir of ['/srv/app/.shipgate', deep]) expect(path.join(controlDirectory(dir, '/tmp', 1000), name).length).toBeLessThanOrEqual(MAX_CONTROL_PATH);
   });
 
   it('builds git on the host by commit SHA, and compose file paths inside the checkout', () => {
@@ -470,6 +500,60 @@ describe('ssh over a real sshd on loopback', () => {
     expect(execFileSync('ls', ['-A', canary], { encoding: 'utf8' })).toBe('');
     // accept-new pinned the host key on first contact, in shipgate's own file.
     expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${server.port}`, '-f', knownHosts], { encoding: 'utf8' })).toContain('ssh-ed25519');
+  });
+
+  it('a key file in a directory with a space logs in (the path is one argv element, unquoted)', async () => {
+    const spaced = path.join(tmp, 'my keys');
+    mkdirSync(spaced, { recursive: true, mode: 0o700 });
+    const keyFile = path.join(spaced, 'id ed25519');
+    writeFileSync(keyFile, readFileSync(key.keyFile), { mode: 0o600 });
+    const knownHosts = path.join(tmp, 'state', 'known_hosts');
+    mkdirSync(path.dirname(knownHosts), { recursive: true });
+    const res = await localRunner.run(sshArgv({ ...server.endpoint, keyFile }, knownHosts, ['printenv', 'SHIPGATE_TEST_HOST']));
+    expect(res.stderr).not.toMatch(/no such identity|Permission denied/i);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stdout).toBe('alpha\n');
+  });
+
+  it('runs every remote command of a session over one connection per host, and closes it when the command ends', async () => {
+    const stateDir = path.join(tmp, 'mux state');
+    const connections = new OpenConnections();
+    const muxDir = controlDirectory(stateDir, os.tmpdir(), process.getuid!());
+    const session = new SshSession({
+      envName: 'production',
+      spec: { type: 'ssh', hosts: [server.endpoint], dir: '/opt/app', remote: 'origin', parallelism: 1 } as unknown as SshTargetSpec,
+      projectName: 'mux',
+      layout: sshLayout(stateDir),
+      runner: streamingRunner,
+      multiplex: { connections, dir: muxDir },
+    });
+    const accepted = () => (readFileSync(server.logFile, 'utf8').match(/Accepted publickey for root/g) ?? []).length;
+    const before = accepted();
+    const h = session.hosts[0]!;
+    for (let i = 0; i < 5; i++) {
+      const res = await session.run('production', h, ['printf', '%s', `run ${i}`], { display: 'printf', timeoutMs: 30_000 });
+      expect(res.exitCode, res.stderr).toBe(0);
+      expect(res.stdout).toBe(`run ${i}`);
+    }
+    // A failing remote command keeps its own exit status over the shared connection.
+    expect((await session.run('production', h, ['sh', '-c', 'exit 7'], { display: 'exit 7', timeoutMs: 30_000 })).exitCode).toBe(7);
+    expect(accepted() - before).toBe(1);
+    // The socket sits in a directory only this user can enter.
+    const socket = path.join(muxDir, controlSocketName(server.endpoint));
+    expect(existsSync(socket)).toBe(true);
+    expect(statSync(muxDir).mode & 0o777).toBe(0o700);
+    expect(connections.size).toBe(1);
+    await connections.closeAll();
+    const check = await localRunner.run(['ssh', '-o', `ControlPath=${socket}`, '-O', 'check', '-p', String(server.port), 'root@127.0.0.1']);
+    expect(check.exitCode).toBe(255);
+    expect(existsSync(socket)).toBe(false);
+    // The next command connects anew (and becomes the master again), then is closed too.
+    const again = new OpenConnections();
+    const next = new SshSession({ ...session.o, multiplex: { connections: again, dir: muxDir } });
+    expect((await next.run('production', h, ['true'], { display: 'true', timeoutMs: 30_000 })).exitCode).toBe(0);
+    expect(accepted() - before).toBe(2);
+    await again.closeAll();
+    expect(existsSync(socket)).toBe(false);
   });
 
   it('a stopped sshd is exit 255, and the same server (same host key) answers again after a restart', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { httpHealthProbe, type HealthProbe } from '../adapters/health/http-probe.js';
 import { fileAuditSeal, type AuditSeal } from '../adapters/store/audit-seal.js';
 import type { Store } from '../adapters/store/store.js';
+import { OpenConnections } from '../adapters/runner/connections.js';
 import { localRunner, type Runner } from '../adapters/runner/runner.js';
 import { createTarget } from '../adapters/targets/factory.js';
 import type { Target } from '../adapters/targets/target.js';
@@ -40,6 +41,8 @@ export interface AppContext {
   /** The environment shipgate runs with: where secrets (urlEnv, tokenEnv, ...) are read from. */
   env: NodeJS.ProcessEnv;
   target(env: string): Target;
+  /** Connections the command's targets keep open (ssh masters); whoever creates the context closes them. */
+  connections: OpenConnections;
 }
 
 export interface ContextOptions {
@@ -67,6 +70,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     throw err;
   }
   const repo = new GitRepository(path.resolve(loaded.dir, loaded.config.repository), localRunner);
+  const connections = new OpenConnections();
   return {
     config: loaded.config,
     configFile: loaded.file,
@@ -86,8 +90,9 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     progress: options.progress ?? silentProgress,
     env,
     target(envName) {
-      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env, failpoint });
+      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env, failpoint, connections });
     },
+    connections,
   };
 }
 

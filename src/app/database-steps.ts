@@ -8,7 +8,7 @@ import type { AppContext } from './context.js';
 import { checkDataLoss, restoreBackup, runMigration, takeBackup } from './database.js';
 import { verifyChecksum } from '../adapters/database/postgres.js';
 import { refused } from '../core/errors.js';
-import type { StepOutcome } from './pipeline.js';
+import type { StepOutcome } from './step-outcome.js';
 
 // Migrations run from the release's checkout on this host (where prepare-release put it).
 const releaseDir = (ctx: AppContext, env: string, version: string) => processLayout(ctx.stateDir).releaseDir(env, version);

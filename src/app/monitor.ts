@@ -14,20 +14,11 @@ import { rollback } from './rollback.js';
 import { checkHealthOnce } from './verify-health.js';
 import { startMarker } from '../adapters/targets/target.js';
 
-const ERROR_LINE = /\b(ERROR|FATAL|CRITICAL)\b/;
+// Starting a monitor lives apart (monitor-start.ts): deployments start monitors, and monitors
+// roll back through deployments, so one module doing both would be an import cycle.
+export { startMonitor } from './monitor-start.js';
 
-export async function startMonitor(ctx: AppContext, env: string, version: string, deploymentId: number, meta: DeploymentMeta): Promise<WatchRecord<MonitorData> | undefined> {
-  const policy = environmentSpec(ctx.config, env).monitor;
-  if (!policy) return undefined;
-  const at = isoNow(ctx.clock);
-  const data: MonitorData = {
-    phase: 'immediate', autoRollback: policy.autoRollback, liveAt: at, lastEvaluatedAt: null, checks: {}, latest: [], baseline: meta.baseline ?? {},
-    warnings: [], unhealthySince: null, blind: null, logErrorLines: 0, trigger: null, rollback: null, incidentId: null, reason: null,
-  };
-  const monitor = await ctx.store.createWatch<MonitorData>('monitor', env, version, deploymentId, at, data);
-  await record(ctx, { action: 'monitor.start', outcome: 'started', env, version, detail: { monitorId: monitor.id, autoRollback: policy.autoRollback, baseline: data.baseline } });
-  return monitor;
-}
+const ERROR_LINE = /\b(ERROR|FATAL|CRITICAL)\b/;
 
 /**
  * One evaluation of a production release: health, log errors, metric checks, read here and judged

@@ -10,6 +10,7 @@ import { backupStep, checkRestorable, migrateStep, restoreStep, tagStep } from '
 import { failpoint } from './failpoint.js';
 import { record } from './audit.js';
 import { LockLostError, type LockHandle } from './locks.js';
+import type { StepOutcome } from './step-outcome.js';
 import { healthContract, listeningPort, verifyHealth, type HealthReport, type ListenerProof } from './verify-health.js';
 
 /** Every step a deployment can have; which ones it has depends on its kind and environment. */
@@ -67,16 +68,7 @@ const TITLES: Record<StepName, (r: ReleaseSpec) => string> = {
   verify: (r) => `verify health of ${r.version}`,
 };
 
-export interface StepOutcome {
-  ok: boolean;
-  refused?: boolean;
-  lockLost?: boolean;
-  /** What to do next, when the failure came with one. */
-  hint?: string;
-  detail: Record<string, unknown>;
-  health?: HealthReport;
-  error?: string;
-}
+export type { StepOutcome } from './step-outcome.js';
 
 /** A store write failed: the deployment's record can no longer follow what it does. */
 class StoreWriteFailed extends Error {}

@@ -2,9 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AUDIT_CHECKPOINT_FILE, AUDIT_KEY_FILE, type AuditSeal } from '../adapters/store/audit-seal.js';
 import type { Store } from '../adapters/store/store.js';
-import { badInput, failed, refused, type ShipgateError } from '../core/errors.js';
-import { record } from './audit.js';
-import type { AppContext } from './context.js';
+import { failed, type ShipgateError } from '../core/errors.js';
 
 /**
  * Whether the store is the one this state directory has been used with. A deleted or emptied
@@ -56,21 +54,4 @@ export function continuityError(state: StateContinuity, where: string): Shipgate
     hint: `Evidence of earlier use: ${state.evidence.join('; ')}. Restore state.db from a backup (or fix SHIPGATE_DATABASE_URL), or start a new history on purpose with \`shipgate state init --force --reason "..."\`.`,
     data: { state },
   });
-}
-
-/** The explicit, audited way to accept the current (empty or older) store as the history from now on. */
-export async function initState(ctx: AppContext, opts: { force?: boolean; reason?: string }): Promise<{ state: StateContinuity; archivedCheckpoint: string | null }> {
-  const state = ctx.continuity;
-  if (state.ok && state.events > 0) {
-    throw refused(`the store is consistent with ${ctx.stateDir} and holds ${state.events} audit events; there is nothing to start over`, { hint: 'state init is for a store that was lost or emptied; `shipgate state` shows why.' });
-  }
-  if (!state.ok && !opts.force) throw refused(`starting a new history needs --force: ${state.problem}`, { hint: 'Run `shipgate state init --force --reason "..."` only if the old state.db is truly gone.' });
-  if (!opts.reason?.trim()) throw badInput('state init needs --reason', { where: '--reason', hint: 'Say why the history starts over, e.g. --reason "disk lost, no backup".' });
-  const archived = state.ok ? undefined : ctx.auditSeal.archiveCheckpoint(ctx.clock.now().toISOString().replace(/[:.]/g, '-'));
-  ctx.continuity = { ...state, ok: true };
-  await record(ctx, {
-    action: 'state.init', outcome: 'ok', reason: opts.reason.trim(),
-    detail: { forced: Boolean(opts.force), problem: state.problem ?? null, evidence: state.evidence, previousCheckpointSeq: state.checkpointSeq, archivedCheckpoint: archived ?? null, eventsKept: state.events },
-  });
-  return { state, archivedCheckpoint: archived ?? null };
 }

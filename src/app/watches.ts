@@ -3,7 +3,7 @@ import { isoNow } from '../core/clock.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
-import { startMonitor } from './monitor.js';
+import { startMonitor } from './monitor-start.js';
 import { startSoak } from './soak.js';
 
 /** A new deployment supersedes whatever was being soaked or monitored there: a redeploy restarts the soak. */

@@ -58,6 +58,7 @@ export async function withContext<T>(cmd: Command, run: (ctx: AppContext) => Pro
     // Deliveries still in flight record their outcome in the store: let them finish first.
     const { flushNotifications } = await import('../app/notify.js');
     await flushNotifications(10_000);
+    await ctx.connections.closeAll();
     await ctx.store.close();
   }
 }

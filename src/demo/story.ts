@@ -149,6 +149,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await flushNotifications(10_000);
     summary.notifications = receiver.received.map((m) => ({ ...describeMessage(m.path, m.body), ...(m.authorized === false ? { unauthorized: true } : {}) }));
     await receiver.stop();
+    await ctx.connections.closeAll();
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }

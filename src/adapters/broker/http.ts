@@ -8,8 +8,8 @@
  * 4xx is an answer, for the adapter to interpret. Redirects are never followed, so credential
  * headers go only where configured. Reasons name the method and path, never the host or a header.
  */
-import { abortableSleep } from '../time/sleep.js';
-import { parseRetryAfter, type RetryDeps, type RetryPolicy } from '../notify/notifier.js';
+import { parseRetryAfter } from '../notify/notifier.js';
+import { formatMs, withRetries, type RetryDeps, type RetryPolicy } from '../time/retry.js';
 
 /** The same retry shape as notifications use; only the defaults differ. */
 export type BrokerRetryPolicy = RetryPolicy;
@@ -56,48 +56,30 @@ const MAX_RESET_WAIT_MS = 60_000;
 
 export async function brokerRequest(baseUrl: string, request: BrokerRequest, options: BrokerHttpOptions = {}): Promise<BrokerHttpResult> {
   const policy = { ...DEFAULT_BROKER_RETRY, ...options.retry };
-  const sleep = options.deps?.sleep ?? abortableSleep;
-  const random = options.deps?.random ?? Math.random;
-  const now = options.deps?.now ?? Date.now;
-  const signal = options.signal;
   const label = `${request.method} ${request.path}`;
-
   const url = buildUrl(baseUrl, request);
   if (!url) return { kind: 'failed', reason: `${label}: the broker URL is not a valid http(s) URL`, attempts: 0 };
 
-  const started = now();
-  const maxAttempts = Math.max(1, Math.floor(policy.attempts));
-  let attempts = 0;
-  let last: { reason: string; status?: number } = { reason: 'not attempted' };
-
-  while (attempts < maxAttempts) {
-    if (signal?.aborted) return { kind: 'failed', reason: `${label}: abandoned (${last.reason})`, attempts, ...status(last) };
-    const remaining = policy.deadlineMs - (now() - started);
-    if (remaining <= 0) break;
-    attempts++;
-    const outcome = await attempt(url, request, Math.min(policy.requestTimeoutMs, remaining), signal);
-    if (outcome.kind === 'answer') return { ...outcome, attempts };
-    last = { reason: outcome.reason, ...status(outcome) };
-    if (outcome.kind === 'final') return { kind: 'failed', reason: `${label}: ${outcome.reason}`, attempts, ...status(outcome) };
-    if (attempts >= maxAttempts) break;
-
-    const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempts - 1));
-    // Equal jitter: at least half the backoff, so many clients spread out without hammering.
-    let wait = backoff / 2 + random() * (backoff / 2);
-    if (outcome.waitMs !== undefined) wait = Math.max(wait, outcome.waitMs);
-    const left = policy.deadlineMs - (now() - started);
-    if (wait >= left) {
-      return {
-        kind: 'failed',
-        reason: `${label}: ${outcome.reason}; gave up after ${plural(attempts, 'attempt')}: the next one would be after the ${formatMs(policy.deadlineMs)} deadline`,
-        attempts,
-        ...status(outcome),
-      };
-    }
-    await sleep(wait, signal);
+  const result = await withRetries<{ status: number; body: unknown }>(
+    policy,
+    async (timeoutMs) => {
+      const outcome = await attempt(url, request, timeoutMs, options.signal);
+      return outcome.kind === 'answer' ? { kind: 'done', value: { status: outcome.status, body: outcome.body } } : outcome;
+    },
+    { ...(options.deps ? { deps: options.deps } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  if (result.kind === 'done') return { kind: 'answer', ...result.value, attempts: result.attempts };
+  const failed = (reason: string): BrokerHttpResult => ({ kind: 'failed', reason, attempts: result.attempts, ...status(result) });
+  switch (result.why) {
+    case 'final':
+      return failed(`${label}: ${result.reason}`);
+    case 'abandoned':
+      return failed(`${label}: abandoned (${result.reason})`);
+    case 'deadline':
+      return failed(`${label}: ${result.reason}; gave up after ${plural(result.attempts, 'attempt')}: the next one would be after the ${formatMs(policy.deadlineMs)} deadline`);
+    case 'exhausted':
+      return failed(`${label}: ${result.reason}; gave up after ${plural(result.attempts, 'attempt')}`);
   }
-  if (signal?.aborted) return { kind: 'failed', reason: `${label}: abandoned (${last.reason})`, attempts, ...status(last) };
-  return { kind: 'failed', reason: `${label}: ${last.reason}; gave up after ${plural(attempts, 'attempt')}`, attempts, ...status(last) };
 }
 
 type AttemptOutcome =
@@ -226,6 +208,4 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${Math.round(ms / 100) / 10}s`;
-}
+export { formatMs } from '../time/retry.js';

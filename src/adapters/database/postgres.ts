@@ -1,27 +1,22 @@
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import type pg from 'pg';
-import { failed, refused, ShipgateError } from '../../core/errors.js';
+import { failed, ShipgateError } from '../../core/errors.js';
+import { pipeInto } from '../runner/pipe.js';
 import { localRunner, type Argv, type Runner } from '../runner/runner.js';
+import { claimBackupFile, fileSha256, verifyChecksum, type BackupFile } from './backup-file.js';
+import { contentChecksum, describeObject, dropStatement, objectKey, userObjects, withoutContents, type ContentChecksum } from './postgres-catalog.js';
 import { libpqEnv, pgCommands, redactUrl, scrubSecret } from './postgres-commands.js';
+import { findPgTool, withPath, type PgTool } from './postgres-tools.js';
+import { parseToc, type TocEntry } from './postgres-toc.js';
 
-export type PgTool = 'pg_dump' | 'pg_restore' | 'psql';
-
-export interface BackupFile {
-  /** Absolute path of the verified dump. */
-  file: string;
-  sizeBytes: number;
-  sha256: string;
-  /** Entries `pg_restore --list` reads back (> 0, else the backup throws). */
-  verifiedEntries: number;
-  /** How many of them are table data. */
-  tableData: number;
-  /** The database server's clock just before the dump started: rows newer than this are not in it. */
-  snapshotAt: string;
-  durationMs: number;
-}
+// The database's parts live by job: backup-file.ts (names, checksums), postgres-toc.ts (what a
+// dump lists), postgres-catalog.ts (what the database holds), postgres-tools.ts (finding the
+// client tools), postgres-commands.ts (their argv and environment), runner/pipe.ts (pg_restore | psql).
+export { backupFileName, fileSha256, verifyChecksum, type BackupFile } from './backup-file.js';
+export type { ContentChecksum } from './postgres-catalog.js';
+export { findPgTool, type PgTool } from './postgres-tools.js';
+export { parseToc, type TocEntry } from './postgres-toc.js';
 
 export interface RestoreOutcome {
   /** Objects created after the backup that the restore removed, e.g. "table public.fills". */
@@ -29,24 +24,6 @@ export interface RestoreOutcome {
   /** Objects created after the backup that could not be removed (left as they are). */
   notRemoved: { object: string; error: string }[];
   durationMs: number;
-}
-
-export interface TocEntry {
-  id: number;
-  desc: string;
-  schema: string;
-  name: string;
-  owner: string;
-}
-
-/** A fingerprint of a database's schema and data, to compare before and after a restore. */
-export interface ContentChecksum {
-  /** "kind schema name" of every user object (tables, views, sequences, types, routines, schemas). */
-  objects: string[];
-  /** md5 of every user table's columns: name, type, nullability, default, in order. */
-  columns: string;
-  /** md5 of each user table's rows, keyed "schema.table". */
-  tables: Record<string, string>;
 }
 
 export interface PostgresOptions {
@@ -149,12 +126,17 @@ export class PostgresDatabase {
     const list = await this.exec(pgRestore, pgCommands.pgRestoreList(file));
     if (list.exitCode !== 0) throw failed(`the dump ${file} cannot be read: ${this.tail(list.stderr)}`);
     const dumped = new Set(parseToc(list.stdout).map(objectKey));
-    const extras = (await this.userObjects()).filter((o) => !dumped.has(objectKey(o)));
+    const extras = (await this.withClient(userObjects)).filter((o) => !dumped.has(objectKey(o)));
     const removable = withoutContents(extras);
     const tag = `sg_${randomBytes(6).toString('hex')}`;
     const preamble = ['BEGIN;', 'SET LOCAL client_min_messages = warning;', ...removable.map((o) => dropStatement(o, tag)), ''].join('\n');
 
-    const run = await pipeInto(withPath(pgRestore, pgCommands.pgRestoreScript(file)), withPath(psql, pgCommands.psqlApply()), this.env, preamble, this.timeoutMs);
+    const run = await pipeInto(withPath(pgRestore, pgCommands.pgRestoreScript(file)), withPath(psql, pgCommands.psqlApply()), {
+      env: this.env,
+      timeoutMs: this.timeoutMs,
+      prefix: preamble,
+      suffix: (dumped) => (dumped ? 'COMMIT;\n' : 'ROLLBACK;\n'),
+    });
     const stderr = this.scrub(run.consumerStderr);
     // psql first: when it stops on an error, pg_restore is ended by us and its exit code says nothing.
     if (run.consumerCode !== 0) {
@@ -180,35 +162,7 @@ export class PostgresDatabase {
 
   /** Schema and data fingerprint of the database (used by tests to prove a restore is faithful). */
   async contentChecksum(): Promise<ContentChecksum> {
-    return this.withClient(async (client) => {
-      await client.query('set search_path = pg_catalog');
-      const objects = (await client.query<CatalogObject>(USER_OBJECTS_SQL)).rows.map(describeObject).sort();
-      const columns = await client.query<{ md5: string }>(
-        `select md5(coalesce(string_agg(concat_ws(' ', table_schema, table_name, ordinal_position, column_name, data_type, udt_schema, udt_name, is_nullable, column_default), E'\\n'
-           order by table_schema, table_name, ordinal_position), '')) as md5
-         from information_schema.columns where table_schema not in ('pg_catalog', 'information_schema')`,
-      );
-      const tableRows = await client.query<{ table_schema: string; table_name: string }>(
-        `select table_schema, table_name from information_schema.tables
-         where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') order by 1, 2`,
-      );
-      const tables: Record<string, string> = {};
-      for (const t of tableRows.rows) {
-        const rel = `${client.escapeIdentifier(t.table_schema)}.${client.escapeIdentifier(t.table_name)}`;
-        const r = await client.query<{ md5: string }>(`select md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as md5 from ${rel} x`);
-        tables[`${t.table_schema}.${t.table_name}`] = r.rows[0]!.md5;
-      }
-      return { objects, columns: columns.rows[0]!.md5, tables };
-    });
-  }
-
-  /** Every user object of the database, as `pg_restore --list` would name it. */
-  private async userObjects(): Promise<CatalogObject[]> {
-    return this.withClient(async (client) => {
-      // Types in routine signatures are then schema-qualified exactly as pg_dump writes them.
-      await client.query('set search_path = pg_catalog');
-      return (await client.query<CatalogObject>(USER_OBJECTS_SQL)).rows;
-    });
+    return this.withClient(contentChecksum);
   }
 
   private async withClient<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -260,252 +214,8 @@ export class PostgresDatabase {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-export function findPgTool(name: PgTool, pathVariable: string | undefined = process.env.PATH): string | undefined {
-  const executable = (file: string) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  for (const dir of (pathVariable ?? '').split(path.delimiter).filter(Boolean)) {
-    const file = path.join(dir, name);
-    if (executable(file)) return file;
-  }
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base)
-    ? readdirSync(base)
-        .filter((v) => /^\d+(\.\d+)?$/.test(v))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  for (const v of versions) {
-    const file = path.join(base, v, 'bin', name);
-    if (executable(file)) return file;
-  }
-  return undefined;
-}
-
-/** `<env>_YYYYMMDD_HHMMSS.dump` in UTC. */
-export function backupFileName(env: string, at: Date): string {
-  const iso = at.toISOString(); // 2026-03-02T14:05:09.123Z
-  return `${env}_${iso.slice(0, 10).replaceAll('-', '')}_${iso.slice(11, 19).replaceAll(':', '')}.dump`;
-}
-
-/**
- * Claims a name no other backup uses (a second backup in the same second gets "_2", ...) by
- * creating its ".partial" file exclusively, mode 0600: pg_dump then writes into that file, which
- * keeps the mode, so the dump is never readable by others, not even while it is written.
- */
-function claimBackupFile(dir: string, env: string, at: Date): { file: string; partial: string } {
-  const base = backupFileName(env, at).replace(/\.dump$/, '');
-  for (let n = 1; n < 1000; n++) {
-    const file = path.join(path.resolve(dir), `${base}${n === 1 ? '' : `_${n}`}.dump`);
-    const partial = `${file}.partial`;
-    if (existsSync(file)) continue;
-    try {
-      closeSync(openSync(partial, 'wx', 0o600));
-      return { file, partial };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw failed(`cannot create a backup file in ${dir}: ${(err as Error).message}`, { hint: 'Check that the backup directory (database.backupDir) is writable.' });
-    }
-  }
-  throw failed(`too many backups named ${base} in ${dir}`);
-}
-
-export function fileSha256(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('error', reject)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
-/** Refuses (exit 3) a dump whose SHA-256 or size differs from what was recorded; a missing file fails (exit 1). */
-export async function verifyChecksum(file: string, expected: { sha256: string; sizeBytes?: number }): Promise<void> {
-  if (!existsSync(file)) throw failed(`the backup file ${file} does not exist`, { hint: 'It was moved or deleted; restore it from off-host copies, or pick another backup (`shipgate backups`).' });
-  const size = statSync(file).size;
-  const sha256 = await fileSha256(file);
-  if (sha256 !== expected.sha256 || (expected.sizeBytes !== undefined && size !== expected.sizeBytes)) {
-    throw refused(`the backup file ${file} was modified after it was taken (SHA-256 ${sha256.slice(0, 12)}…, recorded ${expected.sha256.slice(0, 12)}…); it will not be restored`, {
-      hint: 'Use another backup (`shipgate backups`), or find out who changed the file.',
-      data: { reason: 'checksum-mismatch', file, sha256, expectedSha256: expected.sha256, sizeBytes: size, expectedSizeBytes: expected.sizeBytes ?? null },
-    });
-  }
-}
-
-// The entry kinds the restore compares with the database; longer names first.
-const TOC_KINDS = ['MATERIALIZED VIEW', 'FOREIGN TABLE', 'TABLE', 'VIEW', 'SEQUENCE', 'TYPE', 'DOMAIN', 'FUNCTION', 'PROCEDURE', 'AGGREGATE', 'SCHEMA'];
-// Other kinds that start like those ("TABLE DATA" is not a "TABLE").
-const TOC_LONGER = ['MATERIALIZED VIEW DATA', 'TABLE DATA', 'TABLE ATTACH', 'SEQUENCE SET', 'SEQUENCE OWNED BY'];
-
-/**
- * Parses `pg_restore --list`: "ID; CATALOG OID DESC SCHEMA NAME OWNER", ";" lines are comments.
- * Names are not quoted there; a name with spaces is kept whole (the owner is the last word).
- */
-export function parseToc(listing: string): TocEntry[] {
-  const entries: TocEntry[] = [];
-  for (const raw of listing.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (!line.trim() || line.startsWith(';')) continue;
-    const m = /^(\d+); \d+ \d+ (.*)$/.exec(line);
-    if (!m) continue;
-    const rest = m[2]!;
-    const longer = TOC_LONGER.find((k) => rest.startsWith(`${k} `));
-    const kind = longer ?? TOC_KINDS.find((k) => rest.startsWith(`${k} `));
-    if (!kind) {
-      // Other kinds (CONSTRAINT, INDEX, COMMENT, ...): counted, not compared.
-      entries.push({ id: Number(m[1]), desc: rest.split(' ')[0]!, schema: '', name: '', owner: '' });
-      continue;
-    }
-    const words = rest.slice(kind.length + 1).split(' ');
-    entries.push({ id: Number(m[1]), desc: kind, schema: words[0] ?? '', name: words.slice(1, -1).join(' '), owner: words.length > 2 ? words[words.length - 1]! : '' });
-  }
-  return entries;
-}
-
-interface CatalogObject {
-  kind: string;
-  schema: string;
-  name: string;
-  drop: string;
-  rank: number;
-}
-
-const objectKey = (o: { desc?: string; kind?: string; schema: string; name: string }) => `${o.kind ?? o.desc}\u0000${o.schema}\u0000${o.name}`;
-const describeObject = (o: CatalogObject) => `${o.kind.toLowerCase()} ${o.schema === '-' ? o.name : `${o.schema}.${o.name}`}`;
-
-/** Objects inside a schema that is dropped anyway need no statement of their own. */
-function withoutContents(objects: CatalogObject[]): CatalogObject[] {
-  const schemas = new Set(objects.filter((o) => o.kind === 'SCHEMA').map((o) => o.name));
-  return objects.filter((o) => o.kind === 'SCHEMA' || !schemas.has(o.schema)).sort((a, b) => a.rank - b.rank);
-}
-
-/** Each drop in its own subtransaction: one that fails is reported, and the restore goes on. */
-function dropStatement(o: CatalogObject, tag: string): string {
-  const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
-  return `DO $${tag}$ BEGIN EXECUTE ${literal(o.drop)}; EXCEPTION WHEN OTHERS THEN RAISE WARNING 'shipgate: could not remove % -- %', ${literal(describeObject(o))}, SQLERRM; END $${tag}$;`;
-}
-
-/**
- * User objects, named as pg_dump names them, with the statement that drops each one. Extension
- * members are left alone (the dump recreates extensions), and so are sequences that belong to a
- * column (serial, identity): they go with their table. Run with search_path = pg_catalog.
- */
-const USER_OBJECTS_SQL = `
-with ns as (
-  select oid, nspname from pg_namespace
-  where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_toast%' and nspname not like 'pg\\_temp\\_%'
-),
-ext as (select classid, objid from pg_depend where deptype = 'e')
-select 'SCHEMA' as kind, '-' as schema, n.nspname as name, format('DROP SCHEMA IF EXISTS %I CASCADE', n.nspname) as drop, 0 as rank
-  from ns n
-  where n.nspname <> 'public'
-    and not exists (select 1 from ext where ext.classid = 'pg_namespace'::regclass and ext.objid = n.oid)
-    and not exists (select 1 from pg_extension e where e.extnamespace = n.oid)
-union all
-select k.kind, n.nspname, c.relname, format('DROP %s IF EXISTS %I.%I CASCADE', k.kind, n.nspname, c.relname), k.rank
-  from pg_class c
-  join ns n on n.oid = c.relnamespace
-  join (values ('v', 'VIEW', 1), ('m', 'MATERIALIZED VIEW', 1), ('r', 'TABLE', 2), ('p', 'TABLE', 2), ('f', 'FOREIGN TABLE', 2), ('S', 'SEQUENCE', 3)) as k(relkind, kind, rank)
-    on k.relkind = c.relkind::text
-  where not exists (select 1 from ext where ext.classid = 'pg_class'::regclass and ext.objid = c.oid)
-    and not (c.relkind = 'S' and exists (
-      select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')))
-union all
-select case p.prokind when 'p' then 'PROCEDURE' when 'a' then 'AGGREGATE' else 'FUNCTION' end, n.nspname,
-       p.proname || '(' || oidvectortypes(p.proargtypes) || ')',
-       format('DROP ROUTINE IF EXISTS %I.%I(%s) CASCADE', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), 4
-  from pg_proc p
-  join ns n on n.oid = p.pronamespace
-  where not exists (select 1 from ext where ext.classid = 'pg_proc'::regclass and ext.objid = p.oid)
-union all
-select case t.typtype when 'd' then 'DOMAIN' else 'TYPE' end, n.nspname, t.typname,
-       format('DROP %s IF EXISTS %I.%I CASCADE', case t.typtype when 'd' then 'DOMAIN' else 'TYPE' end, n.nspname, t.typname), 5
-  from pg_type t
-  join ns n on n.oid = t.typnamespace
-  where (t.typtype in ('e', 'r', 'd') or (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind = 'c')))
-    and not exists (select 1 from ext where ext.classid = 'pg_type'::regclass and ext.objid = t.oid)
-order by 5, 2, 3`;
-
-const withPath = (toolPath: string, argv: Argv): Argv => [toolPath, ...argv.slice(1)];
-
 /** psql's error lines (ERROR, FATAL, DETAIL, HINT), else all of its output. */
 function errorLines(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => /\b(ERROR|FATAL|DETAIL|HINT|CONTEXT):/.test(l) || /^psql: /.test(l));
   return lines.length ? lines.join('\n') : stderr;
-}
-
-interface PipeResult {
-  producerCode: number;
-  producerStderr: string;
-  consumerCode: number;
-  consumerStderr: string;
-}
-
-/**
- * `producer | consumer`, without a shell: the consumer first gets `preamble`, then the
- * producer's stdout, then "COMMIT;" only if the producer succeeded ("ROLLBACK;" otherwise).
- * A consumer that stops early (psql on an error) ends the producer too.
- */
-function pipeInto(producerArgv: Argv, consumerArgv: Argv, env: NodeJS.ProcessEnv, preamble: string, timeoutMs: number): Promise<PipeResult> {
-  return new Promise((resolve) => {
-    const keep = (s: string, chunk: Buffer) => (s + chunk.toString()).slice(-64 * 1024);
-    let producerStderr = '';
-    let consumerStderr = '';
-    const consumer = spawn(consumerArgv[0], consumerArgv.slice(1), { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    const producer = spawn(producerArgv[0], producerArgv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    producer.stderr.on('data', (c: Buffer) => (producerStderr = keep(producerStderr, c)));
-    consumer.stderr.on('data', (c: Buffer) => (consumerStderr = keep(consumerStderr, c)));
-    consumer.stdin.on('error', () => undefined); // EPIPE once psql has stopped on an error
-
-    let producerCode: number | undefined;
-    let consumerCode: number | undefined;
-    const timer = setTimeout(() => {
-      producerStderr += `\ntimed out after ${Math.round(timeoutMs / 1000)} s`;
-      producer.kill('SIGTERM');
-      consumer.kill('SIGTERM');
-    }, timeoutMs);
-    const finish = () => {
-      if (producerCode === undefined || consumerCode === undefined) return;
-      clearTimeout(timer);
-      resolve({ producerCode, producerStderr, consumerCode, consumerStderr });
-    };
-    const codeOf = (code: number | null) => code ?? 128;
-
-    producer.on('error', (err) => {
-      producerStderr += `\n${err.message}`;
-      if (producerCode === undefined) producerCode = 127;
-      consumer.stdin.end('ROLLBACK;\n');
-      finish();
-    });
-    consumer.on('error', (err) => {
-      consumerStderr += `\n${err.message}`;
-      producer.kill('SIGTERM');
-      if (consumerCode === undefined) consumerCode = 127;
-      finish();
-    });
-
-    consumer.stdin.write(preamble);
-    producer.stdout.pipe(consumer.stdin, { end: false });
-    // 'close' comes after the producer's stdout has ended, so every chunk is already queued.
-    producer.on('close', (code) => {
-      producerCode = codeOf(code);
-      consumer.stdin.end(producerCode === 0 ? 'COMMIT;\n' : 'ROLLBACK;\n');
-      finish();
-    });
-    consumer.on('close', (code) => {
-      consumerCode = codeOf(code);
-      if (producerCode === undefined) {
-        producer.stdout.unpipe(consumer.stdin);
-        producer.stdout.resume();
-        producer.kill('SIGTERM');
-      }
-      finish();
-    });
-  });
 }

@@ -7,7 +7,7 @@
  * credential), so nothing here ever puts a URL, or any text that could contain one, into a
  * result, an error or a log line.
  */
-import { abortableSleep } from '../time/sleep.js';
+import { formatMs, withRetries, type RetryDeps, type RetryPolicy } from '../time/retry.js';
 
 export const NOTIFY_EVENTS = [
   'deploy.started',
@@ -57,17 +57,8 @@ export interface Notifier {
   send(event: NotifyEvent, signal?: AbortSignal): Promise<DeliveryResult>;
 }
 
-export interface RetryPolicy {
-  /** Requests at most, the first included. */
-  attempts: number;
-  /** Total time budget for all attempts and waits, from the first request. */
-  deadlineMs: number;
-  /** Backoff before the 2nd attempt; doubles each time, with jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Timeout of one request (also capped by what is left of the deadline). */
-  requestTimeoutMs: number;
-}
+// The retry policy is shared with the broker adapters (time/retry.ts); the defaults are ours.
+export type { RetryDeps, RetryPolicy } from '../time/retry.js';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   attempts: 4,
@@ -76,13 +67,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 8_000,
   requestTimeoutMs: 10_000,
 };
-
-/** Seams for tests: the waits and the jitter. */
-export interface RetryDeps {
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
-}
 
 /**
  * POSTs `body` as JSON to `url`, retrying network errors, timeouts, 429 (after its Retry-After
@@ -96,11 +80,6 @@ export async function postJson(
   options: { headers?: Record<string, string>; policy?: Partial<RetryPolicy>; signal?: AbortSignal; deps?: RetryDeps } = {},
 ): Promise<DeliveryResult> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
-  const sleep = options.deps?.sleep ?? abortableSleep;
-  const random = options.deps?.random ?? Math.random;
-  const now = options.deps?.now ?? Date.now;
-  const signal = options.signal;
-
   const target = parseWebhookUrl(url);
   if (!target) return { ok: false, attempts: 0, error: 'the URL is not a valid http(s) URL' };
   let payload: string;
@@ -110,35 +89,29 @@ export async function postJson(
     return { ok: false, attempts: 0, error: 'the event could not be encoded as JSON' };
   }
 
-  const started = now();
-  const maxAttempts = Math.max(1, Math.floor(policy.attempts));
-  let attempts = 0;
-  let last: DeliveryResult = { ok: false, attempts: 0, error: 'not attempted' };
-
-  while (attempts < maxAttempts) {
-    if (signal?.aborted) return { ...last, ok: false, attempts, error: `abandoned: ${last.error ?? 'not attempted'}` };
-    const remaining = policy.deadlineMs - (now() - started);
-    if (remaining <= 0) break;
-    attempts++;
-    const outcome = await attempt(target, payload, options.headers ?? {}, Math.min(policy.requestTimeoutMs, remaining), signal);
-    if (outcome.kind === 'delivered') return { ok: true, attempts, status: outcome.status };
-    last = { ok: false, attempts, error: outcome.error, ...(outcome.status !== undefined ? { status: outcome.status } : {}) };
-    if (outcome.kind === 'final') return last;
-    if (attempts >= maxAttempts) break;
-
-    const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempts - 1));
-    // "Equal jitter": at least half the backoff, so retries from many processes spread out
-    // without ever coming back immediately.
-    let wait = backoff / 2 + random() * (backoff / 2);
-    if (outcome.retryAfterMs !== undefined) wait = Math.max(wait, outcome.retryAfterMs);
-    const left = policy.deadlineMs - (now() - started);
-    if (wait >= left) {
-      return { ...last, error: `${last.error}; gave up: the next attempt would be after the ${formatMs(policy.deadlineMs)} deadline` };
-    }
-    await sleep(wait, signal);
+  const result = await withRetries<number>(
+    policy,
+    async (timeoutMs) => {
+      const outcome = await attempt(target, payload, options.headers ?? {}, timeoutMs, options.signal);
+      if (outcome.kind === 'delivered') return { kind: 'done', value: outcome.status };
+      const status = outcome.status !== undefined ? { status: outcome.status } : {};
+      if (outcome.kind === 'final') return { kind: 'final', reason: outcome.error, ...status };
+      return { kind: 'retry', reason: outcome.error, ...status, ...(outcome.retryAfterMs !== undefined ? { waitMs: outcome.retryAfterMs } : {}) };
+    },
+    { ...(options.deps ? { deps: options.deps } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  if (result.kind === 'done') return { ok: true, attempts: result.attempts, status: result.value };
+  const failure = { ok: false, attempts: result.attempts, ...(result.status !== undefined ? { status: result.status } : {}) };
+  switch (result.why) {
+    case 'final':
+      return { ...failure, error: result.reason };
+    case 'abandoned':
+      return { ...failure, error: `abandoned: ${result.reason}` };
+    case 'deadline':
+      return { ...failure, error: `${result.reason}; gave up: the next attempt would be after the ${formatMs(policy.deadlineMs)} deadline` };
+    case 'exhausted':
+      return { ...failure, error: `${result.reason}; gave up after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}` };
   }
-  if (signal?.aborted) return { ...last, attempts, error: `abandoned: ${last.error}` };
-  return { ...last, attempts, error: `${last.error}; gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}` };
 }
 
 type AttemptOutcome =
@@ -207,8 +180,4 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${Math.round(ms / 100) / 10}s`;
 }

@@ -1,8 +1,10 @@
-import { decodeDocument, encodeDocument } from './json-document.js';
-import type { Kysely, Selectable } from 'kysely';
-import { auditHash, GENESIS, verifyChain } from './audit-chain.js';
-import type { AuditSeal } from './audit-seal.js';
+import type { Kysely } from 'kysely';
 import type { Identity } from '../../core/identity.js';
+import { appendAudit, listAudit, verifyAudit, type AuditFilter } from './audit-log.js';
+import type { AuditSeal } from './audit-seal.js';
+import { encodeDocument } from './json-document.js';
+import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
+import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
@@ -12,13 +14,7 @@ import type { Database } from './tables.js';
 
 export { auditHash } from './audit-chain.js';
 
-// PostgreSQL 23505; better-sqlite3 names the extended code; node:sqlite gives the number
-// (1555 SQLITE_CONSTRAINT_PRIMARYKEY, 2067 SQLITE_CONSTRAINT_UNIQUE).
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; errcode?: number };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.errcode === 1555 || e?.errcode === 2067;
-}
-
+// The one store over both dialects. Its parts: audit-log.ts, lock-table.ts, rows.ts (row <-> record).
 export class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
@@ -33,102 +29,46 @@ export class KyselyStore implements Store {
 
   // ---- audit -------------------------------------------------------------------------
 
-  async appendAudit(input: AuditInput): Promise<AuditRecord> {
-    // Optimistic append: the sequence number is the primary key, so two writers racing for
-    // the same slot cannot both win; the loser re-reads the tip and tries again.
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const tip = await this.db.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      const base = {
-        seq: (tip?.seq ?? 0) + 1,
-        at: input.at,
-        actor: input.actor,
-        action: input.action,
-        env: input.env ?? null,
-        version: input.version ?? null,
-        reason: input.reason ?? null,
-        outcome: input.outcome,
-        detail: input.detail ?? {},
-      };
-      const prevHash = tip?.hash ?? GENESIS;
-      const hash = auditHash(prevHash, base);
-      const record: AuditRecord = { ...base, prevHash, hash, mac: this.auditSeal ? this.auditSeal.mac(hash) : null };
-      try {
-        await this.db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash, mac: record.mac }).execute();
-        this.auditSeal?.writeCheckpoint({ seq: record.seq, hash }, record.at);
-        return record;
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 10));
-      }
-    }
-    throw new Error('could not append to the audit log: too much contention');
+  appendAudit(input: AuditInput): Promise<AuditRecord> {
+    return appendAudit(this.db, this.auditSeal, input);
   }
 
-  async listAudit(filter: { env?: string; action?: string; version?: string; limit?: number; sinceSeq?: number } = {}): Promise<AuditRecord[]> {
-    let q = this.db.selectFrom('audit').selectAll();
-    if (filter.env) q = q.where('env', '=', filter.env);
-    if (filter.action) q = q.where('action', '=', filter.action);
-    if (filter.version) q = q.where('version', '=', filter.version);
-    if (filter.sinceSeq !== undefined) q = q.where('seq', '>', filter.sinceSeq);
-    if (filter.limit) q = q.orderBy('seq', 'desc').limit(filter.limit);
-    else q = q.orderBy('seq', 'asc');
-    const rows = (await q.execute()).map(toAudit);
-    return filter.limit ? rows.reverse() : rows;
+  listAudit(filter: AuditFilter = {}): Promise<AuditRecord[]> {
+    return listAudit(this.db, filter);
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
-    const rows = await this.db.selectFrom('audit').selectAll().orderBy('seq', 'asc').execute();
-    return verifyChain(rows.map(toAudit), this.auditSeal);
+  verifyAudit(): Promise<AuditVerification> {
+    return verifyAudit(this.db, this.auditSeal);
   }
 
   // ---- locks -------------------------------------------------------------------------
 
-  async tryAcquireLock(lock: LockRecord): Promise<{ acquired: true } | { acquired: false; holder: LockRecord }> {
-    try {
-      await this.db.insertInto('locks').values(fromLock(lock)).execute();
-      return { acquired: true as const };
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const holder = await this.getLock(lock.env);
-      // Released between our insert and our read: try once more.
-      if (!holder) return this.tryAcquireLock(lock);
-      return { acquired: false as const, holder };
-    }
+  tryAcquireLock(lock: LockRecord): Promise<{ acquired: true } | { acquired: false; holder: LockRecord }> {
+    return tryAcquireLock(this.db, lock);
   }
 
-  async takeOverLock(expectedToken: string, lock: LockRecord): Promise<boolean> {
-    const res = await this.db.updateTable('locks').set(fromLock(lock)).where('env', '=', lock.env).where('token', '=', expectedToken).executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+  takeOverLock(expectedToken: string, lock: LockRecord): Promise<boolean> {
+    return takeOverLock(this.db, expectedToken, lock);
   }
 
-  async renewLock(env: string, token: string, leaseUntil: string): Promise<boolean> {
-    const res = await this.db.updateTable('locks').set({ lease_until: leaseUntil }).where('env', '=', env).where('token', '=', token).executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+  renewLock(env: string, token: string, leaseUntil: string): Promise<boolean> {
+    return renewLock(this.db, env, token, leaseUntil);
   }
 
-  async releaseLock(env: string, token: string): Promise<boolean> {
-    const res = await this.db.deleteFrom('locks').where('env', '=', env).where('token', '=', token).executeTakeFirst();
-    return Number(res.numDeletedRows) === 1;
+  releaseLock(env: string, token: string): Promise<boolean> {
+    return releaseLock(this.db, env, token);
   }
 
-  async forceReleaseLock(env: string): Promise<LockRecord | undefined> {
-    // Delete the holder we read, by token; if it changed in between (takeover), read again,
-    // so the record returned is the one actually removed.
-    for (;;) {
-      const holder = await this.getLock(env);
-      if (!holder) return undefined;
-      const res = await this.db.deleteFrom('locks').where('env', '=', env).where('token', '=', holder.token).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 1) return holder;
-    }
+  forceReleaseLock(env: string): Promise<LockRecord | undefined> {
+    return forceReleaseLock(this.db, env);
   }
 
-  async getLock(env: string): Promise<LockRecord | undefined> {
-    const row = await this.db.selectFrom('locks').selectAll().where('env', '=', env).executeTakeFirst();
-    return row ? toLock(row) : undefined;
+  getLock(env: string): Promise<LockRecord | undefined> {
+    return getLock(this.db, env);
   }
 
-  async listLocks(): Promise<LockRecord[]> {
-    return (await this.db.selectFrom('locks').selectAll().orderBy('env').execute()).map(toLock);
+  listLocks(): Promise<LockRecord[]> {
+    return listLocks(this.db);
   }
 
   // ---- deployments and steps ---------------------------------------------------------
@@ -373,56 +313,3 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ test: r.test, commit: r.commit, passed: Number(r.passed), failed: Number(r.failed), lastSeen: String(r.last_seen) }));
   }
 }
-
-// ---- watches (soaks, monitors) and incidents: key columns plus a JSON document ----------
-
-const toWatch = (r: Selectable<Database['watches']>): WatchRecord => ({
-  id: Number(r.id), kind: r.kind as WatchKind, env: r.env, version: r.version, deploymentId: Number(r.deployment_id), state: r.state as WatchState,
-  startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at, data: decodeDocument(r.data),
-});
-
-const toApproval = (r: Selectable<Database['approvals']>): ApprovalRecord => ({
-  id: Number(r.id), env: r.env, action: r.action, subject: r.subject, requester: r.requester, reason: r.reason, required: Number(r.required),
-  state: r.state as ApprovalState, createdAt: r.created_at, expiresAt: r.expires_at, approvers: JSON.parse(r.approvers) as ApprovalRecord['approvers'],
-  requesterIdentity: r.requester_identity ? (JSON.parse(r.requester_identity) as Identity) : null,
-});
-
-const toBackup = (r: Selectable<Database['backups']>): BackupRecord => ({
-  id: Number(r.id), env: r.env, deploymentId: r.deployment_id === null ? null : Number(r.deployment_id), file: r.file, sizeBytes: Number(r.size_bytes),
-  sha256: r.sha256, createdAt: r.created_at, verifiedEntries: Number(r.verified_entries), detail: JSON.parse(r.detail) as Record<string, unknown>,
-});
-
-const toIncident = (r: Selectable<Database['incidents']>): IncidentRecord => ({
-  id: Number(r.id), env: r.env, openedAt: r.opened_at, state: r.state as IncidentRecord['state'], data: decodeDocument<Record<string, unknown>>(r.data),
-});
-
-const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
-  seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, env: r.env, version: r.version, reason: r.reason,
-  outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null,
-});
-
-const toLock = (r: Selectable<Database['locks']>): LockRecord => ({
-  env: r.env, owner: r.owner, actor: r.actor, reason: r.reason, token: r.token, acquiredAt: r.acquired_at,
-  leaseUntil: r.lease_until, host: r.host, pid: Number(r.pid),
-});
-
-const fromLock = (l: LockRecord) => ({
-  env: l.env, owner: l.owner, actor: l.actor, reason: l.reason, token: l.token, acquired_at: l.acquiredAt,
-  lease_until: l.leaseUntil, host: l.host, pid: l.pid,
-});
-
-const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRecord => ({
-  id: Number(r.id), env: r.env, kind: r.kind as DeploymentRecord['kind'], version: r.version, fromVersion: r.from_version,
-  state: r.state as DeploymentState, actor: r.actor, reason: r.reason, causeId: r.cause_id === null ? null : Number(r.cause_id),
-  error: r.error, host: r.host, pid: Number(r.pid), startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
-  meta: decodeDocument<Record<string, unknown>>(r.meta ?? '{}'),
-});
-
-const toStep = (r: Selectable<Database['steps']>): StepRecord => ({
-  id: Number(r.id), deploymentId: Number(r.deployment_id), name: r.name, seq: Number(r.seq), state: r.state as StepState,
-  startedAt: r.started_at, finishedAt: r.finished_at, detail: decodeDocument<Record<string, unknown>>(r.detail),
-});
-
-const toRelease = (r: Selectable<Database['releases']>): ReleaseRecord => ({
-  env: r.env, version: r.version, commit: r.commit, verdict: r.verdict as Verdict | null, reason: r.reason, updatedAt: r.updated_at,
-});

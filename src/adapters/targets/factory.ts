@@ -1,11 +1,14 @@
 import { resolveServices } from '../../config/resolve.js';
 import type { EnvironmentSpec, ShipgateConfig } from '../../config/schema.js';
+import os from 'node:os';
+import type { OpenConnections } from '../runner/connections.js';
 import { localRunner, type Runner } from '../runner/runner.js';
 import type { GitRepository } from '../vcs/git.js';
 import { ComposeTarget, composeLayout } from './compose/driver.js';
 import { ProcessTarget } from './process/driver.js';
+import { controlDirectory } from './ssh/commands.js';
 import { SshTarget, sshLayout } from './ssh/driver.js';
-import { streamingRunner } from './ssh/stream-runner.js';
+import { streamingRunner } from '../runner/stream.js';
 import { processLayout } from './process/launch.js';
 import type { Target } from './target.js';
 
@@ -17,6 +20,8 @@ export interface TargetDeps {
   env: NodeJS.ProcessEnv;
   /** Crash-testing seam passed to targets that start processes (app/failpoint.ts). */
   failpoint?: (kind: string, step: string, when: 'before' | 'after') => void;
+  /** Connections the command closes when it ends: given, the ssh target keeps one per host. */
+  connections?: OpenConnections;
 }
 
 /** The driver for an environment's target type. */
@@ -28,6 +33,13 @@ export function createTarget(envName: string, spec: EnvironmentSpec, deps: Targe
       return new ComposeTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: composeLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
     case 'ssh':
       // Output of remote commands streams line by line into .shipgate/ssh/<env>.output.log.
-      return new SshTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: sshLayout(deps.stateDir), runner: deps.runner === localRunner ? streamingRunner : deps.runner });
+      return new SshTarget({
+        envName,
+        spec: spec.target,
+        projectName: deps.config.project,
+        layout: sshLayout(deps.stateDir),
+        runner: deps.runner === localRunner ? streamingRunner : deps.runner,
+        ...(deps.connections ? { multiplex: { connections: deps.connections, dir: controlDirectory(deps.stateDir, os.tmpdir(), process.getuid?.() ?? 0) } } : {}),
+      });
   }
 }

@@ -42,6 +42,7 @@ async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: App
     return await run(ctx, rb);
   } finally {
     await flushNotifications(10_000);
+    await ctx.connections.closeAll();
     await ctx.store.close();
   }
 }

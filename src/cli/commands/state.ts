@@ -25,7 +25,7 @@ export function registerStateCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate state init --force --reason "state.db lost with the disk, no backup"')
     .action(async (opts: { force?: boolean; reason?: string }, cmd: Command) => {
-      const { initState } = await import('../../app/state.js');
+      const { initState } = await import('../../app/state-init.js');
       const result = await withContext(cmd, (ctx) => initState(ctx, opts), { startsOver: true });
       if (globalOptions(cmd).json) return printJson({ ok: true, ...result });
       line(`new history started (${result.state.events} events kept${result.archivedCheckpoint ? `; old checkpoint kept as ${result.archivedCheckpoint}` : ''})`);

@@ -1,7 +1,7 @@
 // What a failed compose or docker command is reported with: its last lines and what to do about it.
 
 import type { RunResult } from '../../runner/runner.js';
-import type { CommandContext } from './session.js';
+import type { CommandContext } from './command-context.js';
 
 const STDERR_LINES = 15;
 

@@ -9,6 +9,7 @@ import { describeArgv, type Argv, type RunResult, type Runner } from '../../runn
 import type { GitRepository } from '../../vcs/git.js';
 import type { ReleaseSpec } from '../target.js';
 import { composeCommands, composeFiles, defaultProjectName, dockerCommands, type ComposeCli, type ComposeInvocation } from './commands.js';
+import type { CommandContext } from './command-context.js';
 import { configKey } from './compare.js';
 import { detectComposeCli } from './detect.js';
 import { filesForV1 } from './flatten.js';
@@ -35,15 +36,7 @@ export interface Prepared {
   present: Set<string>;
 }
 
-export interface CommandContext {
-  inv: ComposeInvocation;
-  cwd: string | undefined;
-  env: Record<string, string>;
-  variables: Record<string, string>;
-  passEnv: string[];
-  /** Shown before the argv in errors and the command log, e.g. `TAG=v1.0.0 `. */
-  display: string;
-}
+export type { CommandContext } from './command-context.js';
 
 // Builds of real stacks take long; everything else is quick or broken.
 export const TIMEOUTS = { build: 60 * 60_000, pull: 30 * 60_000, up: 10 * 60_000, down: 5 * 60_000, other: 2 * 60_000 };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { badInput } from '../../../core/errors.js';
 import type { Argv } from '../../runner/runner.js';
@@ -17,6 +18,11 @@ export interface SshEndpoint {
   port: number;
   user: string;
   keyFile: string;
+}
+
+/** A host as the target uses it: the endpoint and how errors and logs name it (`hostLabel`). */
+export interface Host extends SshEndpoint {
+  label: string;
 }
 
 /** `'it'\''s'`: a POSIX-shell word that is exactly `arg`, whatever it holds (NUL aside, which no argv can hold). */
@@ -62,12 +68,12 @@ export function assertEndpoint(h: SshEndpoint): void {
   if (!USER.test(h.user)) {
     throw badInput(`"${h.user}" is not a user name`, { where: 'target.hosts[].user', hint: 'Use the remote account name, e.g. deploy.' });
   }
-  if (h.keyFile.includes('"')) throw badInput(`the key file path ${h.keyFile} contains a double quote`, { where: 'target.hosts[].keyFile' });
 }
 
 /**
- * ssh expands `%` tokens (and a leading `~`) in -i and UserKnownHostsFile, and splits the
- * latter on spaces: `%` is doubled, and a path with blanks is double-quoted.
+ * A path inside an `-o Option=value` argument: ssh reads that value like a line of ssh_config,
+ * where `%` starts a token and blanks separate words, so `%` is doubled and a path with
+ * blanks is double-quoted.
  */
 export function sshPathArgument(p: string): string {
   const escaped = p.replaceAll('%', '%%');
@@ -75,15 +81,34 @@ export function sshPathArgument(p: string): string {
 }
 
 /**
+ * The key file as the argument of `-i`: one argv element, never split or unquoted by ssh, so
+ * blanks and quotes need nothing (quoting them would make the quotes part of the name); only
+ * `%` tokens are expanded there, so `%` is doubled.
+ */
+export function sshKeyArgument(p: string): string {
+  return p.replaceAll('%', '%%');
+}
+
+/**
+ * One ssh connection per host for a whole shipgate command: the first ssh becomes the control
+ * master (ControlMaster=auto) listening on `controlPath`, later ones run their command as
+ * another session over it, and the master outlives each command by `persistSeconds` at most.
+ */
+export interface Multiplexing {
+  controlPath: string;
+  persistSeconds: number;
+}
+
+/**
  * The local ssh client's argv for one remote command: key authentication only (BatchMode,
  * never a prompt), host keys pinned in shipgate's own known_hosts on first contact, and a
  * dead connection noticed within ~10 s (ServerAlive) instead of hanging a deploy.
  */
-export function sshArgv(h: SshEndpoint, knownHostsFile: string, remote: Argv): Argv {
+export function sshArgv(h: SshEndpoint, knownHostsFile: string, remote: Argv, mux?: Multiplexing): Argv {
   assertEndpoint(h);
   return [
     'ssh',
-    '-i', sshPathArgument(h.keyFile),
+    '-i', sshKeyArgument(h.keyFile),
     '-p', String(h.port),
     '-o', 'BatchMode=yes',
     '-o', 'StrictHostKeyChecking=accept-new',
@@ -91,10 +116,41 @@ export function sshArgv(h: SshEndpoint, knownHostsFile: string, remote: Argv): A
     '-o', 'ConnectTimeout=10',
     '-o', 'ServerAliveInterval=5',
     '-o', 'ServerAliveCountMax=2',
+    ...(mux ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${sshPathArgument(mux.controlPath)}`, '-o', `ControlPersist=${mux.persistSeconds}`] : []),
     `${h.user}@${h.host}`,
     '--',
     quoteArgv(remote),
   ];
+}
+
+/** Asks the control master on `controlPath` to exit (`ssh -O exit`); exit 255 when none listens. */
+export function sshCloseArgv(h: SshEndpoint, controlPath: string): Argv {
+  assertEndpoint(h);
+  return ['ssh', '-o', `ControlPath=${sshPathArgument(controlPath)}`, '-O', 'exit', '-p', String(h.port), `${h.user}@${h.host}`];
+}
+
+/**
+ * The control socket's file name for an endpoint: 16 hex digits of a hash of user, host, port
+ * and key, so the path stays short (a unix socket path holds ~104 bytes) whatever the names.
+ */
+export function controlSocketName(h: SshEndpoint): string {
+  return createHash('sha256').update(JSON.stringify([h.user, h.host, h.port, h.keyFile])).digest('hex').slice(0, 16);
+}
+
+/** Longest socket path: 104 bytes (BSD, macOS; Linux allows 108), less the 17 characters ssh appends to a master's socket while it sets it up. */
+export const MAX_CONTROL_PATH = 104 - 1 - 17;
+
+/**
+ * Where the control sockets live: `<stateDir>/ssh/mux` when its socket paths fit, else a
+ * directory of this user's in the temp dir, named after the state dir (so two checkouts
+ * never share masters).
+ */
+export function controlDirectory(stateDir: string, tmpDir: string, uid: number): string {
+  const preferred = path.join(stateDir, 'ssh', 'mux');
+  if (path.join(preferred, '0'.repeat(16)).length <= MAX_CONTROL_PATH) return preferred;
+  const id = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 12);
+  const inTmp = path.join(tmpDir, `shipgate-${uid}-${id}`);
+  return path.join(inTmp, '0'.repeat(16)).length <= MAX_CONTROL_PATH ? inTmp : path.join('/tmp', `shipgate-${uid}-${id}`);
 }
 
 const COMMIT = /^[0-9a-f]{7,64}$/;

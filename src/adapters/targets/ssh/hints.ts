@@ -1,14 +1,20 @@
 // A failed remote command as an error naming the host, with what to check (ssh, checkout, engine).
 
 import { failed, type ShipgateError } from '../../../core/errors.js';
-import type { RunResult } from '../../runner/runner.js';
-import type { Host, SshSession } from './session.js';
+import { describeArgv, type RunResult } from '../../runner/runner.js';
+import type { SshTargetSpec } from '../../../config/schema.js';
+import type { Host } from './commands.js';
+
+/** What the hints read of the session: the target's settings and where host keys are pinned. */
+export interface HintSource {
+  o: { spec: Pick<SshTargetSpec, 'dir' | 'remote' | 'dockerHost'>; layout: { knownHosts: string } };
+}
 
 const STDERR_LINES = 15;
 /** What the ssh client exits with when the connection itself failed. */
 export const SSH_FAILED = 255;
 
-export function commandError(ss: SshSession, h: Host, res: RunResult, display: string): ShipgateError {
+export function commandError(ss: HintSource, h: Host, res: RunResult, display: string): ShipgateError {
   const output = lastLines(res.stderr) || lastLines(res.stdout) || 'no output';
   const data = { host: h.label, command: display, exitCode: res.exitCode };
   if (res.exitCode === SSH_FAILED) {
@@ -20,7 +26,7 @@ export function commandError(ss: SshSession, h: Host, res: RunResult, display: s
   return failed(`on host ${h.label}: \`${display}\` failed (exit ${res.exitCode}): ${output}`, { hint: commandHint(ss, h, res), data });
 }
 
-export function commandHint(ss: SshSession, h: Host, res: RunResult): string {
+export function commandHint(ss: HintSource, h: Host, res: RunResult): string {
   const { dir, remote } = ss.o.spec;
   const text = `${res.stderr}\n${res.stdout}`;
   if (/cannot change to|not a git repository/i.test(text)) {
@@ -35,8 +41,9 @@ export function commandHint(ss: SshSession, h: Host, res: RunResult): string {
   return `Run it on the host to see the whole output (ssh -p ${h.port} ${h.user}@${h.host}, in ${dir}); shipgate's command log is .shipgate/ssh/<env>.commands.log.`;
 }
 
-export function sshHint(ss: SshSession, h: Host, stderr: string): string {
-  const check = `ssh -i ${h.keyFile} -p ${h.port} ${h.user}@${h.host} true`;
+export function sshHint(ss: HintSource, h: Host, stderr: string): string {
+  // Quoted for a shell where needed: a key file path may hold blanks.
+  const check = describeArgv(['ssh', '-i', h.keyFile, '-p', String(h.port), `${h.user}@${h.host}`, 'true']);
   if (/Permission denied|Too many authentication failures/i.test(stderr)) {
     return `${h.user}@${h.host} refused the key ${h.keyFile}: add its public key to the user's authorized_keys on the host, then check with \`${check}\`.`;
   }

@@ -11,10 +11,11 @@ import { releaseTag } from '../compose/images.js';
 import { parseImageList, type ComposeServiceStatus } from '../compose/parse.js';
 import { composeVariables } from '../compose/variables.js';
 import type { ReleaseSpec } from '../target.js';
-import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type SshEndpoint } from './commands.js';
+import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type Host } from './commands.js';
 import { commandError, SSH_FAILED } from './hints.js';
 import { readSshState, writeSshState, type ReleaseRef, type SshEnvState, type SshLayout } from './state.js';
-import type { StreamRunOptions } from './stream-runner.js';
+import { ControlMasters, type MultiplexOptions } from './masters.js';
+import type { StreamRunOptions } from '../../runner/stream.js';
 
 export interface SshServiceStatus extends ComposeServiceStatus {
   /** `host` or `host:port`, as in errors and logs. */
@@ -36,11 +37,11 @@ export interface SshTargetOptions {
   runner: Runner;
   progress?: OutputSink;
   clock?: () => Date;
+  /** One ssh connection per host for the whole command; without it, each remote command connects anew. */
+  multiplex?: MultiplexOptions;
 }
 
-export interface Host extends SshEndpoint {
-  label: string;
-}
+export type { Host } from './commands.js';
 
 export interface RemoteCall {
   /** Shown in errors and the command log instead of the whole argv (e.g. without the env prefix). */
@@ -57,9 +58,11 @@ export class SshSession {
   readonly clock: () => Date;
   readonly hosts: Host[];
   readonly cli = new Map<string, ComposeCli>();
+  private readonly masters: ControlMasters | undefined;
 
   constructor(readonly o: SshTargetOptions) {
     this.clock = o.clock ?? (() => new Date());
+    this.masters = o.multiplex ? new ControlMasters(o.multiplex, o.runner) : undefined;
     this.hosts = o.spec.hosts.map((h) => ({ ...h, label: hostLabel(h) }));
     const labels = this.hosts.map((h) => h.label);
     const twice = labels.find((l, i) => labels.indexOf(l) !== i);
@@ -138,7 +141,7 @@ export class SshSession {
 
   async run(env: string, h: Host, remote: Argv, call: RemoteCall): Promise<RunResult> {
     mkdirSync(path.dirname(this.o.layout.knownHosts), { recursive: true });
-    const argv = sshArgv(h, this.o.layout.knownHosts, remote);
+    const argv = sshArgv(h, this.o.layout.knownHosts, remote, this.masters?.for(h));
     let streamed = false;
     const onLine = call.stream
       ? (line: string) => {

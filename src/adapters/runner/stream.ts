@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { RunOptions, RunResult, Runner } from '../../runner/runner.js';
+import type { RunOptions, RunResult, Runner } from './runner.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
