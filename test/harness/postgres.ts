@@ -1,12 +1,13 @@
 // A throwaway PostgreSQL server for tests: initdb into a temp dir, run `postgres` on a free
 // loopback port as our child, stop it by PID. Never skips: missing binaries are an error.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { spawnServer } from './server-process.js';
 import { freePort } from '../../src/demo/free-port.js';
+import { debianPostgresBinDirs } from '../../src/adapters/database/postgres-tools.js';
 
 export interface PostgresServer {
   /** The `postgres` database of the server. */
@@ -24,14 +25,7 @@ interface Binaries {
 const MISSING = 'PostgreSQL server binaries not found; run `bash scripts/ensure-system-deps.sh`';
 
 function findBinaries(): Binaries | undefined {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base)
-    ? readdirSync(base)
-        .filter((v) => /^\d+(\.\d+)?$/.test(v))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  for (const v of versions) {
-    const bin = path.join(base, v, 'bin');
+  for (const bin of debianPostgresBinDirs()) {
     const initdb = path.join(bin, 'initdb');
     const postgres = path.join(bin, 'postgres');
     if (existsSync(initdb) && existsSync(postgres)) return { initdb, postgres };

@@ -18,17 +18,20 @@ export function findPgTool(name: PgTool, pathVariable: string | undefined = proc
     const file = path.join(dir, name);
     if (executable(file)) return file;
   }
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base)
-    ? readdirSync(base)
-        .filter((v) => /^\d+(\.\d+)?$/.test(v))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  for (const v of versions) {
-    const file = path.join(base, v, 'bin', name);
+  for (const dir of debianPostgresBinDirs()) {
+    const file = path.join(dir, name);
     if (executable(file)) return file;
   }
   return undefined;
+}
+
+/** Debian's /usr/lib/postgresql/N/bin directories, newest N first (none where it is not installed). */
+export function debianPostgresBinDirs(base = '/usr/lib/postgresql'): string[] {
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .filter((v) => /^\d+(\.\d+)?$/.test(v))
+    .sort((a, b) => Number(b) - Number(a))
+    .map((v) => path.join(base, v, 'bin'));
 }
 
 /** The builders name the tool; the one found on this machine runs it. */
