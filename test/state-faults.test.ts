@@ -3,7 +3,7 @@
 // and a state directory this user cannot write (or read): mutating commands refuse, naming the
 // owner and mode, while status, audit, lock status and approvals still read what they can.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,31 @@ describe('damaged state', () => {
 });
 
 // Root ignores file modes, so the CLI runs as nobody (uid 65534) against a state directory root made.
+/**
+ * uid 65534 must reach node and the CLI: a checkout or a Node under a 0700 directory (what
+ * `mktemp -d` makes) is closed to it. Such directories get the search bit for others while
+ * these tests run, and their exact modes back afterwards; nothing else is changed.
+ */
+function openPathsTo(files: string[]): () => void {
+  const changed = new Map<string, number>();
+  for (const file of files) {
+    for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+      const mode = statSync(dir).mode & 0o7777;
+      if ((mode & 0o001) === 0 && !changed.has(dir)) {
+        chmodSync(dir, mode | 0o001);
+        changed.set(dir, mode);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+  return () => {
+    for (const [dir, mode] of changed) chmodSync(dir, mode);
+  };
+}
+
+const restorePaths = process.getuid?.() === 0 ? openPathsTo([process.execPath, BIN]) : () => undefined;
+afterAll(() => restorePaths());
+
 const canDropPrivileges = (() => {
   if (process.getuid?.() !== 0) return false;
   try {
