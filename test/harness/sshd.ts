@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/demo/free-port.js';
 import type { SshEndpoint } from '../../src/adapters/targets/ssh/commands.js';
@@ -39,6 +40,14 @@ export interface SshdOptions {
    * /opt/trading_platform on real machines. `target` must exist (an empty dir).
    */
   bind?: { source: string; target: string };
+  /**
+   * Keep the login user's real home. By default an empty dir is mounted over it (same mount
+   * namespace), as on a host whose deploy user has a plain shell: sshd starts every remote
+   * command through the user's login shell, and bash then sources ~/.bashrc — on this project's
+   * machines root's runs `pyenv init`, about a second per command, which is the machine's cost
+   * and not shipgate's (bench/ssh.bench.mjs measures both).
+   */
+  keepHome?: boolean;
 }
 
 export interface SshdServer {
@@ -97,6 +106,8 @@ export async function startSshd(options: SshdOptions): Promise<SshdServer> {
   );
   execFileSync(SSHD, ['-t', '-f', config], { stdio: 'pipe' });
   const logFile = path.join(dir, 'sshd.log');
+  const plainHome = path.join(dir, 'home');
+  mkdirSync(plainHome, { recursive: true, mode: 0o700 });
   let port = await freePort();
   let child: ReturnType<typeof spawn> | undefined;
   let exited: string | undefined;
@@ -104,8 +115,11 @@ export async function startSshd(options: SshdOptions): Promise<SshdServer> {
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
     const sshd = [SSHD, '-D', '-e', '-f', config, '-p', String(port)];
-    const [cmd, ...args] = options.bind
-      ? ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', options.bind.source, options.bind.target, ...sshd]
+    const binds = [...(options.bind ? [options.bind] : []), ...(options.keepHome ? [] : [{ source: plainHome, target: os.homedir() }])];
+    // Each pair is mounted, then the shell execs into sshd: the PID we hold is the listener's.
+    const mountAll = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 1; shift 2; done; shift; exec "$@"';
+    const [cmd, ...args] = binds.length
+      ? ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', mountAll, 'sh', ...binds.flatMap((b) => [b.source, b.target]), '--', ...sshd]
       : sshd;
     exited = undefined;
     const c = spawn(cmd!, args, { stdio: ['ignore', fd, fd] });
