@@ -20,7 +20,7 @@ import { OpenConnections } from '../dist/adapters/runner/connections.js';
 import { controlDirectory, controlSocketName } from '../dist/adapters/targets/ssh/commands.js';
 import { SshSession } from '../dist/adapters/targets/ssh/session.js';
 import { sshLayout } from '../dist/adapters/targets/ssh/state.js';
-import { streamingRunner } from '../dist/adapters/runner/stream.js';
+import { localRunner as streamingRunner } from '../dist/adapters/runner/runner.js';
 import { freePort } from '../dist/demo/free-port.js';
 
 const COMMANDS = Number(process.env.SSH_BENCH_COMMANDS ?? 30);

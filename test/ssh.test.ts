@@ -11,7 +11,7 @@ import { assertEndpoint, controlDirectory, controlSocketName, hostLabel, MAX_CON
 import { SshSession } from '../src/adapters/targets/ssh/session.js';
 import { OpenConnections } from '../src/adapters/runner/connections.js';
 import { SshTarget, sshLayout, type SshEnvState } from '../src/adapters/targets/ssh/driver.js';
-import { streamingRunner, type StreamRunOptions } from '../src/adapters/runner/stream.js';
+import { localRunner as streamingRunner, type RunOptions as StreamRunOptions } from '../src/adapters/runner/runner.js';
 import type { SshTargetSpec } from '../src/config/schema.js';
 import type { ResolvedService } from '../src/config/resolve.js';
 import { ShipgateError } from '../src/core/errors.js';

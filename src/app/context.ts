@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { httpHealthProbe, type HealthProbe } from '../adapters/health/http-probe.js';
@@ -81,7 +80,7 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     continuity,
     clock: options.clock ?? systemClock,
     wallClock: options.wallClock ?? systemClock,
-    actor: resolveActor(env, repo.dir),
+    actor: await resolveActor(env, repo.dir),
     host: os.hostname(),
     pid: process.pid,
     repo,
@@ -97,13 +96,9 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
 }
 
 /** SHIPGATE_ACTOR, else the git user, else the OS user: who is recorded in the audit log. */
-export function resolveActor(env: NodeJS.ProcessEnv, repoDir: string): string {
+export async function resolveActor(env: NodeJS.ProcessEnv, repoDir: string): Promise<string> {
   if (env.SHIPGATE_ACTOR?.trim()) return env.SHIPGATE_ACTOR.trim();
-  try {
-    const name = execFileSync('git', ['-C', repoDir, 'config', 'user.name'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    if (name) return name;
-  } catch {
-    /* no git user configured */
-  }
-  return os.userInfo().username;
+  const git = await localRunner.run(['git', '-C', repoDir, 'config', 'user.name'], { env, timeoutMs: 10_000 });
+  const name = git.exitCode === 0 ? git.stdout.trim() : '';
+  return name || os.userInfo().username;
 }

@@ -2,13 +2,12 @@ import { resolveServices } from '../../config/resolve.js';
 import type { EnvironmentSpec, ShipgateConfig } from '../../config/schema.js';
 import os from 'node:os';
 import type { OpenConnections } from '../runner/connections.js';
-import { localRunner, type Runner } from '../runner/runner.js';
+import type { Runner } from '../runner/runner.js';
 import type { GitRepository } from '../vcs/git.js';
 import { ComposeTarget, composeLayout } from './compose/driver.js';
 import { ProcessTarget } from './process/driver.js';
 import { controlDirectory } from './ssh/commands.js';
 import { SshTarget, sshLayout } from './ssh/driver.js';
-import { streamingRunner } from '../runner/stream.js';
 import { processLayout } from './process/launch.js';
 import type { Target } from './target.js';
 
@@ -38,7 +37,7 @@ export function createTarget(envName: string, spec: EnvironmentSpec, deps: Targe
         spec: spec.target,
         projectName: deps.config.project,
         layout: sshLayout(deps.stateDir),
-        runner: deps.runner === localRunner ? streamingRunner : deps.runner,
+        runner: deps.runner,
         ...(deps.connections ? { multiplex: { connections: deps.connections, dir: controlDirectory(deps.stateDir, os.tmpdir(), process.getuid?.() ?? 0) } } : {}),
       });
   }

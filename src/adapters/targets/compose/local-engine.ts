@@ -1,7 +1,9 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeInto } from '../../runner/pipe.js';
+import { localRunner } from '../../runner/runner.js';
 
 /**
  * A private Docker engine for tests, benchmarks and demos: its own data root, exec root and
@@ -38,7 +40,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
       errors.push(`${driver}: ${(err as Error).message}`);
     }
   }
-  cleanupDir(dir);
+  await cleanupDir(dir);
   throw new Error(`could not start a private Docker engine:\n${errors.join('\n')}`);
 }
 
@@ -74,7 +76,7 @@ async function startWith(dir: string, driver: string, timeoutMs: number): Promis
     // A managed containerd normally goes with dockerd; make sure, by its recorded PID.
     const cpid = readPid(path.join(dir, 'x', 'containerd', 'containerd.pid'));
     if (cpid) await stopPid(cpid, 5_000);
-    cleanupDir(dir);
+    await cleanupDir(dir);
   };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -92,13 +94,10 @@ async function startWith(dir: string, driver: string, timeoutMs: number): Promis
   throw new Error(`${exited ?? 'no answer in time'}; last log lines:\n${log}`);
 }
 
-function dockerCli(host: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('docker', ['-H', host, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`docker ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout));
-    });
-  });
+async function dockerCli(host: string, args: string[], timeoutMs: number): Promise<string> {
+  const res = await localRunner.run(['docker', '-H', host, ...args], { timeoutMs });
+  if (res.exitCode !== 0) throw new Error(`docker ${args.join(' ')}: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
+  return res.stdout;
 }
 
 function readPid(file: string): number | undefined {
@@ -141,20 +140,15 @@ async function stopPid(pid: number, graceMs: number): Promise<void> {
 }
 
 /** Unmounts whatever an engine left mounted under `dir` (deepest first), then deletes it. */
-function cleanupDir(dir: string): void {
+async function cleanupDir(dir: string): Promise<void> {
   try {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
       .map((l) => l.split(' ')[4])
       .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
       .sort((a, b) => b.length - a.length);
-    for (const m of mounts) {
-      try {
-        execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-      } catch {
-        /* already gone */
-      }
-    }
+    // A mount already gone fails harmlessly.
+    for (const m of mounts) await localRunner.run(['umount', '-l', m]);
   } catch {
     /* no /proc: nothing mounted that we know of */
   }
@@ -170,7 +164,9 @@ export async function importNodeBaseImage(engine: Pick<LocalEngine, 'host' | 'di
   const node = realpathSync(options.nodeBinary ?? process.execPath);
   const root = mkdtempSync(path.join(engine.dir, 'rootfs-'));
   try {
-    const libs = execFileSync('ldd', [node], { encoding: 'utf8' })
+    const ldd = await localRunner.run(['ldd', node]);
+    if (ldd.exitCode !== 0) throw new Error(`ldd ${node}: ${ldd.stderr.trim()}`);
+    const libs = ldd.stdout
       .split('\n')
       .map((l) => /(\/\S+)\s+\(0x/.exec(l)?.[1])
       .filter((p): p is string => p !== undefined);
@@ -183,17 +179,10 @@ export async function importNodeBaseImage(engine: Pick<LocalEngine, 'host' | 'di
     mkdirSync(path.join(root, 'tmp'));
     chmodSync(path.join(root, 'tmp'), 0o1777);
     mkdirSync(path.join(root, 'app'));
-    await new Promise<void>((resolve, reject) => {
-      const tar = spawn('tar', ['--dereference', '--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const imp = spawn('docker', ['-H', engine.host, 'import', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '--change', 'WORKDIR /app', '-', name], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let err = '';
-      tar.stderr.on('data', (d) => (err += d));
-      imp.stderr.on('data', (d) => (err += d));
-      tar.stdout.pipe(imp.stdin);
-      tar.on('error', reject);
-      imp.on('error', reject);
-      imp.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker import failed (${code}): ${err.trim()}`))));
-    });
+    const tar = ['tar', '--dereference', '--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', '-', '.'] as const;
+    const load = ['docker', '-H', engine.host, 'import', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '--change', 'WORKDIR /app', '-', name] as const;
+    const res = await pipeInto(tar, load, { env: process.env, timeoutMs: 600_000, prefix: '', suffix: () => '' });
+    if (res.producerCode !== 0 || res.consumerCode !== 0) throw new Error(`docker import failed (tar ${res.producerCode}, docker ${res.consumerCode}): ${`${res.producerStderr}\n${res.consumerStderr}`.trim()}`);
     return name;
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SshTargetSpec } from '../../../config/schema.js';
 import { failed } from '../../../core/errors.js';
-import { describeArgv, type Argv, type RunResult, type Runner } from '../../runner/runner.js';
+import { describeArgv, type Argv, type RunOptions, type RunResult, type Runner } from '../../runner/runner.js';
 import { composeCommands, defaultProjectName, dockerCommands, type ComposeCli, type ComposeInvocation } from '../compose/commands.js';
 import { releaseTag } from '../compose/images.js';
 import { parseImageList, type ComposeServiceStatus } from '../compose/parse.js';
@@ -15,7 +15,6 @@ import { hostLabel, remoteComposeFiles, sshArgv, withEnv, type Host } from './co
 import { commandError, SSH_FAILED } from './hints.js';
 import { readSshState, writeSshState, type ReleaseRef, type SshEnvState, type SshLayout } from './state.js';
 import { ControlMasters, type MultiplexOptions } from './masters.js';
-import type { StreamRunOptions } from '../../runner/stream.js';
 
 export interface SshServiceStatus extends ComposeServiceStatus {
   /** `host` or `host:port`, as in errors and logs. */
@@ -33,7 +32,7 @@ export interface SshTargetOptions {
   /** `project` from shipgate.yml, for the default compose project name `<project>_<env>`. */
   projectName: string;
   layout: SshLayout;
-  /** Runs the local ssh client; `streamingRunner` hands output over line by line. */
+  /** Runs the local ssh client; the runner hands output over line by line. */
   runner: Runner;
   progress?: OutputSink;
   clock?: () => Date;
@@ -149,7 +148,7 @@ export class SshSession {
           this.output(env, h, line);
         }
       : undefined;
-    const options: StreamRunOptions = { timeoutMs: call.timeoutMs, ...(onLine ? { onLine } : {}) };
+    const options: RunOptions = { timeoutMs: call.timeoutMs, ...(onLine ? { onLine } : {}) };
     const started = Date.now();
     const res = await this.o.runner.run(argv, options);
     this.log(env, { host: h.label, cmd: call.display, exitCode: res.exitCode, ms: Date.now() - started });
