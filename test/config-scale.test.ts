@@ -40,6 +40,34 @@ describe('config check on a file with 10 000 services', () => {
     expect(problems).toEqual([expect.objectContaining({ path: '(yaml)', line: 5 + SERVICES, col: 3, message: expect.stringContaining(`"${name(3)}" appears twice`) })]);
   });
 
+  it('places the problems of a file read in pieces where the whole-document parse places them', () => {
+    const line = (i: number) => `  ${name(i)}: {command: [run, x], port: ${20000 + (i % 40000)}}`;
+    const edit = (text: string, i: number, replacement: string) => {
+      expect(text).toContain(line(i));
+      return text.replace(line(i), replacement);
+    };
+    // A tab in a comment makes parseInPieces give up: the whole-document parse decides.
+    const whole = (text: string) => checkConfigText(`${text}# a\tforced whole parse\n`, 'big.yml');
+    // Schema problems: one line each, one in a piece the library reads, and a missing top-level field.
+    let schema = edit(bigConfig(), 8000, `  ${name(8000)}: {command: [run, x], port: 99999}`);
+    schema = edit(schema, 9001, `  ${name(9001)}: {command: [run, x], colour: red}`);
+    schema = edit(schema, 7, `  ${name(7)}: {cwd: ./a}`);
+    schema = edit(schema, 15, `  ${name(15)}:\n    command: [run, x]\n    port: 0`);
+    schema = edit(schema, 5, '  Svc_5: {command: [run, x]}').replace('version: 1\n', '');
+    // Rule findings: a port taken, an option as a program, a NUL, a line break, a file: URL.
+    let rules = edit(bigConfig(), 9_999, `  ${name(9_999)}: {command: [run, x], port: 20001}`);
+    rules = edit(rules, 3, `  ${name(3)}: {command: [-x]}`);
+    rules = edit(rules, 9, `  ${name(9)}: {command: [run, "a\\u0000b"]}`);
+    rules = edit(rules, 11, `  ${name(11)}:\n    command: [run, x]\n    env:\n      A: |\n        two\n        lines`);
+    rules = edit(rules, 13, `  ${name(13)}: {command: [run, x], health: "file:///etc/passwd"}`);
+    for (const [text, count] of [[schema, 6], [rules, 5]] as const) {
+      expect(parseInPieces(text)).toBeDefined();
+      const inPieces = checkConfigText(text, 'big.yml');
+      expect(inPieces.problems).toHaveLength(count);
+      expect(inPieces).toEqual(whole(text));
+    }
+  }, 120_000);
+
   it('grows linearly: four times the services cost at most eight times the CPU time', () => {
     const cpuSeconds = (services: number) => {
       const text = bigConfig(() => '', services);

@@ -103,8 +103,10 @@ export const configSchema = z
       // `command` is what the process target runs (compose runs what its files say): required
       // as soon as one environment runs processes; without a target, an environment does.
       const runsProcesses = Object.values(environments).some((e) => !isPlainObject(e) || !isPlainObject(e.target) || e.target.type === 'process');
-      for (const [name, svc] of Object.entries(services)) {
-        if (runsProcesses && isPlainObject(svc) && svc.command === undefined) {
+      // Keys, not Object.entries: a 130 000-service map is a hash table, where entries is 4x slower.
+      for (const name of runsProcesses ? declared : []) {
+        const svc = services[name];
+        if (isPlainObject(svc) && svc.command === undefined) {
           ctx.addIssue({ code: 'custom', path: ['services', name, 'command'], message: 'missing required field "command"', params: { hint: 'Add `command: [program, args…]`: the process target runs it (a compose target runs what the compose file says).' } });
         }
       }

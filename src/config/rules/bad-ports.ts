@@ -1,4 +1,4 @@
-import type { ConfigRule, RuleFinding } from './rule.js';
+import { forEachEntry, type ConfigRule, type RuleFinding } from './rule.js';
 import { serviceUrls, urlPort } from './service-urls.js';
 
 // The ports Node's HTTP client (fetch) refuses with "bad port" (the WHATWG fetch list; checked against Node 20).
@@ -11,13 +11,13 @@ const hint = (port: number) => `Node's HTTP client refuses port ${port} ("bad po
 /** A port Node's fetch refuses: every health check of it would fail, whatever the service does. */
 export const badPortsRule: ConfigRule = ({ config }) => {
   const found: RuleFinding[] = [];
-  for (const [name, s] of Object.entries(config.services)) {
+  forEachEntry(config.services, (name, s) => {
     if (s.port !== undefined && NODE_BAD_PORTS.has(s.port)) found.push({ path: ['services', name, 'port'], message: `port ${s.port} of ${name} is one Node's HTTP client refuses`, hint: hint(s.port) });
-  }
+  });
   for (const [env, e] of Object.entries(config.environments)) {
-    for (const [name, o] of Object.entries(e.services)) {
+    forEachEntry(e.services, (name, o) => {
       if (o.port !== undefined && NODE_BAD_PORTS.has(o.port)) found.push({ path: ['environments', env, 'services', name, 'port'], message: `port ${o.port} of ${name} in ${env} is one Node's HTTP client refuses`, hint: hint(o.port) });
-    }
+    });
   }
   for (const u of serviceUrls(config)) {
     if (u.url.includes('{port}')) continue; // the service's port, checked above

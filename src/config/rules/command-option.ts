@@ -1,4 +1,4 @@
-import type { ConfigRule, RuleFinding } from './rule.js';
+import { forEachEntry, type ConfigRule, type RuleFinding } from './rule.js';
 
 /** A command whose program starts with `-` would be read as an option by whatever runs it, never as a program. */
 export const commandOptionRule: ConfigRule = ({ config }) => {
@@ -6,9 +6,9 @@ export const commandOptionRule: ConfigRule = ({ config }) => {
   const check = (command: string[] | undefined, path: (string | number)[], name: string) => {
     if (command?.[0]?.startsWith('-')) found.push({ path: [...path, 0], message: `the command of ${name} starts with "${command[0]}", an option, not a program`, hint: 'Put the program first, e.g. [node, main.mjs, --port, "8080"] (the compose file\'s arguments are not a host command).' });
   };
-  for (const [name, s] of Object.entries(config.services)) check(s.command, ['services', name, 'command'], name);
+  forEachEntry(config.services, (name, s) => check(s.command, ['services', name, 'command'], name));
   for (const [env, e] of Object.entries(config.environments)) {
-    for (const [name, o] of Object.entries(e.services)) check(o.command, ['environments', env, 'services', name, 'command'], name);
+    forEachEntry(e.services, (name, o) => check(o.command, ['environments', env, 'services', name, 'command'], name));
   }
   return found;
 };

@@ -23,3 +23,12 @@ export interface RuleContext {
 }
 
 export type ConfigRule = (ctx: RuleContext) => RuleFinding[];
+
+/**
+ * Calls `visit` with each key and value of a map, in Object.entries' order without building its
+ * pairs: on the 130 000 services of a big file Object.entries took 0.19 s per rule (a map that
+ * size is a hash table, the slow path of Object.entries) and left 130 000 arrays of garbage.
+ */
+export function forEachEntry<T>(map: Record<string, T>, visit: (key: string, value: T) => void): void {
+  for (const key of Object.keys(map)) visit(key, map[key]!);
+}

@@ -1,4 +1,5 @@
 import type { ShipgateConfig } from '../schema.js';
+import { forEachEntry } from './rule.js';
 
 /** A service's health or metrics URL, whichever shape the field has (a string, or `{ url }`), with its path. */
 export interface ServiceUrl {
@@ -26,9 +27,9 @@ export function serviceUrls(config: ShipgateConfig): ServiceUrl[] {
       if (u) out.push({ service, kind, env, ...u });
     }
   };
-  for (const [name, spec] of Object.entries(config.services)) add(name, undefined, spec as Record<string, unknown>, () => ['services', name]);
+  forEachEntry(config.services, (name, spec) => add(name, undefined, spec as Record<string, unknown>, () => ['services', name]));
   for (const [env, e] of Object.entries(config.environments)) {
-    for (const [name, spec] of Object.entries(e.services)) add(name, env, spec as Record<string, unknown>, () => ['environments', env, 'services', name]);
+    forEachEntry(e.services, (name, spec) => add(name, env, spec as Record<string, unknown>, () => ['environments', env, 'services', name]));
   }
   return out;
 }
