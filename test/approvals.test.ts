@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestApproval } from '../src/app/approvals.js';
+import { claimApproval, requestApproval, requireApproval, returnApproval } from '../src/app/approvals.js';
 import { createContext } from '../src/app/context.js';
 import { loadConfig } from '../src/config/load.js';
 import { shipgate } from './harness/cli.js';
@@ -174,6 +174,42 @@ describe('approvals.identity: trust-local', () => {
       expect(res.code, res.stderr).toBe(0);
       expect(res.json().approval).toMatchObject({ state: 'approved', requesterIdentity: { method: 'trust-local', principal: 'alice' }, approvers: [{ by: 'bob', identity: { method: 'trust-local', principal: 'bob', ranBy: 'alice' } }] });
     } finally {
+      writeFileSync(path.join(dir, 'shipgate.yml'), config('{ allowedSigners: ./allowed_signers }'));
+    }
+  });
+});
+
+describe('one approval, two runs at once', () => {
+  it('exactly one run claims it: the other is refused before acting; one given back can be claimed once more', async () => {
+    writeFileSync(path.join(dir, 'shipgate.yml'), config('{ identity: trust-local }'));
+    const need = { env: 'risk-desk', action: 'killswitch-off', subject: 'ks:state', kind: 'standard' as const, reason: 'reconciled' };
+    // Two runs, each with its own connection to the store, as two `shipgate killswitch off` would.
+    const runs = await Promise.all(['alice', 'carol'].map((actor) => createContext(loadConfig(undefined, dir), { env: { ...process.env, SHIPGATE_ACTOR: actor } })));
+    try {
+      const request = await requestApproval(runs[0]!, need);
+      expect((await run(['approve', String(request.id), '--by', 'bob'])).code).toBe(0);
+      // Both find it approved, then both try to use it at the same moment.
+      const found = await Promise.all(runs.map((ctx) => requireApproval(ctx, need)));
+      expect(found.map((a) => [a.id, a.state])).toEqual([[request.id, 'approved'], [request.id, 'approved']]);
+      const acted: string[] = [];
+      const outcomes = await Promise.allSettled(runs.map(async (ctx, i) => {
+        await claimApproval(ctx, found[i]!);
+        acted.push(ctx.actor);
+      }));
+      expect(acted).toHaveLength(1);
+      const loser = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
+      expect(loser.reason.message).toMatch(new RegExp(`approval #${request.id} for killswitch-off of ks:state in risk-desk was just used by another run`));
+      expect(loser.reason.exitCode).toBe(3);
+      const uses = (await runs[0]!.store.listAudit({ action: 'approval.use' })).filter((e) => (e.detail as { approvalId?: number }).approvalId === request.id);
+      expect(uses).toHaveLength(1);
+
+      // The winner could not act after all: it gives the approval back, and one run may use it again.
+      const winner = runs.find((ctx) => ctx.actor === acted[0])!;
+      await returnApproval(winner, found[0]!, 'production is locked');
+      expect(await winner.store.getApproval(request.id)).toMatchObject({ state: 'approved' });
+      expect((await Promise.allSettled(runs.map((ctx, i) => claimApproval(ctx, found[i]!)))).filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    } finally {
+      for (const ctx of runs) await ctx.store.close();
       writeFileSync(path.join(dir, 'shipgate.yml'), config('{ allowedSigners: ./allowed_signers }'));
     }
   });

@@ -4,11 +4,13 @@
 // process under its release checkouts is on record (or reported by status, never silent), and
 // `--resume` or `rollback` finishes cleanly with exactly the recorded processes serving.
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/adapters/store/open.js';
+import { currentVersion, latestDeployment } from '../src/app/history.js';
 import type { Store } from '../src/adapters/store/store.js';
 import { freePort } from '../src/demo/free-port.js';
 import { BIN, shipgate, type CliResult } from './harness/cli.js';
@@ -16,7 +18,7 @@ import { postgresAvailable, startPostgres, type PostgresServer } from './harness
 import { processesUnder, stopEnvironments } from './harness/stop.js';
 import os from 'node:os';
 
-const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 20);
+const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 100);
 const ENV = 'live';
 const show = (r: CliResult) => `exit ${r.code} ${r.signal ?? ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
@@ -58,7 +60,18 @@ describe.skipIf(!postgresAvailable())('SIGKILL at random instants during deploy 
   let store: Store;
   const seed = Number(process.env.SHIPGATE_CRASH_SEED ?? 20261202);
   const random = prng(seed);
-  const run = (args: string[]) => shipgate(args, { cwd: dir, env: { QUOTES_DB: dbUrl }, timeoutMs: 120_000 });
+  // Where a kill's time goes, per kind of CLI run: printed at the end, so a slower step shows.
+  const timings: Record<string, number[]> = {};
+  async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      (timings[label] ??= []).push(Date.now() - started);
+    }
+  }
+  const label = (args: string[]) => [args[0], ...args.filter((a) => ['--resume', '--to'].includes(a))].join(' ');
+  const run = (args: string[]) => timed(label(args), () => shipgate(args, { cwd: dir, env: { QUOTES_DB: dbUrl }, timeoutMs: 120_000 }));
 
   beforeAll(async () => {
     server = await startPostgres();
@@ -141,6 +154,17 @@ environments:
     expect(res.code === 0 || res.code === 1, show(res)).toBe(true);
     return res.json().environments[0];
   };
+  /** One health answer of the service, read here (what `status` reports as healthy and version). */
+  const health = () =>
+    new Promise<{ state?: string; build?: string }>((resolve, reject) => {
+      http
+        .get(`http://127.0.0.1:${port}/healthz`, { agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve(JSON.parse(body)));
+        })
+        .on('error', reject);
+    });
   const schemaVersion = async () => ((await sql(dbUrl, `select 1 from information_schema.columns where table_name = 'quotes' and column_name = 'venue'`)).rowCount ? 'r2' : 'r1');
 
   /** The step the newest deployment is in, read straight from the store (cheap enough to poll). */
@@ -171,8 +195,29 @@ environments:
     return { at, exited: finishedFirst };
   }
 
-  /** After a kill: known state, nothing untracked; then the recovery finishes and leaves exactly what is on record. */
-  async function checkAndRecover(recovery: 'resume' | 'rollback') {
+  /**
+   * What must hold once the environment is settled, read from the store, the run record, /proc,
+   * the service and the database (the same sources `status` reads, without a CLI start per check):
+   * the version on record, the newest deployment succeeded, no lock, exactly the recorded process
+   * serving that version, and the schema of that version.
+   */
+  async function expectSettled(version: string) {
+    expect(await currentVersion(store, ENV)).toBe(version);
+    expect((await latestDeployment(store, ENV))?.state).toBe('succeeded');
+    expect(await store.getLock(ENV)).toBeUndefined();
+    const recorded = recordedPids().sort();
+    expect(recorded).toHaveLength(1);
+    expect(servicePids()).toEqual(recorded);
+    expect(await health()).toEqual({ state: 'serving', build: version });
+    expect(await schemaVersion()).toBe(version);
+  }
+
+  /**
+   * After a kill: `status` (what the user sees) shows a known state with nothing untracked; then
+   * the recovery finishes and leaves exactly what is on record. A kill that came after the run had
+   * finished and released its lock leaves nothing to recover: the settled state is checked all the same.
+   */
+  async function checkAndRecover(recovery: 'resume' | 'rollback', check: number) {
     const s = await status();
     // Never unknown: a version on record and the newest deployment either finished or interrupted.
     expect(['r1', 'r2']).toContain(s.currentVersion);
@@ -180,21 +225,30 @@ environments:
     const listed = new Set([...recordedPids(), ...s.strays.map((x: { pid: number }) => x.pid)]);
     for (const pid of servicePids()) expect(listed.has(pid), `pid ${pid} runs from a release checkout but is neither recorded nor reported`).toBe(true);
 
-    let res: CliResult;
-    if (s.deployment.state !== 'interrupted') {
-      res = await run(['rollback', ENV, '--to', 'r1', '--reason', 'reset after a finished run', '--json']);
-    } else if (recovery === 'resume' && s.deployment.kind === 'deploy') {
-      res = await run(['deploy', ENV, '--resume', '--json']);
+    let version: string;
+    // A kill between finishing the record and releasing the lock leaves a stale lock: that is
+    // recovered by the next run (which takes it over), like any other leftover.
+    if (s.deployment.state === 'succeeded' && s.strays.length === 0 && s.lock === null) {
+      version = s.currentVersion;
     } else {
-      res = await run(['rollback', ENV, '--reason', 'recover from a kill', '--json']);
+      let res: CliResult;
+      if (s.deployment.state !== 'interrupted') {
+        res = await run(['rollback', ENV, '--to', 'r1', '--reason', 'reset after a finished run', '--json']);
+      } else if (recovery === 'resume' && s.deployment.kind === 'deploy') {
+        res = await run(['deploy', ENV, '--resume', '--json']);
+      } else {
+        res = await run(['rollback', ENV, '--reason', 'recover from a kill', '--json']);
+      }
+      expect(res.code, show(res)).toBe(0);
+      version = res.json().version as string;
     }
-    expect(res.code, show(res)).toBe(0);
-    const version = res.json().version as string;
-    const after = await status();
-    expect(after).toMatchObject({ currentVersion: version, lock: null, deployment: { state: 'succeeded' }, strays: [] });
-    expect(after.services.map((x: any) => [x.healthy, x.version])).toEqual([[true, version]]);
-    expect(servicePids()).toEqual(recordedPids().sort());
-    expect(await schemaVersion()).toBe(version);
+    await expectSettled(version);
+    // Every tenth kill, `status` itself must agree with what was read above.
+    if (check % 10 === 0) {
+      const after = await status();
+      expect(after).toMatchObject({ currentVersion: version, lock: null, deployment: { state: 'succeeded' }, strays: [] });
+      expect(after.services.map((x: any) => [x.healthy, x.version])).toEqual([[true, version]]);
+    }
     return version;
   }
 
@@ -207,30 +261,44 @@ environments:
     expect((await run(['rollback', ENV, '--reason', 'measure'])).code).toBe(0);
     const rollbackMs = Date.now() - started;
 
+    // Aimed kills go round the four steps in turn; the rest are at a random instant of whichever
+    // run the version on record allows (a deploy of r2 from r1, a rollback from r2), so no kill
+    // needs a reset run first. An aimed kill takes the next step its run can reach without one.
     const targets = ['deploy:tag-release', 'deploy:backup-database', 'deploy:migrate-database', 'rollback:restore-database'];
     const landed: Record<string, number> = {};
+    let pending: string[] = [];
+    let resets = 0;
     let current = 'r1';
     const loopStarted = Date.now();
     for (let i = 0; i < KILLS; i++) {
-      const aimed = i % 3 === 0 ? targets[(i / 3) % targets.length] : undefined;
-      const kind = aimed ? aimed.split(':')[0] : i % 2 === 0 ? 'deploy' : 'rollback';
+      const natural = current === 'r1' ? 'deploy' : 'rollback';
+      let aimed: string | undefined;
+      if (i % 3 === 0) {
+        if (pending.length === 0) pending = [...targets];
+        aimed = pending.find((t) => t.startsWith(`${natural}:`)) ?? pending[0]!;
+        pending = pending.filter((t) => t !== aimed);
+      }
+      const kind = aimed ? aimed.split(':')[0] : natural;
       if (kind === 'rollback' && current !== 'r2') {
         expect((await run(['deploy', ENV, '--version', 'r2'])).code).toBe(0);
         current = 'r2';
+        resets++;
       }
       if (kind === 'deploy' && current !== 'r1') {
         expect((await run(['rollback', ENV, '--to', 'r1', '--reason', 'back to r1 for the next kill'])).code).toBe(0);
         current = 'r1';
+        resets++;
       }
       const args = kind === 'deploy' ? ['deploy', ENV, '--version', 'r2'] : ['rollback', ENV, '--reason', `drill ${i}`];
-      const kill = await killDuring(args, aimed, kind === 'deploy' ? deployMs : rollbackMs);
+      const kill = await timed(`killed ${kind}`, () => killDuring(args, aimed, kind === 'deploy' ? deployMs : rollbackMs));
       landed[kill.at] = (landed[kill.at] ?? 0) + 1;
-      current = await checkAndRecover(i % 2 === 0 ? 'resume' : 'rollback');
+      current = await checkAndRecover(i % 2 === 0 ? 'resume' : 'rollback', i);
     }
     const perKill = Math.round((Date.now() - loopStarted) / Math.max(KILLS, 1));
-    console.log(`crash test (seed ${seed}): ${KILLS} kills, ${perKill} ms per kill (deploy ${deployMs} ms, rollback ${rollbackMs} ms); kills landed in`, landed);
+    const spent = Object.entries(timings).map(([what, ms]) => `${what}: ${ms.length} × ${Math.round(ms.reduce((a, b) => a + b, 0) / ms.length)} ms`);
+    console.log(`crash test (seed ${seed}): ${KILLS} kills, ${perKill} ms per kill, ${resets} reset runs (deploy ${deployMs} ms, rollback ${rollbackMs} ms, load ${os.loadavg()[0]!.toFixed(1)}); CLI runs: ${spent.join(', ')}; kills landed in`, landed);
     // Every fourth aimed kill goes to the same step: with 12 kills or more each one was hit.
     if (KILLS >= 12) for (const t of targets) expect(landed[t] ?? 0, `no kill landed inside ${t}: ${JSON.stringify(landed)}`).toBeGreaterThan(0);
     expect((await run(['audit', '--verify'])).code).toBe(0);
-  }, 1_800_000);
+  }, 3_600_000);
 });

@@ -161,6 +161,26 @@ environments:
       expect(await approvals()).toHaveLength(0);
     });
 
+    it('two resets racing on one approval: exactly one resets and uses it, the other does nothing', async () => {
+      expect((await run(['breaker', 'trip', '--reason', 'drawdown 6% > 5% limit'])).code).toBe(0);
+      expect((await run(['breaker', 'reset'])).code).toBe(3);
+      const request = (await approvals()).find((a) => a.action === 'breaker-reset')!;
+      expect((await run(['approve', String(request.id), '--by', 'bob'])).code).toBe(0);
+
+      const both = await Promise.all([run(['breaker', 'reset', '--json']), run(['breaker', 'reset', '--json'])]);
+      const acted = both.filter((r) => r.code === 0 && r.json().alreadyOpen === false);
+      expect(acted, both.map((r) => r.stdout + r.stderr).join('\n')).toHaveLength(1);
+      // The other found the approval taken (refused, exit 3) or, starting later, the breaker already OPEN.
+      const other = both.find((r) => r !== acted[0])!;
+      if (other.code === 3) expect(other.json().error.message).toMatch(new RegExp(`approval #${request.id} .* was just used by another run`));
+      else expect(other.json()).toMatchObject({ alreadyOpen: true });
+      expect(await get('prod:cb:state')).toBe('OPEN');
+      const events = (await audit()).filter((e) => e.detail.approvalId === request.id);
+      expect(events.filter((e) => e.action === 'approval.use')).toHaveLength(1);
+      expect(events.filter((e) => e.action === 'breaker.reset' && e.outcome === 'OPEN')).toHaveLength(1);
+      expect((await approvals(true)).find((a) => a.id === request.id)?.state).toBe('used');
+    });
+
     it('reset is refused listing the precondition when positions drift; --force needs two other approvers and is recorded as forced', async () => {
       expect((await run(['breaker', 'trip', '--reason', 'fills not booked'])).code).toBe(0);
       platform.positions = [

@@ -278,4 +278,24 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (backend) => {
     expect(await store.forceReleaseLock('staging')).toBeUndefined();
     expect((await store.listLocks()).map((l) => l.env)).toEqual(['production']);
   });
+
+  it('claims an approval once: of runs racing on two connections exactly one gets it; a returned one can be claimed again', async () => {
+    const target = await freshTarget(backend);
+    const [a, b] = [await open(target), await open(target)];
+    const approval = await a.createApproval({ env: 'production', action: 'breaker-reset', subject: 'cb:state', requester: 'alice', reason: 'false alarm', required: 1, createdAt: at(0), expiresAt: at(60) });
+    // Pending: nothing to claim yet.
+    expect(await a.claimApproval(approval.id)).toBe(false);
+    await a.updateApproval(approval.id, { state: 'approved', approvers: [{ by: 'bob', at: at(1) }] });
+
+    const claims = await Promise.all([a, b, a, b, a, b].map((store) => store.claimApproval(approval.id)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await b.getApproval(approval.id)).toMatchObject({ state: 'used' });
+
+    // Given back (the action could not start): usable once more, and only once.
+    expect(await b.returnApproval(approval.id)).toBe(true);
+    expect(await a.returnApproval(approval.id)).toBe(false);
+    expect(await a.getApproval(approval.id)).toMatchObject({ state: 'approved', approvers: [{ by: 'bob' }] });
+    expect((await Promise.all([b.claimApproval(approval.id), a.claimApproval(approval.id)])).filter(Boolean)).toHaveLength(1);
+    expect(await a.claimApproval(99_999)).toBe(false);
+  });
 });

@@ -190,9 +190,25 @@ export async function approvalText(ctx: AppContext, id: number, as: 'approver' |
   return as === 'requester' ? requesterText(approval) : approvalRequestText(approval);
 }
 
-export async function consumeApproval(ctx: AppContext, approval: ApprovalRecord): Promise<void> {
-  await ctx.store.updateApproval(approval.id, { state: 'used' });
+/**
+ * Takes the approval for this run before it acts, in one compare-and-set (approved → used): of two
+ * runs that both found it approved, exactly one gets it; the other is refused and does nothing.
+ */
+export async function claimApproval(ctx: AppContext, approval: ApprovalRecord): Promise<void> {
+  if (!(await ctx.store.claimApproval(approval.id))) {
+    const now = await ctx.store.getApproval(approval.id);
+    throw refused(`approval #${approval.id} for ${approval.action} of ${approval.subject} in ${approval.env} was ${now?.state === 'used' ? 'just used by another run' : `${now?.state ?? 'removed'} before this run could use it`}`, {
+      hint: 'Each approval covers one action. Check what the other run did (`shipgate audit`), then run this again to open a new request if the action is still needed.',
+    });
+  }
   await record(ctx, { action: 'approval.use', outcome: 'used', env: approval.env, version: approval.subject, detail: { approvalId: approval.id, for: approval.action } });
+}
+
+/** Gives a claimed approval back when the action could not start or did not happen, so it can still be used once. */
+export async function returnApproval(ctx: AppContext, approval: ApprovalRecord, why: string): Promise<void> {
+  if (await ctx.store.returnApproval(approval.id)) {
+    await record(ctx, { action: 'approval.return', outcome: 'approved', env: approval.env, version: approval.subject, reason: why, detail: { approvalId: approval.id, for: approval.action } });
+  }
 }
 
 async function expire(ctx: AppContext, a: ApprovalRecord): Promise<void> {
@@ -206,4 +222,14 @@ export async function listApprovals(ctx: AppContext, env: string | undefined, al
   return rows
     .map((a) => ((a.state === 'pending' || a.state === 'approved') && isExpired(a, now) ? { ...a, state: 'expired' as const } : a))
     .filter((a) => all || a.state === 'pending' || a.state === 'approved');
+}
+
+/** Runs the approved action; if it throws, the claimed approval is given back first (nothing happened that it could cover). */
+export async function withApprovalReturnedOnError<T>(ctx: AppContext, approval: ApprovalRecord, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    await returnApproval(ctx, approval, `the action failed: ${(err as Error).message}`);
+    throw err;
+  }
 }

@@ -5,7 +5,7 @@ import { formatDuration } from '../core/duration.js';
 import { assertVersionSyntax } from '../core/version.js';
 import type { SoakData } from './analysis/watch-data.js';
 import type { ApprovalRecord } from '../adapters/store/store.js';
-import { approvalNextStep, consumeApproval, findApproval } from './approvals.js';
+import { approvalNextStep, claimApproval, findApproval } from './approvals.js';
 import { record } from './audit.js';
 import { latestPreflight } from './preflight.js';
 import { notify } from './notify.js';
@@ -96,11 +96,12 @@ export async function promote(ctx: AppContext, req: PromoteRequest): Promise<Dep
       data: { version, checks },
     });
   }
-  // The approval is spent only by a promotion that gets the lock and starts.
+  // The approval is claimed only by a promotion that holds the lock, before it starts: a run that
+  // cannot get the lock leaves it approved, and of two runs only one can claim it.
   const outcome = await deploy(ctx, {
     env: req.env, version, reason: req.reason ?? `promoted from ${from}`, allowTripped: req.allowTripped, interlockRecorded: true,
     onLocked: async () => {
-      await consumeApproval(ctx, approval!);
+      await claimApproval(ctx, approval!);
       await record(ctx, { action: 'promote.approved', outcome: req.emergency ? 'emergency' : 'ok', env: req.env, version, reason: req.reason ?? null, detail: { checks } });
     },
   });

@@ -230,6 +230,20 @@ export class KyselyStore implements Store {
       .execute();
   }
 
+  async claimApproval(id: number): Promise<boolean> {
+    return this.moveApproval(id, 'approved', 'used');
+  }
+
+  async returnApproval(id: number): Promise<boolean> {
+    return this.moveApproval(id, 'used', 'approved');
+  }
+
+  /** A compare-and-set on the state: of two runs racing for one approval, exactly one sees true. */
+  private async moveApproval(id: number, from: ApprovalState, to: ApprovalState): Promise<boolean> {
+    const result = await this.db.updateTable('approvals').set({ state: to }).where('id', '=', id).where('state', '=', from).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async addAttestation(a: Omit<AttestationRecord, 'id'>): Promise<AttestationRecord> {
     const row = await this.db.insertInto('attestations').values(a).returningAll().executeTakeFirstOrThrow();
     return { ...row, id: Number(row.id) };

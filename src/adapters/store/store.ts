@@ -214,6 +214,10 @@ export interface Store {
   /** Newest first. */
   listApprovals(filter: { env?: string; state?: ApprovalState; action?: string; subject?: string; limit?: number }): Promise<ApprovalRecord[]>;
   updateApproval(id: number, patch: { state?: ApprovalState; approvers?: ApprovalRecord['approvers']; requesterIdentity?: Identity }): Promise<void>;
+  /** Takes an approved approval for one action (approved → used) in one statement; false when it was not approved any more (another run took it, or it expired). */
+  claimApproval(id: number): Promise<boolean>;
+  /** Gives a claimed approval back (used → approved) when the action it was claimed for could not start. */
+  returnApproval(id: number): Promise<boolean>;
 
   addAttestation(a: Omit<AttestationRecord, 'id'>): Promise<AttestationRecord>;
   listAttestations(version: string): Promise<AttestationRecord[]>;

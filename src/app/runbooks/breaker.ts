@@ -1,6 +1,6 @@
 import type { SafetyStore } from '../../adapters/state/safety-state.js';
 import { badInput, refused } from '../../core/errors.js';
-import { consumeApproval, requireApproval } from '../approvals.js';
+import { claimApproval, requireApproval, returnApproval, withApprovalReturnedOnError } from '../approvals.js';
 import { record } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { describeFlag } from '../../core/safety-state.js';
@@ -43,10 +43,11 @@ export async function resetBreaker(ctx: AppContext, env: string, store: SafetySt
     env, action: opts.force ? 'breaker-reset-force' : 'breaker-reset', subject: safetySpecs(ctx, env).breaker.key, kind: opts.force ? 'emergency' : 'standard',
     reason: opts.reason?.trim() || `reset the breaker (tripped: ${before.tripReason ?? 'no reason'})`,
   });
-  // Written first: an approval is used up only by a reset that happened.
-  const steps = await changeFlag(ctx, env, store, 'breaker', 'trading', opts.reason?.trim() || null, 'resetBreaker');
+  // Claimed before the reset, so two runs cannot both use it; given back when the reset did not happen.
+  await claimApproval(ctx, approval);
+  const steps = await withApprovalReturnedOnError(ctx, approval, () => changeFlag(ctx, env, store, 'breaker', 'trading', opts.reason?.trim() || null, 'resetBreaker'));
   const ok = stepsOk(steps);
-  if (ok) await consumeApproval(ctx, approval);
+  if (!ok) await returnApproval(ctx, approval, 'the breaker reset failed');
   const status = await readSafety(ctx, env, store);
   await record(ctx, { action: 'breaker.reset', outcome: !ok ? 'failed' : opts.force ? 'forced' : (status.state.breaker.value ?? 'absent'), env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason, steps } });
   return { status, preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false, steps, ok };

@@ -3,7 +3,7 @@ import type { SafetyStore } from '../../adapters/state/safety-state.js';
 import { environmentSpec } from '../../config/resolve.js';
 import { isoNow } from '../../core/clock.js';
 import { badInput, refused } from '../../core/errors.js';
-import { consumeApproval, requireApproval } from '../approvals.js';
+import { claimApproval, requireApproval, returnApproval, withApprovalReturnedOnError } from '../approvals.js';
 import { record } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { currentVersion } from '../history.js';
@@ -142,11 +142,13 @@ export async function killSwitchOff(ctx: AppContext, env: string, store: SafetyS
     throw refused(`the kill switch of ${env} stays on: reconciliation is ${rec.state} (${rec.reason})`, { hint: 'Positions must match the broker before trading resumes; configure trading.reconciliation if it is not.', data: { reconciliation: rec } });
   }
   const approval = await requireApproval(ctx, { env, action: 'killswitch-off', subject: safetySpecs(ctx, env).killSwitch.key, kind: 'standard', reason: opts.reason?.trim() || 'turn the kill switch off' });
-  const steps = await changeFlag(ctx, env, store, 'killSwitch', 'trading', opts.reason?.trim() || null, 'disengageKillSwitch');
+  // Claimed before the switch moves, so two runs cannot both use it; given back when it did not move.
+  await claimApproval(ctx, approval);
+  const steps = await withApprovalReturnedOnError(ctx, approval, () => changeFlag(ctx, env, store, 'killSwitch', 'trading', opts.reason?.trim() || null, 'disengageKillSwitch'));
   const ok = stepsOk(steps);
+  if (!ok) await returnApproval(ctx, approval, 'turning the kill switch off failed');
   await record(ctx, { action: 'killswitch.release', outcome: ok ? 'inactive' : 'failed', env, reason: opts.reason ?? null, detail: { approvalId: approval.id, reconciliation: rec.reason, breaker: before.breaker, steps } });
   if (!ok) return { status: await readSafety(ctx, env, store), alreadyOff: false, reconciliation: rec, approvalId: approval.id, steps, ok };
-  await consumeApproval(ctx, approval);
   for (const i of (await ctx.store.listIncidents({ env, limit: 20 })).filter((x) => x.state === 'open' && (x.data as { trigger?: { check?: string } }).trigger?.check === 'kill-switch')) {
     await ctx.store.updateIncident(i.id, { state: 'closed' });
   }
