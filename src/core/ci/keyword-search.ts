@@ -20,7 +20,7 @@ const HASH_MULTIPLIER = 0x9e3779b1 | 0;
 function byteFrequency(b: number): number {
   if (b === 0x20) return 20;
   const c = String.fromCharCode(b);
-  if (b >= 0x61 && b <= 0x7a) return c === 'e' ? 12 : 'taoinsr'.includes(c) ? 9 : 'hldcumpfg'.includes(c) ? 6 : 3;
+  if (b >= 0x61 && b <= 0x7a) return c === 'e' ? 12 : 'taoinsr'.includes(c) ? 9 : 'hldcumpfg'.includes(c) ? 7 : 5;
   if ((b >= 0x30 && b <= 0x39) || c === ':') return 9; // timestamps on every line
   if ('-./'.includes(c)) return 6;
   if ('_=,'.includes(c)) return 4;
