@@ -1,8 +1,14 @@
-// CI triage on a 100 MB raw GitHub job log whose first real error is near the end: the time of
-// `shipgate ci triage --log` against `grep -c error` on the same file (the target is a ratio of at
-// most 2), and the triage process's peak memory (target: flat, under 100 MB RSS).
+// CI triage on a 100 MB raw GitHub job log whose first real error is near the end, against
+// `grep -c error` on the same file (issue 12: at most 2x its time, flat memory under 100 MB RSS).
+// A whole Node CLI cannot reach 2x grep on this file: `node -e 0` alone costs about 2x grep here.
+// So three ratios to grep's wall time are reported:
+//   - scanRatioToGrep: the triage itself (read, scan, verdict), in this process over the same file;
+//   - ratioToGrep: the whole `shipgate ci triage --log FILE --json` command, start-up included;
+//   - nodeStartRatioToGrep: `node -e 0`, the floor under any Node command;
+// plus the CLI's own start-up (the same command on a one-line log) and CPU seconds, steadier than wall
+// time on a shared machine. Best of RUNS for each (grep's best over all its runs).
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +77,7 @@ export async function run() {
     let peakRssMiB = 0;
     // A tiny wrapper reports the CLI process's own peak RSS (ru_maxrss) when it exits.
     const probe = path.join(dir, 'rss.mjs');
-    (await import('node:fs')).writeFileSync(probe, `process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write('\\nMAXRSS_KB=' + u.maxRSS + ' CPU_US=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); });\nconst { main } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'main.js'))});\nawait main(process.argv);\n`);
+    writeFileSync(probe, `process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write('\\nMAXRSS_KB=' + u.maxRSS + ' CPU_US=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); });\nconst { main } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'main.js'))});\nawait main(process.argv);\n`);
     const grepCpu = [];
     const triageCpu = [];
     for (let r = 0; r < RUNS; r++) {
@@ -89,25 +95,55 @@ export async function run() {
     }
     // The CLI's own start-up (the same command on a one-line log), to tell start-up from scanning.
     const tiny = path.join(dir, 'tiny.log');
-    (await import('node:fs')).writeFileSync(tiny, 'ok\n');
+    writeFileSync(tiny, 'ok\n');
     const startup = [];
-    for (let r = 0; r < RUNS; r++) startup.push(timed([process.execPath, probe, 'ci', 'triage', '--log', tiny, '--json'], { NO_COLOR: '1' }).seconds);
+    const nodeStart = [];
+    for (let r = 0; r < RUNS; r++) {
+      startup.push(timed([process.execPath, probe, 'ci', 'triage', '--log', tiny, '--json'], { NO_COLOR: '1' }).seconds);
+      nodeStart.push(timed([process.execPath, '-e', '0']).seconds);
+    }
+    // The triage itself, in this process: the same code the command runs after start-up (the shipped causes loaded once before).
+    const { openLog, triageLogWithProject } = await import(path.join(ROOT, 'dist', 'app', 'ci', 'log-triage.js'));
+    const { loadCauses } = await import(path.join(ROOT, 'dist', 'app', 'ci', 'knowledge.js'));
+    loadCauses(null);
+    const scan = [];
+    const scanCpu = [];
+    for (let r = 0; r < RUNS; r++) {
+      grep.push(timed(['grep', '-c', 'error', file]).seconds); // next to each scan, so both meet the same load
+      const cpu = process.cpuUsage();
+      const started = process.hrtime.bigint();
+      const t = await triageLogWithProject(null, openLog(file), { junit: [] });
+      scan.push(Number(process.hrtime.bigint() - started) / 1e9);
+      const used = process.cpuUsage(cpu);
+      scanCpu.push((used.user + used.system) / 1e6);
+      if (t.firstError !== result.firstError) throw new Error(`in-process triage disagrees with the CLI: ${t.firstError}`);
+    }
     const best = (xs) => Math.min(...xs);
-    const ratio = best(triage) / best(grep);
+    const toGrep = (xs) => +(best(xs) / best(grep)).toFixed(2);
     return {
       logMiB: +(size / 2 ** 20).toFixed(1),
       grepSeconds: +best(grep).toFixed(3),
+      targetRatio: 2,
+      scanSeconds: +best(scan).toFixed(3),
+      scanRatioToGrep: toGrep(scan),
+      // The first run in this process, before the JIT has compiled the scan loop (as in the command).
+      scanFirstRunSeconds: +scan[0].toFixed(3),
       triageSeconds: +best(triage).toFixed(3),
-      ratioToGrep: +ratio.toFixed(2),
+      ratioToGrep: toGrep(triage),
       cliStartupSeconds: +best(startup).toFixed(3),
-      // CPU seconds (user + system) are steadier than wall time on a shared machine; they include Node's start-up.
+      nodeStartSeconds: +best(nodeStart).toFixed(3),
+      nodeStartRatioToGrep: toGrep(nodeStart),
+      // CPU seconds (user + system) are steadier than wall time on a shared machine; the command's include Node's start-up.
       grepCpuSeconds: +best(grepCpu).toFixed(3),
+      scanCpuSeconds: +best(scanCpu).toFixed(3),
+      scanCpuRatioToGrep: +(best(scanCpu) / Math.max(best(grepCpu), 0.001)).toFixed(2),
       triageCpuSeconds: +best(triageCpu).toFixed(3),
       cpuRatioToGrep: +(best(triageCpu) / Math.max(best(grepCpu), 0.001)).toFixed(2),
-      targetRatio: 2,
       peakRssMiB: +peakRssMiB.toFixed(1),
       targetRssMiB: 100,
       found: { category: result.category, firstError: result.firstError, failedStep: result.failedStep },
+      // Runnable processes per CPU when the bench ended: above 1, every wall time here is stretched by other work.
+      loadPerCpu: +(os.loadavg()[0] / os.cpus().length).toFixed(1),
       runs: RUNS,
     };
   } finally {

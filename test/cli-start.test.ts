@@ -74,6 +74,21 @@ describe('CLI start loads only what the command needs', () => {
     expect(heavyIn(window.loaded).filter((p) => ['kysely', 'pg', 'redis', 'better-sqlite3'].includes(p) || p.startsWith('@redis/'))).toEqual([]);
   });
 
+  it('ci triage --log outside a project loads no YAML parser, schema, config or GitHub client (issue 12)', () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'shipgate-no-project-'));
+    try {
+      writeFileSync(path.join(outside, 'job.log'), 'src/cart.ts(7,17): error TS2551: Property lenght does not exist\n');
+      const triage = traced(['ci', 'triage', '--log', 'job.log', '--json'], outside);
+      expect(triage.code).toBe(0);
+      expect(JSON.parse(triage.stdout).category).toBe('type-error');
+      expect(heavyIn(triage.loaded)).toEqual([]);
+      expect(shipgateModules(triage.loaded)).toContain('app/ci/log-triage.js');
+      expect(shipgateModules(triage.loaded).filter((m) => m.startsWith('adapters/') || m.startsWith('config/schema') || m === 'app/ci-triage.js')).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('--help lists every registered command with its description, and each group its subcommands', async () => {
     const { buildProgram } = (await import(path.join(ROOT, 'dist', 'cli', 'main.js'))) as { buildProgram(): Command };
     const program = buildProgram();

@@ -88,25 +88,7 @@ function withJobFacts(triage: Triage, job: RunJob): Triage {
   return { ...triage, failedStep };
 }
 
-export interface LogTriageOptions {
-  junit: string[];
-  commit?: string | undefined;
-}
-
-/** `ci triage --log`: with a project, JUnit and log outcomes are kept (when --commit names the commit) and known flaky tests recognised. */
-export async function triageLogWithProject(ctx: AppContext | null, chunks: AsyncIterable<Uint8Array | string>, options: LogTriageOptions): Promise<Triage> {
-  const inputs = triageInputs(ctx?.config ?? null);
-  const junit = await readJUnit(options.junit);
-  const facts = await scanLog(chunks, inputs.causes);
-  let triage = triageWithJUnit(facts, junit, inputs);
-  if (!ctx) return triage;
-  if (options.commit) {
-    const commit = await ctx.repo.resolve(options.commit).catch(() => options.commit!);
-    await ctx.store.recordTestOutcomes(outcomes(triage, facts, junit, commit, 'log', isoNow(ctx.clock)));
-  }
-  triage = await markFlaky(ctx.store, triage);
-  return triage;
-}
+export { triageLogWithProject, type LogTriageOptions } from './ci/log-triage.js';
 
 export async function listFlaky(ctx: AppContext): Promise<FlakyTest[]> {
   return flakyTests(await ctx.store.countTestOutcomes());

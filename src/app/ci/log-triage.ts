@@ -5,8 +5,10 @@ import { flakyTests } from '../../core/ci/flaky.js';
 import { parseJUnit, type JUnitCase } from '../../core/ci/junit.js';
 import { LogScanner, type LogFacts } from '../../core/ci/scanner.js';
 import { verdict, type Triage } from '../../core/ci/verdict.js';
+import { isoNow } from '../../core/clock.js';
 import { badInput } from '../../core/errors.js';
 import type { Store, TestOutcomeRecord } from '../../adapters/store/store.js';
+import type { AppContext } from '../context.js';
 import { loadCauses } from './knowledge.js';
 
 export interface TriageInputs {
@@ -102,4 +104,24 @@ export async function markFlaky(store: Store, triage: Triage): Promise<Triage> {
     secondary: [triage.category, ...triage.secondary.filter((c) => c !== triage.category)],
     hints: [`Known flaky: ${named}. Re-run the failed jobs (shipgate ci rerun <run-id> --failed) and fix the test's dependence on order, time or shared state.`, ...triage.hints],
   };
+}
+
+export interface LogTriageOptions {
+  junit: string[];
+  commit?: string | undefined;
+}
+
+/** `ci triage --log`: with a project, JUnit and log outcomes are kept (when --commit names the commit) and known flaky tests recognised. */
+export async function triageLogWithProject(ctx: AppContext | null, chunks: AsyncIterable<Uint8Array | string>, options: LogTriageOptions): Promise<Triage> {
+  const inputs = triageInputs(ctx?.config ?? null);
+  const junit = await readJUnit(options.junit);
+  const facts = await scanLog(chunks, inputs.causes);
+  let triage = triageWithJUnit(facts, junit, inputs);
+  if (!ctx) return triage;
+  if (options.commit) {
+    const commit = await ctx.repo.resolve(options.commit).catch(() => options.commit!);
+    await ctx.store.recordTestOutcomes(outcomes(triage, facts, junit, commit, 'log', isoNow(ctx.clock)));
+  }
+  triage = await markFlaky(ctx.store, triage);
+  return triage;
 }

@@ -21,8 +21,8 @@ export function registerCiCommands(program: Command): void {
       const json = globalOptions(cmd).json ?? false;
       if (opts.log !== undefined) {
         if (run !== undefined) throw badInput('give either a run or --log, not both', { where: '<run>', hint: 'shipgate ci triage --log FILE, or shipgate ci triage <run-id>' });
-        const { openLog } = await import('../../app/ci/log-triage.js');
-        const { triageLogWithProject } = await import('../../app/ci-triage.js');
+        // Only the log path's modules: no GitHub client, and without a shipgate.yml no config (YAML, schema) either.
+        const { openLog, triageLogWithProject } = await import('../../app/ci/log-triage.js');
         const triageOpts = { junit: opts.junit ?? [], commit: opts.commit };
         const triage = hasProject(cmd)
           ? await withContext(cmd, (ctx) => triageLogWithProject(ctx, openLog(opts.log!), triageOpts))

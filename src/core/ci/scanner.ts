@@ -1,5 +1,5 @@
 import type { Cause } from './causes.js';
-import { KeywordAutomaton } from './keyword-automaton.js';
+import { KeywordSearch } from './keyword-search.js';
 import { parseLogLine, type LogFormat } from './log-line.js';
 import { LogTail } from './log-tail.js';
 
@@ -54,7 +54,7 @@ const CONTEXT_BYTES = 64 * 1024;
  * and matched. Lines are complete across chunk boundaries.
  */
 export class LogScanner {
-  private prefilter: KeywordAutomaton;
+  private prefilter: KeywordSearch;
   /** Per keyword of the prefilter (past the two markers), the index of the cause it belongs to. */
   private keywordCause: Int32Array = new Int32Array(0);
   /** Per keyword of the prefilter, whether the current line holds it; per cause, whether it may match (both reused for every line). */
@@ -85,7 +85,7 @@ export class LogScanner {
    * '##[' (index 0), ESC (index 1: a coloured line's keywords may be split by colour codes, so it
    * is matched again without them) and every cause's keywords; remembers which causes each keyword stands for.
    */
-  private buildPrefilter(): KeywordAutomaton {
+  private buildPrefilter(): KeywordSearch {
     const words: string[] = ['##[', '\x1b'];
     const owners: number[] = [-1, -1];
     this.causes.forEach((cause, i) => {
@@ -97,7 +97,7 @@ export class LogScanner {
     this.keywordCause = Int32Array.from(owners);
     this.keywordMarks = new Uint8Array(words.length);
     this.candidateMarks = new Uint8Array(this.causes.length);
-    return new KeywordAutomaton(words);
+    return new KeywordSearch(words);
   }
 
   push(chunk: Buffer): void {
