@@ -1,3 +1,5 @@
+import { getText } from '../http/get-text.js';
+
 export interface HealthObservation {
   url: string;
   /** HTTP status, or undefined when no answer came. */
@@ -14,23 +16,17 @@ export type HealthProbe = (url: string, timeoutMs: number) => Promise<HealthObse
 
 export const httpHealthProbe: HealthProbe = async (url, timeoutMs) => {
   const started = performance.now();
+  const answer = await getText(url, timeoutMs, { accept: 'application/json' });
+  const latencyMs = performance.now() - started;
+  if (answer.kind !== 'answer') return { url, status: undefined, version: undefined, error: answer.kind === 'timeout' ? `no answer within ${timeoutMs}ms` : answer.reason, latencyMs };
+  let body: unknown;
+  let version: string | undefined;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-    const text = await res.text();
-    let body: unknown;
-    let version: string | undefined;
-    try {
-      body = JSON.parse(text) as unknown;
-      const v = (body as { version?: unknown } | null)?.version;
-      if (typeof v === 'string') version = v;
-    } catch {
-      /* a plain-text health answer is fine; it just reports no fields */
-    }
-    return { url, status: res.status, version, body, error: undefined, latencyMs: performance.now() - started };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    const name = (err as Error).name;
-    const error = name === 'TimeoutError' ? `no answer within ${timeoutMs}ms` : cause ?? (err as Error).message;
-    return { url, status: undefined, version: undefined, error, latencyMs: performance.now() - started };
+    body = JSON.parse(answer.text) as unknown;
+    const v = (body as { version?: unknown } | null)?.version;
+    if (typeof v === 'string') version = v;
+  } catch {
+    /* a plain-text health answer is fine; it just reports no fields */
   }
+  return { url, status: answer.status, version, body, error: undefined, latencyMs };
 };
