@@ -9,11 +9,12 @@ const selector = (metric: string, ...matchers: string[]) => `${metric}{${matcher
 /**
  * Scrapes every service's metrics URL once; the source then answers from those samples. Counters
  * are summed across services, so one missing service would look like a drop in traffic: a partial
- * scrape is an error for every metric check, not a smaller number.
+ * scrape is an error for every metric check, not a smaller number. `metrics`: the only names the
+ * source will be asked about (the checks'); the rest of each payload is skipped.
  */
-export async function openScrapeSource(urls: string[], timeoutMs?: number): Promise<MetricSource> {
+export async function openScrapeSource(urls: string[], timeoutMs?: number, metrics?: ReadonlySet<string>): Promise<MetricSource> {
   if (!urls.length) return failedScrapeSource('no service has a metrics URL', 'no-data');
-  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs)));
+  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics)));
   const failed = scrapes.flatMap((s) => (s.kind === 'error' ? [s.reason] : []));
   if (failed.length) return failedScrapeSource(failed.join('; '), 'error');
   return scrapeSource(scrapes.flatMap((s) => (s.kind === 'samples' ? s.samples : [])));
