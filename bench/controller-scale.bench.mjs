@@ -69,10 +69,10 @@ function exposition(env, service, seed, t) {
   help('http_request_duration_seconds', 'histogram', 'HTTP request latency.');
   ROUTES.forEach((route, r) => {
     const count = Math.floor((20 + ((seed * 7 + r * 13) % 40)) * t) + 1000;
-    let cumulative = 0;
+    // Cumulative shares per bound, so that each second's increments fall into the buckets alike (p95 ≈ 225 ms).
     BUCKETS.forEach((le, i) => {
-      cumulative = Math.min(count, cumulative + Math.floor(count * [0.2, 0.3, 0.25, 0.12, 0.06, 0.04, 0.02, 0.007, 0.002, 0.001][i]));
-      out.push(`http_request_duration_seconds_bucket${labels({ service, env, route, le: String(le) })} ${cumulative}`);
+      const share = [0.2, 0.5, 0.75, 0.9, 0.96, 0.985, 0.995, 0.998, 0.9995, 0.9999][i];
+      out.push(`http_request_duration_seconds_bucket${labels({ service, env, route, le: String(le) })} ${Math.floor(count * share)}`);
     });
     out.push(`http_request_duration_seconds_bucket${labels({ service, env, route, le: '+Inf' })} ${count}`);
     out.push(`http_request_duration_seconds_sum${labels({ service, env, route })} ${(count * 0.031).toFixed(3)}`);
@@ -256,6 +256,27 @@ const quantile = (values, q) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : null;
 };
+// A reference for the lag numbers on a shared machine: how late an idle Node process's 50 ms
+// timer fires over the same window (run-queue delay any process sees, controller or not).
+const REFERENCE = `const late = []; let due = Date.now() + 50;
+const tick = () => { late.push(Date.now() - due); due = Date.now() + 50; setTimeout(tick, 50); };
+setTimeout(tick, 50);
+process.on('SIGTERM', () => { process.stdout.write(JSON.stringify(late)); process.exit(0); });`;
+
+function startReference() {
+  const child = spawn(process.execPath, ['-e', REFERENCE], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const done = new Promise((resolve) => child.on('exit', () => resolve(out)));
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      const late = JSON.parse((await done) || '[]');
+      return { timers: late.length, p50: quantile(late, 0.5), p99: quantile(late, 0.99), max: late.length ? Math.max(...late) : null };
+    },
+  };
+}
+
 const round = (n, d = 1) => (n === null || Number.isNaN(n) ? null : Math.round(n * 10 ** d) / 10 ** d);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -289,11 +310,14 @@ export async function run() {
 
     const start = performance.now();
     const samples = [];
+    let reference;
     while (performance.now() - start < (WARMUP_SECONDS + SECONDS) * 1000) {
       if (child.exitCode !== null) throw new Error(`shipgate serve exited ${child.exitCode}:\n${stderr}`);
       samples.push(procSample(child.pid));
+      if (!reference && performance.now() - start >= WARMUP_SECONDS * 1000) reference = startReference();
       await sleep(1000);
     }
+    const machineTimerLateMs = await reference.stop();
     const windowStart = start + WARMUP_SECONDS * 1000;
     const inWindow = samples.filter((s) => s.at >= windowStart);
     const [first, last] = [inWindow[0], inWindow.at(-1)];
@@ -311,7 +335,7 @@ export async function run() {
     return {
       description: 'one `shipgate serve` evaluating 10 environments × 20 services (5 soaks, 5 monitors in their immediate phase) every 1 s, scraping each service\'s /metrics from one local server',
       shape: { environments: ENVIRONMENTS.length, servicesPerEnvironment: SERVICES.length, services: ENVIRONMENTS.length * SERVICES.length, intervalSeconds: 1, source: 'scrape', checksPerEnvironment: 3, payload: services.payload },
-      windowSeconds: round(wallSeconds), warmupSeconds: WARMUP_SECONDS,
+      windowSeconds: round(wallSeconds), warmupSeconds: WARMUP_SECONDS, loadAverage: os.loadavg().map((n) => round(n, 2)), machineTimerLateMs,
       cpu: { seconds: round(cpuSeconds, 2), shareOfOneCore: round(cpuShare, 3) },
       memory: { steadyRssMiB: round(steadyRssMiB), peakRssMiB: round(peakRssMiB) },
       evaluationLagMs: {
