@@ -1,7 +1,7 @@
 // How late the controller's evaluations run: each pass reports when it was due, how late it
 // started and, per watch, from due to stored verdict; `serve` sums that up each --stats-every.
 import { describe, expect, it } from 'vitest';
-import { runController, type TickReport } from '../src/app/controller.js';
+import { controllerTick, runController, type TickReport } from '../src/app/controller.js';
 import { describeStats, quantile, TickStatsWindow } from '../src/app/controller-stats.js';
 import type { AppContext } from '../src/app/context.js';
 import { shipgate } from './harness/cli.js';
@@ -40,7 +40,31 @@ describe('runController timing', () => {
       expect(r.timing.durationMs).toBeGreaterThanOrEqual(0);
       expect(r.timing.evaluationLagMs).toEqual([]);
     }
-    for (let i = 1; i < reports.length; i++) expect(reports[i]!.timing.dueAt - reports[i - 1]!.timing.dueAt).toBeGreaterThanOrEqual(20);
+    for (let i = 1; i < reports.length; i++) expect(reports[i]!.timing.dueAt - reports[i - 1]!.timing.dueAt).toBeGreaterThanOrEqual(19); // timers may fire within the millisecond Date.now() rounds away
+  });
+});
+
+describe('controllerTick spread', () => {
+  it('environment i of n waits until i × spread / n after the pass was due', async () => {
+    const watches = ['a', 'b', 'c', 'd'].map((env, id) => ({ id, env, kind: 'soak', state: 'running' }));
+    const started: Record<string, number> = {};
+    const ctx = {
+      store: {
+        listWatches: async () => watches,
+        // Finished meanwhile: nothing is evaluated, but each environment's turn is still taken.
+        getWatch: async (id: number) => {
+          started[watches[id]!.env] = Date.now();
+          return undefined;
+        },
+      },
+    } as unknown as AppContext;
+    const dueAt = Date.now();
+    const report = await controllerTick(ctx, dueAt, 80);
+    expect(report.evaluated).toBe(0);
+    expect(started.a! - dueAt).toBeGreaterThanOrEqual(0);
+    expect(started.b! - dueAt).toBeGreaterThanOrEqual(19); // timers may fire within the millisecond Date.now() rounds away
+    expect(started.c! - dueAt).toBeGreaterThanOrEqual(39);
+    expect(started.d! - dueAt).toBeGreaterThanOrEqual(59);
   });
 });
 

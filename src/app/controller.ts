@@ -16,22 +16,28 @@ export interface TickReport {
 /**
  * One pass of the evaluation loop over every running soak and monitor. Environments are
  * evaluated concurrently; within one, watches go one at a time so a rollback is never raced.
+ * `spreadMs`: environment i is due at dueAt + i × spreadMs / environments, as Prometheus offsets
+ * its scrape targets: started all at once, 200 services' probes and scrapes were one burst that
+ * every environment's verdict waited for (bench/controller-scale.bench.mjs).
  */
-export async function controllerTick(ctx: AppContext, dueAt = Date.now()): Promise<TickReport> {
+export async function controllerTick(ctx: AppContext, dueAt = Date.now(), spreadMs = 0): Promise<TickReport> {
   const startedAt = Date.now();
   const evaluationLagMs: number[] = [];
   const running = await ctx.store.listWatches({ state: 'running' });
   const byEnv = new Map<string, WatchRecord<unknown>[]>();
   for (const w of running) byEnv.set(w.env, [...(byEnv.get(w.env) ?? []), w]);
+  const slotMs = byEnv.size ? spreadMs / byEnv.size : 0;
   const results = await Promise.all(
-    [...byEnv.values()].map(async (watches) => {
+    [...byEnv.values()].map(async (watches, i) => {
       const out: WatchRecord<unknown>[] = [];
+      const envDueAt = dueAt + i * slotMs;
+      await abortableSleep(Math.max(0, envDueAt - Date.now()));
       for (const w of watches) {
         // A watch may have been finished by an earlier one's rollback in this same pass.
         const fresh = await ctx.store.getWatch(w.id);
         if (!fresh || fresh.state !== 'running') continue;
         out.push(w.kind === 'soak' ? await evaluateSoak(ctx, fresh as WatchRecord<SoakData>) : await evaluateMonitor(ctx, fresh as WatchRecord<MonitorData>));
-        evaluationLagMs.push(Date.now() - dueAt);
+        evaluationLagMs.push(Date.now() - envDueAt);
       }
       return out;
     }),
@@ -57,7 +63,8 @@ export async function runController(ctx: AppContext, options: LoopOptions): Prom
   let dueAt = Date.now();
   while (!options.signal?.aborted) {
     const started = Date.now();
-    const report = await controllerTick(ctx, dueAt);
+    // Environments spread over half the interval: each is still evaluated once per interval.
+    const report = await controllerTick(ctx, dueAt, options.intervalMs / 2);
     dueAt = started + options.intervalMs;
     await options.onTick?.(report);
     if (options.until === 'idle' && report.running.length === 0 && (await ctx.store.listWatches({ state: 'running' })).length === 0) return;
