@@ -2,6 +2,7 @@ import type { WatchRecord } from '../adapters/store/store.js';
 import { abortableSleep } from '../adapters/time/sleep.js';
 import type { MonitorData, SoakData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
+import type { TickTiming } from './controller-stats.js';
 import { evaluateMonitor } from './monitor.js';
 import { evaluateSoak } from './soak.js';
 
@@ -9,30 +10,41 @@ export interface TickReport {
   evaluated: number;
   finished: WatchRecord<unknown>[];
   running: WatchRecord<unknown>[];
+  timing: TickTiming;
 }
 
 /**
  * One pass of the evaluation loop over every running soak and monitor. Environments are
  * evaluated concurrently; within one, watches go one at a time so a rollback is never raced.
+ * `spreadMs`: environment i is due at dueAt + i × spreadMs / environments, as Prometheus offsets
+ * its scrape targets: started all at once, 200 services' probes and scrapes were one burst that
+ * every environment's verdict waited for (bench/controller-scale.bench.mjs).
  */
-export async function controllerTick(ctx: AppContext): Promise<TickReport> {
+export async function controllerTick(ctx: AppContext, dueAt = Date.now(), spreadMs = 0): Promise<TickReport> {
+  const startedAt = Date.now();
+  const evaluationLagMs: number[] = [];
   const running = await ctx.store.listWatches({ state: 'running' });
   const byEnv = new Map<string, WatchRecord<unknown>[]>();
   for (const w of running) byEnv.set(w.env, [...(byEnv.get(w.env) ?? []), w]);
+  const slotMs = byEnv.size ? spreadMs / byEnv.size : 0;
   const results = await Promise.all(
-    [...byEnv.values()].map(async (watches) => {
+    [...byEnv.values()].map(async (watches, i) => {
       const out: WatchRecord<unknown>[] = [];
+      const envDueAt = dueAt + i * slotMs;
+      await abortableSleep(Math.max(0, envDueAt - Date.now()));
       for (const w of watches) {
         // A watch may have been finished by an earlier one's rollback in this same pass.
         const fresh = await ctx.store.getWatch(w.id);
         if (!fresh || fresh.state !== 'running') continue;
         out.push(w.kind === 'soak' ? await evaluateSoak(ctx, fresh as WatchRecord<SoakData>) : await evaluateMonitor(ctx, fresh as WatchRecord<MonitorData>));
+        evaluationLagMs.push(Date.now() - envDueAt);
       }
       return out;
     }),
   );
   const all = results.flat();
-  return { evaluated: all.length, finished: all.filter((w) => w.state !== 'running'), running: all.filter((w) => w.state === 'running') };
+  const timing = { dueAt, startLagMs: Math.max(0, startedAt - dueAt), durationMs: Date.now() - startedAt, evaluationLagMs };
+  return { evaluated: all.length, finished: all.filter((w) => w.state !== 'running'), running: all.filter((w) => w.state === 'running'), timing };
 }
 
 export interface LoopOptions {
@@ -43,11 +55,17 @@ export interface LoopOptions {
   onTick?: (report: TickReport) => void | Promise<void>;
 }
 
-/** The loop's interval is real time: it paces reads of real services, whatever the domain clock says. */
+/**
+ * The loop's interval is real time: it paces reads of real services, whatever the domain clock says.
+ * A pass is due one interval after the previous one started; lateness is reported in each tick's timing.
+ */
 export async function runController(ctx: AppContext, options: LoopOptions): Promise<void> {
+  let dueAt = Date.now();
   while (!options.signal?.aborted) {
     const started = Date.now();
-    const report = await controllerTick(ctx);
+    // Environments spread over half the interval: each is still evaluated once per interval.
+    const report = await controllerTick(ctx, dueAt, options.intervalMs / 2);
+    dueAt = started + options.intervalMs;
     await options.onTick?.(report);
     if (options.until === 'idle' && report.running.length === 0 && (await ctx.store.listWatches({ state: 'running' })).length === 0) return;
     const wait = Math.max(0, options.intervalMs - (Date.now() - started));

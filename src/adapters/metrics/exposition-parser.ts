@@ -48,7 +48,19 @@ export class Parser {
   // indexOf of its closing quote instead of a charCode loop.
   private nextBackslash = -1;
 
-  constructor(private readonly text: string) {}
+  /** Whether the last sample name is wanted (see `only`). */
+  private lastKept = true;
+
+  constructor(
+    private readonly text: string,
+    /** Metric names wanted; the samples of others are skipped unparsed (see exposition.ts). */
+    private readonly only?: ReadonlySet<string>,
+  ) {}
+
+  private wanted(name: string): boolean {
+    if (this.only === undefined || this.only.has(name)) return true;
+    return name.endsWith('_bucket') && this.only.has(name.slice(0, -7));
+  }
 
   run(): ParseResult {
     const text = this.text;
@@ -100,6 +112,7 @@ export class Parser {
     while (p < end && isNameChar(text.charCodeAt(p))) p++;
     if (p < end && !isBlank(text.charCodeAt(p))) this.fail(p, `invalid character ${describe(text.charCodeAt(p))} in metric name`);
     const name = text.slice(nameStart, p);
+    if (!this.wanted(name)) return;
     p = skipBlanks(text, p, end);
 
     if (isHelp) {
@@ -167,6 +180,7 @@ export class Parser {
     const text = this.text;
     let name = this.lastName;
     let family = this.lastFamily;
+    let kept = this.lastKept;
     let p = start + matchLength(text, start, end, name);
     if (p - start !== name.length || p === start || (p < end && isNameChar(text.charCodeAt(p)))) {
       // Characters matched so far came from a valid name; only a fresh start needs checking.
@@ -177,7 +191,14 @@ export class Parser {
       while (p < end && isNameChar(text.charCodeAt(p))) p++;
       name = text.slice(start, p);
       family = undefined;
+      kept = this.wanted(name);
+      if (!kept) {
+        this.lastName = name;
+        this.lastFamily = undefined;
+        this.lastKept = false;
+      }
     }
+    if (!kept) return;
 
     let labels: Record<string, string>;
     const c = text.charCodeAt(p);
@@ -214,6 +235,7 @@ export class Parser {
       family = this.owner(name);
       this.lastName = name;
       this.lastFamily = family;
+      this.lastKept = true;
     }
     family.samples.push(sample);
     this.samples.push(sample);

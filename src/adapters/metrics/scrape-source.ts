@@ -9,11 +9,12 @@ const selector = (metric: string, ...matchers: string[]) => `${metric}{${matcher
 /**
  * Scrapes every service's metrics URL once; the source then answers from those samples. Counters
  * are summed across services, so one missing service would look like a drop in traffic: a partial
- * scrape is an error for every metric check, not a smaller number.
+ * scrape is an error for every metric check, not a smaller number. `metrics`: the only names the
+ * source will be asked about (the checks'); the rest of each payload is skipped.
  */
-export async function openScrapeSource(urls: string[], timeoutMs?: number): Promise<MetricSource> {
+export async function openScrapeSource(urls: string[], timeoutMs?: number, metrics?: ReadonlySet<string>): Promise<MetricSource> {
   if (!urls.length) return failedScrapeSource('no service has a metrics URL', 'no-data');
-  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs)));
+  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics)));
   const failed = scrapes.flatMap((s) => (s.kind === 'error' ? [s.reason] : []));
   if (failed.length) return failedScrapeSource(failed.join('; '), 'error');
   return scrapeSource(scrapes.flatMap((s) => (s.kind === 'samples' ? s.samples : [])));
@@ -25,9 +26,18 @@ function failedScrapeSource(reason: string, kind: 'error' | 'no-data'): MetricSo
 }
 
 /** A source over samples already scraped (also what tests and `config check --live` use). */
-export function scrapeSource(samples: Sample[]): MetricSource {
+export function scrapeSource(all: Sample[]): MetricSource {
+  // Each check looks at one metric (a histogram: its _bucket series) several times; 20 services'
+  // payloads hold thousands of samples, so they are grouped by name once.
+  const byName = new Map<string, Sample[]>();
+  for (const s of all) {
+    const group = byName.get(s.name);
+    if (group) group.push(s);
+    else byName.set(s.name, [s]);
+  }
+  const samplesOf = (metric: string): Sample[] => [...(byName.get(metric) ?? []), ...(byName.get(`${metric}_bucket`) ?? [])];
   /** The selector's series, or why it selects nothing (no such metric, a label the metric lacks). */
-  const select = (metric: string, matchers: LabelMatcher[], text: string): Reading | undefined => {
+  const select = (samples: Sample[], metric: string, matchers: LabelMatcher[], text: string): Reading | undefined => {
     const d = describeSeries(samples, metric, matchers);
     if (d.seriesOfMetric === 0) return { kind: 'no-data', reason: `no series named ${metric}` };
     if (d.mismatch) return { kind: 'no-data', reason: d.mismatch };
@@ -41,7 +51,8 @@ export function scrapeSource(samples: Sample[]): MetricSource {
       const failing = parse(errors);
       if (!Array.isArray(base)) return base;
       if (!Array.isArray(failing)) return failing;
-      const missing = select(metric, base, select_);
+      const samples = samplesOf(metric);
+      const missing = select(samples, metric, base, select_);
       if (missing) return missing;
       // The error series may not exist before the first error; the label must (checked above by
       // describeSeries on every matcher): then "no series" is a true zero.
@@ -52,7 +63,8 @@ export function scrapeSource(samples: Sample[]): MetricSource {
     async buckets(metric, select_) {
       const parsed = parse(select_);
       if (!Array.isArray(parsed)) return parsed;
-      const missing = select(metric, parsed, select_);
+      const samples = samplesOf(metric);
+      const missing = select(samples, metric, parsed, select_);
       if (missing) return missing;
       const buckets = histogramBuckets(samples, metric, parsed);
       return buckets ? { kind: 'buckets', buckets } : { kind: 'no-data', reason: `no histogram ${selector(metric, select_)}` };
@@ -60,7 +72,8 @@ export function scrapeSource(samples: Sample[]): MetricSource {
     async gauge(metric, select_) {
       const parsed = parse(select_);
       if (!Array.isArray(parsed)) return parsed;
-      const missing = select(metric, parsed, select_);
+      const samples = samplesOf(metric);
+      const missing = select(samples, metric, parsed, select_);
       if (missing) return missing;
       const value = sumSamples(samples, metric, parsed);
       return value === undefined ? { kind: 'no-data', reason: `no series ${selector(metric, select_)}` } : { kind: 'value', value };
@@ -71,7 +84,7 @@ export function scrapeSource(samples: Sample[]): MetricSource {
     async describe(metric, matchers) {
       const parsed = parse(matchers);
       if (!Array.isArray(parsed)) return { error: parsed.reason };
-      return describeSeries(samples, metric, parsed);
+      return describeSeries(samplesOf(metric), metric, parsed);
     },
   };
 }

@@ -1,16 +1,20 @@
+import { getText } from '../http/get-text.js';
 import { parseExposition, type Sample } from './exposition.js';
 
 export type ScrapeResult = { kind: 'samples'; samples: Sample[] } | { kind: 'error'; reason: string };
 
-/** Fetches and parses one /metrics endpoint. A failure is reported, never turned into zeros. */
-export async function scrapeMetrics(url: string, timeoutMs = 2000): Promise<ScrapeResult> {
+/**
+ * Fetches and parses one /metrics endpoint. A failure is reported, never turned into zeros.
+ * `metrics`: the only metric names wanted (each also as `<name>_bucket`); other lines are skipped unparsed.
+ */
+export async function scrapeMetrics(url: string, timeoutMs = 2000, metrics?: ReadonlySet<string>): Promise<ScrapeResult> {
+  const answer = await getText(url, timeoutMs, { accept: 'text/plain;version=0.0.4' });
+  if (answer.kind === 'timeout') return { kind: 'error', reason: `no answer from ${url} within ${timeoutMs}ms` };
+  if (answer.kind === 'failed') return { kind: 'error', reason: `${url}: ${answer.reason}` };
+  if (answer.status < 200 || answer.status > 299) return { kind: 'error', reason: `HTTP ${answer.status} from ${url}` };
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/plain;version=0.0.4' } });
-    if (!res.ok) return { kind: 'error', reason: `HTTP ${res.status} from ${url}` };
-    return { kind: 'samples', samples: parseExposition(await res.text()).samples };
+    return { kind: 'samples', samples: parseExposition(answer.text, metrics).samples };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    if (e.name === 'TimeoutError') return { kind: 'error', reason: `no answer from ${url} within ${timeoutMs}ms` };
-    return { kind: 'error', reason: `${url}: ${e.cause?.code ?? e.message}` };
+    return { kind: 'error', reason: `${url}: ${(err as Error).message}` };
   }
 }

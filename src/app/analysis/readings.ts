@@ -14,7 +14,12 @@ export async function openMetricSource(analysis: AnalysisSpec, services: Resolve
     if (!analysis.prometheusUrl) return unavailable('analysis.prometheusUrl is not set');
     return prometheusSource(new PrometheusClient({ baseUrl: analysis.prometheusUrl }));
   }
-  return openScrapeSource(services.filter((s) => s.metricsUrl).map((s) => s.metricsUrl!));
+  return openScrapeSource(services.filter((s) => s.metricsUrl).map((s) => s.metricsUrl!), undefined, checkedMetrics(analysis.checks));
+}
+
+/** The metric names the checks read: a scrape parses only those out of each payload. */
+export function checkedMetrics(checks: CheckSpec[]): Set<string> {
+  return new Set(checks.flatMap((c) => (c.type === 'error-rate' || c.type === 'latency' || c.type === 'gauge' ? [c.metric] : [])));
 }
 
 function unavailable(reason: string): MetricSource {

@@ -44,6 +44,8 @@ export interface MonitorData {
   /** First evaluation after the monitoring window: the bounded wait for evidence counts from here. */
   overSince?: string | null;
   logErrorLines: number;
+  /** Real time (epoch ms) the logs were last read; they are read at most every LOG_SCAN_EVERY_MS. */
+  logsReadAtRealMs?: number | null;
   trigger: Trigger | null;
   rollback: null | { deploymentId: number; ok: boolean; version: string; finishedAt: string; error?: string | undefined };
   incidentId: number | null;

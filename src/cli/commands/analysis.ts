@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { TickReport } from '../../app/controller.js';
 import type { AppContext } from '../../app/context.js';
-import { refused } from '../../core/errors.js';
-import { formatDuration } from '../../core/duration.js';
+import { badInput, refused } from '../../core/errors.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
 
@@ -69,11 +69,13 @@ export function registerAnalysisCommands(program: Command): void {
   program
     .command('serve')
     .description('run the controller as a daemon: evaluates soaks and monitors, resumes after a restart, one per store')
-    .option('--json', 'print one JSON line per finished soak or monitor')
-    .addHelpText('after', '\nExample:\n  shipgate serve &')
-    .action(async (_opts, cmd: Command) => {
+    .option('--json', 'print one JSON line per finished soak or monitor, and the periodic stats as JSON')
+    .option('--stats-every <duration>', 'how often to print the controller\'s pass count and evaluation lag (due to verdict stored: p50, p99, max)', '60s')
+    .addHelpText('after', '\nExample:\n  shipgate serve &\n  shipgate serve --stats-every 10s')
+    .action(async (opts: { statsEvery: string }, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
-      const [{ runController }, { record }] = await Promise.all([import('../../app/controller.js'), import('../../app/audit.js')]);
+      const statsEveryMs = parseStatsEvery(opts.statsEvery);
+      const [{ runController }, { record }, { TickStatsWindow, describeStats }] = await Promise.all([import('../../app/controller.js'), import('../../app/audit.js'), import('../../app/controller-stats.js')]);
       await withContext(cmd, async (ctx) => {
         const token = await takeControllerLease(ctx, 'shipgate serve');
         const stop = new AbortController();
@@ -82,12 +84,19 @@ export function registerAnalysisCommands(program: Command): void {
         process.once('SIGINT', onSignal);
         await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid } });
         if (!json) line(`shipgate controller running (pid ${ctx.pid}); stop with SIGTERM`);
+        const stats = new TickStatsWindow();
+        let windowStart = Date.now();
         try {
           await runController(ctx, {
             intervalMs: loopInterval(ctx), until: 'forever', signal: stop.signal,
             onTick: async (r) => {
               await renewLease(ctx, token);
               report(r, json);
+              stats.add(r.timing);
+              if (Date.now() - windowStart < statsEveryMs) return;
+              windowStart = Date.now();
+              const s = stats.take();
+              line(json ? JSON.stringify({ kind: 'controller-stats', ...s }) : describeStats(s));
             },
           });
         } finally {
@@ -96,6 +105,12 @@ export function registerAnalysisCommands(program: Command): void {
         }
       });
     });
+}
+
+function parseStatsEvery(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw badInput(`--stats-every must be a duration such as 60s or 5m, got ${JSON.stringify(text)}`, { where: '--stats-every', hint: 'For example --stats-every 60s.' });
+  return ms;
 }
 
 function loopInterval(ctx: AppContext): number {
