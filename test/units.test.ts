@@ -4,7 +4,8 @@ import { gitCommands } from '../src/adapters/vcs/git-commands.js';
 import { checkConfigText } from '../src/config/load.js';
 import { resolveServices } from '../src/config/resolve.js';
 import { parseDuration } from '../src/core/duration.js';
-import { judgeHealth } from '../src/core/health.js';
+import { healthPollDelayMs, judgeHealth } from '../src/core/health.js';
+import { verifyHealth } from '../src/app/verify-health.js';
 import { isValidVersion } from '../src/core/version.js';
 
 const CONFIG = `
@@ -63,6 +64,22 @@ describe('small rules', () => {
     expect(judgeHealth({ status: 200, version: 'v0', error: undefined }, 'v1')).toMatchObject({ healthy: false, reason: 'reports version v0, expected v1' });
     expect(judgeHealth({ status: 503, version: 'v1', error: undefined }, 'v1')).toEqual({ healthy: false, reason: 'HTTP 503' });
     expect(judgeHealth({ status: undefined, version: undefined, error: 'ECONNREFUSED' }, 'v1')).toEqual({ healthy: false, reason: 'ECONNREFUSED' });
+  });
+
+  it('health is polled soon after a start, then each interval: 50 ms doubling up to the interval', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((round) => healthPollDelayMs(round, 1000))).toEqual([50, 100, 200, 400, 800, 1000, 1000]);
+    expect(healthPollDelayMs(1, 20)).toBe(20);
+    expect(healthPollDelayMs(10_000, 1000)).toBe(1000);
+  });
+
+  it('a service that comes up between polls is seen at the next short poll, not a whole interval later', async () => {
+    let asked = 0;
+    const probe = async () => (++asked < 3 ? { status: undefined, version: undefined, error: 'ECONNREFUSED' } : { status: 200, version: 'v2', error: undefined });
+    const service = { name: 'api', healthUrl: 'http://127.0.0.1:1/health' } as Parameters<typeof verifyHealth>[0][number];
+    const report = await verifyHealth([service], 'v2', { timeout: 600_000, interval: 600_000, requestTimeout: 1000 }, { probe });
+    // Two refused answers, then healthy: 50 + 100 ms of waiting, not two ten-minute intervals.
+    expect(report).toMatchObject({ healthy: true, services: [{ service: 'api', attempts: 3, version: 'v2' }] });
+    expect(report.elapsedMs).toBeLessThan(600_000);
   });
 
   it('versions are tags or commits, nothing a shell or git could misread', () => {

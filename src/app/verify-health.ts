@@ -1,7 +1,7 @@
 import type { HealthPolicy } from '../config/schema.js';
 import type { ResolvedService } from '../config/resolve.js';
 import type { HealthProbe } from '../adapters/health/http-probe.js';
-import { judgeHealth, type HealthContract } from '../core/health.js';
+import { healthPollDelayMs, judgeHealth, type HealthContract } from '../core/health.js';
 import { abortableSleep } from '../adapters/time/sleep.js';
 
 export interface ServiceHealth {
@@ -32,7 +32,8 @@ export function healthContract(s: ResolvedService): HealthContract | undefined {
 }
 
 /**
- * Polls every health URL each interval until all are healthy or the timeout passes. A service
+ * Polls every health URL until all are healthy or the timeout passes: soon after a start (50 ms,
+ * doubling) and then each interval, so a service up in 300 ms is seen then, not a whole interval later. A service
  * without a health URL is reported healthy with that said plainly, never silently. Waits are
  * real time even when the domain clock runs faster (the demo's --speed): a process takes as
  * long to start whatever the clock says.
@@ -48,7 +49,7 @@ export async function verifyHealth(
   for (const s of services) {
     results.set(s.name, { service: s.name, url: s.healthUrl, healthy: !s.healthUrl, reason: s.healthUrl ? 'not checked yet' : 'no health URL configured', status: undefined, version: undefined, attempts: 0 });
   }
-  for (;;) {
+  for (let round = 1; ; round++) {
     const pending = services.filter((s) => s.healthUrl && !results.get(s.name)!.healthy);
     await Promise.all(
       pending.map(async (s) => {
@@ -67,8 +68,9 @@ export async function verifyHealth(
     const notes = all.filter((r) => r.healthy && r.versionChecked === false && healthContract(services.find((s) => s.name === r.service)!)?.version === 'ignore').map((r) => `${r.service}: version not checked (health.version: ignore)`);
     const report: HealthReport = { healthy: all.every((r) => r.healthy), services: all, elapsedMs, ...(notes.length ? { notes } : {}) };
     deps.onAttempt?.(report);
-    if (report.healthy || elapsedMs + policy.interval > policy.timeout || deps.signal?.aborted) return report;
-    await abortableSleep(policy.interval, deps.signal);
+    const delay = healthPollDelayMs(round, policy.interval);
+    if (report.healthy || elapsedMs + delay > policy.timeout || deps.signal?.aborted) return report;
+    await abortableSleep(delay, deps.signal);
   }
 }
 

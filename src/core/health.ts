@@ -13,6 +13,14 @@ export interface HealthContract {
   version?: { field: string } | 'ignore' | undefined;
 }
 
+/** The first re-poll after a start, in ms: a service is usually up within a fraction of a poll interval. */
+export const FIRST_HEALTH_REPOLL_MS = 50;
+
+/** The wait after poll round `round` (1, 2, …): 50 ms doubling, never more than the configured interval. */
+export function healthPollDelayMs(round: number, intervalMs: number): number {
+  return Math.min(intervalMs, FIRST_HEALTH_REPOLL_MS * 2 ** Math.min(round - 1, 20));
+}
+
 /** Pure judgement of one health observation against what was deployed. */
 export interface HealthJudgement {
   healthy: boolean;
