@@ -74,8 +74,9 @@ describe('small rules', () => {
 
   it('a service that comes up between polls is seen at the next short poll, not a whole interval later', async () => {
     let asked = 0;
-    const probe = async () => (++asked < 3 ? { status: undefined, version: undefined, error: 'ECONNREFUSED' } : { status: 200, version: 'v2', error: undefined });
-    const service = { name: 'api', healthUrl: 'http://127.0.0.1:1/health' } as Parameters<typeof verifyHealth>[0][number];
+    const url = 'http://127.0.0.1:1/health';
+    const probe = async () => (++asked < 3 ? { url, latencyMs: 1, status: undefined, version: undefined, error: 'ECONNREFUSED' } : { url, latencyMs: 1, status: 200, version: 'v2', error: undefined });
+    const service = { name: 'api', healthUrl: url } as Parameters<typeof verifyHealth>[0][number];
     const report = await verifyHealth([service], 'v2', { timeout: 600_000, interval: 600_000, requestTimeout: 1000 }, { probe });
     // Two refused answers, then healthy: 50 + 100 ms of waiting, not two ten-minute intervals.
     expect(report).toMatchObject({ healthy: true, services: [{ service: 'api', attempts: 3, version: 'v2' }] });
