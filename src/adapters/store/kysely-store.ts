@@ -4,12 +4,13 @@ import { appendAudit, listAudit, verifyAudit, type AuditFilter } from './audit-l
 import type { AuditSeal } from './audit-seal.js';
 import { encodeDocument } from './json-document.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
+import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
-import type { TestOutcomeRecord } from './store.js';
+import type { ApiTokenRecord, NewApiToken, TestOutcomeRecord } from './store.js';
 import type { Database } from './tables.js';
 
 export { auditHash } from './audit-chain.js';
@@ -299,6 +300,13 @@ export class KyselyStore implements Store {
     if (filter.limit) q = q.limit(filter.limit);
     return (await q.execute()).map(toIncident);
   }
+
+  // ---- API tokens (token-table.ts) ---------------------------------------------------
+
+  createApiToken(t: NewApiToken): Promise<ApiTokenRecord> { return createApiToken(this.db, t); }
+  getApiToken(id: number): Promise<ApiTokenRecord | undefined> { return getApiToken(this.db, id); }
+  listApiTokens(): Promise<ApiTokenRecord[]> { return listApiTokens(this.db); }
+  revokeApiToken(id: number, at: string): Promise<boolean> { return revokeApiToken(this.db, id, at); }
 
   // ---- CI test outcomes --------------------------------------------------------------
 

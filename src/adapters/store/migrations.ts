@@ -171,6 +171,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('ci_test_outcomes_test').on('ci_test_outcomes').columns(['test', 'commit']).execute();
       },
     },
+    '0007_api_tokens': {
+      async up(db) {
+        // API tokens: only a salted HMAC-SHA-256 of the secret is kept; the token is shown once.
+        await serialId(db, 'api_tokens')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('salt', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 
 import type { Identity } from '../../core/identity.js';
+import type { Role } from '../../core/roles.js';
 
 /** A stop is recorded in the same history: after it, the environment runs nothing. */
 export type DeploymentKind = 'deploy' | 'rollback' | 'stop';
@@ -233,6 +234,13 @@ export interface Store {
   /** Newest first. */
   listIncidents(filter: { env?: string; limit?: number }): Promise<IncidentRecord[]>;
 
+  /** API tokens: the salted hash only; the secret is shown once when created and never stored. */
+  createApiToken(t: NewApiToken): Promise<ApiTokenRecord>;
+  getApiToken(id: number): Promise<ApiTokenRecord | undefined>;
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  /** False when there is no live token by that id (unknown or already revoked). */
+  revokeApiToken(id: number, at: string): Promise<boolean>;
+
   /** CI test outcomes (ci triage, JUnit files) for flaky-test detection. */
   recordTestOutcomes(rows: TestOutcomeRecord[]): Promise<void>;
   /** Pass and fail counts per test and commit, optionally for some tests only. */
@@ -247,3 +255,19 @@ export interface TestOutcomeRecord {
   source: string;
   recordedAt: string;
 }
+
+/** An API token as stored: who owns it, its role, and a salted HMAC-SHA-256 of its secret. */
+export interface ApiTokenRecord {
+  id: number;
+  name: string;
+  role: Role;
+  /** Random per token (hex); the key of the HMAC. */
+  salt: string;
+  /** HMAC-SHA-256(salt, secret), hex. */
+  hash: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+}
+
+export type NewApiToken = Omit<ApiTokenRecord, 'id' | 'revokedAt'>;

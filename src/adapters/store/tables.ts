@@ -128,4 +128,14 @@ export interface Database {
     source: string;
     recorded_at: string;
   };
+  api_tokens: {
+    id: Generated<number>;
+    name: string;
+    role: string;
+    salt: string;
+    hash: string;
+    created_at: string;
+    created_by: string;
+    revoked_at: string | null;
+  };
 }

@@ -1,0 +1,102 @@
+// API tokens on both store backends: shown once, kept only as a salted hash, revocable, audited.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../src/app/context.js';
+import { authenticateToken, createToken, listTokens, revokeToken, tokenIdentity } from '../src/app/tokens.js';
+import { openStore } from '../src/adapters/store/open.js';
+import type { Store } from '../src/adapters/store/store.js';
+import { systemClock } from '../src/core/clock.js';
+import { roleAtLeast } from '../src/core/roles.js';
+import { startPostgres, type PostgresServer } from './harness/postgres.js';
+
+let server: PostgresServer;
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'shipgate-tokens-'));
+  server = await startPostgres();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Just what the token use cases touch: the store, a clock and who runs the command. */
+const contextOf = (store: Store) => ({ store, clock: systemClock, actor: 'operator' }) as unknown as AppContext;
+
+describe('roles', () => {
+  it('grow viewer < deployer < approver < admin', () => {
+    expect(roleAtLeast('admin', 'approver')).toBe(true);
+    expect(roleAtLeast('approver', 'approver')).toBe(true);
+    expect(roleAtLeast('deployer', 'approver')).toBe(false);
+    expect(roleAtLeast('viewer', 'deployer')).toBe(false);
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('API tokens on %s', (backend) => {
+  it('are stored as a salted hash, authenticate only with the exact secret, and stop at revocation', async () => {
+    const sqliteFile = path.join(tmp, backend, 'state.db');
+    const url = backend === 'postgres' ? await server.createDatabase('tokens') : undefined;
+    const store = await openStore({ url, sqliteFile });
+    try {
+      const ctx = contextOf(store);
+      const alice = await createToken(ctx, { name: 'alice', role: 'deployer' });
+      const alice2 = await createToken(ctx, { name: 'alice', role: 'deployer' });
+      expect(alice.token).toMatch(/^sgt_\d+_[A-Za-z0-9_-]{43}$/);
+      const secret = alice.token.split('_').slice(2).join('_');
+
+      // Nowhere in the table's rows (nor in the SQLite file) is the token or its secret.
+      const rows = backend === 'postgres' ? await pgRows(url!) : null;
+      const raw = backend === 'sqlite' ? readFileSync(sqliteFile).toString('latin1') + readWal(sqliteFile) : JSON.stringify(rows);
+      expect(raw).not.toContain(secret);
+      expect(raw).not.toContain(alice.token);
+      // Two tokens never share a salt, so equal secrets would not share a hash either.
+      const stored = await store.listApiTokens();
+      expect(new Set(stored.map((t) => t.salt)).size).toBe(2);
+      expect(stored.every((t) => /^[0-9a-f]{64}$/.test(t.hash))).toBe(true);
+
+      expect((await authenticateToken(store, alice.token))?.name).toBe('alice');
+      expect(await authenticateToken(store, alice.token.slice(0, -1) + (alice.token.endsWith('A') ? 'B' : 'A'))).toBeNull();
+      expect(await authenticateToken(store, alice2.token.replace(/^sgt_\d+/, `sgt_${alice.view.id}`))).toBeNull();
+      expect(await authenticateToken(store, 'Bearer nonsense')).toBeNull();
+      expect(tokenIdentity(alice.view)).toEqual({ method: 'api-token', principal: 'alice', tokenId: String(alice.view.id) });
+
+      await revokeToken(ctx, alice.view.id, 'left the team');
+      expect(await authenticateToken(store, alice.token)).toBeNull();
+      expect((await authenticateToken(store, alice2.token))?.id).toBe(alice2.view.id);
+      await expect(revokeToken(ctx, alice.view.id, undefined)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/already revoked/) });
+      expect((await listTokens(ctx)).map((t) => t.id)).toEqual([alice2.view.id]);
+      expect(await listTokens(ctx, true)).toHaveLength(2);
+
+      const audit = await store.listAudit();
+      expect(audit.map((e) => [e.action, e.actor, e.detail.name])).toEqual([
+        ['token.create', 'operator', 'alice'], ['token.create', 'operator', 'alice'], ['token.revoke', 'operator', 'alice'],
+      ]);
+      expect(JSON.stringify(audit)).not.toContain(secret);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+function readWal(file: string): string {
+  try {
+    return readFileSync(`${file}-wal`).toString('latin1');
+  } catch {
+    return '';
+  }
+}
+
+async function pgRows(url: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query('select * from api_tokens')).rows;
+  } finally {
+    await client.end();
+  }
+}
