@@ -4,13 +4,14 @@ import { appendAudit, listAudit, verifyAudit, type AuditFilter } from './audit-l
 import type { AuditSeal } from './audit-seal.js';
 import { encodeDocument } from './json-document.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
+import { appendReadings, listReadings } from './reading-table.js';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
-import type { ApiTokenRecord, NewApiToken, TestOutcomeRecord } from './store.js';
+import type { ApiTokenRecord, NewApiToken, NewReading, ReadingRecord, TestOutcomeRecord } from './store.js';
 import type { Database } from './tables.js';
 
 export { auditHash } from './audit-chain.js';
@@ -301,8 +302,9 @@ export class KyselyStore implements Store {
     return (await q.execute()).map(toIncident);
   }
 
-  // ---- API tokens (token-table.ts) ---------------------------------------------------
-
+  // ---- readings (reading-table.ts) and API tokens (token-table.ts) ---------------------
+  appendReadings(watchId: number, at: string, rows: NewReading[]): Promise<void> { return appendReadings(this.db, watchId, at, rows); }
+  listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]> { return listReadings(this.db, watchId, filter); }
   createApiToken(t: NewApiToken): Promise<ApiTokenRecord> { return createApiToken(this.db, t); }
   getApiToken(id: number): Promise<ApiTokenRecord | undefined> { return getApiToken(this.db, id); }
   listApiTokens(): Promise<ApiTokenRecord[]> { return listApiTokens(this.db); }

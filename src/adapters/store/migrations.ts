@@ -185,6 +185,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0008_readings': {
+      async up(db) {
+        // Every evaluation of every check of a soak or monitor: the time series the dashboard charts.
+        await serialId(db, 'readings')
+          .addColumn('watch_id', 'integer', (c) => c.notNull())
+          .addColumn('check_name', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('verdict', 'text', (c) => c.notNull())
+          .addColumn('value', 'double precision')
+          .addColumn('evidence', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('readings_watch').on('readings').columns(['watch_id', 'id']).execute();
+      },
+    },
   };
 }
 

@@ -234,6 +234,11 @@ export interface Store {
   /** Newest first. */
   listIncidents(filter: { env?: string; limit?: number }): Promise<IncidentRecord[]>;
 
+  /** One row per check per evaluation of a soak or monitor, appended by the controller. */
+  appendReadings(watchId: number, at: string, rows: NewReading[]): Promise<void>;
+  /** Oldest first: the last `limit` readings of a watch (after `afterId` when given). */
+  listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]>;
+
   /** API tokens: the salted hash only; the secret is shown once when created and never stored. */
   createApiToken(t: NewApiToken): Promise<ApiTokenRecord>;
   getApiToken(id: number): Promise<ApiTokenRecord | undefined>;
@@ -271,3 +276,17 @@ export interface ApiTokenRecord {
 }
 
 export type NewApiToken = Omit<ApiTokenRecord, 'id' | 'revokedAt'>;
+
+/** One evaluation of one check: its verdict, the measured value, and the evidence (threshold, baseline, test statistic and bounds). */
+export interface ReadingRecord {
+  id: number;
+  watchId: number;
+  check: string;
+  at: string;
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'error';
+  value: number | null;
+  evidence: Record<string, unknown>;
+  reason: string;
+}
+
+export type NewReading = Omit<ReadingRecord, 'id' | 'watchId' | 'at'>;

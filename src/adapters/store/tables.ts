@@ -138,4 +138,14 @@ export interface Database {
     created_by: string;
     revoked_at: string | null;
   };
+  readings: {
+    id: Generated<number>;
+    watch_id: number;
+    check_name: string;
+    at: string;
+    verdict: string;
+    value: number | null;
+    evidence: string;
+    reason: string;
+  };
 }
