@@ -100,3 +100,34 @@ async function pgRows(url: string): Promise<unknown[]> {
     await client.end();
   }
 }
+
+describe.each(['sqlite', 'postgres'] as const)('readings on %s', (backend) => {
+  it('append per evaluation and read back oldest first, the last `limit`, after an id', async () => {
+    const sqliteFile = path.join(tmp, `readings-${backend}`, 'state.db');
+    const url = backend === 'postgres' ? await server.createDatabase('readings') : undefined;
+    const store = await openStore({ url, sqliteFile });
+    try {
+      const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
+      const d = await store.createDeployment({ env: 'staging', kind: 'deploy', version: 'v1', fromVersion: null, actor: 't', reason: null, causeId: null, host: 'h', pid: 1, startedAt: at(0) }, at(0));
+      const w = await store.createWatch('soak', 'staging', 'v1', d.id, at(0), {});
+      for (let s = 1; s <= 3; s++) {
+        await store.appendReadings(w.id, at(s), [
+          { check: 'errors', verdict: s === 3 ? 'fail' : 'pass', value: s / 100, evidence: { threshold: 0.05, llr: s - 0.5 }, reason: `r${s}` },
+          { check: 'p95', verdict: 'inconclusive', value: null, evidence: {}, reason: 'no data' },
+        ]);
+      }
+      const all = await store.listReadings(w.id);
+      expect(all.map((r) => [r.check, r.at, r.verdict, r.value])).toEqual([
+        ['errors', at(1), 'pass', 0.01], ['p95', at(1), 'inconclusive', null],
+        ['errors', at(2), 'pass', 0.02], ['p95', at(2), 'inconclusive', null],
+        ['errors', at(3), 'fail', 0.03], ['p95', at(3), 'inconclusive', null],
+      ]);
+      expect(all[4]).toMatchObject({ watchId: w.id, evidence: { threshold: 0.05, llr: 2.5 }, reason: 'r3' });
+      expect((await store.listReadings(w.id, { limit: 2 })).map((r) => r.at)).toEqual([at(3), at(3)]);
+      expect((await store.listReadings(w.id, { afterId: all[3]!.id })).map((r) => r.id)).toEqual([all[4]!.id, all[5]!.id]);
+      expect(await store.listReadings(w.id + 1)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
