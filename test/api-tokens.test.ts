@@ -126,6 +126,8 @@ describe.each(['sqlite', 'postgres'] as const)('readings on %s', (backend) => {
       expect((await store.listReadings(w.id, { limit: 2 })).map((r) => r.at)).toEqual([at(3), at(3)]);
       expect((await store.listReadings(w.id, { afterId: all[3]!.id })).map((r) => r.id)).toEqual([all[4]!.id, all[5]!.id]);
       expect(await store.listReadings(w.id + 1)).toEqual([]);
+      expect(await store.latestReadingId()).toBe(all[5]!.id);
+      expect((await store.readingsAfter(all[1]!.id, 3)).map((r) => r.id)).toEqual([all[2]!.id, all[3]!.id, all[4]!.id]);
     } finally {
       await store.close();
     }

@@ -221,7 +221,7 @@ describe('reading endpoints', () => {
 });
 
 describe('server-sent events', () => {
-  it('deliver every new audit event to a viewer, with its sequence number as the event id', async () => {
+  it('deliver every new audit event to a viewer, with its sequence number as the event id, and every new reading', async () => {
     const res = await fetch(`${api.url}/api/events`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
@@ -242,6 +242,14 @@ describe('server-sent events', () => {
     expect(event).toContain('event: audit');
     expect(event).toContain(`id: ${seq}`);
     expect(JSON.parse(/data: (.*)/.exec(event)![1]!)).toMatchObject({ action: 'breaker.trip', actor: 'deployer-user' });
+
+    // A reading stored by the controller arrives too, as event: reading.
+    const d = await ctx.store.createDeployment({ env: 'staging', kind: 'deploy', version: 'v9', fromVersion: null, actor: 'op', reason: null, causeId: null, host: 'h', pid: 1, startedAt: new Date().toISOString() }, new Date().toISOString());
+    const w = await ctx.store.createWatch('monitor', 'staging', 'v9', d.id, new Date().toISOString(), {});
+    await ctx.store.appendReadings(w.id, new Date().toISOString(), [{ check: 'sse-errors', verdict: 'pass', value: 0.004, evidence: { threshold: 0.05 }, reason: 'fine' }]);
+    await until(/event: reading\ndata: [^\n]*"sse-errors"[^\n]*\n\n/);
+    const reading = text.split('\n\n').find((e) => e.includes('"sse-errors"'))!;
+    expect(JSON.parse(/data: (.*)/.exec(reading)![1]!)).toMatchObject({ watchId: w.id, check: 'sse-errors', verdict: 'pass', value: 0.004 });
     await reader.cancel();
     expect((await fetch(`${api.url}/api/events`)).status).toBe(401);
   });

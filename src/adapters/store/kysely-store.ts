@@ -4,7 +4,7 @@ import { appendAudit, listAudit, verifyAudit, type AuditFilter } from './audit-l
 import type { AuditSeal } from './audit-seal.js';
 import { encodeDocument } from './json-document.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
-import { appendReadings, listReadings } from './reading-table.js';
+import { appendReadings, latestReadingId, listReadings, readingsAfter } from './reading-table.js';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
@@ -305,6 +305,8 @@ export class KyselyStore implements Store {
   // ---- readings (reading-table.ts) and API tokens (token-table.ts) ---------------------
   appendReadings(watchId: number, at: string, rows: NewReading[]): Promise<void> { return appendReadings(this.db, watchId, at, rows); }
   listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]> { return listReadings(this.db, watchId, filter); }
+  readingsAfter(afterId: number, limit: number): Promise<ReadingRecord[]> { return readingsAfter(this.db, afterId, limit); }
+  latestReadingId(): Promise<number> { return latestReadingId(this.db); }
   createApiToken(t: NewApiToken): Promise<ApiTokenRecord> { return createApiToken(this.db, t); }
   getApiToken(id: number): Promise<ApiTokenRecord | undefined> { return getApiToken(this.db, id); }
   listApiTokens(): Promise<ApiTokenRecord[]> { return listApiTokens(this.db); }

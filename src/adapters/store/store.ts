@@ -238,6 +238,9 @@ export interface Store {
   appendReadings(watchId: number, at: string, rows: NewReading[]): Promise<void>;
   /** Oldest first: the last `limit` readings of a watch (after `afterId` when given). */
   listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]>;
+  /** Readings of every watch after `afterId`, oldest first (at most `limit`), and the newest id (0 for none). */
+  readingsAfter(afterId: number, limit: number): Promise<ReadingRecord[]>;
+  latestReadingId(): Promise<number>;
 
   /** API tokens: the salted hash only; the secret is shown once when created and never stored. */
   createApiToken(t: NewApiToken): Promise<ApiTokenRecord>;
