@@ -220,6 +220,23 @@ describe('reading endpoints', () => {
   });
 });
 
+describe('CI endpoints', () => {
+  it('list flaky tests from the store, and say what to configure for a GitHub triage', async () => {
+    const at = new Date().toISOString();
+    await ctx.store.recordTestOutcomes([
+      { commit: 'abc', test: 'tests/test_fills.py::test_partial', outcome: 'passed', source: 'run 1', recordedAt: at },
+      { commit: 'abc', test: 'tests/test_fills.py::test_partial', outcome: 'failed', source: 'run 2', recordedAt: at },
+      { commit: 'abc', test: 'tests/test_tags.py::test_export', outcome: 'passed', source: 'run 1', recordedAt: at },
+    ]);
+    const flaky = await call('GET', '/api/ci/flaky', { token: tokens.viewer });
+    expect(flaky.json).toEqual({ flaky: [{ test: 'tests/test_fills.py::test_partial', passed: 1, failed: 1, commits: ['abc'], lastSeen: at }] });
+    expect((await call('GET', '/api/ci/triage', { token: tokens.viewer })).json).toMatchObject({ ok: false, error: { where: 'ref' } });
+    const triage = await call('GET', '/api/ci/triage?ref=1234', { token: tokens.viewer });
+    expect(triage.status).toBe(400);
+    expect(triage.json.error).toMatchObject({ message: 'no GitHub repository configured', where: 'shipgate.yml: preflight.github' });
+  });
+});
+
 describe('server-sent events', () => {
   it('deliver every new audit event to a viewer, with its sequence number as the event id, and every new reading', async () => {
     const res = await fetch(`${api.url}/api/events`, { headers: { authorization: `Bearer ${tokens.viewer}` } });

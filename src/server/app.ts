@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AppContext } from '../app/context.js';
 import { ShipgateError } from '../core/errors.js';
 import { authenticate, problem, type ApiEnv } from './auth.js';
+import { ciRoutes } from './routes-ci.js';
 import { eventRoutes } from './events.js';
 import { loginRoutes } from './login.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
@@ -59,5 +60,6 @@ export function createApi(ctx: AppContext, options: ApiOptions): ApiApp {
   app.route('/api', eventRoutes(ctx, live, options.eventPollMs ?? 500));
   app.route('/api', writeRoutes(ctx));
   app.route('/api', readRoutes(ctx));
+  app.route('/api', ciRoutes(ctx));
   return { app, metrics, endStreams: () => live.forEach((s) => s.abort()) };
 }

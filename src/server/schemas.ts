@@ -82,4 +82,8 @@ export const seriesResponse = z.object({
   checks: z.array(z.object({ name: z.string(), points: z.array(seriesPoint), history: z.array(verdictRun) })),
 });
 
+export const flakyResponse = z.object({ flaky: z.array(z.object({ test: z.string(), passed: z.number().int(), failed: z.number().int(), commits: z.array(z.string()), lastSeen: z.string() })) });
+export const triageResponse = z.object({ runs: z.array(z.looseObject({ jobs: z.array(z.looseObject({ category: z.string() })).optional() })) });
+export const ciStatusResponse = z.looseObject({ commit: z.string(), state: z.string(), summary: z.string(), checks: z.array(z.looseObject({ name: z.string() })) });
+
 export const okResponse = z.object({ ok: z.literal(true) });
