@@ -278,13 +278,17 @@ describe('/metrics and the OpenAPI document', () => {
     const rb = await ctx.store.createDeployment({ env: 'production', kind: 'rollback', version: 'v0', fromVersion: 'v1', actor: 'op', reason: 'bad', causeId: null, host: 'h', pid: 1, startedAt: at }, at);
     await ctx.store.finishDeployment(rb.id, 'succeeded', at);
     const watch = { id: 1, kind: 'monitor', env: 'production', version: 'v1', deploymentId: rb.id, state: 'running', startedAt: at, updatedAt: at, finishedAt: null, data: { latest: [{ verdict: 'pass' }, { verdict: 'fail' }] } } as const;
+    const live = '2030-01-01T00:00:00.000Z';
+    const triggered = await ctx.store.createWatch('monitor', 'production', 'v1', rb.id, live, { liveAt: live, trigger: { check: 'error-rate', reason: 'over', at: '2030-01-01T00:00:42.500Z' }, blind: { since: live, reason: 'scrape failed' }, latest: [] });
     api.metrics.observeTick({ evaluated: 1, finished: [], running: [watch as never], timing: { dueAt: Date.now(), startLagMs: 0, durationMs: 120, evaluationLagMs: [30] } });
     const text = (await call('GET', '/metrics')).json as string;
     expect(text).toContain('shipgate_deployments_total{env="production",kind="rollback",outcome="succeeded"} 1');
     expect(text).toContain('shipgate_rollbacks_total{env="production",outcome="succeeded"} 1');
     expect(text).toContain('shipgate_gate_evaluations_total{env="production",kind="monitor",verdict="fail"} 1');
     expect(text).toMatch(/shipgate_controller_loop_duration_seconds_count 1\b/);
-    expect(text).toContain('# TYPE shipgate_blind_monitors gauge');
+    expect(text).toContain('shipgate_blind_monitors{env="production"} 1');
+    expect(text).toContain('shipgate_detection_latency_seconds{env="production"} 42.5');
+    expect(triggered.id).toBeGreaterThan(0);
   });
 
   it('lists every route the server answers, with request schemas generated from zod', async () => {

@@ -43,6 +43,19 @@ export function createMetrics(store: Store): ApiMetrics {
       for (const kind of ['soak', 'monitor'] as const) this.set({ kind }, running.filter((w) => w.kind === kind).length);
     },
   });
+  new Gauge({
+    name: 'shipgate_detection_latency_seconds', help: 'For the newest production monitor that triggered, per environment: from the release going live to the trigger (the store\'s clock).', labelNames: ['env'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      const seen = new Set<string>();
+      for (const m of await store.listWatches({ kind: 'monitor', limit: 200 })) {
+        const d = m.data as MonitorData;
+        if (seen.has(m.env) || !d.trigger || !d.liveAt) continue;
+        seen.add(m.env);
+        this.set({ env: m.env }, Math.max(0, Date.parse(d.trigger.at) - Date.parse(d.liveAt)) / 1000);
+      }
+    },
+  });
   const evaluations = new Counter({ name: 'shipgate_gate_evaluations_total', help: 'Check evaluations of soaks and monitors by this controller, by environment, kind and verdict.', labelNames: ['env', 'kind', 'verdict'] as const, registers: [registry] });
   const loop = new Histogram({ name: 'shipgate_controller_loop_duration_seconds', help: 'How long one pass of the controller over every running soak and monitor took.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
   const lag = new Histogram({ name: 'shipgate_evaluation_lag_seconds', help: 'From when an evaluation was due to its verdict stored.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
