@@ -79,6 +79,15 @@ function serve(dir: string): Daemon {
   };
 }
 
+async function withStore<T>(dir: string, read: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const store = await openStore({ url: process.env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, '.shipgate', 'state.db') });
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
 async function controllerLease(dir: string) {
   const store = await openStore({ url: process.env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, '.shipgate', 'state.db') });
   try {
@@ -162,6 +171,13 @@ describe('production monitor: automatic rollback on real processes', () => {
     expect(evidence.baseline).toBeLessThan(0.01);
     expect(monitor.rollback).toMatchObject({ ok: true, version: 'v1.0.0' });
     expect(monitor.reason).toMatch(/^rolled back to v1\.0\.0: error-rate/);
+
+    // Every evaluation left its readings: the time series the control room charts, ending in the failing one.
+    const readings = await withStore(ws.dir, (store) => store.listReadings(monitor.id));
+    const errorRate = readings.filter((r) => r.check === 'error-rate');
+    expect(errorRate.length).toBeGreaterThan(1);
+    expect(errorRate.at(-1)).toMatchObject({ verdict: 'fail', value: expect.any(Number), evidence: { llr: expect.any(Number), upper: expect.any(Number) } });
+    expect(errorRate.map((r) => r.at)).toEqual([...errorRate.map((r) => r.at)].sort());
 
     // Production runs v1.0.0 again, and says so on /health.
     for (const port of [prod.signal, prod.gateway, prod.orchestrator]) expect(await healthVersion(port)).toBe('v1.0.0');

@@ -78,6 +78,8 @@ export interface ApprovalProof {
   signWith?: string | undefined;
   /** An armored SSH signature over `approvalRequestText` made elsewhere. */
   signature?: string | undefined;
+  /** Already proven by the caller: an API request's token (see server/auth.ts). */
+  identity?: Identity | undefined;
 }
 
 const sameIdentity = (a: Identity, b: Identity) =>
@@ -116,6 +118,7 @@ export async function approve(ctx: AppContext, id: number, proof: ApprovalProof)
 async function approverIdentity(ctx: AppContext, approval: ApprovalRecord, proof: ApprovalProof): Promise<Identity> {
   const policy = ctx.config.approvals;
   const by = proof.by?.trim();
+  if (proof.identity) return proof.identity;
   if (proof.signWith || proof.signature) {
     const identity = await signedIdentity(ctx, approvalRequestText(approval), proof);
     if (by && by !== identity.principal) throw badInput(`--by ${by} does not match the signature, which is ${identity.principal}'s`, { where: '--by', hint: 'Leave out --by: the signature says who approves.' });
@@ -180,6 +183,7 @@ export function approvalNextStep(ctx: Pick<AppContext, 'config'>, approval: Pick
 
 /** The requester as shipgate knows them: under trust-local the local actor is believed, otherwise it is only a claim. */
 export function requesterIdentity(ctx: AppContext): Identity {
+  if (ctx.identity) return ctx.identity;
   return ctx.config.approvals.identity === 'trust-local' ? { method: 'trust-local', principal: ctx.actor, ranBy: ctx.actor } : { method: 'claimed', principal: ctx.actor };
 }
 

@@ -11,7 +11,11 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
-/** Every mutating operation goes through here, so the audit log sees all of them. */
-export function record(ctx: Pick<AppContext, 'store' | 'clock' | 'actor'>, event: AuditEvent): Promise<AuditRecord> {
-  return ctx.store.appendAudit({ at: isoNow(ctx.clock), actor: ctx.actor, ...event });
+/**
+ * Every mutating operation goes through here, so the audit log sees all of them. An actor proven
+ * by an API token is recorded with that identity (unless the event names one of its own).
+ */
+export function record(ctx: Pick<AppContext, 'store' | 'clock' | 'actor' | 'identity'>, event: AuditEvent): Promise<AuditRecord> {
+  const detail = ctx.identity && !(event.detail && 'identity' in event.detail) ? { ...event.detail, identity: ctx.identity } : event.detail;
+  return ctx.store.appendAudit({ at: isoNow(ctx.clock), actor: ctx.actor, ...event, ...(detail ? { detail } : {}) });
 }

@@ -12,6 +12,7 @@ import { environmentSpec, stateDir } from '../config/resolve.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { Identity } from '../core/identity.js';
 import { failpoint, withStoreFailpoint } from './failpoint.js';
 import { silentProgress, type Progress } from './progress.js';
 import { inspectState, type StateContinuity } from './state.js';
@@ -42,6 +43,8 @@ export interface AppContext {
   target(env: string): Target;
   /** Connections the command's targets keep open (ssh masters); whoever creates the context closes them. */
   connections: OpenConnections;
+  /** How `actor` is proven, when it is (an API request's token); absent for a local command. */
+  identity?: Identity;
 }
 
 export interface ContextOptions {

@@ -1,5 +1,7 @@
 import type { WatchRecord } from '../adapters/store/store.js';
 import { abortableSleep } from '../adapters/time/sleep.js';
+import { isoNow } from '../core/clock.js';
+import { readingRows } from './analysis/series.js';
 import type { MonitorData, SoakData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import type { TickTiming } from './controller-stats.js';
@@ -36,7 +38,11 @@ export async function controllerTick(ctx: AppContext, dueAt = Date.now(), spread
         // A watch may have been finished by an earlier one's rollback in this same pass.
         const fresh = await ctx.store.getWatch(w.id);
         if (!fresh || fresh.state !== 'running') continue;
-        out.push(w.kind === 'soak' ? await evaluateSoak(ctx, fresh as WatchRecord<SoakData>) : await evaluateMonitor(ctx, fresh as WatchRecord<MonitorData>));
+        const at = isoNow(ctx.clock);
+        const evaluated = w.kind === 'soak' ? await evaluateSoak(ctx, fresh as WatchRecord<SoakData>) : await evaluateMonitor(ctx, fresh as WatchRecord<MonitorData>);
+        // The time series the control room charts: every check's reading of this evaluation.
+        await ctx.store.appendReadings(w.id, at, readingRows((evaluated.data as SoakData | MonitorData).latest ?? []));
+        out.push(evaluated);
         evaluationLagMs.push(Date.now() - envDueAt);
       }
       return out;

@@ -18,6 +18,7 @@ import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerStateCommands } from './commands/state.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerStopCommand } from './commands/stop.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
 import { ignoreOutputWriteErrors, printJson, reportError } from './output.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerDecideCommand(program);
   registerAuditCommand(program);
   registerStateCommands(program);
+  registerTokenCommands(program);
   registerDiagnoseCommand(program);
   registerCiCommands(program);
   registerDemoCommand(program);

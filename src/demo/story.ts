@@ -20,6 +20,7 @@ import { freePorts } from './free-port.js';
 import { killSwitchDrill, type DrillReport } from './drill.js';
 import { startReceiver } from './receiver.js';
 import { exportIncident } from '../app/incidents.js';
+import { serveDemo } from './serve.js';
 import { demoStackConfig, type StackPorts } from './stack-config.js';
 
 export interface DemoOptions {
@@ -29,6 +30,8 @@ export interface DemoOptions {
   /** How much faster than real time soaks and monitors run (a 24 h soak takes 86400/speed seconds). */
   speed?: number;
   rps?: number;
+  /** Serve the control room API over the demo's store while it runs (`demo --serve`). */
+  serve?: boolean;
 }
 
 export interface DemoSummary {
@@ -56,6 +59,8 @@ export interface DemoSummary {
   /** `unauthorized`: Grafana refused the request (the token did not reach it). */
   notifications: { channel: string; event: string; text: string; unauthorized?: boolean }[];
   killSwitchDrill: DrillReport | null;
+  /** With `serve`: where the API was and the viewer token made for it (the server stops with the demo). */
+  api: { url: string; viewerToken: string } | null;
   timeline: { realSeconds: number; at: string; action: string; env: string | null; version: string | null; outcome: string; reason: string | null }[];
   auditVerified: boolean;
   stopped: boolean;
@@ -86,11 +91,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     env: { ...process.env, SHIPGATE_ACTOR: 'demo', SHIPGATE_DEMO_SLACK_URL: `${receiver.url}/slack`, SHIPGATE_DEMO_WEBHOOK_URL: `${receiver.url}/webhook`, SHIPGATE_DEMO_GRAFANA_URL: `${receiver.url}/grafana`, SHIPGATE_DEMO_GRAFANA_TOKEN: receiver.grafanaToken },
   });
 
-  const summary: DemoSummary = { ok: false, speed, workDir, deployed: [], stagingCatch: null, regression: null, soaks: [], incidentReport: null, notifications: [], killSwitchDrill: null, timeline: [], auditVerified: false, stopped: false };
+  const summary: DemoSummary = { ok: false, speed, workDir, deployed: [], stagingCatch: null, regression: null, soaks: [], incidentReport: null, notifications: [], killSwitchDrill: null, api: null, timeline: [], auditVerified: false, stopped: false };
+  const served = options.serve ? await serveDemo(ctx, 'demo') : undefined;
+  if (served) {
+    summary.api = { url: served.url, viewerToken: served.viewerToken };
+    say(`control room API: ${served.url} (e.g. ${served.url}/api/soaks) — viewer token ${served.viewerToken}`);
+  }
   const background = new AbortController();
   const started = Date.now();
   const traffic = ['staging', 'production'].map((env) => runLoad({ url: `http://127.0.0.1:${ports[env]!.gateway}`, rps, durationSeconds: 0, signal: background.signal, timeoutMs: 2000 }));
-  const controller = runController(ctx, { intervalMs: 250, until: 'forever', signal: background.signal });
+  const controller = runController(ctx, { intervalMs: 250, until: 'forever', signal: background.signal, ...(served ? { onTick: (r) => served.api.metrics.observeTick(r) } : {}) });
   const deployed = (o: { env: string; version: string; ok: boolean; kind: string }) => summary.deployed.push({ env: o.env, version: o.version, ok: o.ok, kind: o.kind });
 
   try {
@@ -149,6 +159,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await flushNotifications(10_000);
     summary.notifications = receiver.received.map((m) => ({ ...describeMessage(m.path, m.body), ...(m.authorized === false ? { unauthorized: true } : {}) }));
     await receiver.stop();
+    await served?.api.close();
     await ctx.connections.closeAll();
     await ctx.store.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });

@@ -4,12 +4,14 @@ import { appendAudit, listAudit, verifyAudit, type AuditFilter } from './audit-l
 import type { AuditSeal } from './audit-seal.js';
 import { encodeDocument } from './json-document.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
+import { appendReadings, latestReadingId, listReadings, readingsAfter } from './reading-table.js';
+import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
   AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
-import type { TestOutcomeRecord } from './store.js';
+import type { ApiTokenRecord, NewApiToken, NewReading, ReadingRecord, TestOutcomeRecord } from './store.js';
 import type { Database } from './tables.js';
 
 export { auditHash } from './audit-chain.js';
@@ -299,6 +301,16 @@ export class KyselyStore implements Store {
     if (filter.limit) q = q.limit(filter.limit);
     return (await q.execute()).map(toIncident);
   }
+
+  // ---- readings (reading-table.ts) and API tokens (token-table.ts) ---------------------
+  appendReadings(watchId: number, at: string, rows: NewReading[]): Promise<void> { return appendReadings(this.db, watchId, at, rows); }
+  listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]> { return listReadings(this.db, watchId, filter); }
+  readingsAfter(afterId: number, limit: number): Promise<ReadingRecord[]> { return readingsAfter(this.db, afterId, limit); }
+  latestReadingId(): Promise<number> { return latestReadingId(this.db); }
+  createApiToken(t: NewApiToken): Promise<ApiTokenRecord> { return createApiToken(this.db, t); }
+  getApiToken(id: number): Promise<ApiTokenRecord | undefined> { return getApiToken(this.db, id); }
+  listApiTokens(): Promise<ApiTokenRecord[]> { return listApiTokens(this.db); }
+  revokeApiToken(id: number, at: string): Promise<boolean> { return revokeApiToken(this.db, id, at); }
 
   // ---- CI test outcomes --------------------------------------------------------------
 

@@ -171,6 +171,35 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('ci_test_outcomes_test').on('ci_test_outcomes').columns(['test', 'commit']).execute();
       },
     },
+    '0007_api_tokens': {
+      async up(db) {
+        // API tokens: only a salted HMAC-SHA-256 of the secret is kept; the token is shown once.
+        await serialId(db, 'api_tokens')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('salt', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+      },
+    },
+    '0008_readings': {
+      async up(db) {
+        // Every evaluation of every check of a soak or monitor: the time series the dashboard charts.
+        await serialId(db, 'readings')
+          .addColumn('watch_id', 'integer', (c) => c.notNull())
+          .addColumn('check_name', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('verdict', 'text', (c) => c.notNull())
+          .addColumn('value', 'double precision')
+          .addColumn('evidence', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('readings_watch').on('readings').columns(['watch_id', 'id']).execute();
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 
 import type { Identity } from '../../core/identity.js';
+import type { Role } from '../../core/roles.js';
 
 /** A stop is recorded in the same history: after it, the environment runs nothing. */
 export type DeploymentKind = 'deploy' | 'rollback' | 'stop';
@@ -233,6 +234,21 @@ export interface Store {
   /** Newest first. */
   listIncidents(filter: { env?: string; limit?: number }): Promise<IncidentRecord[]>;
 
+  /** One row per check per evaluation of a soak or monitor, appended by the controller. */
+  appendReadings(watchId: number, at: string, rows: NewReading[]): Promise<void>;
+  /** Oldest first: the last `limit` readings of a watch (after `afterId` when given). */
+  listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]>;
+  /** Readings of every watch after `afterId`, oldest first (at most `limit`), and the newest id (0 for none). */
+  readingsAfter(afterId: number, limit: number): Promise<ReadingRecord[]>;
+  latestReadingId(): Promise<number>;
+
+  /** API tokens: the salted hash only; the secret is shown once when created and never stored. */
+  createApiToken(t: NewApiToken): Promise<ApiTokenRecord>;
+  getApiToken(id: number): Promise<ApiTokenRecord | undefined>;
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  /** False when there is no live token by that id (unknown or already revoked). */
+  revokeApiToken(id: number, at: string): Promise<boolean>;
+
   /** CI test outcomes (ci triage, JUnit files) for flaky-test detection. */
   recordTestOutcomes(rows: TestOutcomeRecord[]): Promise<void>;
   /** Pass and fail counts per test and commit, optionally for some tests only. */
@@ -247,3 +263,33 @@ export interface TestOutcomeRecord {
   source: string;
   recordedAt: string;
 }
+
+/** An API token as stored: who owns it, its role, and a salted HMAC-SHA-256 of its secret. */
+export interface ApiTokenRecord {
+  id: number;
+  name: string;
+  role: Role;
+  /** Random per token (hex); the key of the HMAC. */
+  salt: string;
+  /** HMAC-SHA-256(salt, secret), hex. */
+  hash: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+}
+
+export type NewApiToken = Omit<ApiTokenRecord, 'id' | 'revokedAt'>;
+
+/** One evaluation of one check: its verdict, the measured value, and the evidence (threshold, baseline, test statistic and bounds). */
+export interface ReadingRecord {
+  id: number;
+  watchId: number;
+  check: string;
+  at: string;
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'error';
+  value: number | null;
+  evidence: Record<string, unknown>;
+  reason: string;
+}
+
+export type NewReading = Omit<ReadingRecord, 'id' | 'watchId' | 'at'>;

@@ -128,4 +128,24 @@ export interface Database {
     source: string;
     recorded_at: string;
   };
+  api_tokens: {
+    id: Generated<number>;
+    name: string;
+    role: string;
+    salt: string;
+    hash: string;
+    created_at: string;
+    created_by: string;
+    revoked_at: string | null;
+  };
+  readings: {
+    id: Generated<number>;
+    watch_id: number;
+    check_name: string;
+    at: string;
+    verdict: string;
+    value: number | null;
+    evidence: string;
+    reason: string;
+  };
 }

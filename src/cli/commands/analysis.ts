@@ -71,10 +71,15 @@ export function registerAnalysisCommands(program: Command): void {
     .description('run the controller as a daemon: evaluates soaks and monitors, resumes after a restart, one per store')
     .option('--json', 'print one JSON line per finished soak or monitor, and the periodic stats as JSON')
     .option('--stats-every <duration>', 'how often to print the controller\'s pass count and evaluation lag (due to verdict stored: p50, p99, max)', '60s')
-    .addHelpText('after', '\nExample:\n  shipgate serve &\n  shipgate serve --stats-every 10s')
-    .action(async (opts: { statsEvery: string }, cmd: Command) => {
+    .option('--http <host:port>', 'also serve the control room API (JSON, server-sent events, /metrics) here; loopback unless TLS or --insecure-bind')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--insecure-bind', 'allow a non-loopback --http address without TLS (tokens and cookies cross the network in clear)')
+    .addHelpText('after', '\nExamples:\n  shipgate serve &\n  shipgate serve --stats-every 10s\n  shipgate serve --http 127.0.0.1:8787\n  shipgate serve --http 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem')
+    .action(async (opts: ServeFlags, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
       const statsEveryMs = parseStatsEvery(opts.statsEvery);
+      const address = opts.http !== undefined ? await checkedAddress(opts.http, opts) : undefined;
       const [{ runController }, { record }, { TickStatsWindow, describeStats }] = await Promise.all([import('../../app/controller.js'), import('../../app/audit.js'), import('../../app/controller-stats.js')]);
       await withContext(cmd, async (ctx) => {
         const token = await takeControllerLease(ctx, 'shipgate serve');
@@ -82,8 +87,10 @@ export function registerAnalysisCommands(program: Command): void {
         const onSignal = () => stop.abort();
         process.once('SIGTERM', onSignal);
         process.once('SIGINT', onSignal);
-        await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid } });
+        const api = address ? await startApi(ctx, address, opts).catch(async (err: unknown) => { await ctx.store.releaseLock(CONTROLLER_LOCK, token); throw err; }) : undefined;
+        await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid, ...(api ? { api: api.url } : {}) } });
         if (!json) line(`shipgate controller running (pid ${ctx.pid}); stop with SIGTERM`);
+        if (api) line(json ? JSON.stringify({ kind: 'api', url: api.url }) : `control room API on ${api.url} (GET /api/openapi.json; tokens: shipgate token create)`);
         const stats = new TickStatsWindow();
         let windowStart = Date.now();
         try {
@@ -92,6 +99,7 @@ export function registerAnalysisCommands(program: Command): void {
             onTick: async (r) => {
               await renewLease(ctx, token);
               report(r, json);
+              api?.metrics.observeTick(r);
               stats.add(r.timing);
               if (Date.now() - windowStart < statsEveryMs) return;
               windowStart = Date.now();
@@ -100,11 +108,35 @@ export function registerAnalysisCommands(program: Command): void {
             },
           });
         } finally {
+          await api?.close();
           await ctx.store.releaseLock(CONTROLLER_LOCK, token);
           await record(ctx, { action: 'controller.stop', outcome: 'ok', detail: { pid: ctx.pid } });
         }
       });
     });
+}
+
+interface ServeFlags {
+  statsEvery: string;
+  http?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureBind?: boolean;
+}
+
+/** Refused before anything starts: a non-loopback address without TLS or --insecure-bind, or half a TLS pair. */
+async function checkedAddress(text: string, opts: ServeFlags) {
+  const { parseListen, checkBind } = await import('../../server/bind.js');
+  const address = parseListen(text);
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw badInput('--tls-cert and --tls-key go together', { where: opts.tlsCert ? '--tls-key' : '--tls-cert', hint: 'Give both PEM files, or neither.' });
+  checkBind(address, { tls: Boolean(opts.tlsCert), insecureBind: Boolean(opts.insecureBind) });
+  return address;
+}
+
+async function startApi(ctx: AppContext, address: { host: string; port: number }, opts: ServeFlags) {
+  const [{ startApiServer }, { readFileSync }] = await Promise.all([import('../../server/start.js'), import('node:fs')]);
+  const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return startApiServer(ctx, { address, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, insecureBind: opts.insecureBind, version });
 }
 
 function parseStatsEvery(text: string): number {

@@ -10,8 +10,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print a summary object')
     .option('--speed <factor>', 'how many times faster than real time soaks and monitors run', '7200')
     .option('--keep', 'keep the demo\'s work directory (its shipgate.yml, store and logs)')
-    .addHelpText('after', '\nExamples:\n  shipgate demo\n  shipgate demo --speed 3600 --json')
-    .action(async (opts: { json?: boolean; keep?: boolean; speed: string }) => {
+    .option('--serve', 'serve the control room API on a free loopback port while the demo runs; prints its URL and a viewer token')
+    .addHelpText('after', '\nExamples:\n  shipgate demo\n  shipgate demo --speed 3600 --json\n  shipgate demo --serve --speed 600')
+    .action(async (opts: { json?: boolean; keep?: boolean; speed: string; serve?: boolean }) => {
       const speed = Number(opts.speed);
       if (!(speed >= 1 && speed <= 100_000)) throw badInput(`--speed must be a number from 1 to 100000, got ${JSON.stringify(opts.speed)}`, { where: '--speed', hint: 'For example --speed 7200 runs a 24 h soak in 12 s.' });
       const json = Boolean(opts.json);
@@ -21,6 +22,7 @@ export function registerDemoCommand(program: Command): void {
         progress: json ? undefined : consoleProgress(),
         say: json ? undefined : (text) => line(pc.bold(`\n▸ ${text}`)),
         keep: opts.keep,
+        serve: Boolean(opts.serve),
       });
       process.exitCode = summary.ok ? ExitCode.ok : ExitCode.failed;
       if (json) return printJson(summary);

@@ -1,0 +1,87 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { record } from '../app/audit.js';
+import type { AppContext } from '../app/context.js';
+import { silentProgress } from '../app/progress.js';
+import { authenticateToken, tokenIdentity } from '../app/tokens.js';
+import type { ApiTokenRecord } from '../adapters/store/store.js';
+import type { Identity } from '../core/identity.js';
+import { roleAtLeast, type Role } from '../core/roles.js';
+import type { Session, Sessions } from './sessions.js';
+
+export const SESSION_COOKIE = 'shipgate_session';
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+/** Who is calling, proven by a bearer token or by a browser session made from one. */
+export interface Caller {
+  token: ApiTokenRecord;
+  identity: Identity;
+  via: 'bearer' | 'session';
+  session?: Session;
+}
+
+export type ApiEnv = { Variables: { caller: Caller | null } };
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export const problem = (c: Context, status: 400 | 401 | 403 | 404 | 409 | 429 | 500, message: string, hint?: string) =>
+  c.json({ ok: false as const, error: { message, ...(hint ? { hint } : {}) } }, status);
+
+/**
+ * Finds the caller (no answer yet: routes decide with `requireRole`). A bearer token is checked
+ * against its salted hash; a session cookie against the sessions of this process, and its token
+ * again, so revoking a token ends its sessions at once.
+ */
+export function authenticate(ctx: AppContext, sessions: Sessions): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    c.set('caller', null);
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
+      const token = m ? await authenticateToken(ctx.store, m[1]!) : null;
+      if (!token) return problem(c, 401, 'the bearer token is invalid or revoked', 'Create one with `shipgate token create --name NAME --role ROLE`.');
+      c.set('caller', { token, identity: tokenIdentity(token), via: 'bearer' });
+      return next();
+    }
+    const session = sessions.get(getCookie(c, SESSION_COOKIE));
+    if (session) {
+      const token = await ctx.store.getApiToken(session.tokenId);
+      if (!token || token.revokedAt) sessions.end(session.id);
+      else c.set('caller', { token, identity: tokenIdentity(token), via: 'session', session });
+    }
+    return next();
+  };
+}
+
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * 401 without a caller; for a mutating request from a browser session, 403 without the session's
+ * CSRF token in X-CSRF-Token (a bearer request cannot be forged by another site: the browser never
+ * adds the header by itself); 403 below `role`, recorded in the audit log with who tried.
+ */
+export function requireRole(ctx: AppContext, role: Role): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const caller = c.get('caller');
+    if (!caller) return problem(c, 401, 'this needs an API token: send Authorization: Bearer TOKEN, or log in (POST /api/login)', 'Create one with `shipgate token create --name NAME --role ROLE`.');
+    const mutating = MUTATING.has(c.req.method);
+    if (mutating && caller.via === 'session' && !sameSecret(c.req.header(CSRF_HEADER) ?? '', caller.session!.csrf)) {
+      return problem(c, 403, `a request from a browser session needs the ${CSRF_HEADER} header from POST /api/login`, 'Send the csrfToken that login returned as the X-CSRF-Token header.');
+    }
+    if (!roleAtLeast(caller.token.role, role)) {
+      if (mutating) await record(callerContext(ctx, caller), { action: 'api.forbidden', outcome: 'refused', reason: `${c.req.method} ${c.req.path} needs ${role}`, detail: { role: caller.token.role, needed: role } });
+      return problem(c, 403, `${caller.token.name}'s token is ${caller.token.role}; ${c.req.method} ${c.req.path} needs ${role} or above`, 'Ask an admin for a token with that role.');
+    }
+    return next();
+  };
+}
+
+/** The use cases run as the caller: the audit log and approvals record the token's owner and identity. */
+export function callerContext(ctx: AppContext, caller: Caller): AppContext {
+  return { ...ctx, actor: caller.token.name, identity: caller.identity, progress: silentProgress };
+}

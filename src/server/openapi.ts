@@ -1,0 +1,84 @@
+// GET /api/openapi.json: generated from the zod schemas the routes parse requests with.
+import { z } from 'zod';
+import { ROLES } from '../core/roles.js';
+import { WRITE_ROLES } from './routes-write.js';
+import * as s from './schemas.js';
+
+interface Operation {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  /** Null: no token needed. */
+  role: (typeof ROLES)[number] | null;
+  body?: z.ZodType;
+  response: z.ZodType;
+  query?: string[];
+  sse?: boolean;
+}
+
+const write = (path: keyof typeof WRITE_ROLES) => WRITE_ROLES[path];
+
+/** Every route the server answers (test/api.test.ts checks the list against the app's routes). */
+export const OPERATIONS: Operation[] = [
+  { method: 'post', path: '/api/login', summary: 'exchange a token for a session cookie (HttpOnly, SameSite=Strict) and a CSRF token; rate limited per client', role: null, body: s.loginBody, response: s.loginResponse },
+  { method: 'post', path: '/api/logout', summary: 'end this browser session', role: null, response: s.okResponse },
+  { method: 'get', path: '/api/me', summary: 'who the token or session belongs to, and its role', role: 'viewer', response: s.meResponse },
+  { method: 'get', path: '/api/environments', summary: 'every environment: versions, deployment in progress, lock, monitor, services', role: 'viewer', response: s.environmentsResponse },
+  { method: 'get', path: '/api/environments/{env}', summary: 'one environment\'s status', role: 'viewer', response: s.environmentsResponse.shape.environments.element },
+  { method: 'get', path: '/api/deployments', summary: 'deployments, newest first, with their steps', role: 'viewer', query: ['env', 'limit'], response: s.deploymentsResponse },
+  { method: 'get', path: '/api/deployments/{id}', summary: 'one deployment with its steps', role: 'viewer', response: s.deployment },
+  { method: 'get', path: '/api/approvals', summary: 'open approval requests (all=true: also used and expired)', role: 'viewer', query: ['env', 'all'], response: s.approvalsResponse },
+  { method: 'get', path: '/api/safety', summary: 'the breaker and kill switch in the platform\'s words with their meaning', role: 'viewer', query: ['env'], response: s.safetyResponse },
+  { method: 'get', path: '/api/incidents', summary: 'incidents, newest first', role: 'viewer', query: ['env', 'limit'], response: s.incidentsResponse },
+  { method: 'get', path: '/api/incidents/{id}', summary: 'one incident with its timeline from the audit log', role: 'viewer', response: s.incidentResponse },
+  { method: 'get', path: '/api/audit', summary: 'the audit log (the last `limit` events after `since`)', role: 'viewer', query: ['env', 'action', 'version', 'actor', 'since', 'limit'], response: s.auditResponse },
+  { method: 'get', path: '/api/window', summary: 'is the deployment window open (at `at`)?', role: 'viewer', query: ['env', 'at'], response: s.windowResponse },
+  { method: 'get', path: '/api/soaks', summary: 'soaks: elapsed and remaining time, each gate\'s verdict and history', role: 'viewer', query: ['env', 'limit'], response: s.soaksResponse },
+  { method: 'get', path: '/api/monitors', summary: 'production monitors: phase, checks, BLIND, trigger, rollback', role: 'viewer', query: ['env', 'limit'], response: s.monitorsResponse },
+  { method: 'get', path: '/api/watches/{id}/series', summary: 'a soak\'s or monitor\'s readings per check over time: value, threshold, baseline, test statistic and bounds', role: 'viewer', query: ['limit'], response: s.seriesResponse },
+  { method: 'get', path: '/api/ci/flaky', summary: 'tests that passed and failed on the same commit (`ci flaky`)', role: 'viewer', response: s.flakyResponse },
+  { method: 'get', path: '/api/ci/triage', summary: 'each failed job of a GitHub Actions run triaged from its log (`ci triage`)', role: 'viewer', query: ['ref'], response: s.triageResponse },
+  { method: 'get', path: '/api/ci/status', summary: 'every check of a commit (`ci status`)', role: 'viewer', query: ['ref'], response: s.ciStatusResponse },
+  { method: 'get', path: '/api/events', summary: 'server-sent events: every audit event (event: audit, id: its sequence number; resumes after Last-Event-ID or `since`) and every new reading (event: reading)', role: 'viewer', query: ['since'], response: s.auditEvent, sse: true },
+  { method: 'post', path: '/api/approvals', summary: 'ask for an approval (or get the open request for the same action)', role: write('POST /api/approvals'), body: s.approvalRequestBody, response: s.approvalResponse },
+  { method: 'post', path: '/api/approvals/{id}/approve', summary: 'approve as the token\'s owner; the requester cannot approve their own', role: write('POST /api/approvals/:id/approve'), response: s.approvalResponse },
+  { method: 'post', path: '/api/breaker/trip', summary: 'halt trading: the breaker TRIPPED with the reason', role: write('POST /api/breaker/trip'), body: s.breakerTripBody, response: s.runbookResponse },
+  { method: 'post', path: '/api/breaker/reset', summary: 'back to trading: preconditions, then an approval by someone else (409 with the open request until then)', role: write('POST /api/breaker/reset'), body: s.breakerResetBody, response: s.runbookResponse },
+  { method: 'post', path: '/api/killswitch/on', summary: 'kill switch on, breaker TRIPPED, every open order cancelled and confirmed', role: write('POST /api/killswitch/on'), body: s.killSwitchOnBody, response: s.runbookResponse },
+  { method: 'post', path: '/api/killswitch/off', summary: 'kill switch off after an approval and a clean reconciliation', role: write('POST /api/killswitch/off'), body: s.killSwitchOffBody, response: s.runbookResponse },
+  { method: 'get', path: '/api/openapi.json', summary: 'this document', role: null, response: z.record(z.string(), z.unknown()) },
+  { method: 'get', path: '/metrics', summary: 'shipgate\'s own metrics in the Prometheus text format', role: null, response: z.string() },
+];
+
+const json = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Record<string, unknown>;
+const errorBody = (description: string) => ({ description, content: { 'application/json': { schema: json(s.errorResponse, 'output') } } });
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const params = [...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))];
+    const mediaType = op.sse ? 'text/event-stream' : op.path === '/metrics' ? 'text/plain' : 'application/json';
+    paths[op.path] = {
+      ...paths[op.path],
+      [op.method]: {
+        summary: op.summary,
+        ...(op.role ? { security: [{ bearer: [] }, { session: [] }], 'x-shipgate-role': op.role } : { security: [] }),
+        ...(params.length ? { parameters: params } : {}),
+        ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body, 'input') } } } } : {}),
+        responses: {
+          200: { description: 'ok', content: { [mediaType]: { schema: json(op.response, 'output') } } },
+          400: errorBody('bad input: the field, where and how to fix it'),
+          ...(op.role ? { 401: errorBody('no valid token or session'), 403: errorBody(`below ${op.role}, or a session request without X-CSRF-Token`) } : {}),
+          ...(op.method === 'post' && op.role ? { 409: errorBody('refused by policy (approval missing, preconditions, kill switch on)') } : {}),
+          ...(op.path === '/api/login' ? { 429: errorBody('too many login attempts from this client') } : {}),
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'shipgate control room API', version, description: `Roles: ${ROLES.join(' < ')}. Mutating requests from a browser session need the X-CSRF-Token header.` },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'shipgate_session' } } },
+    paths,
+  };
+}

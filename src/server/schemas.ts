@@ -1,0 +1,89 @@
+// The API's requests and responses as zod schemas: requests are parsed with them, and the OpenAPI
+// document (openapi.ts) is generated from the same schemas.
+import { z } from 'zod';
+import { ROLES } from '../core/roles.js';
+
+const envName = z.string().min(1).max(64).describe('an environment of shipgate.yml, e.g. production');
+const reason = z.string().trim().min(1).max(2000);
+
+// ---- requests ---------------------------------------------------------------------------
+
+export const loginBody = z.object({ token: z.string().min(1).describe('an API token from `shipgate token create`') });
+export const approvalRequestBody = z.object({
+  env: envName,
+  for: z.enum(['breaker-reset', 'breaker-reset-force', 'killswitch-off']).describe('the action to be approved'),
+  reason,
+});
+export const breakerTripBody = z.object({ env: envName, reason });
+export const breakerResetBody = z.object({ env: envName, reason: reason.optional(), force: z.boolean().optional().describe('override failing preconditions (needs the emergency approvals and --reason)') });
+export const killSwitchOnBody = z.object({ env: envName, reason, flatten: z.boolean().optional(), timeoutMs: z.number().int().positive().max(600_000).optional() });
+export const killSwitchOffBody = z.object({ env: envName, reason: reason.optional() });
+
+// ---- responses --------------------------------------------------------------------------
+
+export const errorResponse = z.object({
+  ok: z.literal(false),
+  error: z.object({ message: z.string(), where: z.string().optional(), hint: z.string().optional(), data: z.record(z.string(), z.unknown()).optional() }),
+});
+
+const identity = z.looseObject({ method: z.string(), principal: z.string() });
+
+export const meResponse = z.object({ name: z.string(), role: z.enum(ROLES), tokenId: z.number().int(), via: z.enum(['bearer', 'session']) });
+export const loginResponse = z.object({ ok: z.literal(true), name: z.string(), role: z.enum(ROLES), csrfToken: z.string().describe('send it as X-CSRF-Token on every mutating request of this session') });
+
+export const approval = z.object({
+  id: z.number().int(), env: z.string(), action: z.string(), subject: z.string(), requester: z.string(), reason: z.string(), required: z.number().int(),
+  state: z.enum(['pending', 'approved', 'expired', 'used']), createdAt: z.string(), expiresAt: z.string(),
+  requesterIdentity: identity.nullable(), approvers: z.array(z.object({ by: z.string(), at: z.string(), identity: identity.optional() })),
+});
+export const approvalsResponse = z.object({ approvals: z.array(approval) });
+export const approvalResponse = z.object({ ok: z.literal(true), approval });
+
+export const auditEvent = z.object({
+  seq: z.number().int(), at: z.string(), actor: z.string(), action: z.string(), env: z.string().nullable(), version: z.string().nullable(), reason: z.string().nullable(),
+  outcome: z.string(), detail: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string(), mac: z.string().nullable(),
+});
+export const auditResponse = z.object({ events: z.array(auditEvent) });
+
+const step = z.object({ id: z.number().int(), name: z.string(), seq: z.number().int(), state: z.enum(['started', 'succeeded', 'failed']), startedAt: z.string(), finishedAt: z.string().nullable(), detail: z.record(z.string(), z.unknown()) });
+export const deployment = z.object({
+  id: z.number().int(), env: z.string(), kind: z.enum(['deploy', 'rollback', 'stop']), version: z.string(), fromVersion: z.string().nullable(),
+  state: z.enum(['running', 'succeeded', 'failed', 'aborted']), actor: z.string(), reason: z.string().nullable(), causeId: z.number().int().nullable(), error: z.string().nullable(),
+  host: z.string(), pid: z.number().int(), startedAt: z.string(), updatedAt: z.string(), finishedAt: z.string().nullable(), meta: z.record(z.string(), z.unknown()), steps: z.array(step),
+});
+export const deploymentsResponse = z.object({ deployments: z.array(deployment) });
+
+export const environmentsResponse = z.object({ environments: z.array(z.looseObject({ env: z.string(), currentVersion: z.string().nullable(), previousGoodVersion: z.string().nullable() })) });
+
+const flagReading = z.looseObject({ value: z.string().nullable(), meaning: z.enum(['trading', 'halted', 'unknown']) });
+export const safetyStatus = z.looseObject({
+  env: z.string(), source: z.string(), breaker: z.string(), tripReason: z.string().nullable(), killswitch: z.boolean(), halted: z.boolean(),
+  state: z.object({ breaker: flagReading, killSwitch: flagReading }),
+});
+export const safetyResponse = z.object({ safety: safetyStatus });
+export const runbookResponse = z.looseObject({ ok: z.boolean(), steps: z.array(z.looseObject({ step: z.string(), ok: z.boolean(), detail: z.string() })).optional() });
+
+export const incidentsResponse = z.object({ incidents: z.array(z.looseObject({ id: z.number().int(), env: z.string(), openedAt: z.string(), state: z.enum(['open', 'closed']), data: z.record(z.string(), z.unknown()) })) });
+export const incidentResponse = z.object({ incident: z.looseObject({ id: z.number().int(), env: z.string(), timeline: z.array(z.looseObject({ seq: z.number().int(), action: z.string() })) }) });
+
+export const windowResponse = z.looseObject({ open: z.boolean(), reason: z.string(), nextOpen: z.string().nullable().optional(), at: z.string(), timezone: z.string(), policy: z.string() });
+
+const verdictRun = z.object({ verdict: z.enum(['pass', 'fail', 'inconclusive', 'error']), from: z.string(), to: z.string(), count: z.number().int() });
+export const soaksResponse = z.object({ soaks: z.array(z.looseObject({ id: z.number().int(), env: z.string(), version: z.string(), state: z.string(), verdict: z.string(), remainingMs: z.number(), gates: z.array(z.looseObject({ name: z.string(), verdict: z.string(), history: z.array(verdictRun) })) })) });
+export const monitorsResponse = z.object({ monitors: z.array(z.looseObject({ id: z.number().int(), env: z.string(), version: z.string(), state: z.string(), phase: z.string(), status: z.string() })) });
+
+export const seriesPoint = z.object({
+  at: z.string(), verdict: z.enum(['pass', 'fail', 'inconclusive', 'error']), value: z.number().nullable().describe('the measured value: error rate, latency quantile (s) or gauge'),
+  threshold: z.number().nullable(), baseline: z.number().nullable(), statistic: z.number().nullable().describe('the sequential test\'s log-likelihood ratio'),
+  lower: z.number().nullable(), upper: z.number().nullable(), reason: z.string(),
+});
+export const seriesResponse = z.object({
+  watch: z.object({ id: z.number().int(), kind: z.enum(['soak', 'monitor']), env: z.string(), version: z.string(), state: z.string(), startedAt: z.string(), finishedAt: z.string().nullable() }),
+  checks: z.array(z.object({ name: z.string(), points: z.array(seriesPoint), history: z.array(verdictRun) })),
+});
+
+export const flakyResponse = z.object({ flaky: z.array(z.object({ test: z.string(), passed: z.number().int(), failed: z.number().int(), commits: z.array(z.string()), lastSeen: z.string() })) });
+export const triageResponse = z.object({ runs: z.array(z.looseObject({ jobs: z.array(z.looseObject({ category: z.string() })).optional() })) });
+export const ciStatusResponse = z.looseObject({ commit: z.string(), state: z.string(), summary: z.string(), checks: z.array(z.looseObject({ name: z.string() })) });
+
+export const okResponse = z.object({ ok: z.literal(true) });
