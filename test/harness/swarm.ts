@@ -29,8 +29,10 @@ export interface SwarmHarness {
   bridgeAddr: string;
   /** Imports the node base image on every engine. */
   baseImage: string;
-  /** Builds `tags` of images from `dir` on the manager, then docker save | docker load on each worker. */
-  loadImages(dir: string, tags: string[]): Promise<void>;
+  /** Builds one image from `dir` on the manager, tagged with each of `tags`. */
+  build(dir: string, tags: string[]): Promise<void>;
+  /** docker save | docker load of `tags` from the manager to each worker. */
+  distribute(tags: string[]): Promise<void>;
   /** SIGKILL of one engine's dockerd (its containers stay, as after a host crash of the daemon). */
   kill(node: SwarmNodeEngine): Promise<void>;
   /** Starts a killed engine again on the same data: it rejoins the swarm by itself. */
@@ -53,7 +55,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -119,8 +121,10 @@ export async function startSwarm(): Promise<SwarmHarness> {
     nodes,
     bridgeAddr: `${subnet}.1`,
     baseImage: 'shipgate-node-base:local',
-    async loadImages(dir, tags) {
+    async build(dir, tags) {
       await h.manager.docker(['build', '-q', ...tags.flatMap((t) => ['-t', t]), '--build-arg', `BASE_IMAGE=${h.baseImage}`, dir], { timeoutMs: 600_000, env: { DOCKER_BUILDKIT: '0' } });
+    },
+    async distribute(tags) {
       for (const w of h.workers) {
         const res = await pipeInto(['docker', '-H', h.manager.host, 'save', ...tags], ['docker', '-H', w.host, 'load', '-q'], { env: process.env, timeoutMs: 600_000, prefix: '', suffix: () => '' });
         if (res.producerCode !== 0 || res.consumerCode !== 0) throw new Error(`docker save | docker load on ${w.name}: ${res.producerStderr}${res.consumerStderr}`);
@@ -168,7 +172,7 @@ export async function startSwarm(): Promise<SwarmHarness> {
     const token = (await h.manager.docker(['swarm', 'join-token', '-q', 'worker'])).trim();
     for (const w of h.workers) await w.docker(['swarm', 'join', '--token', token, '--advertise-addr', w.addr, '--listen-addr', `${w.addr}:2377`, `${h.manager.addr}:2377`]);
     await until('three ready nodes', async () => ((await h.manager.docker(['node', 'ls', '--format', '{{.Status}}'])).trim().split('\n').filter((s) => s === 'Ready').length === 3 ? true : undefined));
-    for (const n of nodes) await importNodeBaseImage({ host: n.host, dir: n.dir }, { name: h.baseImage });
+    await importNodeBaseImage({ host: h.manager.host, dir: h.manager.dir }, { name: h.baseImage });
     return h;
   } catch (err) {
     await h.stop();

@@ -70,6 +70,8 @@ export interface DeployReport {
   convergence: Convergence;
   /** Per task: its node endpoint and what its health URL answered. */
   probes: { service: string; url: string; ok: boolean; detail: string }[];
+  /** Nodes seen down, drained or paused while the deploy waited. */
+  nodeEvents: string[];
 }
 
 /** `docker stack deploy` of the recorded spec, then waits until every service has converged and each task answers its health URL. */
@@ -83,24 +85,32 @@ export async function deployRelease(ss: SwarmSession, release: ReleaseSpec, wait
   const deadline = Date.now() + timeoutMs;
   let last: Convergence | undefined;
   let probes: DeployReport['probes'] = [];
+  const seen = new Set<string>();
+  const nodeEvents: string[] = [];
   for (;;) {
     const final = Date.now() >= deadline;
     const services = await ss.services(release.env);
     const [tasks, nodes] = await Promise.all([ss.tasks(release.env, services), ss.nodes(release.env)]);
     last = judge({ stack: ss.stack, version: release.version, wanted, services, tasks, nodes, final });
+    for (const n of nodes.filter((x) => (x.state !== 'ready' || x.availability !== 'active') && !seen.has(`${x.id}:${x.state}:${x.availability}`))) {
+      seen.add(`${n.id}:${n.state}:${n.availability}`);
+      const what = n.state !== 'ready' ? `went down during the deploy of ${release.version}: ${n.state}${n.message ? ` (${n.message})` : ''}` : `is ${n.availability} during the deploy of ${release.version}: its tasks move to other nodes`;
+      ss.note(release.env, `node ${n.addr || n.hostname} ${what}`);
+      nodeEvents.push(`node ${n.addr || n.hostname} ${what}`);
+    }
     if (last.verdict === 'converged') {
       probes = await probeTasks(ss, release, services, tasks, nodes);
       const bad = probes.filter((p) => !p.ok);
       if (!bad.length) break;
-      if (final) throw convergenceFailure(ss, release, last, `tasks do not answer their health URL: ${bad.map((p) => `${p.service} ${p.url}: ${p.detail}`).join('; ')}`);
+      if (final) throw convergenceFailure(ss, release, last, [`tasks do not answer their health URL: ${bad.map((p) => `${p.service} ${p.url}: ${p.detail}`).join('; ')}`, ...nodeEvents]);
     } else if (last.verdict === 'failed') {
-      throw convergenceFailure(ss, release, last);
+      throw convergenceFailure(ss, release, last, nodeEvents);
     }
     await wait.poll();
   }
   ss.writeState(release.env, { ...ss.readState(release.env), version: release.version, deploying: undefined });
   ss.note(release.env, `${release.version} converged: ${last.services.map((s) => `${s.service} ${s.reason}`).join('; ')}`);
-  return { convergence: last, probes };
+  return { convergence: last, probes, nodeEvents };
 }
 
 async function probeTasks(ss: SwarmSession, release: ReleaseSpec, services: Awaited<ReturnType<SwarmSession['services']>>, tasks: Awaited<ReturnType<SwarmSession['tasks']>>, nodes: Awaited<ReturnType<SwarmSession['nodes']>>): Promise<DeployReport['probes']> {
@@ -124,14 +134,14 @@ async function probe(ss: SwarmSession, url: string): Promise<{ ok: boolean; deta
   }
 }
 
-function convergenceFailure(ss: SwarmSession, release: ReleaseSpec, c: Convergence, extra?: string): Error {
+function convergenceFailure(ss: SwarmSession, release: ReleaseSpec, c: Convergence, extra: string[] = []): Error {
   const bad = c.services.filter((s) => s.verdict !== 'converged');
   const swarm = c.services.filter((s) => s.swarmRollback);
   if (swarm.length) {
     const state = ss.readState(release.env);
     ss.writeState(release.env, { ...state, swarmRollbacks: [...(state.swarmRollbacks ?? []), ...swarm.map((s) => ({ at: ss.clock().toISOString(), version: release.version, detail: s.swarmRollback! }))] });
   }
-  const lines = [...bad.map((s) => `${s.service}: ${s.reason}${s.errors.length ? ` (${s.errors.slice(-3).join('; ')})` : ''}`), ...(extra ? [extra] : [])];
+  const lines = [...bad.map((s) => `${s.service}: ${s.reason}${s.errors.length ? ` (${s.errors.slice(-3).join('; ')})` : ''}`), ...extra];
   ss.note(release.env, `${release.version} did not converge: ${lines.join(' | ')}`);
   return failed(`stack ${ss.stack} did not converge on ${release.version}: ${lines.join('; ')}`, {
     hint: swarm.length ? 'Swarm already rolled these services back (update_config.failure_action: rollback); shipgate rolls the whole stack back to its last good release.' : `See why: shipgate diagnose ${release.env}; docker service ps --no-trunc ${ss.stack}_<service>`,

@@ -117,7 +117,12 @@ export class SwarmSession {
   async tasks(env: string, services: SwarmService[]): Promise<SwarmTask[]> {
     if (!services.length) return [];
     const ids = await this.lines(env, swarmCommands.tasks(services.map((s) => s.id)));
-    return ids.length ? parseTasks((await this.exec(env, swarmCommands.inspectTasks(ids))).stdout) : [];
+    if (!ids.length) return [];
+    // Swarm prunes task history between the two calls: a task gone by then is no evidence either way.
+    const res = await this.run(env, swarmCommands.inspectTasks(ids));
+    const gone = res.stderr.trim().split('\n').every((l) => /task \S+ not found|No such task/i.test(l));
+    if (res.exitCode === 0 || (gone && res.stdout.trim().startsWith('['))) return parseTasks(res.stdout);
+    return parseTasks((await this.exec(env, swarmCommands.inspectTasks(ids))).stdout);
   }
 
   async nodes(env: string): Promise<SwarmNode[]> {
