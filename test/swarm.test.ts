@@ -1,5 +1,6 @@
 // The swarm target's pure parts: every argv, the recorded stack spec, the convergence judgement,
 // reachable endpoints and diagnose findings. The real three-node stories are in swarm-stories.test.ts.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultStackName, serviceName, swarmCommands, swarmEnvironment } from '../src/adapters/targets/swarm/commands.js';
 import { judge, onNode, taskEndpoints } from '../src/adapters/targets/swarm/convergence.js';
@@ -148,5 +149,32 @@ describe('diagnose findings', () => {
     expect(findings.map((f) => f.id)).toEqual(['node-down', 'node-drained', 'no-suitable-node', 'image-missing', 'task-failed', 'update-paused', 'swarm-rollback']);
     expect(findings[0]!.title).toBe('node 10.0.0.2 (worker) is down');
     expect(findings[3]!.evidence[0]).toContain('No such image: t/gw:v2');
+  });
+});
+
+describe('reading tasks while Swarm prunes their history', () => {
+  it('uses the tasks still there when others vanished between `service ps` and `inspect`, and fails on any other error', async () => {
+    const { SwarmSession, swarmLayout } = await import('../src/adapters/targets/swarm/session.js');
+    const { GitRepository } = await import('../src/adapters/vcs/git.js');
+    let inspectAnswer = { exitCode: 1, stdout: JSON.stringify([{ ID: 'T1', ServiceID: 'S1', Status: { State: 'running' }, DesiredState: 'running', Spec: { ContainerSpec: { Image: 'i' } } }]), stderr: 'Error response from daemon: task T2 not found' };
+    const calls: string[][] = [];
+    const runner = {
+      run: async (argv: readonly string[]) => {
+        calls.push([...argv]);
+        if (argv[2] === 'ps') return { argv, exitCode: 0, stdout: 'T1\nT2\n', stderr: '' } as never;
+        return { argv, ...inspectAnswer } as never;
+      },
+    };
+    const dir = (await import('node:fs')).mkdtempSync(path.join((await import('node:os')).tmpdir(), 'sg-swarm-'));
+    const ss = new SwarmSession({ envName: 'prod', spec: { type: 'swarm', files: ['docker-stack.yml'], versionVariable: 'TAG', images: { tag: '{version}' }, allowFloatingImages: false, dependencies: [], exclusive: [], convergenceTimeout: '5m', keepReleases: 5 }, projectName: 'p', layout: swarmLayout(dir), repo: new GitRepository(dir, runner), runner });
+    const tasks = await ss.tasks('prod', [svc()]);
+    expect(tasks.map((t) => t.id)).toEqual(['T1']);
+    expect(calls).toEqual([
+      ['docker', 'service', 'ps', '-q', '--no-trunc', 'S1'],
+      ['docker', 'inspect', '--type', 'task', 'T1', 'T2'],
+    ]);
+    inspectAnswer = { exitCode: 1, stdout: '', stderr: 'Cannot connect to the Docker daemon at unix:///x.sock' };
+    await expect(ss.tasks('prod', [svc()])).rejects.toThrow(/docker inspect --type task T1 T2` failed \(exit 1\): Cannot connect/);
+    (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
   });
 });
