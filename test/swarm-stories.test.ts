@@ -77,7 +77,7 @@ services:
 ${SERVICES.map((s) => `  ${s}: { health: 'http://127.0.0.1:{port}/health' }`).join('\n')}
 environments:
   staging:
-    target: { type: swarm, dockerHost: '${swarm.manager.host}', convergenceTimeout: 4m }
+    target: { type: swarm, dockerHost: '${swarm.manager.host}', convergenceTimeout: 2m }
     services:
 ${SERVICES.map((s) => `      ${s}: { port: ${PORTS[s]} }`).join('\n')}
     health: { timeout: 60s, interval: 500ms }
@@ -105,6 +105,20 @@ ${SERVICES.map((s) => `      ${s}: { port: ${PORTS[s]} }`).join('\n')}
     expect(text).toMatch(/execution_gateway:[\s\S]*update_config:[\s\S]*order: stop-first/);
     const status = (await run(['status', '--env', 'staging', '--json'])).json().environments[0];
     expect(status.currentVersion).toBe('v1.0.0');
+
+    // No routing mesh: the configured 127.0.0.1 health URLs are checked on a node running a task.
+    const health = await run(['health', 'staging', '--json']);
+    expect(health.code, health.stdout + health.stderr).toBe(0);
+    const addrs = swarm.nodes.map((n) => n.addr);
+    for (const s of health.json().services as { service: string; url: string; healthy: boolean }[]) {
+      expect(s.healthy, s.service).toBe(true);
+      expect(addrs).toContain(new URL(s.url).hostname);
+      expect((await running(s.service)).map((t) => t.addr)).toContain(new URL(s.url).hostname);
+    }
+    const logs = await run(['logs', 'staging', 'execution_gateway', '--tail', '200', '--json']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(JSON.stringify(logs.json())).toMatch(/GET \/health 200/);
+    expect(commands().map((c) => c.cmd)).toContain(`docker service logs --no-trunc --no-task-ids --raw --tail 200 ${STACK}_execution_gateway`);
   }, 900_000);
 
   it('a release whose gateway task fails does not converge: shipgate rolls the stack back from its own record', async () => {

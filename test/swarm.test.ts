@@ -97,6 +97,12 @@ describe('convergence', () => {
     expect(verdictOf([svc()], tasks, true)).toMatchObject({ verdict: 'failed', reason: expect.stringMatching(/^not converged in time: 1\/2/) });
   });
 
+  it('says when the update waits for old tasks on a node that is down', () => {
+    const down = { stack: 'st', version: 'v2', wanted: ['gw'], services: [svc({ updateState: 'updating' })], nodes: [node('N1', '10.0.0.2'), node('N2', '10.0.0.3', 'down')] };
+    const tasks = [task(), task({ id: 'T2', slot: 2 }), task({ id: 'T0', nodeId: 'N2', image: 't/gw:v1', release: 'v1', desired: 'shutdown' })];
+    expect(judge({ ...down, tasks, final: false }).services[0]).toMatchObject({ verdict: 'progressing', reason: '2/2 tasks of v2 running, update in progress (Swarm waits for old tasks on down node 10.0.0.3 to stop)' });
+  });
+
   it('fails at once on a failed or rejected task of the new spec, with its error and node', () => {
     const v = verdictOf([svc()], [task(), task({ id: 'T2abcdefghijk', nodeId: 'N2', state: 'failed', desired: 'shutdown', err: 'task: non-zero exit (1)', exitCode: 1 })]);
     expect(v.verdict).toBe('failed');

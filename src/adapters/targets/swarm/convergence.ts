@@ -64,7 +64,10 @@ export function judge(input: { stack: string; version: string; wanted: string[];
     const stale = mine.filter((t) => !isCurrent(svc, t) && t.state === 'running' && t.desired === 'running');
     const done = running === desired && !stale.length && svc.updateState !== 'updating';
     if (done) return { ...base, verdict: 'converged', reason: `${running}/${desired} tasks of ${input.version} running` };
-    const why = `${running}/${desired} tasks of ${input.version} running${stale.length ? `, ${stale.length} of an older spec still running` : ''}${svc.updateState === 'updating' ? ', update in progress' : ''}`;
+    // Tasks told to stop on a node that is down: Swarm's update waits for them, and nobody can confirm they stopped.
+    const unconfirmed = [...new Set(mine.filter((t) => !isCurrent(svc, t) && t.desired !== 'running' && t.state === 'running' && nodes.get(t.nodeId)?.state !== 'ready').map((t) => nodes.get(t.nodeId)?.addr || t.nodeId))];
+    const waiting = unconfirmed.length ? ` (Swarm waits for old tasks on down node ${unconfirmed.join(', ')} to stop)` : '';
+    const why = `${running}/${desired} tasks of ${input.version} running${stale.length ? `, ${stale.length} of an older spec still running` : ''}${svc.updateState === 'updating' ? `, update in progress${waiting}` : ''}`;
     return { ...base, verdict: input.final ? 'failed' : 'progressing', reason: input.final ? `not converged in time: ${why}` : why };
   });
   const verdict: ServiceVerdict = out.some((s) => s.verdict === 'failed') ? 'failed' : out.every((s) => s.verdict === 'converged') ? 'converged' : 'progressing';

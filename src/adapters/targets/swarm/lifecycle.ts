@@ -152,7 +152,11 @@ function convergenceFailure(ss: SwarmSession, release: ReleaseSpec, c: Convergen
 /** `docker stack rm`; waits until the stack's services are gone. */
 export async function removeStack(ss: SwarmSession, env: string, wait: { poll: () => Promise<void> }): Promise<void> {
   await ss.exec(env, swarmCommands.remove(ss.stack));
-  while ((await ss.services(env)).length) await wait.poll();
+  const deadline = Date.now() + TIMEOUTS.other;
+  for (let left = await ss.services(env); left.length; left = await ss.services(env)) {
+    if (Date.now() > deadline) throw failed(`stack ${ss.stack} still has ${left.map((s) => s.name).join(', ')} after docker stack rm`, { hint: `See what holds them: docker service ps --no-trunc ${left[0]!.name}; then run shipgate stop ${env} again.` });
+    await wait.poll();
+  }
   if (existsSync(ss.o.layout.stateFile(env))) ss.writeState(env, { ...ss.readState(env), version: undefined, deploying: undefined });
 }
 
