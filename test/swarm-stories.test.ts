@@ -177,6 +177,25 @@ ${SERVICES.map((s) => `      ${s}: { port: ${PORTS[s]} }`).join('\n')}
     expect(JSON.stringify(diag.json())).toContain(`node ${drained.addr} is drain: it runs no new tasks`);
   }, 900_000);
 
+  it('`rollback` returns to the previous release from the record; the exclusive gateway never runs twice on the way', async () => {
+    const current = (await run(['status', '--env', 'staging', '--json'])).json().environments[0].currentVersion as string;
+    if (current !== 'v1.1.0') expect((await run(['deploy', 'staging', '--version', 'v1.1.0', '--json'])).code).toBe(0);
+    let done = false;
+    const rollback = run(['rollback', 'staging', '--reason', 'test', '--json']).finally(() => (done = true));
+    let most = 0;
+    let samples = 0;
+    while (!done) {
+      most = Math.max(most, (await running('execution_gateway')).length);
+      samples++;
+    }
+    const res = await rollback;
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.json()).toMatchObject({ ok: true, kind: 'rollback', version: 'v1.0.0', fromVersion: 'v1.1.0' });
+    expect(samples).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(1);
+    await expectRunning('v1.0.0');
+  }, 900_000);
+
   it('stop removes the stack', async () => {
     const res = await run(['stop', 'staging', '--reason', 'end of test', '--json']);
     expect(res.code, res.stdout + res.stderr).toBe(0);

@@ -21,7 +21,6 @@ describe('swarm command builders', () => {
     expect(swarmCommands.services('s')).toEqual(['docker', 'service', 'ls', '-q', '--filter', 'label=com.docker.stack.namespace=s']);
     expect(swarmCommands.inspectServices(['a', 'b'])).toEqual(['docker', 'service', 'inspect', 'a', 'b']);
     expect(swarmCommands.tasks(['a', 'b'])).toEqual(['docker', 'service', 'ps', '-q', '--no-trunc', 'a', 'b']);
-    expect(swarmCommands.tasksJson('s_gw')).toEqual(['docker', 'service', 'ps', '--no-trunc', '--format', 'json', 's_gw']);
     expect(swarmCommands.inspectTasks(['t1'])).toEqual(['docker', 'inspect', '--type', 'task', 't1']);
     expect(swarmCommands.nodes()).toEqual(['docker', 'node', 'ls', '-q']);
     expect(swarmCommands.inspectNodes(['n1', 'n2'])).toEqual(['docker', 'node', 'inspect', 'n1', 'n2']);

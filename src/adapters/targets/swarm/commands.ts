@@ -27,8 +27,6 @@ export const swarmCommands = {
   inspectServices: (ids: string[]): Argv => ['docker', 'service', 'inspect', ...ids],
   /** IDs of every task of the services, current and past (history included). */
   tasks: (services: string[]): Argv => ['docker', 'service', 'ps', '-q', '--no-trunc', ...services],
-  /** One JSON line per task: what a person reads (`docker service ps`), shown by diagnose. */
-  tasksJson: (service: string): Argv => ['docker', 'service', 'ps', '--no-trunc', '--format', 'json', service],
   /** JSON array of tasks: NodeID, Status.{State,Err,Message}, DesiredState, Spec.ContainerSpec.{Image,Labels}. */
   inspectTasks: (ids: string[]): Argv => ['docker', 'inspect', '--type', 'task', ...ids],
   nodes: (): Argv => ['docker', 'node', 'ls', '-q'],
