@@ -11,6 +11,9 @@ command -v prometheus >/dev/null || missing+=(prometheus)
 # The compose target's tests run a private engine (dockerd) and the runbook's docker-compose v1.
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# The swarm stories run three dockerd in network namespaces (test/harness/swarm.ts): ip and nsenter.
+command -v ip >/dev/null || missing+=(iproute2)
+command -v nsenter >/dev/null || missing+=(util-linux)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # The ssh target's tests run sshd servers on loopback (test/harness/sshd.ts) and the ssh client.
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)

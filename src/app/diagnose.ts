@@ -10,6 +10,7 @@ import { checkHealthOnce } from './verify-health.js';
 import { processLayout } from '../adapters/targets/process/launch.js';
 import { composeFindings } from '../adapters/targets/compose/diagnosis.js';
 import type { ComposeTarget } from '../adapters/targets/compose/driver.js';
+import type { SwarmTarget } from '../adapters/targets/swarm/driver.js';
 
 export interface Finding {
   id: string;
@@ -25,6 +26,7 @@ export type TargetDiagnosis = (ctx: AppContext, env: string) => Promise<Finding[
 
 const targetDiagnoses = new Map<string, TargetDiagnosis>([
   ['compose', (ctx, env) => composeFindings(ctx.target(env) as ComposeTarget, env, resolveServices(ctx.config, env))],
+  ['swarm', (ctx, env) => (ctx.target(env) as SwarmTarget).diagnose(env)],
 ]);
 export function registerTargetDiagnosis(type: string, diagnose: TargetDiagnosis): void {
   targetDiagnoses.set(type, diagnose);

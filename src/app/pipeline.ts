@@ -169,6 +169,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       // Checked again right before stopping: a resumed rollback may meet writes made since it began.
       if (deployment.kind === 'rollback') await checkRestorable(ctx, release, deployment);
       {
+        if (target.updatesInPlace) return { ok: true, detail: { skipped: 'the target updates services in place (rolling update)' } };
         const strays = await reportStrays(ctx, target, release.env);
         await target.down(release.env);
         return { ok: true, detail: strays.length ? { straysStopped: strays } : {} };
@@ -195,7 +196,8 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
           lockError = err;
           lost.abort();
         });
-      const health = await verifyHealth(release.services, release.version, policy, { probe: ctx.probe, onAttempt, signal: lost.signal, ...(listener ? { listener } : {}) });
+      const services = target.reachable ? await target.reachable(release.env, release.services) : release.services;
+      const health = await verifyHealth(services, release.version, policy, { probe: ctx.probe, onAttempt, signal: lost.signal, ...(listener ? { listener } : {}) });
       if (lockError) throw lockError;
       const images = await verifyUnversionedImages(ctx, target, release, health);
       const unhealthy = health.services.filter((s) => !s.healthy);

@@ -13,7 +13,7 @@ export async function restoreWithoutStore(ctx: AppContext, env: string, version:
     const spec = { env, version, commit, services: resolveServices(ctx.config, env) };
     const target = ctx.target(env);
     await ctx.progress.task(`return ${env} to ${version} (the store cannot be written)`, async () => {
-      await target.down(env);
+      if (!target.updatesInPlace) await target.down(env);
       await target.prepare(spec);
       await target.up(spec);
     });

@@ -4,7 +4,7 @@ import { analysis, check, monitorPolicy, soakPolicy } from './schema/analysis.js
 import { databaseSpec, windowPolicy } from './schema/database.js';
 import { argv, duration, envVars, nameKey, secretRef } from './schema/primitives.js';
 import { healthPolicy, serviceOverride, serviceSpec } from './schema/service.js';
-import { composeTarget, sshTarget, target } from './schema/target.js';
+import { composeTarget, sshTarget, swarmTarget, target } from './schema/target.js';
 import { brokerSpec, tradingSpec } from './schema/trading.js';
 import { ciSpec } from './schema/ci.js';
 
@@ -147,6 +147,7 @@ export type NotifierSpec = z.output<typeof notifier>;
 export type PreflightSpec = z.output<typeof preflightSpec>;
 export type ComposeTargetSpec = z.output<typeof composeTarget>;
 export type SshTargetSpec = z.output<typeof sshTarget>;
+export type SwarmTargetSpec = z.output<typeof swarmTarget>;
 export type TradingSpec = z.output<typeof tradingSpec>;
 export type BrokerSpec = z.output<typeof brokerSpec>;
 export type CiSpec = z.output<typeof ciSpec>;

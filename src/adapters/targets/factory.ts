@@ -8,6 +8,7 @@ import { ComposeTarget, composeLayout } from './compose/driver.js';
 import { ProcessTarget } from './process/driver.js';
 import { controlDirectory } from './ssh/commands.js';
 import { SshTarget, sshLayout } from './ssh/driver.js';
+import { SwarmTarget, swarmLayout } from './swarm/driver.js';
 import { processLayout } from './process/launch.js';
 import type { Target } from './target.js';
 
@@ -40,5 +41,7 @@ export function createTarget(envName: string, spec: EnvironmentSpec, deps: Targe
         runner: deps.runner,
         ...(deps.connections ? { multiplex: { connections: deps.connections, dir: controlDirectory(deps.stateDir, os.tmpdir(), process.getuid?.() ?? 0) } } : {}),
       });
+    case 'swarm':
+      return new SwarmTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: swarmLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
   }
 }

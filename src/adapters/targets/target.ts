@@ -75,6 +75,16 @@ export interface TargetEvidence {
   strays?(env: string): Promise<StrayRunning[]>;
   /** Proof that `port` is served by the process started for `service` (or its child). */
   checkListener?(env: string, service: string, port: number): Promise<ListenerCheck>;
+  /**
+   * swarm: `up` replaces running services itself (a rolling update), so a deploy's stop-old step
+   * must not stop them first; `down` is for `shipgate stop` only.
+   */
+  readonly updatesInPlace?: boolean;
+  /**
+   * swarm: the services with loopback health URLs pointed at a node that runs one of their
+   * tasks (no routing mesh: a task answers on its node's address only).
+   */
+  reachable?(env: string, services: ResolvedService[]): Promise<ResolvedService[]>;
   /** compose/ssh: every container of each service runs the release's image. */
   verifyImages?(release: ReleaseSpec, services: string[]): Promise<ImageCheck[]>;
 }

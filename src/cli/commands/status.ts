@@ -38,7 +38,9 @@ export function registerStatusCommands(program: Command): void {
       ]);
       const result = await withContext(cmd, async (ctx) => {
         const spec = environmentSpec(ctx.config, env);
-        const services = resolveServices(ctx.config, env);
+        const configured = resolveServices(ctx.config, env);
+        const target = ctx.target(env);
+        const services = target.reachable ? await target.reachable(env, configured) : configured;
         let report = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
         const restarted: string[] = [];
         if (opts.restartUnhealthy) {

@@ -24,7 +24,7 @@ export function composeFilesByEnv(config: ShipgateConfig, dir: string): ComposeF
   const repo = path.resolve(dir, config.repository);
   for (const [env, e] of Object.entries(config.environments)) {
     const t = e.target;
-    if (t.type === 'process') continue;
+    if (t.type === 'process' || t.type === 'swarm') continue;
     const files = t.files.map((f) => path.resolve(repo, f));
     const absent = files.filter((f) => !existsSync(f));
     const at = ['environments', env, 'target', 'files'];

@@ -43,5 +43,22 @@ export const sshTarget = z.strictObject({
   parallelism: z.number().int().min(1).default(1),
 });
 
-export const target = z.discriminatedUnion('type', [processTarget, composeTarget, sshTarget]);
+export const swarmTarget = z.strictObject({
+  type: z.literal('swarm'),
+  files: z.array(z.string().min(1)).min(1).default(['docker-stack.yml']).describe('Stack (compose) files, relative to the release checkout; given to docker stack deploy -c in order.'),
+  stack: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'stack names are lower-case letters, digits, "_" and "-"').optional().describe('Stack name (default: <project>_<env>).'),
+  versionVariable: composeFields.versionVariable,
+  images: composeFields.images,
+  allowFloatingImages: composeFields.allowFloatingImages,
+  dependencies: composeFields.dependencies,
+  dockerHost: z.string().optional().describe('DOCKER_HOST of a swarm manager, e.g. unix:///run/docker.sock or ssh://deploy@manager1.'),
+  exclusive: z
+    .array(z.string().min(1))
+    .default(['execution_gateway'])
+    .describe('Services that must never run twice (an execution gateway would send orders twice): their update and rollback order is stop-first whatever the stack file says.'),
+  convergenceTimeout: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 90s or 5m').default('5m').describe('How long a deploy waits for every service to run its new tasks (desired replicas, none failed).'),
+  keepReleases: composeFields.keepReleases,
+});
+
+export const target = z.discriminatedUnion('type', [processTarget, composeTarget, sshTarget, swarmTarget]);
 
