@@ -40,9 +40,19 @@ function traced(args: string[], cwd: string): { code: number | null; stdout: str
   const r = spawnSync(process.execPath, ['--import', TRACER, BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, TRACE_MODULES_TO: out, NO_COLOR: '1', SHIPGATE_ACTOR: 'tester' },
+    env: { ...process.env, TRACE_MODULES_TO: out, NO_COLOR: '1', SHIPGATE_ACTOR: 'tester', SHIPGATE_CACHE_DIR: path.join(dir, 'cache') },
   });
-  return { code: r.status, stdout: r.stdout, loaded: readFileSync(out, 'utf8').split('\n').filter(Boolean) };
+  return { code: r.status, stdout: r.stdout, loaded: readFileSync(out, 'utf8').split('\n').filter(Boolean).flatMap(unbundled) };
+}
+
+// bin/shipgate runs the bundle (scripts/bundle.mjs): a loaded chunk stands for the modules in it.
+const BUNDLE = path.join(ROOT, 'dist', 'bundle');
+const chunks = JSON.parse(readFileSync(path.join(BUNDLE, 'modules.json'), 'utf8')) as Record<string, string[]>;
+function unbundled(loaded: string): string[] {
+  const chunk = /\/dist\/bundle\/([^/]+\.cjs)$/.exec(loaded)?.[1];
+  if (chunk === undefined) return [loaded];
+  if (!chunks[chunk]) throw new Error(`${chunk} is not in dist/bundle/modules.json: run npm run build`);
+  return [loaded, ...chunks[chunk].map((id) => path.resolve(ROOT, id))];
 }
 
 const packagesIn = (loaded: string[]) => new Set(loaded.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []));
@@ -53,20 +63,33 @@ describe('CLI start loads only what the command needs', () => {
   it('--help loads no driver, schema or adapter module, and the trace does see what it loads', () => {
     const help = traced(['--help'], dir);
     expect(help.code).toBe(0);
+    expect(help.loaded).toContain(path.join(BUNDLE, 'main.cjs'));
     expect(packagesIn(help.loaded)).toContain('commander');
     expect(shipgateModules(help.loaded)).toContain('cli/commands/window.js');
     expect(heavyIn(help.loaded)).toEqual([]);
-    expect(shipgateModules(help.loaded).filter((m) => m.startsWith('adapters/') || m.startsWith('app/') || m.startsWith('demo/'))).toEqual([]);
+    // adapters/host/install.js finds package.json (for --version-info) and reads nothing else.
+    expect(shipgateModules(help.loaded).filter((m) => (m.startsWith('adapters/') && m !== 'adapters/host/install.js') || m.startsWith('app/') || m.startsWith('demo/'))).toEqual([]);
     expect(shipgateModules(help.loaded)).not.toContain('config/schema.js');
   });
 
   it('a command loads its own work: status opens the store (kysely), the window check does not, neither loads Redis or pg', () => {
+    rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
     const status = traced(['status', '--json'], dir);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).environments.map((e: { env: string }) => e.env)).toEqual(['uat', 'live']);
     expect(heavyIn(status.loaded)).toEqual(expect.arrayContaining(['kysely', 'zod', 'yaml']));
     expect(heavyIn(status.loaded)).not.toEqual(expect.arrayContaining(['pg']));
     expect(heavyIn(status.loaded).filter((p) => p === 'redis' || p.startsWith('@redis/'))).toEqual([]);
+    // A process-only project loads the process driver, not the compose or ssh ones.
+    expect(shipgateModules(status.loaded)).toContain('adapters/targets/process/driver.js');
+    expect(shipgateModules(status.loaded).filter((m) => m.startsWith('adapters/targets/compose/') || m.startsWith('adapters/targets/ssh/'))).toEqual([]);
+
+    // The same shipgate.yml again: its validated config comes from the cache, without YAML parser or schema.
+    const again = traced(['status', '--json'], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).environments).toEqual(JSON.parse(status.stdout).environments);
+    expect(heavyIn(again.loaded)).toEqual(['kysely', ...(heavyIn(again.loaded).includes('better-sqlite3') ? ['better-sqlite3'] : [])]);
+    expect(shipgateModules(again.loaded)).toContain('config/cached-load.js');
 
     const window = traced(['window', 'check', '--env', 'live', '--at', '2026-11-28T12:00:00-05:00', '--json'], dir);
     expect(window.code).toBe(0);
@@ -83,7 +106,8 @@ describe('CLI start loads only what the command needs', () => {
       expect(JSON.parse(triage.stdout).category).toBe('type-error');
       expect(heavyIn(triage.loaded)).toEqual([]);
       expect(shipgateModules(triage.loaded)).toContain('app/ci/log-triage.js');
-      expect(shipgateModules(triage.loaded).filter((m) => m.startsWith('adapters/') || m.startsWith('config/schema') || m === 'app/ci-triage.js')).toEqual([]);
+      // adapters/host/install.js finds data/ci-causes.json in the installation.
+      expect(shipgateModules(triage.loaded).filter((m) => (m.startsWith('adapters/') && m !== 'adapters/host/install.js') || m.startsWith('config/schema') || m === 'app/ci-triage.js')).toEqual([]);
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { installation } from '../adapters/host/install.js';
 import { ExitCode } from '../core/errors.js';
 import { registerAnalysisCommands } from './commands/analysis.js';
 import { registerAnnounceCommand } from './commands/announce.js';
@@ -22,15 +22,10 @@ import { registerWindowCommand } from './commands/window.js';
 import { registerPreflightCommand } from './commands/preflight.js';
 import { ignoreOutputWriteErrors, printJson, reportError } from './output.js';
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 export function buildProgram(): Command {
   const program = new Command('shipgate')
     .description('Deploy, verify and roll back a multi-service stack; every step recorded and explained.')
-    .version(packageVersion(), '-V, --version-info', 'print the shipgate version')
+    .version(installation().version, '-V, --version-info', 'print the shipgate version')
     .option('-c, --config <file>', 'shipgate.yml to use (default: found in the current directory or above)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

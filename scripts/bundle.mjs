@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm run build` step 3 (after tsc): bundles the compiled CLI (dist/cli/main.js) with its npm
+// dependencies into dist/bundle/, which bin/shipgate runs. Loading ~800 small ES modules cost a
+// command most of its start-up (issue 15); the bundle is a few dozen chunks, split where the code
+// does `await import(...)`, so a command still loads only what it uses. Writes
+// dist/bundle/modules.json (chunk -> the modules in it) for test/cli-start.test.ts.
+// Left out of the bundle: Node's built-ins, better-sqlite3 (a native addon loaded with require)
+// and demo/stack/*.mjs (scripts that find their files next to themselves).
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'dist', 'bundle');
+
+const external = (id) => id.startsWith('node:') || id === 'better-sqlite3' || /[/\\]demo[/\\]stack[/\\]/.test(id);
+
+rmSync(outDir, { recursive: true, force: true });
+const { output } = await build({
+  cwd: root,
+  input: { main: path.join(root, 'dist', 'cli', 'main.js') },
+  platform: 'node',
+  external,
+  logLevel: 'warn',
+  output: { dir: outDir, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs' },
+});
+
+const relative = (id) => path.relative(root, id.replace(/^\0/, '')).split(path.sep).join('/');
+const modules = Object.fromEntries(output.filter((o) => o.type === 'chunk').map((c) => [c.fileName, c.moduleIds.map(relative)]));
+writeFileSync(path.join(outDir, 'modules.json'), `${JSON.stringify(modules, null, 1)}\n`);
+process.stderr.write(`bundle: ${Object.keys(modules).length} chunks in ${path.relative(root, outDir)}\n`);
