@@ -16,12 +16,25 @@ const outDir = path.join(root, 'dist', 'bundle');
 
 const external = (id) => id.startsWith('node:') || id === 'better-sqlite3' || /[/\\]demo[/\\]stack[/\\]/.test(id);
 
+// commander requires node:child_process (and with it net, dgram and streams) at load, for
+// executable subcommands, which shipgate does not have: required when first used instead.
+const EAGER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const lazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  transform(code, id) {
+    if (!/[/\\]commander[/\\]lib[/\\]command\.js$/.test(id)) return null;
+    if (!code.includes(EAGER_CHILD_PROCESS)) throw new Error(`scripts/bundle.mjs: ${id} no longer has ${EAGER_CHILD_PROCESS}`);
+    return code.replace(EAGER_CHILD_PROCESS, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };");
+  },
+};
+
 rmSync(outDir, { recursive: true, force: true });
 const { output } = await build({
   cwd: root,
   input: { main: path.join(root, 'dist', 'cli', 'main.js') },
   platform: 'node',
   external,
+  plugins: [lazyChildProcess],
   logLevel: 'warn',
   output: { dir: outDir, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs' },
 });
