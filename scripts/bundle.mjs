@@ -2,14 +2,15 @@
 // `npm run build` step 3 (after tsc): bundles the compiled CLI (dist/cli/main.js) with its npm
 // dependencies into dist/bundle/, which bin/shipgate runs. Loading ~800 small ES modules cost a
 // command most of its start-up (issue 15); the bundle is a few dozen chunks, split where the code
-// does `await import(...)`, so a command still loads only what it uses. Writes
+// does `await import(...)`, so a command still loads only what it uses. CommonJS, not ES modules:
+// an ES `import` of a built-in such as node:fs reads every export of it, which loads its lazy parts
+// (streams, fs/promises, readline; undici for node:http). Writes
 // dist/bundle/modules.json (chunk -> the modules in it) for test/cli-start.test.ts.
 // Left out of the bundle: Node's built-ins, better-sqlite3 (a native addon loaded with require)
 // and demo/stack/*.mjs (scripts that find their files next to themselves).
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist', 'bundle');
@@ -29,6 +30,15 @@ const lazyChildProcess = {
 };
 
 rmSync(outDir, { recursive: true, force: true });
+// rolldown's native binary is an optional dependency: an install without optional packages
+// (`npm ci --omit=optional`) has none. Then there is no bundle and bin/shipgate runs dist/.
+let build;
+try {
+  ({ build } = await import('rolldown'));
+} catch (err) {
+  process.stderr.write(`bundle: skipped, rolldown cannot load (${String(err?.message ?? err).split('\n')[0]}): bin/shipgate runs dist/, which starts slower\n`);
+  process.exit(0);
+}
 const { output } = await build({
   cwd: root,
   input: { main: path.join(root, 'dist', 'cli', 'main.js') },
@@ -36,7 +46,15 @@ const { output } = await build({
   external,
   plugins: [lazyChildProcess],
   logLevel: 'warn',
-  output: { dir: outDir, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs' },
+  output: {
+    dir: outDir,
+    format: 'cjs',
+    entryFileNames: '[name].cjs',
+    chunkFileNames: '[name]-[hash].cjs',
+    // The command files in one chunk: --help needs them all, and one file loads faster than 19;
+    // a command registers only its own group from it (src/cli/main.ts).
+    codeSplitting: { groups: [{ name: 'commands', test: /[/\\]dist[/\\]cli[/\\]commands[/\\]/ }] },
+  },
 });
 
 const relative = (id) => path.relative(root, id.replace(/^\0/, '')).split(path.sep).join('/');

@@ -114,8 +114,8 @@ describe('CLI start loads only what the command needs', () => {
   });
 
   it('--help lists every registered command with its description, and each group its subcommands', async () => {
-    const { buildProgram } = (await import(path.join(ROOT, 'dist', 'cli', 'main.js'))) as { buildProgram(): Command };
-    const program = buildProgram();
+    const { buildProgram } = (await import(path.join(ROOT, 'dist', 'cli', 'main.js'))) as { buildProgram(): Promise<Command> };
+    const program = await buildProgram();
     const names = program.commands.map((c) => c.name());
     // The seed workflows' commands, so an empty or truncated program cannot pass.
     expect(names).toEqual(expect.arrayContaining(['init', 'config', 'deploy', 'rollback', 'promote', 'status', 'health', 'window', 'breaker', 'killswitch', 'lock', 'audit', 'ci', 'demo']));
@@ -132,6 +132,35 @@ describe('CLI start loads only what the command needs', () => {
     }
     // An option declared at registration shows without running the command.
     expect((await shipgate(['deploy', '--help'], { cwd: dir })).stdout).toContain('db-schema, strategy');
+  });
+});
+
+describe('a command line loads only its own command group', () => {
+  type Group = { names: readonly string[]; load: () => Promise<(p: Command) => void> };
+  const main = () => import(path.join(ROOT, 'dist', 'cli', 'main.js')) as Promise<{ COMMAND_GROUPS: Group[]; commandGroupOf(argv: string[]): Group | undefined; buildProgram(argv?: string[]): Promise<Command> }>;
+
+  it('each group\'s file registers exactly the commands the table names for it, and the groups cover the program', async () => {
+    const { COMMAND_GROUPS, buildProgram } = await main();
+    const { Command: CommandClass } = (await import('commander')) as { Command: new () => Command };
+    for (const group of COMMAND_GROUPS) {
+      const alone = new CommandClass();
+      (await group.load())(alone);
+      expect(alone.commands.map((c) => c.name()), group.names.join(',')).toEqual(group.names);
+    }
+    expect((await buildProgram()).commands.map((c) => c.name())).toEqual(COMMAND_GROUPS.flatMap((g) => g.names));
+  });
+
+  it('finds the command after the global options; help, a typo and no command load every group', async () => {
+    const { commandGroupOf, buildProgram } = await main();
+    const argv = (...a: string[]) => ['node', 'shipgate', ...a];
+    expect(commandGroupOf(argv('-c', 'x.yml', '--json', 'health', 'prod'))?.names).toEqual(['status', 'health', 'logs']);
+    expect(commandGroupOf(argv('--config', 'window', 'lock', 'status'))?.names).toEqual(['lock']);
+    for (const a of [['--help'], ['wndow', 'check'], [], ['help', 'window']]) expect(commandGroupOf(argv(...a)), a.join(' ')).toBeUndefined();
+    expect((await buildProgram(argv('window', 'check'))).commands.map((c) => c.name())).toEqual(['window']);
+    // A typo still gets its suggestion, from every command.
+    const typo = await shipgate(['wndow', 'check'], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean window?)');
   });
 });
 
