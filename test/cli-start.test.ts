@@ -40,9 +40,19 @@ function traced(args: string[], cwd: string): { code: number | null; stdout: str
   const r = spawnSync(process.execPath, ['--import', TRACER, BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, TRACE_MODULES_TO: out, NO_COLOR: '1', SHIPGATE_ACTOR: 'tester' },
+    env: { ...process.env, TRACE_MODULES_TO: out, NO_COLOR: '1', SHIPGATE_ACTOR: 'tester', SHIPGATE_CACHE_DIR: path.join(dir, 'cache') },
   });
-  return { code: r.status, stdout: r.stdout, loaded: readFileSync(out, 'utf8').split('\n').filter(Boolean) };
+  return { code: r.status, stdout: r.stdout, loaded: readFileSync(out, 'utf8').split('\n').filter(Boolean).flatMap(unbundled) };
+}
+
+// bin/shipgate runs the bundle (scripts/bundle.mjs): a loaded chunk stands for the modules in it.
+const BUNDLE = path.join(ROOT, 'dist', 'bundle');
+const chunks = JSON.parse(readFileSync(path.join(BUNDLE, 'modules.json'), 'utf8')) as Record<string, string[]>;
+function unbundled(loaded: string): string[] {
+  const chunk = /\/dist\/bundle\/([^/]+\.cjs)$/.exec(loaded)?.[1];
+  if (chunk === undefined) return [loaded];
+  if (!chunks[chunk]) throw new Error(`${chunk} is not in dist/bundle/modules.json: run npm run build`);
+  return [loaded, ...chunks[chunk].map((id) => path.resolve(ROOT, id))];
 }
 
 const packagesIn = (loaded: string[]) => new Set(loaded.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []));
@@ -53,20 +63,33 @@ describe('CLI start loads only what the command needs', () => {
   it('--help loads no driver, schema or adapter module, and the trace does see what it loads', () => {
     const help = traced(['--help'], dir);
     expect(help.code).toBe(0);
+    expect(help.loaded).toContain(path.join(BUNDLE, 'main.cjs'));
     expect(packagesIn(help.loaded)).toContain('commander');
     expect(shipgateModules(help.loaded)).toContain('cli/commands/window.js');
     expect(heavyIn(help.loaded)).toEqual([]);
-    expect(shipgateModules(help.loaded).filter((m) => m.startsWith('adapters/') || m.startsWith('app/') || m.startsWith('demo/'))).toEqual([]);
+    // adapters/host/install.js finds package.json (for --version-info) and reads nothing else.
+    expect(shipgateModules(help.loaded).filter((m) => (m.startsWith('adapters/') && m !== 'adapters/host/install.js') || m.startsWith('app/') || m.startsWith('demo/'))).toEqual([]);
     expect(shipgateModules(help.loaded)).not.toContain('config/schema.js');
   });
 
   it('a command loads its own work: status opens the store (kysely), the window check does not, neither loads Redis or pg', () => {
+    rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
     const status = traced(['status', '--json'], dir);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).environments.map((e: { env: string }) => e.env)).toEqual(['uat', 'live']);
     expect(heavyIn(status.loaded)).toEqual(expect.arrayContaining(['kysely', 'zod', 'yaml']));
     expect(heavyIn(status.loaded)).not.toEqual(expect.arrayContaining(['pg']));
     expect(heavyIn(status.loaded).filter((p) => p === 'redis' || p.startsWith('@redis/'))).toEqual([]);
+    // A process-only project loads the process driver, not the compose or ssh ones.
+    expect(shipgateModules(status.loaded)).toContain('adapters/targets/process/driver.js');
+    expect(shipgateModules(status.loaded).filter((m) => m.startsWith('adapters/targets/compose/') || m.startsWith('adapters/targets/ssh/'))).toEqual([]);
+
+    // The same shipgate.yml again: its validated config comes from the cache, without YAML parser or schema.
+    const again = traced(['status', '--json'], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).environments).toEqual(JSON.parse(status.stdout).environments);
+    expect(heavyIn(again.loaded)).toEqual(['kysely', ...(heavyIn(again.loaded).includes('better-sqlite3') ? ['better-sqlite3'] : [])]);
+    expect(shipgateModules(again.loaded)).toContain('config/cached-load.js');
 
     const window = traced(['window', 'check', '--env', 'live', '--at', '2026-11-28T12:00:00-05:00', '--json'], dir);
     expect(window.code).toBe(0);
@@ -83,15 +106,16 @@ describe('CLI start loads only what the command needs', () => {
       expect(JSON.parse(triage.stdout).category).toBe('type-error');
       expect(heavyIn(triage.loaded)).toEqual([]);
       expect(shipgateModules(triage.loaded)).toContain('app/ci/log-triage.js');
-      expect(shipgateModules(triage.loaded).filter((m) => m.startsWith('adapters/') || m.startsWith('config/schema') || m === 'app/ci-triage.js')).toEqual([]);
+      // adapters/host/install.js finds data/ci-causes.json in the installation.
+      expect(shipgateModules(triage.loaded).filter((m) => (m.startsWith('adapters/') && m !== 'adapters/host/install.js') || m.startsWith('config/schema') || m === 'app/ci-triage.js')).toEqual([]);
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
   });
 
   it('--help lists every registered command with its description, and each group its subcommands', async () => {
-    const { buildProgram } = (await import(path.join(ROOT, 'dist', 'cli', 'main.js'))) as { buildProgram(): Command };
-    const program = buildProgram();
+    const { buildProgram } = (await import(path.join(ROOT, 'dist', 'cli', 'main.js'))) as { buildProgram(): Promise<Command> };
+    const program = await buildProgram();
     const names = program.commands.map((c) => c.name());
     // The seed workflows' commands, so an empty or truncated program cannot pass.
     expect(names).toEqual(expect.arrayContaining(['init', 'config', 'deploy', 'rollback', 'promote', 'status', 'health', 'window', 'breaker', 'killswitch', 'lock', 'audit', 'ci', 'demo']));
@@ -108,6 +132,35 @@ describe('CLI start loads only what the command needs', () => {
     }
     // An option declared at registration shows without running the command.
     expect((await shipgate(['deploy', '--help'], { cwd: dir })).stdout).toContain('db-schema, strategy');
+  });
+});
+
+describe('a command line loads only its own command group', () => {
+  type Group = { names: readonly string[]; load: () => Promise<(p: Command) => void> };
+  const main = () => import(path.join(ROOT, 'dist', 'cli', 'main.js')) as Promise<{ COMMAND_GROUPS: Group[]; commandGroupOf(argv: string[]): Group | undefined; buildProgram(argv?: string[]): Promise<Command> }>;
+
+  it('each group\'s file registers exactly the commands the table names for it, and the groups cover the program', async () => {
+    const { COMMAND_GROUPS, buildProgram } = await main();
+    const { Command: CommandClass } = (await import('commander')) as { Command: new () => Command };
+    for (const group of COMMAND_GROUPS) {
+      const alone = new CommandClass();
+      (await group.load())(alone);
+      expect(alone.commands.map((c) => c.name()), group.names.join(',')).toEqual(group.names);
+    }
+    expect((await buildProgram()).commands.map((c) => c.name())).toEqual(COMMAND_GROUPS.flatMap((g) => g.names));
+  });
+
+  it('finds the command after the global options; help, a typo and no command load every group', async () => {
+    const { commandGroupOf, buildProgram } = await main();
+    const argv = (...a: string[]) => ['node', 'shipgate', ...a];
+    expect(commandGroupOf(argv('-c', 'x.yml', '--json', 'health', 'prod'))?.names).toEqual(['status', 'health', 'logs']);
+    expect(commandGroupOf(argv('--config', 'window', 'lock', 'status'))?.names).toEqual(['lock']);
+    for (const a of [['--help'], ['wndow', 'check'], [], ['help', 'window']]) expect(commandGroupOf(argv(...a)), a.join(' ')).toBeUndefined();
+    expect((await buildProgram(argv('window', 'check'))).commands.map((c) => c.name())).toEqual(['window']);
+    // A typo still gets its suggestion, from every command.
+    const typo = await shipgate(['wndow', 'check'], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean window?)');
   });
 });
 

@@ -5,7 +5,7 @@ import { fileAuditSeal, type AuditSeal } from '../adapters/store/audit-seal.js';
 import type { Store } from '../adapters/store/store.js';
 import { OpenConnections } from '../adapters/runner/connections.js';
 import { localRunner, type Runner } from '../adapters/runner/runner.js';
-import { createTarget } from '../adapters/targets/factory.js';
+import { targetFactory } from '../adapters/targets/factory.js';
 import type { Target } from '../adapters/targets/target.js';
 import { GitRepository } from '../adapters/vcs/git.js';
 import { environmentSpec, stateDir } from '../config/resolve.js';
@@ -61,6 +61,8 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
   const env = options.env ?? process.env;
   const dir = stateDir(loaded.dir, loaded.config);
   const auditSeal = fileAuditSeal(dir, env);
+  // The drivers of the target types this config uses, and no other.
+  const createTarget = await targetFactory(loaded.config);
   // Loaded here, not at start-up: kysely and pg are a third of the CLI's start-up time, and commands without a project never open the store.
   const { DATABASE_URL_VARIABLE, openStore } = await import('../adapters/store/open.js');
   const store = withStoreFailpoint(await openStore({ url: env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, 'state.db'), auditSeal, readOnly: options.readOnly ?? false }));

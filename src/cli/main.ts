@@ -1,62 +1,62 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { installation } from '../adapters/host/install.js';
 import { ExitCode } from '../core/errors.js';
-import { registerAnalysisCommands } from './commands/analysis.js';
-import { registerAnnounceCommand } from './commands/announce.js';
-import { registerApprovalCommands } from './commands/approvals.js';
-import { registerAuditCommand } from './commands/audit.js';
-import { registerCiCommands } from './commands/ci.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDatabaseCommands } from './commands/database.js';
-import { registerDecideCommand } from './commands/decide.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerDiagnoseCommand } from './commands/diagnose.js';
-import { registerDeployCommands } from './commands/deploy.js';
-import { registerIncidentCommands } from './commands/incident.js';
-import { registerLockCommands } from './commands/lock.js';
-import { registerRunbookCommands } from './commands/runbooks.js';
-import { registerStateCommands } from './commands/state.js';
-import { registerStatusCommands } from './commands/status.js';
-import { registerStopCommand } from './commands/stop.js';
-import { registerTokenCommands } from './commands/token.js';
-import { registerWindowCommand } from './commands/window.js';
-import { registerPreflightCommand } from './commands/preflight.js';
 import { ignoreOutputWriteErrors, printJson, reportError } from './output.js';
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+type Registrar = (program: Command) => void;
+
+/**
+ * Every command group in --help order: the top-level commands its file registers, and how to load
+ * it. A command line naming one of them loads only that file (issue 15); test/cli-start.test.ts
+ * checks each file registers exactly these names.
+ */
+export const COMMAND_GROUPS: readonly { names: readonly string[]; load: () => Promise<Registrar> }[] = [
+  { names: ['config', 'init'], load: async () => (await import('./commands/config.js')).registerConfigCommands },
+  { names: ['preflight'], load: async () => (await import('./commands/preflight.js')).registerPreflightCommand },
+  { names: ['announce'], load: async () => (await import('./commands/announce.js')).registerAnnounceCommand },
+  { names: ['deploy', 'promote', 'rollback'], load: async () => (await import('./commands/deploy.js')).registerDeployCommands },
+  { names: ['status', 'health', 'logs'], load: async () => (await import('./commands/status.js')).registerStatusCommands },
+  { names: ['stop'], load: async () => (await import('./commands/stop.js')).registerStopCommand },
+  { names: ['soak', 'monitors', 'watch', 'serve'], load: async () => (await import('./commands/analysis.js')).registerAnalysisCommands },
+  { names: ['approvals', 'approve', 'sign-request'], load: async () => (await import('./commands/approvals.js')).registerApprovalCommands },
+  { names: ['breaker', 'killswitch'], load: async () => (await import('./commands/runbooks.js')).registerRunbookCommands },
+  { names: ['lock'], load: async () => (await import('./commands/lock.js')).registerLockCommands },
+  { names: ['backup', 'backups', 'restore'], load: async () => (await import('./commands/database.js')).registerDatabaseCommands },
+  { names: ['window'], load: async () => (await import('./commands/window.js')).registerWindowCommand },
+  { names: ['incident'], load: async () => (await import('./commands/incident.js')).registerIncidentCommands },
+  { names: ['decide'], load: async () => (await import('./commands/decide.js')).registerDecideCommand },
+  { names: ['audit'], load: async () => (await import('./commands/audit.js')).registerAuditCommand },
+  { names: ['state'], load: async () => (await import('./commands/state.js')).registerStateCommands },
+  { names: ['token'], load: async () => (await import('./commands/token.js')).registerTokenCommands },
+  { names: ['diagnose'], load: async () => (await import('./commands/diagnose.js')).registerDiagnoseCommand },
+  { names: ['ci'], load: async () => (await import('./commands/ci.js')).registerCiCommands },
+  { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
+];
+
+/** The group of the command `argv` names (after the global options), if it names one. */
+export function commandGroupOf(argv: readonly string[]): (typeof COMMAND_GROUPS)[number] | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '--config') i++; // its value
+    else if (!arg.startsWith('-')) return COMMAND_GROUPS.find((g) => g.names.includes(arg));
+  }
+  return undefined;
 }
 
-export function buildProgram(): Command {
+/** The program with every command, or (given argv naming a command) with that command's group only. */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('shipgate')
     .description('Deploy, verify and roll back a multi-service stack; every step recorded and explained.')
-    .version(packageVersion(), '-V, --version-info', 'print the shipgate version')
+    .version(installation().version, '-V, --version-info', 'print the shipgate version')
     .option('-c, --config <file>', 'shipgate.yml to use (default: found in the current directory or above)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
-
-  registerConfigCommands(program);
-  registerPreflightCommand(program);
-  registerAnnounceCommand(program);
-  registerDeployCommands(program);
-  registerStatusCommands(program);
-  registerStopCommand(program);
-  registerAnalysisCommands(program);
-  registerApprovalCommands(program);
-  registerRunbookCommands(program);
-  registerLockCommands(program);
-  registerDatabaseCommands(program);
-  registerWindowCommand(program);
-  registerIncidentCommands(program);
-  registerDecideCommand(program);
-  registerAuditCommand(program);
-  registerStateCommands(program);
-  registerTokenCommands(program);
-  registerDiagnoseCommand(program);
-  registerCiCommands(program);
-  registerDemoCommand(program);
+  // Help, a mistyped command and no command at all list every command, so all are loaded then.
+  const named = argv && commandGroupOf(argv);
+  const registrars = await Promise.all((named ? [named] : COMMAND_GROUPS).map((g) => g.load()));
+  for (const register of registrars) register(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;
 }
@@ -67,7 +67,7 @@ function allCommands(cmd: Command): Command[] {
 
 export async function main(argv: string[]): Promise<void> {
   ignoreOutputWriteErrors();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const json = argv.includes('--json');
   // Node's fetch can leave a request pending forever when a peer resets the connection at once
   // (seen with a port squatter), and AbortSignal.timeout's timer does not keep the process alive:

@@ -16,6 +16,17 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
+/** shipgate.yml (-c FILE, or found from cwd up), checked; from the validated-config cache when its text is unchanged. */
+export async function loadProjectConfig(explicit: string | undefined, cwd: string): Promise<LoadedConfig> {
+  const [{ loadConfigCached }, { configCacheDir, fileConfigCache }, { installation }] = await Promise.all([
+    import('../config/cached-load.js'),
+    import('../adapters/host/config-cache.js'),
+    import('../adapters/host/install.js'),
+  ]);
+  const dir = configCacheDir();
+  return loadConfigCached(explicit, cwd, dir === undefined ? undefined : fileConfigCache(dir, installation().version));
+}
+
 /**
  * The runbooks (and the records they leave: approvals, audit, incidents) must work in an
  * emergency without a shipgate.yml: then environments have no broker or preconditions, Redis
@@ -23,7 +34,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
  */
 export async function configOrRunbookMode(cmd: Command, env: string): Promise<LoadedConfig> {
   const explicit = globalOptions(cmd).config;
-  if (explicit || findConfigFile(process.cwd())) return (await import('../config/load.js')).loadConfig(explicit, process.cwd());
+  if (explicit || findConfigFile(process.cwd())) return loadProjectConfig(explicit, process.cwd());
   const { assertName } = await import('../config/resolve.js');
   assertName('environment', env, '--env');
   const { configSchema } = await import('../config/schema.js');
@@ -34,7 +45,7 @@ export async function configOrRunbookMode(cmd: Command, env: string): Promise<Lo
 /** Builds the context a command needs; the caller must close the store. */
 export async function contextFor(cmd: Command, options: { runbookEnv?: string; readOnly?: boolean } = {}): Promise<AppContext> {
   const opts = globalOptions(cmd);
-  const loaded = options.runbookEnv !== undefined ? await configOrRunbookMode(cmd, options.runbookEnv) : (await import('../config/load.js')).loadConfig(opts.config, process.cwd());
+  const loaded = options.runbookEnv !== undefined ? await configOrRunbookMode(cmd, options.runbookEnv) : await loadProjectConfig(opts.config, process.cwd());
   const [{ createContext }, { silentProgress }, { consoleProgress }] = await Promise.all([import('../app/context.js'), import('../app/progress.js'), import('./progress.js')]);
   // In --json mode stdout carries only the JSON document; progress goes to stderr.
   const progress = opts.json ? (process.stderr.isTTY ? consoleProgress(process.stderr) : silentProgress) : consoleProgress();

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { badInput } from '../core/errors.js';
@@ -8,9 +7,9 @@ import { byPosition, describeIssue, locateFindings, type ConfigProblem } from '.
 import { configRules } from './rules/index.js';
 import type { RuleFinding } from './rules/rule.js';
 import { configSchema, type ShipgateConfig } from './schema.js';
-import { CONFIG_FILE, findConfigFile } from './locate.js';
+import { CONFIG_FILE, findConfigFile, locateConfig, readConfigFile } from './locate.js';
 
-export { CONFIG_FILE, findConfigFile };
+export { CONFIG_FILE, findConfigFile, locateConfig, readConfigFile };
 export type { ConfigProblem };
 
 export interface LoadedConfig {
@@ -18,39 +17,6 @@ export interface LoadedConfig {
   /** Directory of the config file; relative paths in it resolve from here. */
   dir: string;
   config: ShipgateConfig;
-}
-
-export function locateConfig(explicit: string | undefined, cwd: string): string {
-  if (explicit) {
-    const file = path.resolve(cwd, explicit);
-    if (!existsSync(file)) {
-      throw badInput(`config file ${explicit} does not exist`, {
-        where: '-c/--config',
-        hint: 'Check the path, or run `shipgate init` to write a starter shipgate.yml.',
-      });
-    }
-    return file;
-  }
-  const found = findConfigFile(cwd);
-  if (!found) {
-    throw badInput(`no ${CONFIG_FILE} found in ${cwd} or any directory above it`, {
-      hint: 'Run `shipgate init` (or `shipgate init --from docker-compose.yml`) to write one, or name it with -c FILE.',
-    });
-  }
-  return found;
-}
-
-/** Reads a config file, turning an unreadable path (a directory, no permission) into bad input. */
-export function readConfigFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : `cannot be read (${(err as Error).message})`;
-    throw badInput(`config file ${file} ${reason}`, {
-      where: '-c/--config',
-      hint: 'Name a shipgate.yml file with -c FILE, or run `shipgate init` to write one.',
-    });
-  }
 }
 
 const YAML_HINT = 'Fix the YAML syntax: check indentation (spaces, not tabs), colons after keys, matching quotes and that no key appears twice in one map.';
@@ -135,7 +101,12 @@ function checkSchema(text: string, file: string): { config?: ShipgateConfig; pro
 
 export function loadConfig(explicit: string | undefined, cwd: string): LoadedConfig {
   const file = locateConfig(explicit, cwd);
-  const { config, problems: all } = checkConfigText(readConfigFile(file), file);
+  return configFromText(readConfigFile(file), file);
+}
+
+/** The config in `text` (read from `file`), checked; bad input naming the first problem when it has any. */
+export function configFromText(text: string, file: string): LoadedConfig {
+  const { config, problems: all } = checkConfigText(text, file);
   if (!config) {
     const problems = errorsOf(all);
     const first = problems[0]!;

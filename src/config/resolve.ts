@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { badInput } from '../core/errors.js';
-import { nameProblem } from './schema/primitives.js';
+import { nameProblem } from './names.js';
 import type { HealthContract } from '../core/health.js';
 import type { EnvironmentSpec, ShipgateConfig } from './schema.js';
 

@@ -1,8 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildDemoRepo } from '../../demo/stack/build-repo.mjs';
-import { runLoad } from '../../demo/stack/base/loadgen.mjs';
 import type { MonitorData, SoakData } from '../app/analysis/watch-data.js';
 import { createContext, type AppContext } from '../app/context.js';
 import { runController } from '../app/controller.js';
@@ -76,6 +74,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = options.say ?? (() => undefined);
   const speed = options.speed ?? 7200;
   const rps = options.rps ?? 50;
+  // Imported, not bundled (scripts/bundle.mjs): these scripts find the stack's files next to themselves.
+  const [{ buildDemoRepo }, { runLoad }] = await Promise.all([import('../../demo/stack/build-repo.mjs'), import('../../demo/stack/base/loadgen.mjs')]);
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-demo-'));
   const repo = await buildDemoRepo(path.join(workDir, 'trading_platform'), { releases: ['v1.0.0', 'v1.1.0', 'v1.2.0'] });
   say(`built the sample trading stack in ${repo.dir} with tags ${repo.tags.join(', ')}; clock runs ${speed}x (a 24 h soak takes ${(86_400 / speed).toFixed(0)} s)`);

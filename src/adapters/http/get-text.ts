@@ -1,5 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 
 /**
  * One GET over node:http with kept-alive connections: what the controller asks every second of
@@ -10,7 +10,11 @@ import https from 'node:https';
 export type TextAnswer = { kind: 'answer'; status: number; text: string } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 
 // Kept-alive sockets per origin: a service scraped each second answers on one connection.
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 8 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }) };
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+// node:https (TLS, crypto) only for an https URL: loading it cost a plain-http `shipgate status` ~10 ms (issue 15).
+let secure: Promise<{ client: typeof https; agent: https.Agent }> | undefined;
+const httpsClient = () =>
+  (secure ??= import('node:https').then(({ default: client }) => ({ client, agent: new client.Agent({ keepAlive: true, maxSockets: 8 }) })));
 
 class Timeout extends Error {}
 
@@ -49,10 +53,10 @@ async function getOnce(url: URL, timeoutMs: number, headers: Record<string, stri
 type Answer = { kind: 'answer'; status: number; text: string; location?: string | undefined } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 type Attempt = Answer | { kind: 'reset' };
 
-function once(url: URL, timeoutMs: number, headers: Record<string, string>): Promise<Attempt> {
-  const client = url.protocol === 'https:' ? https : http;
+async function once(url: URL, timeoutMs: number, headers: Record<string, string>): Promise<Attempt> {
+  const { client, agent } = url.protocol === 'https:' ? await httpsClient() : { client: http, agent: httpAgent };
   return new Promise<Attempt>((resolve) => {
-    const req = client.get(url, { agent: agents[url.protocol as 'http:' | 'https:'], headers });
+    const req = client.get(url, { agent, headers });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -203,9 +203,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
+const MIGRATION_TABLE = 'shipgate_migrations';
+
+/**
+ * True when the store has applied exactly this build's migrations: one query, where kysely's
+ * Migrator reads every table's columns first (most of a read-only command's time on the store).
+ * Anything else (no table yet, a migration to apply, one this build does not know) is false, and
+ * the Migrator runs and decides as before.
+ */
+async function upToDate(db: Kysely<any>, names: string[]): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+    const applied = rows.map((r) => r.name).sort(); // in JS: a database collation may order them otherwise
+    return applied.length === names.length && applied.every((name, i) => name === names[i]);
+  } catch {
+    return false;
+  }
+}
+
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'shipgate_migrations', migrationLockTableName: 'shipgate_migrations_lock' });
+  const all = migrations(dialect);
+  if (await upToDate(db, Object.keys(all).sort())) return;
+  const provider: MigrationProvider = { getMigrations: async () => all };
+  const migrator = new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'shipgate_migrations_lock' });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failedName = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -4,12 +4,6 @@ import os from 'node:os';
 import type { OpenConnections } from '../runner/connections.js';
 import type { Runner } from '../runner/runner.js';
 import type { GitRepository } from '../vcs/git.js';
-import { ComposeTarget, composeLayout } from './compose/driver.js';
-import { ProcessTarget } from './process/driver.js';
-import { controlDirectory } from './ssh/commands.js';
-import { SshTarget, sshLayout } from './ssh/driver.js';
-import { SwarmTarget, swarmLayout } from './swarm/driver.js';
-import { processLayout } from './process/launch.js';
 import type { Target } from './target.js';
 
 export interface TargetDeps {
@@ -24,14 +18,27 @@ export interface TargetDeps {
   connections?: OpenConnections;
 }
 
-/** The driver for an environment's target type. */
-export function createTarget(envName: string, spec: EnvironmentSpec, deps: TargetDeps): Target {
-  switch (spec.target.type) {
-    case 'process':
-      return new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env, { services: (env) => resolveServices(deps.config, env), ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) });
-    case 'compose':
+export type TargetType = EnvironmentSpec['target']['type'];
+type Build = (envName: string, spec: EnvironmentSpec, deps: TargetDeps) => Target;
+
+/** Each driver is loaded only when a config uses its type: a process-only project never loads compose, ssh or swarm code. */
+const drivers: Record<TargetType, () => Promise<Build>> = {
+  async process() {
+    const [{ ProcessTarget }, { processLayout }] = await Promise.all([import('./process/driver.js'), import('./process/launch.js')]);
+    return (_envName, _spec, deps) =>
+      new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env, { services: (env) => resolveServices(deps.config, env), ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) });
+  },
+  async compose() {
+    const { ComposeTarget, composeLayout } = await import('./compose/driver.js');
+    return (envName, spec, deps) => {
+      if (spec.target.type !== 'compose') throw new Error(`environment ${envName} is not a compose target`);
       return new ComposeTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: composeLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
-    case 'ssh':
+    };
+  },
+  async ssh() {
+    const [{ SshTarget, sshLayout }, { controlDirectory }] = await Promise.all([import('./ssh/driver.js'), import('./ssh/commands.js')]);
+    return (envName, spec, deps) => {
+      if (spec.target.type !== 'ssh') throw new Error(`environment ${envName} is not an ssh target`);
       // Output of remote commands streams line by line into .shipgate/ssh/<env>.output.log.
       return new SshTarget({
         envName,
@@ -41,7 +48,27 @@ export function createTarget(envName: string, spec: EnvironmentSpec, deps: Targe
         runner: deps.runner,
         ...(deps.connections ? { multiplex: { connections: deps.connections, dir: controlDirectory(deps.stateDir, os.tmpdir(), process.getuid?.() ?? 0) } } : {}),
       });
-    case 'swarm':
+    };
+  },
+  async swarm() {
+    const { SwarmTarget, swarmLayout } = await import('./swarm/driver.js');
+    return (envName, spec, deps) => {
+      if (spec.target.type !== 'swarm') throw new Error(`environment ${envName} is not a swarm target`);
       return new SwarmTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: swarmLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
-  }
+    };
+  },
+};
+
+/** Builds the driver for an environment's target type; made by targetFactory for the types it may meet. */
+export type TargetFactory = (envName: string, spec: EnvironmentSpec, deps: TargetDeps) => Target;
+
+/** A factory for every target type the config's environments use, their drivers loaded now. */
+export async function targetFactory(config: ShipgateConfig): Promise<TargetFactory> {
+  const types = [...new Set(Object.values(config.environments).map((e) => e.target.type))];
+  const built = new Map(await Promise.all(types.map(async (t) => [t, await drivers[t]()] as const)));
+  return (envName, spec, deps) => {
+    const build = built.get(spec.target.type);
+    if (!build) throw new Error(`no driver loaded for target type ${spec.target.type} (environment ${envName})`);
+    return build(envName, spec, deps);
+  };
 }

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { installedFile } from '../../adapters/host/install.js';
 import type { ShipgateConfig } from '../../config/schema.js';
 import { CauseError, compileCauses, type Cause, type CauseSpec } from '../../core/ci/causes.js';
 import { badInput } from '../../core/errors.js';
 
 /**
- * The knowledge base shipped with shipgate (same path from src/app/ci and dist/app/ci): the JSON that
+ * The knowledge base shipped with shipgate (found from src/, dist/ and the bundle alike): the JSON that
  * `npm run build` writes from data/ci-causes.yml, so triage parses no YAML and loads no schema library at
  * start-up. test/ci-causes-json.test.ts keeps the two the same and validates the JSON against the schema.
  */
-export const SHIPPED_CAUSES_FILE = fileURLToPath(new URL('../../../data/ci-causes.json', import.meta.url));
+export const shippedCausesFile = (): string => installedFile('data', 'ci-causes.json');
 
 let shipped: Cause[] | undefined;
 
@@ -18,7 +18,7 @@ export function loadCauses(config: ShipgateConfig | null): Cause[] {
   const own = config?.ci?.causes ?? [];
   try {
     const project = compileCauses(own, (i) => `shipgate.yml: ci.causes[${i}]`);
-    return [...project, ...(shipped ??= readShippedCauses(SHIPPED_CAUSES_FILE))];
+    return [...project, ...(shipped ??= readShippedCauses(shippedCausesFile()))];
   } catch (err) {
     if (err instanceof CauseError) throw badInput(err.message, { where: err.where, hint: 'Fix the pattern; it is a JavaScript regular expression.' });
     throw err;

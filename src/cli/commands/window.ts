@@ -4,13 +4,12 @@ import type { ShipgateConfig } from '../../config/schema.js';
 import { findConfigFile } from '../../config/locate.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson } from '../output.js';
-import { globalOptions } from '../shared.js';
+import { globalOptions, loadProjectConfig } from '../shared.js';
 
 /** The config when there is one: -c FILE must exist; otherwise none found is fine (default policy). */
 async function optionalConfig(explicit: string | undefined, cwd: string): Promise<ShipgateConfig | undefined> {
   if (!explicit && !findConfigFile(cwd)) return undefined;
-  const { loadConfig } = await import('../../config/load.js');
-  return loadConfig(explicit, cwd).config;
+  return (await loadProjectConfig(explicit, cwd)).config;
 }
 
 export function registerWindowCommand(program: Command): void {

@@ -131,6 +131,9 @@ function fixed(year: number, month: number, day: number, name: string, observeSa
   return { date: actual, name, observed: false };
 }
 
+// YYYY-MM-DD texts sort as dates. Not localeCompare: its first call loads ICU's collation data (issue 15).
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Every day of `year` on which NYSE is closed for a holiday, in date order. */
 export function nyseHolidays(year: number): Holiday[] {
   const list: (Holiday | undefined)[] = [
@@ -148,7 +151,7 @@ export function nyseHolidays(year: number): Holiday[] {
   ];
   return list
     .filter((h): h is Holiday => h !== undefined)
-    .sort((a, b) => formatDate(a.date).localeCompare(formatDate(b.date)));
+    .sort((a, b) => byText(formatDate(a.date), formatDate(b.date)));
 }
 
 /** The NYSE holiday on `date`, if any (weekends are not holidays). */
@@ -208,5 +211,5 @@ export function nyseEarlyCloses(year: number, closures: readonly string[] = []):
   return candidates
     .map((d) => sessionFor(d, closures))
     .filter((s): s is Session => s !== undefined && s.earlyClose !== undefined)
-    .sort((a, b) => a.date.localeCompare(b.date));
+    .sort((a, b) => byText(a.date, b.date));
 }

@@ -15,9 +15,10 @@
  */
 import { DateTime } from 'luxon';
 import { badInput } from '../errors.js';
+import { LOCALE, NEW_YORK, newYork } from './new-york-zone.js';
 import { dayOfWeek, dayStatus, formatDate, weekdayName, type CivilDate, type DayStatus, type Session } from './nyse.js';
 
-export const NEW_YORK = 'America/New_York';
+export { NEW_YORK };
 
 export interface WindowPolicy {
   /** false: the window is reported but never refuses. */
@@ -100,17 +101,17 @@ export function parseInstant(text: string): Date | undefined {
 function fromIso(text: string): DateTime | undefined {
   const trimmed = text.trim();
   if (!/^\d{4}-/.test(trimmed)) return undefined;
-  const dt = DateTime.fromISO(trimmed, { zone: NEW_YORK });
+  const dt = DateTime.fromISO(trimmed, { zone: newYork, locale: LOCALE });
   return dt.isValid ? dt : undefined;
 }
 
 /** ISO-8601 with the New York offset, e.g. 2026-11-23T16:00:00-05:00. */
 export function toNewYorkIso(at: Date): string {
-  return iso(DateTime.fromJSDate(at, { zone: NEW_YORK }));
+  return iso(DateTime.fromMillis(at.getTime(), { zone: newYork, locale: LOCALE }));
 }
 
 function iso(dt: DateTime): string {
-  return dt.setZone(NEW_YORK).toISO({ suppressMilliseconds: true })!;
+  return dt.setZone(newYork).toISO({ suppressMilliseconds: true })!;
 }
 
 function parseClock(text: string, where: string): { hour: number; minute: number } {
@@ -159,7 +160,7 @@ const label = (date: CivilDate) => `${weekdayName(date)} ${formatDate(date)}`;
 
 function localTime(date: CivilDate, clock: string): DateTime {
   const [hour, minute] = clock.split(':').map(Number) as [number, number];
-  return DateTime.fromObject({ year: date.y, month: date.m, day: date.d, hour, minute }, { zone: NEW_YORK });
+  return DateTime.fromObject({ year: date.y, month: date.m, day: date.d, hour, minute }, { zone: newYork, locale: LOCALE });
 }
 
 function sessionText(s: Session): string {
@@ -171,7 +172,7 @@ function evaluate(t: DateTime, policy: WindowPolicy, closures: readonly string[]
   const freeze = freezes.find((f) => f.from <= t && t < f.to);
   if (freeze) return { open: false, rule: 'freeze', reason: `change freeze: ${freeze.reason}`, until: freeze.to, freeze };
 
-  const local = t.setZone(NEW_YORK);
+  const local = t.setZone(newYork);
   const date = civil(local);
   const status: DayStatus = dayStatus(date, closures);
   switch (status.kind) {
@@ -211,7 +212,7 @@ export function checkWindow(at: Date, policy: WindowPolicy = DEFAULT_WINDOW_POLI
   if (Number.isNaN(at.getTime())) throw badInput('the time to check is not a valid date', { hint: `Give an ISO-8601 time, e.g. ${ISO_EXAMPLE}.` });
   if (policy.mondayMorningUntil !== null) parseClock(policy.mondayMorningUntil, 'window.mondayMorningUntil');
   const freezes = parseFreezes(calendar.freezes);
-  const t0 = DateTime.fromJSDate(at, { zone: NEW_YORK });
+  const t0 = DateTime.fromMillis(at.getTime(), { zone: newYork, locale: LOCALE });
 
   const first = evaluate(t0, policy, calendar.closures, freezes);
   const session = dayStatus(civil(t0), calendar.closures);
