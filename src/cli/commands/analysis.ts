@@ -134,9 +134,8 @@ async function checkedAddress(text: string, opts: ServeFlags) {
 }
 
 async function startApi(ctx: AppContext, address: { host: string; port: number }, opts: ServeFlags) {
-  const [{ startApiServer }, { readFileSync }] = await Promise.all([import('../../server/start.js'), import('node:fs')]);
-  const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return startApiServer(ctx, { address, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, insecureBind: opts.insecureBind, version });
+  const [{ startApiServer }, { installation }] = await Promise.all([import('../../server/start.js'), import('../../adapters/host/install.js')]);
+  return startApiServer(ctx, { address, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, insecureBind: opts.insecureBind, version: installation().version });
 }
 
 function parseStatsEvery(text: string): number {
