@@ -49,6 +49,32 @@ describe('KeywordSearch', () => {
     }
   });
 
+  it('finds the same in long text (across the blocks of its first pass), whatever the end of each search', () => {
+    const search = new KeywordSearch(KEYWORDS);
+    for (let seed = 1; seed <= 20; seed++) {
+      // Keywords seldom (a few per block of the first pass), so most of the text is read by the first pass alone.
+      let x = seed;
+      const next = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x);
+      let text = '';
+      while (text.length < 60_000) text += next() % 400 === 0 ? KEYWORDS[next() % KEYWORDS.length] : 'xyzqw vbn\n'[next() % 11];
+      const buf = Buffer.from(text, 'utf8');
+      let pos = next() % 50;
+      while (pos < buf.length) {
+        // A search that stops short of the end, then one to the end from the same place.
+        const to = Math.min(buf.length, pos + (next() % 20_000));
+        const near = search.find(buf, pos, to);
+        expect(near < 0 ? -1 : Math.max(buf.lastIndexOf(10, near) + 1, pos), `seed ${seed} from ${pos} to ${to}`).toBe(firstLineWithKeyword(buf.subarray(0, to), pos));
+        const expected = firstLineWithKeyword(buf, pos);
+        const hit = search.find(buf, pos, buf.length);
+        const lineStart = hit < 0 ? -1 : Math.max(buf.lastIndexOf(10, hit) + 1, pos);
+        expect(lineStart, `seed ${seed} from ${pos}`).toBe(expected);
+        if (hit < 0) break;
+        const end = buf.indexOf(10, hit);
+        pos = end < 0 ? buf.length : end + 1;
+      }
+    }
+  });
+
   it('finds nothing past `to`, and nothing in a log without keywords', () => {
     const search = new KeywordSearch(KEYWORDS);
     const buf = Buffer.from('nothing here\nerror TS2551 here\n');
