@@ -26,9 +26,13 @@ function firstLineWithKeyword(buf: Buffer, from: number): number {
   return -1;
 }
 
-describe('KeywordSearch', () => {
+describe.each([
+  { first: 'WebAssembly', webAssembly: true },
+  { first: 'JavaScript', webAssembly: false },
+])('KeywordSearch (first pass in $first)', ({ webAssembly }) => {
   it('finds the first line holding a keyword, line after line, and marks what each line holds', () => {
-    const search = new KeywordSearch(KEYWORDS);
+    const search = new KeywordSearch(KEYWORDS, { webAssembly });
+    expect(search.firstPass).toBe(webAssembly ? 'WebAssembly' : 'JavaScript');
     for (let seed = 1; seed <= 200; seed++) {
       const buf = randomText(seed, 300 + (seed % 7) * 50);
       let pos = 0;
@@ -50,7 +54,7 @@ describe('KeywordSearch', () => {
   });
 
   it('finds the same in long text (across the blocks of its first pass), whatever the end of each search', () => {
-    const search = new KeywordSearch(KEYWORDS);
+    const search = new KeywordSearch(KEYWORDS, { webAssembly });
     for (let seed = 1; seed <= 20; seed++) {
       // Keywords seldom (a few per block of the first pass), so most of the text is read by the first pass alone.
       let x = seed;
@@ -76,11 +80,11 @@ describe('KeywordSearch', () => {
   });
 
   it('finds nothing past `to`, and nothing in a log without keywords', () => {
-    const search = new KeywordSearch(KEYWORDS);
+    const search = new KeywordSearch(KEYWORDS, { webAssembly });
     const buf = Buffer.from('nothing here\nerror TS2551 here\n');
     expect(search.find(buf, 0, 13)).toBe(-1);
     const hit = search.find(buf, 0, buf.length); // a keyword's start in the second line ('error TS' or 'rror')
     expect([13, 14]).toContain(hit);
-    expect(new KeywordSearch([]).find(buf, 0, buf.length)).toBe(-1);
+    expect(new KeywordSearch([], { webAssembly }).find(buf, 0, buf.length)).toBe(-1);
   });
 });
