@@ -214,11 +214,11 @@ export class KeywordSearch {
   /** The windows at i - 2, i - 1, i (bits 0, 1, 2) that lie in buf[from, to) with each pair at its offset. */
   private windowsAtEdge(buf: Uint8Array, i: number, from: number, to: number): number {
     const po = this.pairOffsets;
-    const pair = (at: number, bit: number): boolean => at >= from && at + 2 <= to && (po[(buf[at]! << 8) | buf[at + 1]!]! & bit) !== 0;
     let windows = 0;
     for (let j = 0; j < STRIDE; j++) {
-      const start = i - 2 + j;
-      if (pair(start, 1) && pair(start + 1, 2) && pair(start + 2, 4)) windows |= 1 << j;
+      const s = i - 2 + j;
+      if (s < from || s + WINDOW > to) continue;
+      if ((po[(buf[s]! << 8) | buf[s + 1]!]! & 1) !== 0 && (po[(buf[s + 1]! << 8) | buf[s + 2]!]! & 2) !== 0 && (po[(buf[s + 2]! << 8) | buf[s + 3]!]! & 4) !== 0) windows |= 1 << j;
     }
     return windows;
   }
