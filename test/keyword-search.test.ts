@@ -45,9 +45,10 @@ describe.each([
         let end = buf.indexOf(10, hit);
         if (end < 0) end = buf.length;
         const marks = new Uint8Array(KEYWORDS.length);
-        search.markIn(buf, expected, end, marks);
+        const marked = new Set(search.markIn(buf, expected, end, marks));
         const line = buf.subarray(expected, end);
         expect([...marks], `seed ${seed} line ${JSON.stringify(line.toString())}`).toEqual(KEYWORDS.map((k) => (line.includes(Buffer.from(k)) ? 1 : 0)));
+        expect([...marked].sort((a, b) => a - b)).toEqual(KEYWORDS.flatMap((k, i) => (line.includes(Buffer.from(k)) ? [i] : [])));
         pos = end + 1;
       }
     }

@@ -22,6 +22,8 @@ export class KeywordSearch {
   /** The distinct keywords as bytes, and per distinct keyword the indexes (into the constructor's list) it stands for. */
   private readonly words: Buffer[] = [];
   private readonly owners: number[][] = [];
+  /** The keywords markIn found. */
+  private readonly marked: number[] = [];
   /** Per pair of bytes, bit j set when the pair is at offset j (0 .. STRIDE - 1) of some keyword's window. */
   private readonly pairOffsets = new Uint8Array(65536);
   /** Per hash of a window's four bytes, its bucket (-1: none); bucket b holds entries bucketStart[b] .. bucketStart[b + 1] - 1. */
@@ -223,12 +225,24 @@ export class KeywordSearch {
     return windows;
   }
 
-  /** Sets `marks[k] = 1` for the index k of every keyword that occurs in buf[from, to). */
-  markIn(buf: Uint8Array, from: number, to: number, marks: Uint8Array): void {
+  /**
+   * Sets `marks[k] = 1` for the index k of every keyword that occurs in buf[from, to); returns those
+   * indexes (some maybe twice), in an array reused by the next call.
+   */
+  markIn(buf: Uint8Array, from: number, to: number, marks: Uint8Array): readonly number[] {
+    this.marked.length = 0;
     this.scan(buf, from, to, marks);
-    if (!this.short.length) return;
+    if (!this.short.length) return this.marked;
     const line = Buffer.from(buf.buffer, buf.byteOffset + from, to - from);
-    for (const w of this.short) if (line.includes(this.words[w]!)) for (const k of this.owners[w]!) marks[k] = 1;
+    for (const w of this.short) if (line.includes(this.words[w]!)) this.mark(w, marks);
+    return this.marked;
+  }
+
+  private mark(word: number, marks: Uint8Array): void {
+    for (const k of this.owners[word]!) {
+      marks[k] = 1;
+      this.marked.push(k);
+    }
   }
 
   /** Marks the window keywords in buf[from, to) (a line that holds one): a window there holds exactly one pair at a position from + STRIDE * k. */
@@ -248,7 +262,7 @@ export class KeywordSearch {
       const start = windowStart - this.entryOffset[e]!;
       if (start < from || !matchesAt(buf, start, to, this.words[w]!)) continue;
       if (marks === null) return start;
-      for (const k of this.owners[w]!) marks[k] = 1;
+      this.mark(w, marks);
     }
     return -1;
   }
