@@ -27,6 +27,9 @@ export async function scanLog(chunks: AsyncIterable<Uint8Array | string>, causes
   return scanner.end();
 }
 
+/** Bytes per read of a log file. */
+const READ_CHUNK = 1024 * 1024;
+
 export function openLog(file: string): AsyncIterable<Uint8Array | string> {
   if (file === '-') return process.stdin;
   return (async function* () {
@@ -37,15 +40,21 @@ export function openLog(file: string): AsyncIterable<Uint8Array | string> {
       const e = err as NodeJS.ErrnoException;
       throw badInput(`cannot read the log: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { where: file, hint: 'Give a saved job log (gh run view <id> --log-failed > ci.log) or - for standard input.' });
     }
-    // One buffer, reused for every read: memory stays flat however long the log (the scanner copies what it keeps).
-    const buf = Buffer.allocUnsafe(1024 * 1024);
+    // Two buffers, reused in turn: memory stays flat however long the log (the scanner copies what it keeps),
+    // and the next read (in libuv's thread pool) runs while the scanner reads the previous buffer.
+    const bufs = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)] as const;
+    let next: Promise<{ bytesRead: number }> | null = handle.read(bufs[0], 0, READ_CHUNK, null);
     try {
-      for (;;) {
-        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      for (let n = 0; ; n++) {
+        const { bytesRead } = await next;
+        next = null;
         if (bytesRead === 0) break;
+        const buf = bufs[n % 2]!;
+        next = handle.read(bufs[(n + 1) % 2]!, 0, READ_CHUNK, null);
         yield buf.subarray(0, bytesRead);
       }
     } finally {
+      await next?.catch(() => undefined); // a read still running when the consumer stops writes into a buffer no one reads
       await handle.close();
     }
   })();

@@ -228,8 +228,7 @@ export class LogScanner {
     const candidates = this.candidateMarks;
     marks.fill(0);
     candidates.fill(0);
-    this.prefilter.markIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE), marks);
-    for (let k = 2; k < marks.length; k++) if (marks[k] === 1) candidates[this.keywordCause[k]!] = 1;
+    for (const k of this.prefilter.markIn(this.lineBuf, this.lineStart, Math.min(this.lineEnd, this.lineStart + MAX_LINE), marks)) if (k >= 2) candidates[this.keywordCause[k]!] = 1;
     if (marks[1] === 1) this.causes.forEach((cause, i) => cause.keywords.some((k) => text.includes(k)) && (candidates[i] = 1));
     for (let i = 0; i < this.causes.length; i++) {
       const cause = this.causes[i]!;
