@@ -25,6 +25,7 @@ import { imageIdentity, startDocker, type DockerHarness } from './harness/docker
 import { shipgate } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const v1: ComposeInvocation = { cli: 'v1', files: ['/r/docker-compose.yml', '/r/docker-compose.prod.yml'], project: 'trading_production' };
 const v2: ComposeInvocation = { ...v1, cli: 'v2' };
@@ -349,11 +350,11 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
     // A release whose signal service dies at start-up, and one whose compose file is broken.
     addRelease(ws.repoDir, 'v1.1.0', 'v1.2.0', { 'signal_service/main.mjs': 'console.error("FATAL: missing config"); process.exit(3);\n', VERSION: 'v1.2.0\n' });
     addRelease(ws.repoDir, 'v1.1.0', 'v1.3.0', { 'docker-compose.yml': 'version: "2.4"\nservices:\n  signal_service:\n    image: [not, a, string]\n', VERSION: 'v1.3.0\n' });
-  }, 180_000);
+  }, scaled(180_000));
   afterAll(async () => {
     await docker?.stop();
     await ws?.cleanup();
-  }, 120_000);
+  }, scaled(120_000));
 
   it('uses a private engine and the node base image made without a registry', async () => {
     expect(docker.host).toMatch(/^unix:\/\/.*docker\.sock$/);
@@ -514,5 +515,5 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
   });
 }
 
-describe('compose target on a real engine: docker-compose (v1)', { timeout: 240_000 }, () => composeStory('docker-compose'));
-describe.skipIf(!HAS_V2)('compose target on a real engine: docker compose (v2 plugin; not packaged for Debian 12, skipped where absent)', { timeout: 240_000 }, () => composeStory('docker compose'));
+describe('compose target on a real engine: docker-compose (v1)', { timeout: scaled(240_000) }, () => composeStory('docker-compose'));
+describe.skipIf(!HAS_V2)('compose target on a real engine: docker compose (v2 plugin; not packaged for Debian 12, skipped where absent)', { timeout: scaled(240_000) }, () => composeStory('docker compose'));
