@@ -17,7 +17,7 @@ import { BIN, shipgate, type CliResult } from './harness/cli.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from './harness/postgres.js';
 import { processesUnder, stopEnvironments } from './harness/stop.js';
 import os from 'node:os';
-import { scaled } from './harness/pace.js';
+import { scaled, scaledSeconds } from './harness/pace.js';
 
 const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 100);
 const ENV = 'live';
@@ -119,7 +119,7 @@ environments:
     promoteFrom: rehearsal
     window: { enforce: false }
     services: { quote_feed: { port: ${port} } }
-    health: { timeout: 30s, interval: 50ms }
+    health: { timeout: ${scaledSeconds('30s')}, interval: 50ms }
     database:
       urlEnv: QUOTES_DB
       backupDir: backups

@@ -8,7 +8,7 @@ import { isAlive, stopProcess } from '../src/adapters/targets/process/pids.js';
 import { freePorts } from '../src/demo/free-port.js';
 import { shipgate } from './harness/cli.js';
 import { processesUnder, stopEnvironments } from './harness/stop.js';
-import { scaled } from './harness/pace.js';
+import { scaled, scaledSeconds } from './harness/pace.js';
 
 const FIXTURE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'pyshop');
 const TOKEN = 'ledger-secret-7f3a9c';
@@ -73,7 +73,7 @@ services:
     passEnv: [LEDGER_TOKEN]${contract('ignore')}
 environments:
   paper:
-    health: { timeout: 20s, interval: 200ms }
+    health: { timeout: ${scaledSeconds('20s')}, interval: 200ms }
   fresh:
     health: { timeout: 4s, interval: 200ms }
     services:

@@ -21,7 +21,7 @@ import { makeClientKey, startSshd, type ClientKey, type SshdServer } from './har
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { startLocalEngine, importNodeBaseImage, type LocalEngine } from '../src/adapters/targets/compose/local-engine.js';
 import { freePorts } from '../src/demo/free-port.js';
-import { scaled } from './harness/pace.js';
+import { scaled, scaledSeconds } from './harness/pace.js';
 
 /** Arguments a shell would act on if they were ever pasted into a command line unquoted. */
 const hostile = (canary: string) => [
@@ -775,7 +775,7 @@ environments:
       cli: docker-compose
       dir: ${JSON.stringify(path.join(shared, 'tiny'))}
       hosts: [${host(hostA)}, ${host(hostB)}]
-    health: { timeout: 20s, interval: 250ms }
+    health: { timeout: ${scaledSeconds('20s')}, interval: 250ms }
 `,
       );
     }, scaled(180_000));

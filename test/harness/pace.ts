@@ -19,3 +19,13 @@ export function pace(): number {
 export function scaled(ms: number): number {
   return Math.round(ms * pace());
 }
+
+/**
+ * A duration for shipgate.yml that bounds waiting on this machine (a health timeout): whole
+ * seconds, `text` ("20s") stretched by the machine's current slowness.
+ */
+export function scaledSeconds(text: string): string {
+  const m = /^(\d+)s$/.exec(text);
+  if (!m) throw new Error(`scaledSeconds takes whole seconds such as "20s", not ${JSON.stringify(text)}`);
+  return `${Math.ceil(Number(m[1]) * pace())}s`;
+}
