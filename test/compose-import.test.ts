@@ -47,7 +47,9 @@ function composeFile(riskPort: number, quotesImage: string): string {
     RELEASE: \${IMAGE_TAG:-latest}
   healthcheck: &app-health
     interval: 2s
-    timeout: 2s
+    # The probe starts a node process: on a busy machine that alone can take seconds, and a probe
+    # that times out marks a serving container unhealthy (as the demo's compose file says too).
+    timeout: 30s
     retries: 5
 
 services:
