@@ -466,14 +466,21 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
   });
 
   it('health finds a killed container and --restart-unhealthy starts it again', async () => {
-    await docker.docker(['kill', cli === 'docker-compose' ? `${project}_execution_gateway_1` : `${project}-execution_gateway-1`]);
+    const gatewayContainer = cli === 'docker-compose' ? `${project}_execution_gateway_1` : `${project}-execution_gateway-1`;
+    await docker.docker(['kill', gatewayContainer]);
     const ps = await target().ps('staging');
     expect(ps.find((s) => s.service === 'execution_gateway')).toMatchObject({ state: 'stopped', status: 'exited', exitCode: 137, version: 'v1.0.0' });
     expect(ps.find((s) => s.service === 'signal_service')).toMatchObject({ state: 'running', exitCode: undefined, version: 'v1.0.0', port: ports.signal });
     const findings = await composeFindings(target(), 'staging', resolveServices(loadConfig(undefined, ws.dir).config, 'staging'));
     expect(findings.map((f) => [f.id, f.severity])).toEqual([['container-exited', 'error']]);
     expect(findings[0]!.title).toMatch(/^execution_gateway: container \S+execution_gateway\S+ is exited \(exit code 137, killed\)$/);
-    expect(findings[0]!.evidence.join('\n')).toContain('execution_gateway v1.0.0 listening');
+    // The evidence is the end of the killed container's own log (read here from the engine). How
+    // far back its 8 lines reach depends on how long the container ran (its healthcheck logs a
+    // GET /health every 5 s, and a busy machine runs the steps before this one slowly), so the
+    // start-up line is looked for in the whole log and the evidence must be exactly its last lines.
+    const ownLog = (await docker.docker(['logs', gatewayContainer])).split('\n').filter((l) => l !== '');
+    expect(ownLog.join('\n')).toContain('execution_gateway v1.0.0 listening');
+    expect(findings[0]!.evidence).toEqual(ownLog.slice(-8));
     expect(findings[0]!.next).toMatch(/^TAG=v1\.0\.0 docker[- ]compose -f \S+ -p sample_trading_platform_staging logs --tail 100 --no-color --no-log-prefix execution_gateway$/);
 
     const sick = await run(['health', 'staging', '--json']);
