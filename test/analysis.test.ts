@@ -8,6 +8,7 @@ import type { SoakData } from '../src/app/analysis/watch-data.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { load, ok, promoteCleared, shortWatches } from './harness/watches.js';
 import type { LoadSummary } from '../demo/stack/base/loadgen.mjs';
+import { scaled } from './harness/pace.js';
 
 const GATES = ['error-rate', 'latency-p95', 'orchestrator'];
 
@@ -94,7 +95,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     expect((await audit(ws)).map((e) => e.action)).toEqual(expect.arrayContaining(['promote.approved', 'monitor.start']));
     // Promotion starts no soak in production (it has none configured) and leaves the staging soak as it was.
     expect((await soaks(ws)).map((s) => [s.id, s.env, s.state])).toEqual([[soak.id, 'staging', 'passed']]);
-  }, 300_000);
+  }, scaled(300_000));
 
   it('fails the v1.1.0 soak on the error-rate gate and refuses to promote it (exit 3)', async () => {
     ws = await stackWorkspace(['staging', 'production'], ['v1.0.0', 'v1.1.0'], { analysis: true, patch: shortWatches({ standard: '40s' }) });
@@ -133,7 +134,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     expect(events.some((e) => e.env === 'production' && e.action === 'deploy.start')).toBe(false);
     const production = (await ok(ws, ['status', '--env', 'production', '--json'])).environments[0];
     expect(production.currentVersion).toBeNull();
-  }, 180_000);
+  }, scaled(180_000));
 
   it('restarts the soak when staging is redeployed before it finishes', async () => {
     ws = await stackWorkspace(['staging'], ['v1.0.0', 'v1.1.0'], { analysis: true, patch: shortWatches({ standard: '1h' }) });
@@ -162,7 +163,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
       ['v1.1.0', second.id],
     ]);
     expect(events.filter((e) => e.action === 'soak.start')).toHaveLength(3);
-  }, 180_000);
+  }, scaled(180_000));
 
   it('does not pass a soak that saw no traffic: inconclusive is never a pass', async () => {
     ws = await stackWorkspace(['staging'], ['v1.0.0'], { analysis: true, patch: shortWatches({ maxInconclusive: '10%' }) });
@@ -182,7 +183,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     expect(verdictsOf(rate)).toEqual(['inconclusive']);
     expect(rate.reason).not.toMatch(/error rate 0\.00%/);
     expect((await audit(ws)).find((e) => e.action === 'soak.finish')).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('inconclusive') });
-  }, 180_000);
+  }, scaled(180_000));
 
   // A controller that starts halfway through a soak. The outcome is judged by the next test.
   let late: { soak: any; watchFrom: number } | undefined;
@@ -202,7 +203,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     const [soak] = await soaks(ws);
     expect(['passed', 'failed']).toContain(soak.state);
     late = { soak, watchFrom };
-  }, 180_000);
+  }, scaled(180_000));
 
   // The time between the soak's start and the controller's first evaluation was nobody's watch:
   // it counts as inconclusive, so a controller that starts late cannot pass the soak on its last seconds.
@@ -223,7 +224,7 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     const gatewaySvc = (await ok(ws, ['status', '--env', 'staging', '--json'])).environments[0].services.find((s: any) => s.service === 'execution_gateway');
     expect(gatewaySvc.pid).toEqual(expect.any(Number));
     process.kill(gatewaySvc.pid, 'SIGKILL');
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + scaled(5000);
     while (isAlive(gatewaySvc.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(isAlive(gatewaySvc.pid)).toBe(false);
 
@@ -255,5 +256,5 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     expect(stored.checks['error-rate']?.sprt).toBeUndefined();
     expect(stored.checks['error-rate']?.healthySeen).toBe(false);
     expect(stored.inconclusiveMs).toBe(stored.evaluatedMs);
-  }, 180_000);
+  }, scaled(180_000));
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliResult } from './harness/cli.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 let ws: StackWorkspace;
 let scratch = '';
@@ -94,7 +95,7 @@ beforeAll(async () => {
   expect(before.auditCount).toBeGreaterThan(0);
   expect(before.releases).toContain('staging/v1.0.0');
   expect((before.environments as { env: string; currentVersion: string }[]).find((e) => e.env === 'staging')?.currentVersion).toBe('v1.0.0');
-}, 180_000);
+}, scaled(180_000));
 
 afterAll(async () => {
   await ws?.cleanup();

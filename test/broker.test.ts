@@ -14,6 +14,7 @@ import { createBroker } from '../src/adapters/broker/factory.js';
 import type { BrokerHttpDeps } from '../src/adapters/broker/http.js';
 import { PaperBroker } from '../src/adapters/broker/paper.js';
 import { FakeAlpaca } from './fakes/alpaca.js';
+import { scaled } from './harness/pace.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,7 +45,7 @@ function reasonOf<T>(read: BrokerRead<T>): string {
 }
 
 async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     const v = await probe();
     if (done(v) || Date.now() > deadline) return v;
@@ -444,7 +445,7 @@ describe('paper adapter against the sample stack', () => {
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + scaled(10_000);
     for (;;) {
       if (child.exitCode !== null) throw new Error(`execution_gateway exited early:\n${output}`);
       try {

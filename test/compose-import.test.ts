@@ -16,6 +16,7 @@ import { freePorts } from '../src/demo/free-port.js';
 import { startDocker, type DockerHarness } from './harness/docker.js';
 import { shipgate } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
+import { scaled } from './harness/pace.js';
 
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@shipgate.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@shipgate.invalid', GIT_CONFIG_NOSYSTEM: '1' };
 
@@ -46,7 +47,9 @@ function composeFile(riskPort: number, quotesImage: string): string {
     RELEASE: \${IMAGE_TAG:-latest}
   healthcheck: &app-health
     interval: 2s
-    timeout: 2s
+    # The probe starts a node process: on a busy machine that alone can take seconds, and a probe
+    # that times out marks a serving container unhealthy (as the demo's compose file says too).
+    timeout: 30s
     retries: 5
 
 services:
@@ -108,7 +111,7 @@ async function release(port: number): Promise<string | undefined> {
 }
 
 async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     const value = await read();
     if (value !== undefined) return value;
@@ -117,7 +120,7 @@ async function waitFor<T>(what: string, read: () => Promise<T | undefined>, time
   }
 }
 
-describe('init --from a real-world compose file, deployed on a real engine', { timeout: 300_000 }, () => {
+describe('init --from a real-world compose file, deployed on a real engine', { timeout: scaled(300_000) }, () => {
   let docker: DockerHarness;
   let repo: string;
   let riskPort: number;
@@ -148,12 +151,12 @@ describe('init --from a real-world compose file, deployed on a real engine', { t
     addRelease(repo, 'v1.0.0', 'v1.1.0', { 'docker-compose.yml': composeFile(riskPort, 'registry.test/quantdesk/quotes:latest') });
     addRelease(repo, 'v1.0.0', 'v1.2.0', { 'app.mjs': APP_HOLDING_QUOTES });
     git('checkout', '--quiet', 'v1.0.0');
-  }, 240_000);
+  }, scaled(240_000));
 
   afterAll(async () => {
     await docker?.stop();
     if (repo) rmSync(repo, { recursive: true, force: true });
-  }, 120_000);
+  }, scaled(120_000));
 
   it('writes a compose-target config that passes config check: anchors, merges, extends, nested defaults and profiles resolved', async () => {
     const r = await run(['init', '--from', 'docker-compose.yml']);

@@ -25,6 +25,7 @@ import { imageIdentity, startDocker, type DockerHarness } from './harness/docker
 import { shipgate } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const v1: ComposeInvocation = { cli: 'v1', files: ['/r/docker-compose.yml', '/r/docker-compose.prod.yml'], project: 'trading_production' };
 const v2: ComposeInvocation = { ...v1, cli: 'v2' };
@@ -349,11 +350,11 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
     // A release whose signal service dies at start-up, and one whose compose file is broken.
     addRelease(ws.repoDir, 'v1.1.0', 'v1.2.0', { 'signal_service/main.mjs': 'console.error("FATAL: missing config"); process.exit(3);\n', VERSION: 'v1.2.0\n' });
     addRelease(ws.repoDir, 'v1.1.0', 'v1.3.0', { 'docker-compose.yml': 'version: "2.4"\nservices:\n  signal_service:\n    image: [not, a, string]\n', VERSION: 'v1.3.0\n' });
-  }, 180_000);
+  }, scaled(180_000));
   afterAll(async () => {
     await docker?.stop();
     await ws?.cleanup();
-  }, 120_000);
+  }, scaled(120_000));
 
   it('uses a private engine and the node base image made without a registry', async () => {
     expect(docker.host).toMatch(/^unix:\/\/.*docker\.sock$/);
@@ -465,14 +466,21 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
   });
 
   it('health finds a killed container and --restart-unhealthy starts it again', async () => {
-    await docker.docker(['kill', cli === 'docker-compose' ? `${project}_execution_gateway_1` : `${project}-execution_gateway-1`]);
+    const gatewayContainer = cli === 'docker-compose' ? `${project}_execution_gateway_1` : `${project}-execution_gateway-1`;
+    await docker.docker(['kill', gatewayContainer]);
     const ps = await target().ps('staging');
     expect(ps.find((s) => s.service === 'execution_gateway')).toMatchObject({ state: 'stopped', status: 'exited', exitCode: 137, version: 'v1.0.0' });
     expect(ps.find((s) => s.service === 'signal_service')).toMatchObject({ state: 'running', exitCode: undefined, version: 'v1.0.0', port: ports.signal });
     const findings = await composeFindings(target(), 'staging', resolveServices(loadConfig(undefined, ws.dir).config, 'staging'));
     expect(findings.map((f) => [f.id, f.severity])).toEqual([['container-exited', 'error']]);
     expect(findings[0]!.title).toMatch(/^execution_gateway: container \S+execution_gateway\S+ is exited \(exit code 137, killed\)$/);
-    expect(findings[0]!.evidence.join('\n')).toContain('execution_gateway v1.0.0 listening');
+    // The evidence is the end of the killed container's own log (read here from the engine). How
+    // far back its 8 lines reach depends on how long the container ran (its healthcheck logs a
+    // GET /health every 5 s, and a busy machine runs the steps before this one slowly), so the
+    // start-up line is looked for in the whole log and the evidence must be exactly its last lines.
+    const ownLog = (await docker.docker(['logs', gatewayContainer])).split('\n').filter((l) => l !== '');
+    expect(ownLog.join('\n')).toContain('execution_gateway v1.0.0 listening');
+    expect(findings[0]!.evidence).toEqual(ownLog.slice(-8));
     expect(findings[0]!.next).toMatch(/^TAG=v1\.0\.0 docker[- ]compose -f \S+ -p sample_trading_platform_staging logs --tail 100 --no-color --no-log-prefix execution_gateway$/);
 
     const sick = await run(['health', 'staging', '--json']);
@@ -514,5 +522,5 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
   });
 }
 
-describe('compose target on a real engine: docker-compose (v1)', { timeout: 240_000 }, () => composeStory('docker-compose'));
-describe.skipIf(!HAS_V2)('compose target on a real engine: docker compose (v2 plugin; not packaged for Debian 12, skipped where absent)', { timeout: 240_000 }, () => composeStory('docker compose'));
+describe('compose target on a real engine: docker-compose (v1)', { timeout: scaled(240_000) }, () => composeStory('docker-compose'));
+describe.skipIf(!HAS_V2)('compose target on a real engine: docker compose (v2 plugin; not packaged for Debian 12, skipped where absent)', { timeout: scaled(240_000) }, () => composeStory('docker compose'));

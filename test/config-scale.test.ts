@@ -7,6 +7,7 @@ import { checkConfigText } from '../src/config/load.js';
 import { parseInPieces } from '../src/config/parse-in-pieces.js';
 import { duplicateKeys } from '../src/config/positions.js';
 import { parseDocument } from 'yaml';
+import { scaled } from './harness/pace.js';
 
 const SERVICES = 10_000;
 const name = (i: number) => `svc_${String(i).padStart(6, '0')}`;
@@ -66,7 +67,7 @@ describe('config check on a file with 10 000 services', () => {
       expect(inPieces.problems).toHaveLength(count);
       expect(inPieces).toEqual(whole(text));
     }
-  }, 120_000);
+  }, scaled(120_000));
 
   it('grows linearly: four times the services cost at most eight times the CPU time', () => {
     const cpuSeconds = (services: number) => {
@@ -88,7 +89,7 @@ describe('config check on a file with 10 000 services', () => {
     const small = cpuSeconds(smallCount);
     const large = cpuSeconds(largeCount);
     expect(large / small, `${smallCount} services: ${small.toFixed(2)} s CPU, ${largeCount}: ${large.toFixed(2)} s`).toBeLessThan(8);
-  }, 300_000);
+  }, scaled(300_000));
 
   it('finds duplicates in nested maps and allows repeated merge keys', () => {
     const doc = parseDocument('a: {x: 1, y: 2, x: 3}\nb:\n  <<: {p: 1}\n  <<: {q: 2}\n  z: 1\n  z: 2\n', { uniqueKeys: false, merge: true });

@@ -10,6 +10,7 @@ import { BIN } from './harness/cli.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { load, ok, promoteCleared, shortWatches as sharedShortWatches } from './harness/watches.js';
 import type { LoadSummary } from '../demo/stack/base/loadgen.mjs';
+import { scaled } from './harness/pace.js';
 
 const shortWatches = (soak: { standard?: string; maxInconclusive?: string } = {}) => sharedShortWatches(soak, '8s');
 
@@ -33,7 +34,7 @@ async function healthVersion(port: number): Promise<string | undefined> {
 }
 
 async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     const v = await read();
     if (done(v)) return v;
@@ -69,7 +70,7 @@ function serve(dir: string): Daemon {
     output: () => out,
     exited,
     async waitFor(pattern, timeoutMs = 40_000) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = Date.now() + scaled(timeoutMs);
       while (!pattern.test(out)) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`);
         if (Date.now() > deadline) throw new Error(`serve did not print ${pattern} within ${timeoutMs / 1000}s:\n${out}`);
@@ -204,7 +205,7 @@ describe('production monitor: automatic rollback on real processes', () => {
     ]));
     expect((await audit(ws)).filter((e) => e.action === 'promote.refused' && e.version === 'v1.2.0' && /marked bad in production/.test(e.reason))).toHaveLength(1);
     expect(await healthVersion(prod.gateway)).toBe('v1.0.0');
-  }, 360_000);
+  }, scaled(360_000));
 });
 
 describe('shipgate serve: the controller daemon', () => {
@@ -287,5 +288,5 @@ describe('shipgate serve: the controller daemon', () => {
       ['controller.stop', restarted!.child.pid],
     ]);
     expect(events.filter((e) => e.action === 'soak.finish')).toEqual([expect.objectContaining({ outcome: 'passed', detail: expect.objectContaining({ soakId: soaks[0].id }) })]);
-  }, 180_000);
+  }, scaled(180_000));
 });

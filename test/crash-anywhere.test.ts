@@ -17,6 +17,7 @@ import { BIN, shipgate, type CliResult } from './harness/cli.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from './harness/postgres.js';
 import { processesUnder, stopEnvironments } from './harness/stop.js';
 import os from 'node:os';
+import { scaled, scaledSeconds } from './harness/pace.js';
 
 const KILLS = Number(process.env.SHIPGATE_CRASH_KILLS ?? 100);
 const ENV = 'live';
@@ -118,7 +119,7 @@ environments:
     promoteFrom: rehearsal
     window: { enforce: false }
     services: { quote_feed: { port: ${port} } }
-    health: { timeout: 30s, interval: 50ms }
+    health: { timeout: ${scaledSeconds('30s')}, interval: 50ms }
     database:
       urlEnv: QUOTES_DB
       backupDir: backups
@@ -182,7 +183,7 @@ environments:
     let exited = false;
     const done = new Promise<void>((resolve) => child.on('close', () => ((exited = true), resolve())));
     if (inside) {
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + scaled(60_000);
       while (!exited && Date.now() < deadline && (await currentStep()) !== inside) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, random() * 60));
     } else {
@@ -300,5 +301,5 @@ environments:
     // Every fourth aimed kill goes to the same step: with 12 kills or more each one was hit.
     if (KILLS >= 12) for (const t of targets) expect(landed[t] ?? 0, `no kill landed inside ${t}: ${JSON.stringify(landed)}`).toBeGreaterThan(0);
     expect((await run(['audit', '--verify'])).code).toBe(0);
-  }, 3_600_000);
+  }, scaled(3_600_000));
 });

@@ -9,6 +9,7 @@ import { openStore } from '../src/adapters/store/open.js';
 import type { Store } from '../src/adapters/store/store.js';
 import { latencyBaseline, type CheckBaseline } from '../src/core/analysis/checks.js';
 import { startPostgres, type PostgresServer } from './harness/postgres.js';
+import { scaled } from './harness/pace.js';
 
 let server: PostgresServer;
 let tmp: string;
@@ -66,6 +67,6 @@ describe('stored documents keep every number', () => {
       } finally {
         await store.close();
       }
-    }, 60_000);
+    }, scaled(60_000));
   }
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExpositionParseError, parseExposition, type MetricFamily, type Sample } from '../src/adapters/metrics/exposition.js';
+import { scaled } from './harness/pace.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -463,7 +464,7 @@ describe('parseExposition against a running demo service', () => {
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + scaled(10_000);
     for (;;) {
       if (child.exitCode !== null) throw new Error(`signal_service exited early:\n${output}`);
       try {

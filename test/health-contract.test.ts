@@ -8,6 +8,7 @@ import { isAlive, stopProcess } from '../src/adapters/targets/process/pids.js';
 import { freePorts } from '../src/demo/free-port.js';
 import { shipgate } from './harness/cli.js';
 import { processesUnder, stopEnvironments } from './harness/stop.js';
+import { scaled, scaledSeconds } from './harness/pace.js';
 
 const FIXTURE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'pyshop');
 const TOKEN = 'ledger-secret-7f3a9c';
@@ -34,7 +35,7 @@ function filesUnder(dir: string): string[] {
 }
 
 async function waitFor<T>(what: string, read: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     const value = await read();
     if (value) return value;
@@ -44,7 +45,7 @@ async function waitFor<T>(what: string, read: () => T | undefined | Promise<T | 
 }
 
 // Each step drives the real CLI several times; on a loaded 2-core machine one CLI run can take 20 s.
-describe('the health contract, on a Python service unlike the demo', { timeout: 600_000 }, () => {
+describe('the health contract, on a Python service unlike the demo', { timeout: scaled(600_000) }, () => {
   let dir: string;
   let ports: number[];
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => shipgate(args, { cwd: dir, env: { LEDGER_TOKEN: TOKEN, ...env }, timeoutMs: 300_000 });
@@ -72,7 +73,7 @@ services:
     passEnv: [LEDGER_TOKEN]${contract('ignore')}
 environments:
   paper:
-    health: { timeout: 20s, interval: 200ms }
+    health: { timeout: ${scaledSeconds('20s')}, interval: 200ms }
   fresh:
     health: { timeout: 4s, interval: 200ms }
     services:

@@ -10,6 +10,7 @@ import { freePort } from '../src/demo/free-port.js';
 import type { CliResult } from './harness/cli.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const PREFIX = 'staging:';
 
@@ -35,7 +36,7 @@ interface AuditEvent {
 /** Only the process's own environment minus SHIPGATE_REDIS_URL: the config alone decides where the state is. */
 const NO_REDIS_ENV: NodeJS.ProcessEnv = { SHIPGATE_REDIS_URL: undefined };
 
-describe('trading interlock with Redis (staging trading.redisUrl, keyPrefix "staging:")', { timeout: 240_000 }, () => {
+describe('trading interlock with Redis (staging trading.redisUrl, keyPrefix "staging:")', { timeout: scaled(240_000) }, () => {
   let redis: RedisServer;
   let db: ReturnType<typeof createClient>;
   let ws: StackWorkspace;
@@ -150,7 +151,7 @@ describe('trading interlock with Redis (staging trading.redisUrl, keyPrefix "sta
   });
 });
 
-describe('trading interlock with the embedded store (no Redis configured)', { timeout: 240_000 }, () => {
+describe('trading interlock with the embedded store (no Redis configured)', { timeout: scaled(240_000) }, () => {
   let ws: StackWorkspace;
   const run = (args: string[]) => ws.run(args, NO_REDIS_ENV);
 

@@ -9,11 +9,12 @@ import { processLayout } from '../src/adapters/targets/process/launch.js';
 import { ProcessTarget } from '../src/adapters/targets/process/driver.js';
 import type { GitRepository } from '../src/adapters/vcs/git.js';
 import { freePorts } from '../src/demo/free-port.js';
+import { scaled } from './harness/pace.js';
 
 const FIXTURE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'pyshop');
 
 async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));

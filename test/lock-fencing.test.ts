@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type CliResult } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const show = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 120_000): Promise<T> {
-  const until = Date.now() + limitMs;
+  const until = Date.now() + scaled(limitMs);
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;

@@ -6,17 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliResult } from './harness/cli.js';
 import { startPostgres, type PostgresServer } from './harness/postgres.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const show = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 /**
- * The sample stack with services that take 3 s to start, so a deploy holds the lock for at
- * least that long and two deploys started together overlap even on a loaded machine.
+ * The sample stack with services that take 3 s (times the machine's load) to start, so a deploy
+ * holds the lock for at least that long and two deploys started together overlap even on a
+ * loaded machine.
  */
 async function slowStartWorkspace(): Promise<StackWorkspace> {
   const ws = await stackWorkspace(['staging']);
   const file = path.join(ws.dir, 'shipgate.yml');
-  const delay = JSON.stringify('--import=data:text/javascript,await new Promise((r) => setTimeout(r, 3000))');
+  // 3 s on an idle machine, stretched by its load: a busy machine also starts the second CLI later.
+  const delay = JSON.stringify(`--import=data:text/javascript,await new Promise((r) => setTimeout(r, ${scaled(3000)}))`);
   let replaced = 0;
   const yml = readFileSync(file, 'utf8').replace(/, (\w+\/main\.mjs)\]/g, (_m, main: string) => {
     replaced++;

@@ -17,6 +17,7 @@ import { shipgate, type CliResult } from './harness/cli.js';
 import { pythonField } from './harness/python-redis.js';
 import type { RedisServer } from './harness/redis.js';
 import { useRedis, useTradingStack, type RedisClient, type TradingStack } from './harness/trading-stack.js';
+import { scaled } from './harness/pace.js';
 
 const TOKEN = 'tok-Zq81-platform-secret-7f3a';
 const output = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
@@ -60,7 +61,7 @@ let redis: RedisServer;
 let db: RedisClient;
 beforeAll(() => ({ server: redis, db } = shared));
 
-describe('killswitch on|off through the platform\'s own endpoints', { timeout: 300_000 }, () => {
+describe('killswitch on|off through the platform\'s own endpoints', { timeout: scaled(300_000) }, () => {
   const stack = useTradingStack(shared, {
     name: 'shipgate-platform',
     brokerKeyEnv: 'LIVE_ALPACA_KEY',
@@ -199,7 +200,7 @@ describe('killswitch on|off through the platform\'s own endpoints', { timeout: 3
   });
 });
 
-describe('checks send the same secret headers; the redis check reads one JSON field', { timeout: 60_000 }, () => {
+describe('checks send the same secret headers; the redis check reads one JSON field', { timeout: scaled(60_000) }, () => {
   let platform: FakePlatform;
   const headers = { Authorization: { env: 'CHECK_TOKEN_FOR_TEST', prefix: 'Bearer ' } };
 
@@ -259,7 +260,7 @@ environments:
   });
 });
 
-describe('config check: safety state that cannot work', { timeout: 60_000 }, () => {
+describe('config check: safety state that cannot work', { timeout: scaled(60_000) }, () => {
   const workspace = (yaml: string) => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'shipgate-safety-rules-'));
     writeFileSync(path.join(cwd, 'shipgate.yml'), yaml);

@@ -15,6 +15,7 @@ import type { CliResult } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
 import { startPostgres, type PostgresServer } from './harness/postgres.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 // Needs %-encoding in a URL: neither form may show up anywhere.
 const PASSWORD = 'pr0d/s3cr@t';
@@ -149,9 +150,10 @@ async function production(): Promise<Production> {
   const w = await stackWorkspace(['production'], ['v1.0.0'], {
     healthTimeout: '20s',
     patch: (yaml) => {
-      const health = '    health: { timeout: 20s, interval: 250ms }';
-      if (!yaml.includes(health)) throw new Error('the generated shipgate.yml changed; update the patch');
-      return yaml.replace(health, `${health}\n${DATABASE_SECTION}`);
+      // The health timeout is stretched by the machine's load (harness/pace.ts).
+      const health = /    health: \{ timeout: \d+s, interval: 250ms \}/;
+      if (!health.test(yaml)) throw new Error('the generated shipgate.yml changed; update the patch');
+      return yaml.replace(health, (line) => `${line}\n${DATABASE_SECTION}`);
     },
   });
   workspaces.push(w);
@@ -284,7 +286,7 @@ describe('production deploys with a real database', () => {
     expect(incident).toContain('"action":"restore"');
     expect(incident).toContain(`"backupId":${backup.id}`);
     await expectSecretKept(p);
-  }, 180_000);
+  }, scaled(180_000));
 
   it('refuses a rollback that would lose rows written since the backup; --accept-data-loss restores, --db down runs the down migration', async () => {
     const p = await production();
@@ -335,7 +337,7 @@ describe('production deploys with a real database', () => {
     expect(downSteps.map((s) => s.name)).toEqual(ROLLBACK_STEPS);
     expect(downSteps.find((s) => s.name === 'restore-database')!.detail).toMatchObject({ down: { exitCode: 0 } });
     await expectSecretKept(p);
-  }, 240_000);
+  }, scaled(240_000));
 
   it('stops a deploy whose backup fails before any migration: exit 1, nothing touched, nothing rolled back', async () => {
     const p = await production();
@@ -375,7 +377,7 @@ describe('production deploys with a real database', () => {
     expect(await snapshot(p.url)).toEqual(before);
     expect((await p.ok(['backups', '--json'])).backups.some((b: any) => b.deploymentId === out.deploymentId)).toBe(false);
     await expectSecretKept(p);
-  }, 180_000);
+  }, scaled(180_000));
 });
 
 describe('rollbacks that cannot restore', () => {
@@ -394,7 +396,7 @@ describe('rollbacks that cannot restore', () => {
     const services = await p.services();
     expect(services.every((s) => s.healthy), JSON.stringify(services)).toBe(true);
     expect(resumed.code, show(['rollback'], resumed)).toBe(3);
-  }, 180_000);
+  }, scaled(180_000));
 
   // Regression test for a bug found in review (src/app/rollback.ts).
   it('retries a rollback whose restore failed, and restores the database then', async () => {
@@ -416,5 +418,5 @@ describe('rollbacks that cannot restore', () => {
     expect(retry.code, show(['rollback'], retry)).toBe(0);
     expect(versions(await p.services())).toEqual(['v1.0.1', 'v1.0.1', 'v1.0.1']);
     expect(await snapshot(p.url)).toEqual(before);
-  }, 180_000);
+  }, scaled(180_000));
 });

@@ -13,6 +13,7 @@ import { runLoad } from '../demo/stack/base/loadgen.mjs';
 import { PrometheusClient, parsePromValue, type QueryOutcome } from '../src/adapters/metrics/prometheus.js';
 import { freePort } from '../src/demo/free-port.js';
 import { startPrometheus, type PrometheusServer } from './harness/prometheus.js';
+import { scaled } from './harness/pace.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +33,7 @@ async function startService(script: string): Promise<Service> {
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + scaled(15_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
     try {
@@ -81,7 +82,7 @@ function expectData<T>(res: QueryOutcome<T>): T {
 }
 
 async function pollUntil(what: string, timeoutMs: number, check: () => Promise<string | true>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   let last = '';
   for (;;) {
     const r = await check();

@@ -9,6 +9,7 @@ import { runLoad } from '../demo/stack/base/loadgen.mjs';
 import { addRelease } from './harness/git.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { BIN, type CliResult } from './harness/cli.js';
+import { scaled } from './harness/pace.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const show = (args: string[], r: CliResult) => `shipgate ${args.join(' ')} -> exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
@@ -92,7 +93,7 @@ async function soakToPass(w: StackWorkspace, version: string): Promise<void> {
   controller.stderr.on('data', (d) => (err += d));
   const exited = new Promise<void>((resolve) => controller.once('close', () => resolve()));
   const until = async (what: string, done: () => boolean) => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + scaled(60_000);
     while (!done()) {
       expect(Date.now() < deadline && controller.exitCode === null, `shipgate serve: ${what}\nstdout:\n${out}\nstderr:\n${err}`).toBe(true);
       await sleep(100);
@@ -199,7 +200,7 @@ describe('promote: every requirement, listed when unmet', () => {
     ]);
     expect(events.some((e) => e.env === 'production' && /^(deploy|promote\.approved)/.test(e.action))).toBe(false);
     expect((await ok(w, ['status', '--env', 'production', '--json'])).environments[0].currentVersion).toBeNull();
-  }, 180_000);
+  }, scaled(180_000));
 
   it('promotes the soaked, preflighted, approved release in an open window and tags it', async () => {
     const w = await workspace({ window: 'open', onCall: true });
@@ -241,7 +242,7 @@ describe('promote: every requirement, listed when unmet', () => {
     const again = await refusedWith(w, ['promote', 'production', '--json']);
     expect(unmet(again)).toEqual(['approval']);
     expect((await pendingRequest(w, 'promote', 'v1.0.0')).id).not.toBe(request.id);
-  }, 180_000);
+  }, scaled(180_000));
 
   it('lets an emergency bypass only the window, with a reason, an on-call engineer and two distinct approvers', async () => {
     const w = await workspace({ window: 'closed', onCall: false });
@@ -287,7 +288,7 @@ describe('promote: every requirement, listed when unmet', () => {
     const events = await audit(w);
     expect(events.find((e) => e.action === 'promote.approved')).toMatchObject({ env: 'production', version: 'v1.0.0', outcome: 'emergency', reason: 'fills not booked' });
     expect((await approvals(w, true)).find((a) => a.id === request.id)).toMatchObject({ state: 'used' });
-  }, 180_000);
+  }, scaled(180_000));
 
   // Regression test for a bug found in review (src/app/promote.ts, promote()).
   it('keeps the approval when the promotion cannot start because production is locked', async () => {
@@ -306,7 +307,7 @@ describe('promote: every requirement, listed when unmet', () => {
     const events = await audit(w);
     expect(events.some((e) => e.action === 'promote.approved')).toBe(false);
     expect((await approvals(w, true)).find((a) => a.id === request.id)).toMatchObject({ state: 'approved' });
-  }, 180_000);
+  }, scaled(180_000));
 
   it('refuses a version that was rolled back from production', async () => {
     const w = await workspace({ window: 'open', onCall: true }, ['v1.0.0']);
@@ -332,5 +333,5 @@ describe('promote: every requirement, listed when unmet', () => {
     expect((await ok(w, ['status', '--env', 'production', '--json'])).environments[0].currentVersion).toBe('v1.0.0');
     // The approval was not spent on a refused promotion.
     expect((await approvals(w)).filter((a) => a.subject === 'v1.0.1').map((a) => a.state)).toEqual(['approved']);
-  }, 180_000);
+  }, scaled(180_000));
 });

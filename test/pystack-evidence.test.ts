@@ -9,6 +9,7 @@ import { DATABASE_URL_VARIABLE, openStore } from '../src/adapters/store/open.js'
 import { BIN } from './harness/cli.js';
 import { startWebhookReceiver, type WebhookReceiver } from './fakes/webhook-receiver.js';
 import { pyWorkspace, type PyWorkspace } from './harness/pystack.js';
+import { scaled } from './harness/pace.js';
 
 let ws: PyWorkspace | undefined;
 let receiver: WebhookReceiver | undefined;
@@ -34,7 +35,7 @@ async function ok(args: string[]): Promise<any> {
 
 /** Waits until the running release has answered at least n API requests (its own traffic), read from its /metrics. */
 async function served(port: number, n: number, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     try {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
@@ -65,7 +66,7 @@ async function serve(env: NodeJS.ProcessEnv = {}): Promise<void> {
   let out = '';
   daemon.stdout!.on('data', (d) => (out += d));
   daemon.stderr!.on('data', (d) => (out += d));
-  for (const deadline = Date.now() + 40_000; !/controller running/.test(out); await new Promise((r) => setTimeout(r, 50))) {
+  for (const deadline = Date.now() + scaled(40_000); !/controller running/.test(out); await new Promise((r) => setTimeout(r, 50))) {
     if (daemon.exitCode !== null || Date.now() > deadline) throw new Error(`shipgate serve did not start:\n${out}`);
   }
 }
@@ -82,7 +83,7 @@ async function newestWatch(kind: 'soak' | 'monitor', env: string, version: strin
 
 /** That watch once it is no longer running. */
 async function finished(kind: 'soak' | 'monitor', env: string, version: string, timeoutMs = 180_000) {
-  for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 250))) {
+  for (const deadline = Date.now() + scaled(timeoutMs); ; await new Promise((r) => setTimeout(r, 250))) {
     const w = await newestWatch(kind, env, version);
     if (w && w.state !== 'running') return w;
     if (Date.now() > deadline) throw new Error(`the ${kind} of ${version} in ${env} did not finish: ${JSON.stringify(w)?.slice(0, 2000)}`);
@@ -132,7 +133,7 @@ describe('pystack: latency +60% over the previous release', () => {
     expect(monitor.rollback).toMatchObject({ ok: true, version: '2026.1.0' });
     expect(await build(live)).toBe('2026.1.0');
     expect((await audit()).find((e) => e.action === 'rollback.start')).toMatchObject({ env: 'live', version: '2026.1.0', reason: expect.stringMatching(/^automatic: quote-p95/) });
-  }, 300_000);
+  }, scaled(300_000));
 });
 
 describe('pystack: 8% server errors', () => {
@@ -179,7 +180,7 @@ describe('pystack: 8% server errors', () => {
     expect(right.json()).toMatchObject({ ok: true, env: 'staging' });
     expect(right.json().checks.map((c: any) => [c.name, c.mismatch ?? null])).toEqual([['quote-errors', null], ['quote-p95', null]]);
     expect(right.json().checks.find((c: any) => c.name === 'quote-p95')).toMatchObject({ metric: 'app_request_latency_seconds', labelsSeen: ['route'] });
-  }, 300_000);
+  }, scaled(300_000));
 });
 
 describe('pystack: the metrics endpoint dies after start', () => {
@@ -199,7 +200,7 @@ describe('pystack: the metrics endpoint dies after start', () => {
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
 
     // The daemon watches. Blindness is spotted in the store (fast), then looked at as an operator would.
-    for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 200))) {
+    for (const deadline = Date.now() + scaled(120_000); ; await new Promise((r) => setTimeout(r, 200))) {
       const w = await newestWatch('monitor', 'live', '2026.4.0');
       if (w?.state === 'running' && (w.data as { blind?: unknown }).blind) break;
       if (w && w.state !== 'running') throw new Error(`the monitor ended ${w.state} without going BLIND: ${JSON.stringify(w.data).slice(0, 2000)}`);
@@ -231,5 +232,5 @@ describe('pystack: the metrics endpoint dies after start', () => {
     const events = await audit();
     expect(events.find((e) => e.action === 'monitor.blind')).toMatchObject({ env: 'live', version: '2026.4.0', reason: expect.stringMatching(/^BLIND since /) });
     expect(events.find((e) => e.action === 'rollback.start')).toMatchObject({ env: 'live', version: '2026.1.0', reason: expect.stringMatching(/^automatic: blind/) });
-  }, 300_000);
+  }, scaled(300_000));
 });

@@ -9,6 +9,7 @@ import { freePort } from '../src/demo/free-port.js';
 import { buildPyRepo } from './fixtures/pystack/build-repo.js';
 import { shipgate } from './harness/cli.js';
 import { startPrometheus, type PrometheusServer } from './harness/prometheus.js';
+import { scaled } from './harness/pace.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'shipgate-live-check-'));
 let quotes: ChildProcess;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   quotes = spawn('python3', ['quotes.py'], { cwd: repo.dir, env: { PATH: process.env.PATH ?? '', PORT: String(port), TRAFFIC_RPS: '20' }, stdio: 'ignore' });
   prometheus = await startPrometheus([`127.0.0.1:${port}`], { scrapeInterval: '500ms' });
   // Ready when Prometheus holds the request counter (the service answered and was scraped).
-  for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 250))) {
+  for (const deadline = Date.now() + scaled(60_000); ; await new Promise((r) => setTimeout(r, 250))) {
     const body = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('app_requests_total{route="/api/quote"}')}`).then((r) => r.json() as Promise<any>, () => undefined);
     if (body?.data?.result?.length) break;
     if (Date.now() > deadline) throw new Error('Prometheus never scraped the quote service');
@@ -63,7 +64,7 @@ ${checks('code=~"5.."')}
       prometheusUrl: ${prometheus.url}
 ${checks('status=~"5.."')}
 `);
-}, 120_000);
+}, scaled(120_000));
 
 afterAll(async () => {
   await prometheus?.stop();
@@ -77,7 +78,7 @@ afterAll(async () => {
 
 const run = (args: string[]) => shipgate(args, { cwd: root });
 
-describe('config check --live', { timeout: 120_000 }, () => {
+describe('config check --live', { timeout: scaled(120_000) }, () => {
   // Prometheus adds its target labels (instance, job) to every series it stores.
   for (const [env, source, labels] of [['scraped', 'scrape', ['route', 'status']], ['via-prometheus', 'prometheus', ['instance', 'job', 'route', 'status']]] as const) {
     const mismatch = `\`code\` is not a label of app_requests_total; it has ${labels.join(', ')}`;

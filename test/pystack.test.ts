@@ -10,6 +10,7 @@ import { parseExposition } from '../src/adapters/metrics/exposition.js';
 import { bucketQuantile } from '../src/adapters/metrics/series.js';
 import { freePort } from '../src/demo/free-port.js';
 import { buildPyRepo, type PyRelease, type PyRepo } from './fixtures/pystack/build-repo.js';
+import { scaled } from './harness/pace.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'shipgate-pystack-fixture-'));
 let repo: PyRepo;
@@ -22,7 +23,7 @@ async function start(tag: PyRelease): Promise<{ url: string; child: ChildProcess
   const child = spawn('python3', ['quotes.py'], { cwd: dir, env: { PATH: process.env.PATH ?? '', PORT: String(port), TRAFFIC_RPS: '50' }, stdio: 'ignore' });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+  for (const deadline = Date.now() + scaled(20_000); Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     if (child.exitCode !== null) throw new Error(`${tag} exited with ${child.exitCode}`);
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, child };
   }
@@ -85,7 +86,7 @@ describe('pystack releases', () => {
     expect(b.p95).toBeGreaterThan(0.25);
     expect(b.p95).toBeLessThan(0.32);
     expect(s.p95 / b.p95).toBeGreaterThan(1.4);
-  }, 60_000);
+  }, scaled(60_000));
 
   it('2026.3.0 fails 8% of API requests with 500 and stays healthy', async () => {
     const bad = await start('2026.3.0');
@@ -93,12 +94,12 @@ describe('pystack releases', () => {
     expect(m.errors / m.total).toBeGreaterThan(0.06);
     expect(m.errors / m.total).toBeLessThan(0.1);
     expect((await fetch(`${bad.url}/healthz`)).status).toBe(200);
-  }, 60_000);
+  }, scaled(60_000));
 
   it('2026.4.0 answers /metrics at first, then closes the connection without an answer; /healthz stays up', async () => {
     const dying = await start('2026.4.0');
     const firstTry = await fetch(`${dying.url}/metrics`).then((r) => r.status, () => 'dead');
-    for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 200))) {
+    for (const deadline = Date.now() + scaled(20_000); ; await new Promise((r) => setTimeout(r, 200))) {
       const outcome = await fetch(`${dying.url}/metrics`).then((r) => r.status, (e: Error) => e.message);
       if (outcome !== 200) {
         expect(outcome).toMatch(/fetch failed/);
@@ -108,5 +109,5 @@ describe('pystack releases', () => {
     }
     expect([200, 'dead']).toContain(firstTry);
     expect(await (await fetch(`${dying.url}/healthz`)).json()).toEqual({ state: 'ok', build: '2026.4.0' });
-  }, 60_000);
+  }, scaled(60_000));
 });

@@ -3,12 +3,13 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeAlpaca } from './fakes/alpaca.js';
 import { startPlatformData, useRedis, useTradingStack, type PlatformData, type RedisClient, type TradingStack } from './harness/trading-stack.js';
+import { scaled } from './harness/pace.js';
 
 const shared = useRedis();
 let db: RedisClient;
 beforeAll(() => ({ db } = shared));
 
-describe('reconciliation with an unreadable quantity', { timeout: 120_000 }, () => {
+describe('reconciliation with an unreadable quantity', { timeout: scaled(120_000) }, () => {
   const stack = useTradingStack(shared, {
     name: 'shipgate-reconcile',
     brokerKeyEnv: 'LIVE_KEY',

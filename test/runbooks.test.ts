@@ -12,6 +12,7 @@ import type { FakeAlpaca } from './fakes/alpaca.js';
 import { shipgate, type CliResult } from './harness/cli.js';
 import type { RedisServer } from './harness/redis.js';
 import { startPlatformData, useRedis, useTradingStack, type PlatformData, type RedisClient, type TradingStack } from './harness/trading-stack.js';
+import { scaled } from './harness/pace.js';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -23,7 +24,7 @@ beforeAll(() => ({ server: redis, db } = shared));
 const auditActions = (r: CliResult) => (r.json().events as { action: string; outcome: string; env: string | null; reason: string | null; detail: Record<string, unknown> }[]);
 
 // Each test is a runbook of many CLI steps (~1 s each, several on a loaded machine).
-describe('runbooks with a shipgate.yml: real Redis, fake Alpaca, platform positions', { timeout: 300_000 }, () => {
+describe('runbooks with a shipgate.yml: real Redis, fake Alpaca, platform positions', { timeout: scaled(300_000) }, () => {
   const stack = useTradingStack(shared, {
     name: 'shipgate-runbooks',
     brokerKeyEnv: 'PROD_ALPACA_KEY',
@@ -388,7 +389,7 @@ environments:
   });
 });
 
-describe('runbook mode: no shipgate.yml, Redis from --redis-url / SHIPGATE_REDIS_URL', { timeout: 180_000 }, () => {
+describe('runbook mode: no shipgate.yml, Redis from --redis-url / SHIPGATE_REDIS_URL', { timeout: scaled(180_000) }, () => {
   let dir: string;
 
   beforeEach(async () => {

@@ -9,6 +9,7 @@ import type { CliResult } from './harness/cli.js';
 import { pythonField, pythonList } from './harness/python-redis.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const output = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
@@ -29,7 +30,7 @@ function withPlatformState(redisUrl: string) {
 const RUNNING = { status: 'RUNNING', limits: { max_drawdown: 0.05, max_position: 1000 }, revision: 7 };
 const OFF = { status: 'OFF', since: '2026-01-05T14:30:00Z', scope: ['equities', 'options'] };
 
-describe('safety state as JSON under the platform\'s own keys and words', { timeout: 300_000 }, () => {
+describe('safety state as JSON under the platform\'s own keys and words', { timeout: scaled(300_000) }, () => {
   let redis: RedisServer;
   let db: ReturnType<typeof createClient>;
   let ws: StackWorkspace;

@@ -21,6 +21,7 @@ import { makeClientKey, startSshd, type ClientKey, type SshdServer } from './har
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { startLocalEngine, importNodeBaseImage, type LocalEngine } from '../src/adapters/targets/compose/local-engine.js';
 import { freePorts } from '../src/demo/free-port.js';
+import { scaled, scaledSeconds } from './harness/pace.js';
 
 /** Arguments a shell would act on if they were ever pasted into a command line unquoted. */
 const hostile = (canary: string) => [
@@ -585,7 +586,7 @@ const git = (cwd: string, ...args: string[]) =>
     env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid', GIT_CONFIG_NOSYSTEM: '1' },
   }).trim();
 
-describe('deploys over ssh with docker-compose on the host', { timeout: 300_000 }, () => {
+describe('deploys over ssh with docker-compose on the host', { timeout: scaled(300_000) }, () => {
   let docker: DockerHarness;
   let tmp: string;
   let key: ClientKey;
@@ -593,11 +594,11 @@ describe('deploys over ssh with docker-compose on the host', { timeout: 300_000 
     docker = await startDocker();
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sg-ssh-story-'));
     key = makeClientKey(path.join(tmp, 'client'));
-  }, 180_000);
+  }, scaled(180_000));
   afterAll(async () => {
     await docker?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
-  }, 120_000);
+  }, scaled(120_000));
 
   describe('one host (the runbook: ssh prod-server; cd /opt/trading_platform; git fetch && git checkout; build; up -d)', () => {
     let ws: StackWorkspace;
@@ -626,11 +627,11 @@ describe('deploys over ssh with docker-compose on the host', { timeout: 300_000 
       // The host's checkout: a clone whose origin is the release repository (tags come by fetch).
       mkdirSync(path.dirname(checkout), { recursive: true });
       git(tmp, 'clone', '--quiet', '--no-checkout', ws.repoDir, checkout);
-    }, 120_000);
+    }, scaled(120_000));
     afterAll(async () => {
       await server?.stop();
       await ws?.cleanup();
-    }, 120_000);
+    }, scaled(120_000));
 
     it('deploy production --version v1.0.0 fetches, checks out by SHA, builds and starts it over ssh; health answers v1.0.0', async () => {
       const res = await cli(['deploy', 'production', '--version', 'v1.0.0', '--json']);
@@ -774,15 +775,15 @@ environments:
       cli: docker-compose
       dir: ${JSON.stringify(path.join(shared, 'tiny'))}
       hosts: [${host(hostA)}, ${host(hostB)}]
-    health: { timeout: 20s, interval: 250ms }
+    health: { timeout: ${scaledSeconds('20s')}, interval: 250ms }
 `,
       );
-    }, 180_000);
+    }, scaled(180_000));
     afterAll(async () => {
       await hostA?.stop();
       await hostB?.stop();
       await engineB?.stop();
-    }, 120_000);
+    }, scaled(120_000));
 
     it('deploy goes host by host: each host checks out, builds on its engine and starts v1.0.0', async () => {
       const started = Date.now();
@@ -802,7 +803,7 @@ environments:
       const ps = (await cli(['status', '--env', 'production', '--json'])).json().environments[0];
       expect(ps.services).toMatchObject([{ service: 'web', process: 'running', healthy: true, version: 'v1.0.0' }]);
       expect(commands().filter((c) => c.host === b).length).toBeGreaterThan(0);
-    }, 900_000);
+    }, scaled(900_000));
 
     it('host B cannot start v1.1.0: the deploy fails naming B, host A is back on v1.0.0, and so is B', async () => {
       const res = await cli(['deploy', 'production', '--version', 'v1.1.0', '--json']);
@@ -821,7 +822,7 @@ environments:
       const ups = commands().filter((c) => / up -d /.test(c.cmd ?? '')).slice(-6).map((c) => `${c.host === a ? 'A' : 'B'} ${c.cmd!.split(' ')[0]}`);
       // A v1.1.0, B v1.1.0 (fails), A and B returned to v1.0.0, then the rollback's A and B.
       expect(ups).toEqual(['A TAG=v1.1.0', 'B TAG=v1.1.0', 'A TAG=v1.0.0', 'B TAG=v1.0.0', 'A TAG=v1.0.0', 'B TAG=v1.0.0']);
-    }, 900_000);
+    }, scaled(900_000));
   });
 });
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoRepo, type DemoRepo } from '../demo/stack/build-repo.mjs';
 import { runLoad } from '../demo/stack/base/loadgen.mjs';
+import { scaled } from './harness/pace.js';
 
 interface Service {
   name: string;
@@ -70,7 +71,7 @@ async function startService(cwd: string, name: string, env: Record<string, strin
   const service: Service = { name, url, child, output: () => output };
   started.push(service);
 
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + scaled(10_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
     try {

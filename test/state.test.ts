@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shipgate } from './harness/cli.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
 
 const dropDatabase = (stateDir: string, how: 'truncate' | 'delete') => {
   for (const suffix of ['-wal', '-shm']) rmSync(path.join(stateDir, `state.db${suffix}`), { force: true });
@@ -15,7 +16,7 @@ const dropDatabase = (stateDir: string, how: 'truncate' | 'delete') => {
 };
 
 // Many CLI runs in a row: on a loaded 2-core machine each can take seconds to start.
-describe('a store that lost its history, on a small ledger stack', { timeout: 600_000 }, () => {
+describe('a store that lost its history, on a small ledger stack', { timeout: scaled(600_000) }, () => {
   let dir: string;
   const run = (args: string[]) => shipgate(args, { cwd: dir });
 
@@ -84,7 +85,7 @@ describe('an unreadable store', () => {
   });
 });
 
-describe('a deleted state.db after deployments (sample stack)', { timeout: 600_000 }, () => {
+describe('a deleted state.db after deployments (sample stack)', { timeout: scaled(600_000) }, () => {
   let ws: StackWorkspace;
 
   beforeAll(async () => {

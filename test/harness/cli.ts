@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaled } from './pace.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'shipgate');
@@ -13,7 +14,10 @@ export interface CliResult {
   json<T = any>(): T;
 }
 
-/** Runs the built CLI (`npm run build` first; `npm test` does it) as a user would. */
+/**
+ * Runs the built CLI (`npm run build` first; `npm test` does it) as a user would. `timeoutMs` (60 s
+ * unless given) is a hang guard on an idle machine, stretched by the machine's load (pace.ts).
+ */
 export function shipgate(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -25,7 +29,7 @@ export function shipgate(args: string[], options: { cwd: string; env?: NodeJS.Pr
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), scaled(options.timeoutMs ?? 60_000));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { spawnServer } from './server-process.js';
 import { freePort } from '../../src/demo/free-port.js';
 import { debianPostgresBinDirs } from '../../src/adapters/database/postgres-tools.js';
+import { scaled } from './pace.js';
 
 export interface PostgresServer {
   /** The `postgres` database of the server. */
@@ -111,7 +112,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     // smart shutdown (waits for clients), SIGINT then disconnects them, SIGKILL last.
     signal(serverPid ?? server.child.pid!, 'SIGTERM');
     const allGone = () => server.exited && pids.every(isGone);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + scaled(10_000);
     let escalated = false;
     while (!allGone() && Date.now() < deadline) {
       if (!escalated && Date.now() > deadline - 8_000) {
@@ -127,7 +128,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + scaled(20_000);
   for (;;) {
     if (server.exited) {
       await stop();

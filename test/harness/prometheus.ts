@@ -5,6 +5,7 @@ import { accessSync, constants, closeSync, existsSync, mkdtempSync, openSync, re
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/demo/free-port.js';
+import { scaled } from './pace.js';
 
 export interface PrometheusServer {
   /** Base URL, e.g. http://127.0.0.1:40123 */
@@ -124,7 +125,7 @@ export async function startPrometheus(targets: string[], opts: { scrapeInterval?
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const deadline = Date.now() + scaled(READY_TIMEOUT_MS);
   let lastError = 'no answer yet';
   while (true) {
     if (!running()) {

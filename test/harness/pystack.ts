@@ -7,6 +7,7 @@ import path from 'node:path';
 import { freePorts } from '../../src/demo/free-port.js';
 import { buildPyRepo, type PyRelease } from '../fixtures/pystack/build-repo.js';
 import { shipgate } from './cli.js';
+import { scaledSeconds } from './pace.js';
 
 export interface PyWorkspace {
   dir: string;
@@ -33,7 +34,7 @@ export function pyStackConfig(repoDir: string, ports: Record<string, number>, o:
   const envs = Object.entries(ports).map(([env, port]) => `  ${env}:
     services:
       quotes: { port: ${port} }
-    health: { timeout: 30s, interval: 250ms }
+    health: { timeout: ${scaledSeconds('30s')}, interval: 250ms }
     analysis:
       interval: 500ms
       checks:

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createClient } from 'redis';
 import { spawnServer } from './server-process.js';
 import { freePort } from '../../src/demo/free-port.js';
+import { scaled } from './pace.js';
 
 export interface RedisServer {
   /** redis://127.0.0.1:PORT */
@@ -83,7 +84,7 @@ export async function startRedis(): Promise<RedisServer> {
     };
 
     const url = `redis://127.0.0.1:${port}`;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + scaled(15_000);
     let problem: string | undefined = 'not started';
     while (!server.exited && Date.now() < deadline) {
       problem = await ping(url);

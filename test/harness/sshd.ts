@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/demo/free-port.js';
 import type { SshEndpoint } from '../../src/adapters/targets/ssh/commands.js';
+import { scaled } from './pace.js';
 
 export const SSHD = '/usr/sbin/sshd';
 const MISSING = `${SSHD} not found; run \`bash scripts/ensure-system-deps.sh\` (installs the Debian openssh-server and openssh-client packages)`;
@@ -127,7 +128,7 @@ export async function startSshd(options: SshdOptions): Promise<SshdServer> {
     c.on('exit', (code, signal) => (exited = `sshd exited (${signal ?? code})`));
     c.on('error', (err) => (exited = `sshd could not start: ${err.message}`));
     child = c;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + scaled(10_000);
     while (Date.now() < deadline && !exited) {
       if (await banner(port)) return;
       await sleep(50);

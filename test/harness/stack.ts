@@ -5,6 +5,7 @@ import { buildDemoRepo } from '../../demo/stack/build-repo.mjs';
 import { freePorts } from '../../src/demo/free-port.js';
 import { demoStackConfig, type StackConfigOptions, type StackPorts } from '../../src/demo/stack-config.js';
 import { shipgate } from './cli.js';
+import { scaledSeconds } from './pace.js';
 
 export interface StackWorkspace {
   dir: string;
@@ -16,6 +17,8 @@ export interface StackWorkspace {
 }
 
 export interface StackWorkspaceOptions extends Pick<StackConfigOptions, 'healthTimeout' | 'analysis'> {
+  // healthTimeout (whole seconds, 20s unless given) is what an idle machine needs: it is stretched
+  // by the machine's load (pace.ts), as services start that much slower on a busy one.
   /** Rewrites the generated shipgate.yml before it is written (e.g. shorter soaks); gets the ports too. */
   patch?: (yaml: string, ports: Record<string, StackPorts>) => string;
 }
@@ -30,7 +33,7 @@ export async function stackWorkspace(envs: string[] = ['staging', 'production'],
     ports[env] = { signal: signal!, gateway: gateway!, orchestrator: orchestrator! };
   }
   const { patch, ...configOptions } = options;
-  const yaml = demoStackConfig(repo.dir, ports, configOptions);
+  const yaml = demoStackConfig(repo.dir, ports, { ...configOptions, healthTimeout: scaledSeconds(options.healthTimeout ?? '20s') });
   writeFileSync(path.join(dir, 'shipgate.yml'), patch ? patch(yaml, ports) : yaml);
   const run = (args: string[], env?: NodeJS.ProcessEnv) => shipgate(args, { cwd: dir, env });
   return {

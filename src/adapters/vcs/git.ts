@@ -33,8 +33,16 @@ export class GitRepository {
       await this.runner.run(gitCommands.worktreeRemove(this.dir, dir));
       await rm(dir, { recursive: true, force: true });
     }
-    await this.runner.run(gitCommands.worktreePrune(this.dir));
-    const res = await this.runner.run(gitCommands.worktreeAdd(this.dir, dir, commit));
+    // No prune before the add: a prune run by one deploy while another adds a worktree of this
+    // repository (two environments at once) removes the other's half-made entry ("could not open
+    // .git/worktrees/<v>/locked"). --force already reuses a registered path that is gone; stale
+    // entries are pruned, and the add tried once more, only when the add fails.
+    let res = await this.runner.run(gitCommands.worktreeAdd(this.dir, dir, commit));
+    if (res.exitCode !== 0) {
+      await this.runner.run(gitCommands.worktreePrune(this.dir));
+      await rm(dir, { recursive: true, force: true });
+      res = await this.runner.run(gitCommands.worktreeAdd(this.dir, dir, commit));
+    }
     if (res.exitCode !== 0) {
       throw failed(`could not check out ${commit} into ${dir}: ${res.stderr.trim()}`, { hint: `Run \`${describeArgv(gitCommands.worktreeAdd(this.dir, dir, commit))}\` by hand to see the problem.` });
     }
