@@ -54,7 +54,7 @@ function SafetyRow({ env, tick }) {
   const s = data?.safety;
   return html`<tr data-env=${env}>
     <td><b>${env}</b></td>
-    ${error ? html`<td colspan="2" class="error">${error}</td>` : s ? html`<td class=${s.breaker === 'closed' ? 'ok' : 'bad'}>${s.breaker}${s.tripReason ? `: ${s.tripReason}` : ''}</td><td class=${s.killswitch ? 'bad' : 'ok'}>${s.killswitch ? 'ENGAGED' : 'off'}</td>` : html`<td colspan="2">…</td>`}
+    ${error ? html`<td colspan="2" class="error">${error}</td>` : s ? html`<td class=${s.state.breaker.meaning === 'trading' ? 'ok' : 'bad'}>${s.breaker}${s.tripReason ? `: ${s.tripReason}` : ''} (${s.state.breaker.meaning})</td><td class=${s.state.killSwitch.meaning === 'trading' ? 'ok' : 'bad'}>${s.killswitch ? 'ENGAGED' : 'off'} (${s.state.killSwitch.meaning})</td>` : html`<td colspan="2">…</td>`}
     <td><input class="reason" placeholder="reason" value=${reason} onInput=${(e) => setReason(e.target.value)} />
       <button class="trip" onClick=${trip}>Trip breaker</button>
       ${result && html`<span class=${result.ok ? 'ok result' : 'error result'} role="status">${result.text}</span>`}</td>
