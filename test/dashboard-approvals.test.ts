@@ -42,7 +42,10 @@ afterAll(async () => {
 });
 
 async function loggedIn(token: string, name: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // Waits are on conditions only: the test's timeout is the one bound.
+  context.setDefaultTimeout(0);
+  const page = await context.newPage();
   await page.goto(`${api.url}/`);
   await page.fill('input[name=token]', token);
   await page.click('button[type=submit]');
