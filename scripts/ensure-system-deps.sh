@@ -26,6 +26,8 @@ command -v ssh >/dev/null || missing+=(openssh-client)
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
 /usr/bin/python3 -c 'import pytest_cov' 2>/dev/null || missing+=(python3-pytest-cov)
 /usr/bin/python3 -c 'import pytest_timeout' 2>/dev/null || missing+=(python3-pytest-timeout)
+# The dashboard's browser tests drive Debian's chromium with playwright-core (no browser download).
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 /usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 
 if ((${#missing[@]} == 0)); then exit 0; fi

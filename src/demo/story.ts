@@ -95,7 +95,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const served = options.serve ? await serveDemo(ctx, 'demo') : undefined;
   if (served) {
     summary.api = { url: served.url, viewerToken: served.viewerToken };
-    say(`control room API: ${served.url} (e.g. ${served.url}/api/soaks) — viewer token ${served.viewerToken}`);
+    say(`control room API: ${served.url} (dashboard ${served.url}/, API e.g. ${served.url}/api/soaks) — viewer token ${served.viewerToken}`);
   }
   const background = new AbortController();
   const started = Date.now();

@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { readRoutes } from './routes-read.js';
 import { writeRoutes } from './routes-write.js';
 import { Sessions } from './sessions.js';
+import { dashboardRoutes } from './static.js';
 
 export interface ApiOptions {
   /** Cookies carry Secure when served over HTTPS. */
@@ -54,6 +55,7 @@ export function createApi(ctx: AppContext, options: ApiOptions): ApiApp {
     c.header('X-Content-Type-Options', 'nosniff');
   });
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+  dashboardRoutes(app);
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(options.version)));
   app.use('/api/*', authenticate(ctx, sessions));
   app.route('/api', loginRoutes(ctx, sessions, { secure: options.secure, sessionTtlMs: options.sessionTtlMs ?? 12 * 3600_000, attemptsPerMinute: options.loginAttemptsPerMinute ?? 5 }));

@@ -30,9 +30,11 @@ export function eventRoutes(ctx: AppContext, live: Set<AbortController>, pollMs:
             await stream.writeSSE({ event: 'reading', data: JSON.stringify(r) });
             lastReading = r.id;
           }
+          // The abort listener goes when the wait ends, or each poll would leave one behind.
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, pollMs);
-            stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+            const onAbort = () => (clearTimeout(t), resolve());
+            const t = setTimeout(() => (stop.signal.removeEventListener('abort', onAbort), resolve()), pollMs);
+            stop.signal.addEventListener('abort', onAbort, { once: true });
           });
         }
       } finally {

@@ -14,6 +14,8 @@ interface Operation {
   response: z.ZodType;
   query?: string[];
   sse?: boolean;
+  /** The response's media type when it is not JSON. */
+  media?: string;
 }
 
 const write = (path: keyof typeof WRITE_ROLES) => WRITE_ROLES[path];
@@ -47,7 +49,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/killswitch/on', summary: 'kill switch on, breaker TRIPPED, every open order cancelled and confirmed', role: write('POST /api/killswitch/on'), body: s.killSwitchOnBody, response: s.runbookResponse },
   { method: 'post', path: '/api/killswitch/off', summary: 'kill switch off after an approval and a clean reconciliation', role: write('POST /api/killswitch/off'), body: s.killSwitchOffBody, response: s.runbookResponse },
   { method: 'get', path: '/api/openapi.json', summary: 'this document', role: null, response: z.record(z.string(), z.unknown()) },
-  { method: 'get', path: '/metrics', summary: 'shipgate\'s own metrics in the Prometheus text format', role: null, response: z.string() },
+  { method: 'get', path: '/metrics', summary: 'shipgate\'s own metrics in the Prometheus text format', role: null, response: z.string(), media: 'text/plain' },
+  { method: 'get', path: '/', summary: 'the dashboard (log in with a token; the page then calls this API)', role: null, response: z.string(), media: 'text/html' },
+  { method: 'get', path: '/assets/{name}', summary: 'the dashboard\'s scripts and styles, built by Vite', role: null, response: z.string(), media: 'text/javascript' },
 ];
 
 const json = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -57,7 +61,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const params = [...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))];
-    const mediaType = op.sse ? 'text/event-stream' : op.path === '/metrics' ? 'text/plain' : 'application/json';
+    const mediaType = op.sse ? 'text/event-stream' : op.media ?? 'application/json';
     paths[op.path] = {
       ...paths[op.path],
       [op.method]: {

@@ -90,7 +90,7 @@ export function registerAnalysisCommands(program: Command): void {
         const api = address ? await startApi(ctx, address, opts).catch(async (err: unknown) => { await ctx.store.releaseLock(CONTROLLER_LOCK, token); throw err; }) : undefined;
         await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid, ...(api ? { api: api.url } : {}) } });
         if (!json) line(`shipgate controller running (pid ${ctx.pid}); stop with SIGTERM`);
-        if (api) line(json ? JSON.stringify({ kind: 'api', url: api.url }) : `control room API on ${api.url} (GET /api/openapi.json; tokens: shipgate token create)`);
+        if (api) line(json ? JSON.stringify({ kind: 'api', url: api.url }) : `control room on ${api.url} (dashboard ${api.url}/; API GET /api/openapi.json; tokens: shipgate token create)`);
         const stats = new TickStatsWindow();
         let windowStart = Date.now();
         try {

@@ -1,0 +1,123 @@
+// The dashboard in a real browser (Debian's chromium driven by playwright-core) over `shipgate demo
+// --serve`: log in with the demo's viewer token, see the environments, watch a soak chart gain
+// points live from the event stream while the sample stack serves traffic, and a viewer cannot trip
+// the breaker (the UI shows the API's 403). Screenshots go to test-results/dashboard/.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT } from './harness/cli.js';
+
+const CHROMIUM = process.env.SHIPGATE_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'test-results', 'dashboard');
+
+/**
+ * Polls `probe` (which reads the page) until it returns a value: a condition, no time bound (the
+ * test's timeout is the backstop); fails at once when the demo has ended, since nothing would change.
+ */
+async function until<T>(page: Page, what: string, probe: () => Promise<T | null>, ended: () => boolean): Promise<T> {
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (ended()) throw new Error(`the demo ended before the dashboard showed ${what}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** The number of readings a chart shows (its data-points attribute), or null while it is not there. */
+async function points(page: Page, selector: string): Promise<number | null> {
+  const chart = page.locator(selector).first();
+  if ((await chart.count()) === 0) return null;
+  const n = await chart.getAttribute('data-points');
+  return n === null ? null : Number(n);
+}
+
+let browser: Browser | undefined;
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the dashboard in Chromium', () => {
+  it('logs in, shows the environments, a soak chart gaining points live, and refuses a viewer\'s breaker trip', async () => {
+    expect(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM} (scripts/ensure-system-deps.sh installs it)`).toBe(true);
+    mkdirSync(SHOTS, { recursive: true });
+    console.log(`dashboard screenshots: ${SHOTS}`);
+    // A slower clock than the demo's default, so a soak runs for tens of seconds while the browser watches.
+    const child = spawn(process.execPath, [BIN, 'demo', '--serve', '--speed', '2400'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    let ended = false;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => ((ended = true), resolve(code))));
+    try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const [, url, token] = await new Promise<RegExpExecArray>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /control room API: (http:\/\/127\.0\.0\.1:\d+) .* viewer token (sgt_\S+)/.exec(out);
+          if (m) resolve(m);
+        });
+        void exited.then((code) => reject(new Error(`demo exited ${code} before printing the API:\n${out}\n${err}`)));
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      // Waits are on conditions only: the test's timeout is the one bound (a busy machine is slow, not broken).
+      page.setDefaultTimeout(0);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      let navigations = 0;
+      page.on('framenavigated', (f) => f === page.mainFrame() && navigations++);
+
+      // Log in: a wrong token is refused, the demo's viewer token lets us in.
+      await page.goto(`${url}/`);
+      await page.fill('input[name=token]', 'sgt_not-a-token');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('.login .error');
+      expect(await page.textContent('.login .error')).toMatch(/^401: /);
+      await page.fill('input[name=token]', token!);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#role');
+      expect(await page.textContent('#role')).toBe('viewer');
+
+      // The environments, from the API.
+      await page.waitForSelector('#environments tr[data-env=staging]');
+      expect(await page.textContent('#environments')).toContain('production');
+
+      // A soak's chart gains points without a reload: remember each chart's count, wait for one to grow.
+      const first = await until(page, 'a soak chart with readings', async () => {
+        const chart = page.locator('article.watch[data-kind=soak] figure.chart:not(.strip)').first();
+        const n = await points(page, 'article.watch[data-kind=soak] figure.chart:not(.strip)');
+        return n !== null && n >= 1 ? { watch: (await chart.getAttribute('data-watch'))!, check: (await chart.getAttribute('data-check'))!, points: n } : null;
+      }, () => ended);
+      const selector = `figure.chart[data-watch="${first.watch}"][data-check="${first.check}"]`;
+      const grown = await until(page, `soak #${first.watch}'s ${first.check} chart gaining points`, async () => {
+        const n = await points(page, selector);
+        return n !== null && n > first.points ? n : null;
+      }, () => ended);
+      expect(grown).toBeGreaterThan(first.points);
+      expect(navigations, 'the page was not reloaded').toBe(1);
+      // The chart draws the measured value with its threshold and baseline (uPlot's legend).
+      const legend = await page.textContent(`${selector} .u-legend`);
+      expect(legend).toMatch(/value[\s\S]*threshold[\s\S]*baseline/);
+      await page.screenshot({ path: path.join(SHOTS, 'soak-live.png'), fullPage: true });
+
+      // A viewer's trip of the production breaker: the UI shows the API's 403, and the API refuses.
+      const row = page.locator('#safety tr[data-env=production]');
+      await row.locator('input.reason').fill('a viewer tries');
+      await row.locator('button.trip').click();
+      await row.locator('.result').waitFor();
+      expect(await row.locator('.result').textContent()).toMatch(/^403: demo-viewer's token is viewer/);
+      await page.screenshot({ path: path.join(SHOTS, 'viewer-trip-refused.png'), fullPage: true });
+      const refused = await fetch(`${url}/api/breaker/trip`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ env: 'production', reason: 'viewer tries' }) });
+      expect(refused.status).toBe(403);
+      const safety = (await (await fetch(`${url}/api/safety?env=production`, { headers: { authorization: `Bearer ${token}` } })).json()) as { safety: { breaker: string } };
+      expect(safety.safety.breaker).not.toBe('tripped');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser?.close();
+      browser = undefined;
+      const code = await exited;
+      expect(code, `${out}\n${err}`).toBe(0);
+    }
+  }, 600_000);
+});

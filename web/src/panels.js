@@ -1,0 +1,95 @@
+// Environments (versions, deployment, lock, window), breaker and kill switch with a trip control,
+// and the approvals queue with an approve control.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { get, post } from './api.js';
+
+/** GETs `path` again whenever `tick` moves; errors are shown, never taken for "nothing". */
+export function useData(path, tick) {
+  const [state, setState] = useState({ data: null, error: null });
+  useEffect(() => {
+    let gone = false;
+    get(path).then((data) => !gone && setState({ data, error: null }), (err) => !gone && setState((s) => ({ data: s.data, error: `${err.status}: ${err.message}` })));
+    return () => (gone = true);
+  }, [path, tick]);
+  return state;
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+const Err = ({ error }) => error && html`<p class="error" role="alert">${error}</p>`;
+
+function WindowCell({ env, tick }) {
+  const { data, error } = useData(`/api/window?env=${encodeURIComponent(env)}`, tick);
+  if (error) return html`<td class="error">${error}</td>`;
+  if (!data) return html`<td>…</td>`;
+  return html`<td class=${data.open ? 'ok' : 'bad'}>${data.open ? 'open' : 'closed'}: ${data.reason}${!data.open && data.nextOpen ? html`<br />next open ${when(data.nextOpen)}` : ''}</td>`;
+}
+
+export function Environments({ tick }) {
+  const { data, error } = useData('/api/environments', tick);
+  return html`<section id="environments"><h2>Environments</h2><${Err} error=${error} />
+    ${data && html`<table><thead><tr><th>environment</th><th>current</th><th>previous good</th><th>deployment</th><th>lock</th><th>window</th></tr></thead>
+      <tbody>${data.environments.map((e) => html`<tr data-env=${e.env}>
+        <td><b>${e.env}</b></td><td class="version">${e.currentVersion ?? '—'}</td><td>${e.previousGoodVersion ?? '—'}</td>
+        <td>${e.deployment ? html`#${e.deployment.id} ${e.deployment.kind} ${e.deployment.version}: ${e.deployment.state}${e.deployment.lastStep ? ` (${e.deployment.lastStep})` : ''}` : '—'}</td>
+        <td>${e.lock ? `${e.lock.actor}: ${e.lock.reason}${e.lock.stale ? ' (stale)' : ''}` : 'free'}</td>
+        <${WindowCell} env=${e.env} tick=${tick} />
+      </tr>`)}</tbody></table>`}
+  </section>`;
+}
+
+function SafetyRow({ env, tick }) {
+  const { data, error } = useData(`/api/safety?env=${encodeURIComponent(env)}`, tick);
+  const [reason, setReason] = useState('');
+  const [result, setResult] = useState(null);
+  const trip = async () => {
+    setResult(null);
+    try {
+      const r = await post('/api/breaker/trip', { env, reason: reason || 'tripped from the control room' });
+      setResult({ ok: r.ok !== false, text: 'breaker tripped' });
+    } catch (err) {
+      setResult({ ok: false, text: `${err.status}: ${err.message}` });
+    }
+  };
+  const s = data?.safety;
+  return html`<tr data-env=${env}>
+    <td><b>${env}</b></td>
+    ${error ? html`<td colspan="2" class="error">${error}</td>` : s ? html`<td class=${s.state.breaker.meaning === 'trading' ? 'ok' : 'bad'}>${s.breaker}${s.tripReason ? `: ${s.tripReason}` : ''} (${s.state.breaker.meaning})</td><td class=${s.state.killSwitch.meaning === 'trading' ? 'ok' : 'bad'}>${s.killswitch ? 'ENGAGED' : 'off'} (${s.state.killSwitch.meaning})</td>` : html`<td colspan="2">…</td>`}
+    <td><input class="reason" placeholder="reason" value=${reason} onInput=${(e) => setReason(e.target.value)} />
+      <button class="trip" onClick=${trip}>Trip breaker</button>
+      ${result && html`<span class=${result.ok ? 'ok result' : 'error result'} role="status">${result.text}</span>`}</td>
+  </tr>`;
+}
+
+export function Safety({ tick }) {
+  const { data, error } = useData('/api/environments', 0);
+  return html`<section id="safety"><h2>Breaker and kill switch</h2><${Err} error=${error} />
+    ${data && html`<table><thead><tr><th>environment</th><th>breaker</th><th>kill switch</th><th>control</th></tr></thead>
+      <tbody>${data.environments.map((e) => html`<${SafetyRow} env=${e.env} tick=${tick} />`)}</tbody></table>`}
+  </section>`;
+}
+
+export function Approvals({ tick }) {
+  const [own, setOwn] = useState(0);
+  const { data, error } = useData('/api/approvals', tick + own);
+  const [result, setResult] = useState(null);
+  const approve = async (id) => {
+    setResult(null);
+    try {
+      await post(`/api/approvals/${id}/approve`);
+      setResult({ ok: true, text: `approval #${id} approved` });
+    } catch (err) {
+      setResult({ ok: false, text: `${err.status}: ${err.message}` });
+    }
+    setOwn((n) => n + 1);
+  };
+  return html`<section id="approvals"><h2>Approvals</h2><${Err} error=${error} />
+    ${result && html`<p class=${result.ok ? 'ok' : 'error'} role="status">${result.text}</p>`}
+    ${data && (data.approvals.length === 0 ? html`<p>No pending approvals.</p>` : html`<table><thead><tr><th>#</th><th>environment</th><th>for</th><th>requested by</th><th>reason</th><th>approvals</th><th>expires</th><th></th></tr></thead>
+      <tbody>${data.approvals.map((a) => html`<tr data-approval=${a.id}>
+        <td>${a.id}</td><td>${a.env}</td><td>${a.action}</td><td>${a.requester}</td><td>${a.reason}</td>
+        <td>${a.approvers.length}/${a.required}${a.approvers.length ? ` (${a.approvers.map((x) => x.by).join(', ')})` : ''}</td><td>${when(a.expiresAt)}</td>
+        <td>${a.state === 'pending' ? html`<button class="approve" onClick=${() => approve(a.id)}>Approve</button>` : a.state}</td>
+      </tr>`)}</tbody></table>`)}
+  </section>`;
+}
