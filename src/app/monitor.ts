@@ -8,6 +8,7 @@ import { notify } from './notify.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, MonitorData, Trigger } from './analysis/watch-data.js';
 import { record } from './audit.js';
+import { failpoint } from './failpoint.js';
 import type { AppContext } from './context.js';
 import { openIncident } from './incidents.js';
 import { rollback } from './rollback.js';
@@ -99,6 +100,8 @@ async function tellBlindness(ctx: AppContext, monitor: WatchRecord<MonitorData>,
 }
 
 async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData>, data: MonitorData, trigger: Trigger): Promise<WatchRecord<MonitorData>> {
+  // Tests stop or kill the controller here: it has decided, and acted on nothing yet.
+  failpoint('monitor', 'trigger', 'before');
   data.trigger = trigger;
   const at = trigger.at;
   await record(ctx, { action: 'monitor.trigger', outcome: data.autoRollback ? 'rolling-back' : 'alert', env: monitor.env, version: monitor.version, reason: `${trigger.check}: ${trigger.reason}`, detail: { monitorId: monitor.id, evidence: trigger.evidence } });

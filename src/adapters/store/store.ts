@@ -58,6 +58,45 @@ export interface LockRecord {
   pid: number;
 }
 
+/** The controller leader's lease. `generation` is the fencing token: it grows on every takeover. */
+export interface LeaderRecord {
+  generation: number;
+  owner: string;
+  host: string;
+  pid: number;
+  acquiredAt: string;
+  leaseUntil: string;
+}
+
+/** A running controller's heartbeat: the leader, or a standby waiting for the lease. */
+export interface ControllerRecord {
+  id: string;
+  host: string;
+  pid: number;
+  role: 'leader' | 'standby';
+  generation: number | null;
+  startedAt: string;
+  seenAt: string;
+  leaseMs: number;
+}
+
+/** Leadership among `shipgate serve` processes sharing one store (./leadership.ts). */
+export interface ControllerTable {
+  getLeader(): Promise<LeaderRecord | undefined>;
+  /**
+   * Becomes leader at the next generation, if the row is still the one read (`expected`: same
+   * generation and lease, so a renewal in between wins), or if there is none (`expected` undefined).
+   */
+  claimLeader(expected: LeaderRecord | undefined, claim: Omit<LeaderRecord, 'generation'>): Promise<LeaderRecord | undefined>;
+  /** Extends the lease while `generation` is still the leader's. */
+  renewLeader(generation: number, leaseUntil: string): Promise<boolean>;
+  /** Ends the lease now; the generation stays, so whoever leads next leads at a higher one. */
+  resignLeader(generation: number, at: string): Promise<boolean>;
+  heartbeat(controller: ControllerRecord): Promise<void>;
+  list(): Promise<ControllerRecord[]>;
+  remove(id: string): Promise<void>;
+}
+
 export interface DeploymentRecord {
   id: number;
   env: string;
@@ -169,6 +208,15 @@ export type NewDeployment = Omit<DeploymentRecord, 'id' | 'updatedAt' | 'finishe
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
+
+  /** Leader lease, fencing generation and heartbeats of the controllers (never fenced itself). */
+  readonly controllers: ControllerTable;
+  /**
+   * This store as the controller leading at `generation` uses it: every write runs in a transaction
+   * that first checks the generation is still the leader's (and holds the leader row until it
+   * commits, so a takeover waits for it), and throws FencedError otherwise. Reads are not fenced.
+   */
+  fenced(generation: number, options?: { idleTimeoutMs?: number }): Store;
 
   appendAudit(event: AuditInput): Promise<AuditRecord>;
   listAudit(filter?: { env?: string; action?: string; version?: string; limit?: number; sinceSeq?: number }): Promise<AuditRecord[]>;
