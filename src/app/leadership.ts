@@ -136,7 +136,9 @@ async function leadOnce(
     await options.lead(fenced, lost.signal);
   } catch (err) {
     if (!(err instanceof FencedError)) throw err;
-    lose(err.message);
+    // A refused write says more than a failed renewal that may have come first.
+    lostReason = err.message;
+    lost.abort();
   } finally {
     clearInterval(timer);
     signal.removeEventListener('abort', onStop);

@@ -171,14 +171,14 @@ export class KyselyStore implements Store {
     return toWatch(row) as WatchRecord<D>;
   }
 
-  async updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>> {
-    const row = await this.db
-      .updateTable('watches')
-      .set({ state: patch.state, data: encodeDocument(patch.data), finished_at: patch.finishedAt, updated_at: at })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toWatch(row) as WatchRecord<D>;
+  async updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string, options: { ifRunning?: boolean } = {}): Promise<WatchRecord<D>> {
+    let q = this.db.updateTable('watches').set({ state: patch.state, data: encodeDocument(patch.data), finished_at: patch.finishedAt, updated_at: at }).where('id', '=', id);
+    if (options.ifRunning) q = q.where('state', '=', 'running');
+    const row = await q.returningAll().executeTakeFirst();
+    if (row) return toWatch(row) as WatchRecord<D>;
+    const current = await this.getWatch(id);
+    if (!current) throw new Error(`watch ${id} does not exist`);
+    return current as WatchRecord<D>;
   }
 
   async getWatch(id: number): Promise<WatchRecord | undefined> {

@@ -249,7 +249,11 @@ export interface Store {
   listReleases(env: string): Promise<ReleaseRecord[]>;
 
   createWatch<D>(kind: WatchKind, env: string, version: string, deploymentId: number, at: string, data: D): Promise<WatchRecord<D>>;
-  updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>>;
+  /**
+   * `ifRunning`: only if the watch is still running (an evaluation must not bring back a watch a
+   * deploy aborted meanwhile); otherwise nothing is written and the watch is returned as it is.
+   */
+  updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string, options?: { ifRunning?: boolean }): Promise<WatchRecord<D>>;
   getWatch(id: number): Promise<WatchRecord | undefined>;
   /** Newest first. */
   listWatches(filter: { env?: string; kind?: WatchKind; state?: WatchState; limit?: number }): Promise<WatchRecord[]>;
