@@ -223,3 +223,37 @@ describe('highly available controller: three `shipgate serve` on one PostgreSQL 
     }
   }, 400_000);
 });
+
+describe('highly available controller on SQLite (one host)', () => {
+  it('two `serve` on one state file: a clean stop hands over at once, a SIGKILLed leader is replaced', async () => {
+    const made = await stackWorkspace(['staging'], ['v1.0.0'], { patch: (yaml) => `${yaml}\ncontroller:\n  lease: 30s\n` });
+    ws = made;
+    const a = serve(made.dir, {});
+    await a.waitFor(/leading as generation 1\b/);
+    const b = serve(made.dir, {});
+    await b.waitFor(/standing by: tester@\S+ leads \(generation 1,/);
+    const status = (await cli(made, {}, ['status', '--json'])).controller;
+    expect(status).toMatchObject({ leader: { pid: a.pid, generation: 1 }, standbys: [{ pid: b.pid }] });
+    // A foreground watch is refused while a controller leads.
+    const refused = await made.run(['watch', '--json']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.json().error.message).toMatch(/a controller already runs on this store: tester@\S+ \(generation 1,/);
+
+    // SIGTERM gives the lease up: the standby takes it without waiting out the 30 s lease.
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toEqual({ code: 0, signal: null });
+    await b.waitFor(/leading as generation 2 \(took over from tester@\S+, generation 1\)/);
+
+    // A SIGKILLed leader of this host is gone at once (its pid is dead): a new controller leads.
+    const c = serve(made.dir, {});
+    await c.waitFor(/standing by: tester@\S+ leads \(generation 2,/);
+    b.child.kill('SIGKILL');
+    await c.waitFor(/leading as generation 3 \(took over from tester@\S+, generation 2\)/);
+    const after = (await cli(made, {}, ['status', '--json'])).controller;
+    expect(after).toMatchObject({ leader: { pid: c.pid, generation: 3 }, standbys: [] });
+    const leads = ((await cli(made, {}, ['audit', '--json'])).events as any[]).filter((e) => e.action === 'controller.lead');
+    expect(leads.map((e) => [e.detail.pid, e.detail.generation, e.detail.previousPid])).toEqual([[a.pid, 1, null], [b.pid, 2, a.pid], [c.pid, 3, b.pid]]);
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toEqual({ code: 0, signal: null });
+  }, 200_000);
+});
