@@ -224,6 +224,35 @@ describe('highly available controller: three `shipgate serve` on one PostgreSQL 
   }, 400_000);
 });
 
+describe('highly available controller: the leader dies during the rollback', () => {
+  it('a standby resumes the interrupted rollback instead of starting another', async () => {
+    const { ws: w, url, env } = await workspace();
+    const traffic = load(w.ports.production!.gateway);
+    try {
+      // The leader dies right after stopping v1.2.0: production runs nothing until someone finishes.
+      const [a, b, c] = await threeControllers(w.dir, env, { SHIPGATE_FAILPOINT: 'rollback:stop-old:after' });
+      await deployRegression(w, env);
+      expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      const leader = await until('a standby to lead', () => withStore(url, (s) => s.controllers.getLeader()), (l) => l?.generation === 2);
+      const next = leader!.pid === b.pid ? b : c;
+      const monitor = await rolledBack(url);
+      expect((monitor!.data as any).rollback).toMatchObject({ ok: true, version: 'v1.0.0' });
+      await next.waitFor(/monitor #\d+ production v1\.2\.0: rolled-back/);
+
+      const events = (await cli(w, env, ['audit', '--json'])).events as any[];
+      const rollbacks = events.filter((e) => /^rollback\./.test(e.action)).map((e) => [e.action, e.detail.deploymentId]);
+      const id = rollbacks[0]![1];
+      expect(rollbacks).toEqual([['rollback.start', id], ['rollback.resume', id], ['rollback.finish', id]]);
+      const deployments = (await withStore(url, (s) => s.listDeployments({ env: 'production' }))).map((d) => [d.kind, d.version, d.state]);
+      expect(deployments).toEqual([['rollback', 'v1.0.0', 'succeeded'], ['deploy', 'v1.2.0', 'succeeded'], ['deploy', 'v1.0.0', 'succeeded']]);
+      expect((await cli(w, env, ['status', '--env', 'production', '--json'])).environments[0]).toMatchObject({ currentVersion: 'v1.0.0' });
+      expect((await cli(w, env, ['audit', '--verify', '--json'])).ok).toBe(true);
+    } finally {
+      await traffic.stop();
+    }
+  }, 400_000);
+});
+
 describe('highly available controller on SQLite (one host)', () => {
   it('two `serve` on one state file: a clean stop hands over at once, a SIGKILLed leader is replaced', async () => {
     const made = await stackWorkspace(['staging'], ['v1.0.0'], { patch: (yaml) => `${yaml}\ncontroller:\n  lease: 30s\n` });
