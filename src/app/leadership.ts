@@ -124,7 +124,10 @@ async function leadOnce(
       renewing = false;
     }
   };
-  const timer = setInterval(() => void renew(), leaseMs / 3);
+  let inflight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inflight = renew();
+  }, leaseMs / 3);
   try {
     await beat('leader', generation);
     await record(fenced, {
@@ -142,6 +145,8 @@ async function leadOnce(
   } finally {
     clearInterval(timer);
     signal.removeEventListener('abort', onStop);
+    // A renewal still running would write its heartbeat after the resignation below.
+    await inflight;
   }
   if (!lostReason) {
     // Stopped, or the loop finished (watch): give the lease up so a standby need not wait it out.
