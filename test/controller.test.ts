@@ -92,7 +92,7 @@ async function withStore<T>(dir: string, read: (store: Awaited<ReturnType<typeof
 async function controllerLease(dir: string) {
   const store = await openStore({ url: process.env[DATABASE_URL_VARIABLE], sqliteFile: path.join(dir, '.shipgate', 'state.db') });
   try {
-    return await store.getLock('@controller');
+    return await store.controllers.getLeader();
   } finally {
     await store.close();
   }
@@ -209,15 +209,17 @@ describe('production monitor: automatic rollback on real processes', () => {
 });
 
 describe('shipgate serve: the controller daemon', () => {
-  it('runs one per store, and a restarted daemon resumes the same soak after the first was SIGKILLed', async () => {
+  it('leads the store (a `watch` beside it is refused), and a restarted daemon resumes the same soak after the first was SIGKILLed', async () => {
     // The soak is long enough to hold a deliberate outage of the controller (counted as inconclusive).
     ws = await stackWorkspace(['staging'], ['v1.0.0'], { analysis: true, patch: shortWatches({ standard: '24s', maxInconclusive: '75%' }) });
     const dir = ws.dir;
     const first = serve(dir);
     await first.waitFor(/controller running \(pid \d+\)/);
     expect(first.output()).toContain(`pid ${first.child.pid}`);
+    await first.waitFor(/leading as generation 1\b/);
 
-    const second = await ws.run(['serve', '--json']);
+    // A second `serve` would stand by (test/ha-controller.test.ts); a foreground `watch` is refused.
+    const second = await ws.run(['watch', '--json']);
     expect(second.code, second.stdout + second.stderr).toBe(3);
     expect(second.json().error.message).toMatch(/a controller already runs on this store/);
     expect(isAlive(first.child.pid!)).toBe(true);
@@ -251,7 +253,8 @@ describe('shipgate serve: the controller daemon', () => {
 
       restarted = serve(dir);
       await restarted.waitFor(/controller running \(pid \d+\)/);
-      expect(await controllerLease(dir)).toMatchObject({ pid: restarted.child.pid });
+      await restarted.waitFor(/leading as generation 2 \(took over from /);
+      expect(await controllerLease(dir)).toMatchObject({ pid: restarted.child.pid, generation: 2 });
       await restarted.waitFor(new RegExp(`soak #${soak.id} staging v1\\.0\\.0: (passed|failed|aborted)`), 60_000);
       expect(restarted.output()).toMatch(new RegExp(`soak #${soak.id} staging v1\\.0\\.0: passed`));
 
@@ -275,17 +278,20 @@ describe('shipgate serve: the controller daemon', () => {
 
     restarted!.child.kill('SIGTERM');
     expect(await restarted!.exited).toEqual({ code: 0, signal: null });
-    // A clean stop releases the lease.
-    expect(await controllerLease(dir)).toBeUndefined();
+    // A clean stop gives the lease up (it ends now), keeping the generation for the next leader.
+    const lease = await controllerLease(dir);
+    expect(lease).toMatchObject({ pid: restarted!.child.pid, generation: 2 });
+    expect(Date.parse(lease!.leaseUntil)).toBeLessThanOrEqual(Date.now());
 
     const events = await audit(ws);
     const controller = events.filter((e) => e.action.startsWith('controller.'));
-    expect(controller.map((e) => [e.action, e.detail.pid ?? e.detail.previousPid])).toEqual([
-      ['controller.start', first.child.pid],
+    expect(controller.map((e) => [e.action, e.detail.pid, e.detail.previousPid ?? null])).toEqual([
+      ['controller.start', first.child.pid, null],
+      ['controller.lead', first.child.pid, null],
+      ['controller.start', restarted!.child.pid, null],
       // The restarted daemon records that it took the dead one's lease.
-      ['controller.takeover', first.child.pid],
-      ['controller.start', restarted!.child.pid],
-      ['controller.stop', restarted!.child.pid],
+      ['controller.lead', restarted!.child.pid, first.child.pid],
+      ['controller.stop', restarted!.child.pid, null],
     ]);
     expect(events.filter((e) => e.action === 'soak.finish')).toEqual([expect.objectContaining({ outcome: 'passed', detail: expect.objectContaining({ soakId: soaks[0].id }) })]);
   }, scaled(180_000));

@@ -8,6 +8,8 @@ import { notify } from './notify.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, MonitorData, Trigger } from './analysis/watch-data.js';
 import { record } from './audit.js';
+import { failpoint } from './failpoint.js';
+import { deploymentLiveness } from './history.js';
 import type { AppContext } from './context.js';
 import { openIncident } from './incidents.js';
 import { rollback } from './rollback.js';
@@ -72,11 +74,13 @@ export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<Moni
   data.lastEvaluatedAt = at;
 
   if (step.outcome.kind === 'trigger') return triggerRollback(ctx, monitor, data, step.outcome.trigger);
-  if (step.outcome.kind === 'running') return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'running', data, finishedAt: null }, at);
+  // A deploy may have aborted this monitor while it was being evaluated: its verdict is then moot.
+  if (step.outcome.kind === 'running') return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'running', data, finishedAt: null }, at, { ifRunning: true });
 
   const state = step.outcome.kind;
   data.reason = `${step.outcome.reason}${data.warnings.length ? `; ${data.warnings.length} warnings` : ''}`;
-  const updated = await ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: at }, at);
+  const updated = await ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: at }, at, { ifRunning: true });
+  if (updated.state !== state) return updated;
   await record(ctx, { action: 'monitor.finish', outcome: state, env: monitor.env, version: monitor.version, reason: data.reason, detail: { monitorId: monitor.id, warnings: data.warnings.length, blind: data.blind ?? null } });
   if (state === 'inconclusive') {
     // Without evidence the release is neither passed nor failed: people decide, with an incident to note it in.
@@ -99,20 +103,28 @@ async function tellBlindness(ctx: AppContext, monitor: WatchRecord<MonitorData>,
 }
 
 async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData>, data: MonitorData, trigger: Trigger): Promise<WatchRecord<MonitorData>> {
+  // Superseded while it was being read (a deploy aborted it): a trigger on it would act on a release that is gone.
+  const fresh = await ctx.store.getWatch(monitor.id);
+  if (fresh?.state !== 'running') return (fresh ?? monitor) as WatchRecord<MonitorData>;
+  // Tests stop or kill the controller here: it has decided and checked, and acted on nothing yet.
+  // Resumed after another controller took over, only the fence (ctx.store.fenced) stops it.
+  failpoint('monitor', 'trigger', 'before');
   data.trigger = trigger;
   const at = trigger.at;
   await record(ctx, { action: 'monitor.trigger', outcome: data.autoRollback ? 'rolling-back' : 'alert', env: monitor.env, version: monitor.version, reason: `${trigger.check}: ${trigger.reason}`, detail: { monitorId: monitor.id, evidence: trigger.evidence } });
   if (!data.autoRollback) {
     data.reason = `trigger ${trigger.check} (automatic rollback is off): ${trigger.reason}`;
     data.incidentId = await openIncident(ctx, { env: monitor.env, version: monitor.version, deploymentId: monitor.deploymentId, title: `${monitor.version} in ${monitor.env}: ${trigger.check}`, trigger, rollback: null });
-    return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'failed', data, finishedAt: at }, at);
+    return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'failed', data, finishedAt: at }, at, { ifRunning: true });
   }
   let rb: MonitorData['rollback'] = null;
   // Another controller, or a person, may have moved the environment on since this tick began.
   const latest = (await ctx.store.listDeployments({ env: monitor.env, limit: 1 }))[0];
-  if (latest?.id !== monitor.deploymentId) {
+  // A controller that died during this monitor's rollback (on this host) left it interrupted: rollback() resumes it.
+  const ownInterrupted = latest?.kind === 'rollback' && latest.causeId === monitor.deploymentId && deploymentLiveness(latest, ctx.host) === 'interrupted';
+  if (latest?.id !== monitor.deploymentId && !ownInterrupted) {
     data.reason = `trigger ${trigger.check}, but ${monitor.env} has moved on (deployment #${latest?.id}); not rolled back again`;
-    return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'aborted', data, finishedAt: at }, at);
+    return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'aborted', data, finishedAt: at }, at, { ifRunning: true });
   }
   try {
     const outcome = await rollback(ctx, { env: monitor.env, reason: `automatic: ${trigger.check}: ${trigger.reason}`, triggeredByWatch: monitor.id, trigger });

@@ -68,7 +68,9 @@ export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>)
     data.failedCheck = step.failedCheck;
   }
   const failedCheck = results.find((r) => r.name === step.failedCheck);
-  const updated = await ctx.store.updateWatch<SoakData>(soak.id, { state, data, finishedAt: state === 'running' ? null : at }, at);
+  // A redeploy may have aborted this soak while it was being evaluated: its verdict is then moot.
+  const updated = await ctx.store.updateWatch<SoakData>(soak.id, { state, data, finishedAt: state === 'running' ? null : at }, at, { ifRunning: true });
+  if (updated.state !== state) return updated;
   if (state !== 'running') {
     await record(ctx, { action: 'soak.finish', outcome: state, env: soak.env, version: soak.version, reason: data.reason, detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence, baseline: failedCheck ? summarizeBaseline(data.baseline[failedCheck.name]) : undefined } });
     notify(ctx, { event: state === 'passed' ? 'soak.passed' : 'soak.failed', env: soak.env, version: soak.version, ...(data.reason ? { reason: data.reason } : {}), detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence } });

@@ -73,6 +73,15 @@ export const configSchema = z
       })
       .default({ expiry: 3_600_000, standard: 1, emergency: 2, identity: 'signature' }),
     notifications: z.array(notifier).default([]),
+    controller: z
+      .strictObject({
+        lease: duration
+          .refine((ms) => ms >= 1000, { message: 'the controller lease must be at least 1s', params: { hint: 'e.g. lease: 15s; the leader renews it every third of it, and a standby takes over within about 1.25 × lease of the leader going silent.' } })
+          .default(15_000)
+          .describe('`shipgate serve` leader lease: renewed every third of it; a standby takes over once it has passed (within 2 × lease of the leader dying).'),
+      })
+      .default({ lease: 15_000 })
+      .describe('Several `shipgate serve` on one store: one leads, the others stand by.'),
     preflight: preflightSpec.optional(),
     ci: ciSpec.optional().describe('CI triage: project failure causes and the local CI steps.'),
     calendar: z

@@ -36,7 +36,12 @@ export async function appendAudit(db: Kysely<Database>, auditSeal: AuditSeal | u
     const hash = auditHash(prevHash, base);
     const record: AuditRecord = { ...base, prevHash, hash, mac: auditSeal ? auditSeal.mac(hash) : null };
     try {
-      await db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash, mac: record.mac }).execute();
+      // A taken slot inserts nothing (no error: inside a PostgreSQL transaction an error would end it).
+      const res = await db.insertInto('audit').values({ ...base, detail: JSON.stringify(base.detail), prev_hash: prevHash, hash, mac: record.mac }).onConflict((oc) => oc.column('seq').doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows) !== 1) {
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
+        continue;
+      }
       auditSeal?.writeCheckpoint({ seq: record.seq, hash }, record.at);
       return record;
     } catch (err) {

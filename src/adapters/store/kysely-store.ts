@@ -2,13 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Identity } from '../../core/identity.js';
 import { appendAudit, listAudit, verifyAudit, type AuditFilter } from './audit-log.js';
 import type { AuditSeal } from './audit-seal.js';
+import { fenceStore } from './fenced-store.js';
 import { encodeDocument } from './json-document.js';
+import { KyselyControllerTable } from './leadership.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
 import { appendReadings, latestReadingId, listReadings, readingsAfter } from './reading-table.js';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
-  AuditInput, AuditRecord, AuditVerification, DeploymentRecord, DeploymentState, LockRecord,
+  AuditInput, AuditRecord, AuditVerification, ControllerTable, DeploymentRecord, DeploymentState, LockRecord,
   ApprovalRecord, ApprovalState, AttestationRecord, BackupRecord, IncidentRecord, NewDeployment, ReleaseRecord, StepRecord, StepState, Store, Verdict, WatchKind, WatchRecord, WatchState,
 } from './store.js';
 import type { ApiTokenRecord, NewApiToken, NewReading, ReadingRecord, TestOutcomeRecord } from './store.js';
@@ -18,12 +20,20 @@ export { auditHash } from './audit-chain.js';
 
 // The one store over both dialects. Its parts: audit-log.ts, lock-table.ts, rows.ts (row <-> record).
 export class KyselyStore implements Store {
+  readonly controllers: ControllerTable;
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
     /** Without one (tests of the bare store), events are hash-chained but not keyed. */
     readonly auditSeal?: AuditSeal,
-  ) {}
+  ) {
+    this.controllers = new KyselyControllerTable(db);
+  }
+
+  fenced(generation: number, options: { idleTimeoutMs?: number } = {}): Store {
+    return fenceStore(this, this.db, (trx) => new KyselyStore(trx, this.dialect, this.auditSeal), generation, options.idleTimeoutMs ?? 5000);
+  }
 
   async close(): Promise<void> {
     await this.db.destroy();
@@ -163,14 +173,14 @@ export class KyselyStore implements Store {
     return toWatch(row) as WatchRecord<D>;
   }
 
-  async updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>> {
-    const row = await this.db
-      .updateTable('watches')
-      .set({ state: patch.state, data: encodeDocument(patch.data), finished_at: patch.finishedAt, updated_at: at })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toWatch(row) as WatchRecord<D>;
+  async updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string, options: { ifRunning?: boolean } = {}): Promise<WatchRecord<D>> {
+    let q = this.db.updateTable('watches').set({ state: patch.state, data: encodeDocument(patch.data), finished_at: patch.finishedAt, updated_at: at }).where('id', '=', id);
+    if (options.ifRunning) q = q.where('state', '=', 'running');
+    const row = await q.returningAll().executeTakeFirst();
+    if (row) return toWatch(row) as WatchRecord<D>;
+    const current = await this.getWatch(id);
+    if (!current) throw new Error(`watch ${id} does not exist`);
+    return current as WatchRecord<D>;
   }
 
   async getWatch(id: number): Promise<WatchRecord | undefined> {
@@ -193,11 +203,13 @@ export class KyselyStore implements Store {
   }
 
   async setValues(values: Record<string, string>, at: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    const write = async (trx: Kysely<Database>) => {
       for (const [key, value] of Object.entries(values)) {
         await trx.insertInto('kv').values({ key, value, updated_at: at }).onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: at })).execute();
       }
-    });
+    };
+    // Already in a transaction when fenced (a nested one is not supported).
+    await (this.db.isTransaction ? write(this.db) : this.db.transaction().execute(write));
   }
 
   async createApproval(a: Omit<ApprovalRecord, 'id' | 'state' | 'approvers' | 'requesterIdentity'> & { requesterIdentity?: Identity | null }): Promise<ApprovalRecord> {

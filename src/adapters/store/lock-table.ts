@@ -2,21 +2,19 @@
 // one writer win, and every change after that is conditioned on the holder's token.
 
 import type { Kysely } from 'kysely';
-import { fromLock, isUniqueViolation, toLock } from './rows.js';
+import { fromLock, toLock } from './rows.js';
 import type { LockRecord } from './store.js';
 import type { Database } from './tables.js';
 
 export async function tryAcquireLock(db: Kysely<Database>, lock: LockRecord): Promise<{ acquired: true } | { acquired: false; holder: LockRecord }> {
-  try {
-    await db.insertInto('locks').values(fromLock(lock)).execute();
-    return { acquired: true as const };
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    const holder = await getLock(db, lock.env);
-    // Released between our insert and our read: try once more.
-    if (!holder) return tryAcquireLock(db, lock);
-    return { acquired: false as const, holder };
-  }
+  // ON CONFLICT DO NOTHING rather than catching the unique violation: inside a (fenced)
+  // PostgreSQL transaction a failed statement would abort the whole transaction.
+  const res = await db.insertInto('locks').values(fromLock(lock)).onConflict((oc) => oc.column('env').doNothing()).executeTakeFirst();
+  if (Number(res.numInsertedOrUpdatedRows) === 1) return { acquired: true as const };
+  const holder = await getLock(db, lock.env);
+  // Released between our insert and our read: try once more.
+  if (!holder) return tryAcquireLock(db, lock);
+  return { acquired: false as const, holder };
 }
 
 export async function takeOverLock(db: Kysely<Database>, expectedToken: string, lock: LockRecord): Promise<boolean> {

@@ -200,6 +200,32 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('readings_watch').on('readings').columns(['watch_id', 'id']).execute();
       },
     },
+    '0009_controller_leadership': {
+      async up(db) {
+        // The generation only ever grows: a released lease keeps its row (lease_until in the past).
+        await db.schema
+          .createTable('controller_leader')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('generation', 'integer', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('acquired_at', 'text', (c) => c.notNull())
+          .addColumn('lease_until', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('controllers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('generation', 'integer')
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('seen_at', 'text', (c) => c.notNull())
+          .addColumn('lease_ms', 'integer', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

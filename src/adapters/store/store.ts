@@ -59,6 +59,45 @@ export interface LockRecord {
   pid: number;
 }
 
+/** The controller leader's lease. `generation` is the fencing token: it grows on every takeover. */
+export interface LeaderRecord {
+  generation: number;
+  owner: string;
+  host: string;
+  pid: number;
+  acquiredAt: string;
+  leaseUntil: string;
+}
+
+/** A running controller's heartbeat: the leader, or a standby waiting for the lease. */
+export interface ControllerRecord {
+  id: string;
+  host: string;
+  pid: number;
+  role: 'leader' | 'standby';
+  generation: number | null;
+  startedAt: string;
+  seenAt: string;
+  leaseMs: number;
+}
+
+/** Leadership among `shipgate serve` processes sharing one store (./leadership.ts). */
+export interface ControllerTable {
+  getLeader(): Promise<LeaderRecord | undefined>;
+  /**
+   * Becomes leader at the next generation, if the row is still the one read (`expected`: same
+   * generation and lease, so a renewal in between wins), or if there is none (`expected` undefined).
+   */
+  claimLeader(expected: LeaderRecord | undefined, claim: Omit<LeaderRecord, 'generation'>): Promise<LeaderRecord | undefined>;
+  /** Extends the lease while `generation` is still the leader's. */
+  renewLeader(generation: number, leaseUntil: string): Promise<boolean>;
+  /** Ends the lease now; the generation stays, so whoever leads next leads at a higher one. */
+  resignLeader(generation: number, at: string): Promise<boolean>;
+  heartbeat(controller: ControllerRecord): Promise<void>;
+  list(): Promise<ControllerRecord[]>;
+  remove(id: string): Promise<void>;
+}
+
 export interface DeploymentRecord {
   id: number;
   env: string;
@@ -171,6 +210,15 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 
+  /** Leader lease, fencing generation and heartbeats of the controllers (never fenced itself). */
+  readonly controllers: ControllerTable;
+  /**
+   * This store as the controller leading at `generation` uses it: every write runs in a transaction
+   * that first checks the generation is still the leader's (and holds the leader row until it
+   * commits, so a takeover waits for it), and throws FencedError otherwise. Reads are not fenced.
+   */
+  fenced(generation: number, options?: { idleTimeoutMs?: number }): Store;
+
   appendAudit(event: AuditInput): Promise<AuditRecord>;
   listAudit(filter?: { env?: string; action?: string; version?: string; limit?: number; sinceSeq?: number }): Promise<AuditRecord[]>;
   verifyAudit(): Promise<AuditVerification>;
@@ -202,7 +250,11 @@ export interface Store {
   listReleases(env: string): Promise<ReleaseRecord[]>;
 
   createWatch<D>(kind: WatchKind, env: string, version: string, deploymentId: number, at: string, data: D): Promise<WatchRecord<D>>;
-  updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string): Promise<WatchRecord<D>>;
+  /**
+   * `ifRunning`: only if the watch is still running (an evaluation must not bring back a watch a
+   * deploy aborted meanwhile); otherwise nothing is written and the watch is returned as it is.
+   */
+  updateWatch<D>(id: number, patch: { state: WatchState; data: D; finishedAt: string | null }, at: string, options?: { ifRunning?: boolean }): Promise<WatchRecord<D>>;
   getWatch(id: number): Promise<WatchRecord | undefined>;
   /** Newest first. */
   listWatches(filter: { env?: string; kind?: WatchKind; state?: WatchState; limit?: number }): Promise<WatchRecord[]>;

@@ -148,4 +148,25 @@ export interface Database {
     evidence: string;
     reason: string;
   };
+  /** One row ('controller'): the leader's lease and the fencing generation, bumped on every takeover. */
+  controller_leader: {
+    name: string;
+    generation: number;
+    owner: string;
+    host: string;
+    pid: number;
+    acquired_at: string;
+    lease_until: string;
+  };
+  /** One row per running controller (leader or standby), refreshed as its heartbeat. */
+  controllers: {
+    id: string;
+    host: string;
+    pid: number;
+    role: string;
+    generation: number | null;
+    started_at: string;
+    seen_at: string;
+    lease_ms: number;
+  };
 }

@@ -2,12 +2,11 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { TickReport } from '../../app/controller.js';
 import type { AppContext } from '../../app/context.js';
-import { badInput, refused } from '../../core/errors.js';
+import type { LeadershipEvent } from '../../app/leadership.js';
+import { badInput } from '../../core/errors.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, withContext } from '../shared.js';
-
-const CONTROLLER_LOCK = '@controller';
 
 export function registerAnalysisCommands(program: Command): void {
   const soak = program.command('soak').description('staging soaks: the timed observation a release must pass before promotion');
@@ -54,63 +53,67 @@ export function registerAnalysisCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate watch')
     .action(async (_opts, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
-      const { runController } = await import('../../app/controller.js');
+      const [{ runController }, { runControllerMember }] = await Promise.all([import('../../app/controller.js'), import('../../app/leadership.js')]);
       await withContext(cmd, async (ctx) => {
-        // One evaluator per store: two would both act on the same trigger.
-        const token = await takeControllerLease(ctx, 'shipgate watch');
-        try {
-          await runController(ctx, { intervalMs: loopInterval(ctx), until: 'idle', onTick: async (r) => { await renewLease(ctx, token); report(r, json); } });
-        } finally {
-          await ctx.store.releaseLock(CONTROLLER_LOCK, token);
-        }
+        // One evaluator per store: two would both act on the same trigger. A watch leads or is refused.
+        await runControllerMember(ctx, {
+          leaseMs: ctx.config.controller.lease, signal: new AbortController().signal, standby: false, say: () => undefined,
+          lead: (fenced, lost) => runController(fenced, { intervalMs: loopInterval(ctx), until: 'idle', signal: lost, onTick: (r) => report(r, json) }),
+        });
       });
     });
 
   program
     .command('serve')
-    .description('run the controller as a daemon: evaluates soaks and monitors, resumes after a restart, one per store')
+    .description('run the controller as a daemon: evaluates soaks and monitors, resumes after a restart; several on one store elect one leader, the others stand by')
     .option('--json', 'print one JSON line per finished soak or monitor, and the periodic stats as JSON')
     .option('--stats-every <duration>', 'how often to print the controller\'s pass count and evaluation lag (due to verdict stored: p50, p99, max)', '60s')
     .option('--http <host:port>', 'also serve the control room API (JSON, server-sent events, /metrics) here; loopback unless TLS or --insecure-bind')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--insecure-bind', 'allow a non-loopback --http address without TLS (tokens and cookies cross the network in clear)')
-    .addHelpText('after', '\nExamples:\n  shipgate serve &\n  shipgate serve --stats-every 10s\n  shipgate serve --http 127.0.0.1:8787\n  shipgate serve --http 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem')
+    .addHelpText('after', '\nExamples:\n  shipgate serve &\n  shipgate serve --stats-every 10s\n  shipgate serve --http 127.0.0.1:8787\n  shipgate serve --http 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  # on a second host, same SHIPGATE_DATABASE_URL: stands by and takes over within 2 × controller.lease\n  shipgate serve')
     .action(async (opts: ServeFlags, cmd: Command) => {
       const json = Boolean(globalOptions(cmd).json);
       const statsEveryMs = parseStatsEvery(opts.statsEvery);
       const address = opts.http !== undefined ? await checkedAddress(opts.http, opts) : undefined;
-      const [{ runController }, { record }, { TickStatsWindow, describeStats }] = await Promise.all([import('../../app/controller.js'), import('../../app/audit.js'), import('../../app/controller-stats.js')]);
+      const [{ runController }, { record }, { TickStatsWindow, describeStats }, { runControllerMember }] = await Promise.all([
+        import('../../app/controller.js'), import('../../app/audit.js'), import('../../app/controller-stats.js'), import('../../app/leadership.js'),
+      ]);
       await withContext(cmd, async (ctx) => {
-        const token = await takeControllerLease(ctx, 'shipgate serve');
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGTERM', onSignal);
         process.once('SIGINT', onSignal);
-        const api = address ? await startApi(ctx, address, opts).catch(async (err: unknown) => { await ctx.store.releaseLock(CONTROLLER_LOCK, token); throw err; }) : undefined;
-        await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid, ...(api ? { api: api.url } : {}) } });
+        // Every member serves the API, the standbys too: people read and act through whichever they reach.
+        const api = address ? await startApi(ctx, address, opts) : undefined;
+        await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid, host: ctx.host, ...(api ? { api: api.url } : {}) } });
         if (!json) line(`shipgate controller running (pid ${ctx.pid}); stop with SIGTERM`);
         if (api) line(json ? JSON.stringify({ kind: 'api', url: api.url }) : `control room on ${api.url} (dashboard ${api.url}/; API GET /api/openapi.json; tokens: shipgate token create)`);
-        const stats = new TickStatsWindow();
-        let windowStart = Date.now();
         try {
-          await runController(ctx, {
-            intervalMs: loopInterval(ctx), until: 'forever', signal: stop.signal,
-            onTick: async (r) => {
-              await renewLease(ctx, token);
-              report(r, json);
-              api?.metrics.observeTick(r);
-              stats.add(r.timing);
-              if (Date.now() - windowStart < statsEveryMs) return;
-              windowStart = Date.now();
-              const s = stats.take();
-              line(json ? JSON.stringify({ kind: 'controller-stats', ...s }) : describeStats(s));
+          await runControllerMember(ctx, {
+            leaseMs: ctx.config.controller.lease, signal: stop.signal, standby: true,
+            say: (e) => line(json ? JSON.stringify({ ...e, kind: 'controller', event: e.kind, pid: ctx.pid }) : describeLeadership(e)),
+            lead: async (fenced, lost) => {
+              const stats = new TickStatsWindow();
+              let windowStart = Date.now();
+              await runController(fenced, {
+                intervalMs: loopInterval(ctx), until: 'forever', signal: lost,
+                onTick: (r) => {
+                  report(r, json);
+                  api?.metrics.observeTick(r);
+                  stats.add(r.timing);
+                  if (Date.now() - windowStart < statsEveryMs) return;
+                  windowStart = Date.now();
+                  const s = stats.take();
+                  line(json ? JSON.stringify({ kind: 'controller-stats', ...s }) : describeStats(s));
+                },
+              });
             },
           });
         } finally {
           await api?.close();
-          await ctx.store.releaseLock(CONTROLLER_LOCK, token);
-          await record(ctx, { action: 'controller.stop', outcome: 'ok', detail: { pid: ctx.pid } });
+          await record(ctx, { action: 'controller.stop', outcome: 'ok', detail: { pid: ctx.pid, host: ctx.host } });
         }
       });
     });
@@ -138,6 +141,12 @@ async function startApi(ctx: AppContext, address: { host: string; port: number }
   return startApiServer(ctx, { address, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, insecureBind: opts.insecureBind, version: installation().version });
 }
 
+function describeLeadership(e: LeadershipEvent): string {
+  if (e.kind === 'standby') return `standing by: ${e.leader.owner} leads (generation ${e.leader.generation}, lease until ${e.leader.leaseUntil})`;
+  if (e.kind === 'lead') return `leading as generation ${e.generation}${e.previous ? ` (took over from ${e.previous.owner}, generation ${e.previous.generation})` : ''}`;
+  return `lost the lead (generation ${e.generation}): ${e.reason}${e.current ? `; ${e.current.owner} leads at generation ${e.current.generation}` : ''}; standing by`;
+}
+
 function parseStatsEvery(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) throw badInput(`--stats-every must be a duration such as 60s or 5m, got ${JSON.stringify(text)}`, { where: '--stats-every', hint: 'For example --stats-every 60s.' });
@@ -147,26 +156,6 @@ function parseStatsEvery(text: string): number {
 function loopInterval(ctx: AppContext): number {
   const intervals = Object.values(ctx.config.environments).flatMap((e) => (e.analysis ? [e.analysis.interval] : []));
   return intervals.length ? Math.min(...intervals) : 1000;
-}
-
-/** A controller that lost its lease (taken over after it looked dead) must stop evaluating. */
-async function renewLease(ctx: AppContext, token: string): Promise<void> {
-  if (!(await ctx.store.renewLock(CONTROLLER_LOCK, token, new Date(Date.now() + 60_000).toISOString()))) {
-    throw refused('this controller lost its lease to another one; stopping', { hint: 'See `shipgate lock status` and the audit log (controller.takeover).' });
-  }
-}
-
-/** One controller per store: a second `serve` or `watch` is refused while the first is alive. */
-async function takeControllerLease(ctx: AppContext, reason: string): Promise<string> {
-  const [{ record }, { lockLiveness, describeLock }, { randomUUID }] = await Promise.all([import('../../app/audit.js'), import('../../app/locks.js'), import('node:crypto')]);
-  const lease = { env: CONTROLLER_LOCK, owner: `${ctx.actor}@${ctx.host}:${ctx.pid}`, actor: ctx.actor, reason, token: randomUUID(), acquiredAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 60_000).toISOString(), host: ctx.host, pid: ctx.pid };
-  const got = await ctx.store.tryAcquireLock(lease);
-  if (got.acquired) return lease.token;
-  if (lockLiveness(got.holder, new Date(), ctx.host) === 'stale' && (await ctx.store.takeOverLock(got.holder.token, lease))) {
-    await record(ctx, { action: 'controller.takeover', outcome: 'ok', reason: `took over from ${got.holder.owner} (${got.holder.reason})`, detail: { previousPid: got.holder.pid, previousHost: got.holder.host } });
-    return lease.token;
-  }
-  throw refused(`a controller already runs on this store: ${describeLock(got.holder)}`, { hint: `Stop it first (kill ${got.holder.pid} on ${got.holder.host}), or use \`shipgate watch\` for a one-off foreground run.` });
 }
 
 function report(r: TickReport, json: boolean): void {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import type { ControllerStatus } from '../../app/controller-status.js';
 import type { EnvironmentStatus } from '../../app/status.js';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
@@ -13,14 +14,17 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate status --env production')
     .action(async (opts: { env?: string }, cmd: Command) => {
-      const [{ environmentStatus }, { environmentSpec }] = await Promise.all([import('../../app/status.js'), import('../../config/resolve.js')]);
-      const statuses = await withContext(cmd, async (ctx) => {
+      const [{ environmentStatus }, { environmentSpec }, { controllerStatus }] = await Promise.all([import('../../app/status.js'), import('../../config/resolve.js'), import('../../app/controller-status.js')]);
+      const { statuses, controller } = await withContext(cmd, async (ctx) => {
         const envs = opts.env ? [opts.env] : Object.keys(ctx.config.environments);
         envs.forEach((e) => environmentSpec(ctx.config, e));
-        return Promise.all(envs.map((e) => environmentStatus(ctx, e)));
+        return { statuses: await Promise.all(envs.map((e) => environmentStatus(ctx, e))), controller: await controllerStatus(ctx) };
       }, { readOnly: true });
-      if (globalOptions(cmd).json) printJson({ environments: statuses });
-      else statuses.forEach(renderStatus);
+      if (globalOptions(cmd).json) printJson({ environments: statuses, controller });
+      else {
+        statuses.forEach(renderStatus);
+        renderController(controller);
+      }
     });
 
   program
@@ -88,6 +92,13 @@ export function registerStatusCommands(program: Command): void {
         l.lines.forEach((x) => line(x));
       }
     });
+}
+
+function renderController(c: ControllerStatus): void {
+  const leader = c.leader ? `${c.leader.owner} leads (generation ${c.leader.generation}, since ${c.leader.since}, lease until ${c.leader.leaseUntil})` : pc.yellow('no controller leads: soaks and monitors are not evaluated (start `shipgate serve`)');
+  line(pc.bold('controller') + `  ${leader}`);
+  for (const s of c.standbys) line(`  standby ${s.id} (last seen ${s.seenAt})`);
+  if (c.silent) line(pc.yellow(`  ${c.silent} controller(s) silent for over three leases (gone without stopping cleanly)`));
 }
 
 function renderStatus(s: EnvironmentStatus): void {
