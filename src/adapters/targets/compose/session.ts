@@ -1,7 +1,7 @@
 // What every compose operation shares: the options, the contexts commands run in, the one runner
 // (with the command log), the state file and the engine's image list.
 
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ComposeTargetSpec } from '../../../config/schema.js';
 import { failed } from '../../../core/errors.js';
@@ -18,6 +18,7 @@ import { releaseTag } from './images.js';
 import { parseComposeConfig, parseImageList, type ComposeService } from './parse.js';
 import { readAllComposeStates, readComposeState, writeComposeState, type ComposeEnvState, type ComposeLayout } from './state.js';
 import { commandEnvironment, composeVariables } from './variables.js';
+import { appendCommandLog } from '../command-log.js';
 
 export interface ComposeTargetOptions {
   envName: string;
@@ -161,13 +162,7 @@ export class ComposeSession {
   }
 
   log(env: string, entry: Record<string, unknown>): void {
-    try {
-      const file = this.o.layout.commandLog(env);
-      mkdirSync(path.dirname(file), { recursive: true });
-      appendFileSync(file, `${JSON.stringify({ at: this.clock().toISOString(), ...entry })}\n`);
-    } catch {
-      /* the log is for people; never fail a deploy over it */
-    }
+    appendCommandLog(this.o.layout.commandLog(env), this.clock(), entry);
   }
 
   readState(env: string): ComposeEnvState {

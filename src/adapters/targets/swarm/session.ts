@@ -1,7 +1,7 @@
 // What every swarm operation shares: options, the one runner with its command log, the record
 // of each release's stack spec, and the reads of services, tasks and nodes.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SwarmTargetSpec } from '../../../config/schema.js';
 import { failed } from '../../../core/errors.js';
@@ -11,6 +11,7 @@ import { lastLines } from '../compose/hints.js';
 import { releaseTag } from '../compose/images.js';
 import { defaultStackName, swarmCommands, swarmEnvironment } from './commands.js';
 import { parseNodes, parseServices, parseTasks, type SwarmNode, type SwarmService, type SwarmTask } from './parse.js';
+import { appendCommandLog } from '../command-log.js';
 
 export interface SwarmLayout {
   releaseDir(env: string, version: string): string;
@@ -135,13 +136,7 @@ export class SwarmSession {
   }
 
   log(env: string, entry: Record<string, unknown>): void {
-    try {
-      const file = this.o.layout.commandLog(env);
-      mkdirSync(path.dirname(file), { recursive: true });
-      appendFileSync(file, `${JSON.stringify({ at: this.clock().toISOString(), ...entry })}\n`);
-    } catch {
-      /* the log is for people; never fail a deploy over it */
-    }
+    appendCommandLog(this.o.layout.commandLog(env), this.clock(), entry);
   }
 
   readState(env: string): SwarmEnvState {
