@@ -117,6 +117,10 @@ describe('the dashboard in Chromium', () => {
       // A production rollback appears live with its incident: the demo's v1.2.0 regresses in
       // production, shipgate rolls it back to v1.0.0 and opens an incident, and the page shows it
       // all without a reload: the incident with its timeline, the monitor, the rollback deployment.
+      // The audit log filtered to production's incident.open, set now: the incident's event arrives live.
+      await page.selectOption('#audit select[name=env]', 'production');
+      await page.fill('#audit input[name=action]', 'incident.open');
+      await page.press('#audit input[name=action]', 'Tab');
       // (The demo's kill-switch drill opens a second production incident later, without a rollback.)
       const shown = (what: string, l: ReturnType<Page['locator']>) => until(page, what, async () => ((await l.count()) > 0 ? true : null), () => ended);
       const incident = page.locator('#incidents article.incident[data-env=production]', { has: page.locator('.rollback') }).first();
@@ -140,18 +144,15 @@ describe('the dashboard in Chromium', () => {
         return head && head.includes('rolled back to v1.0.0') ? head : null;
       }, () => ended);
       expect(await monitor.locator('h3').textContent()).toMatch(/phase (immediate|short|medium|done)/);
-      // The audit log panel, filtered to production's incident.open, shows the same incident.
-      await page.selectOption('#audit select[name=env]', 'production');
-      await page.fill('#audit input[name=action]', 'incident.open');
-      await page.press('#audit input[name=action]', 'Tab');
+      await page.screenshot({ path: path.join(SHOTS, 'rollback-live.png'), fullPage: true });
+      // The audit log panel, filtered before the incident, shows its incident.open live.
       await shown('the audit log filtered to production\'s incident.open', page.locator('#audit tbody tr[data-action="incident.open"]'));
       await until(page, 'the audit log with only the filtered events', async () => ((await page.locator('#audit tbody tr:not([data-action="incident.open"])').count()) === 0 ? true : null), () => ended);
       const rows = await page.locator('#audit tbody tr').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-env')} ${tr.getAttribute('data-action')}`));
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows)).toEqual(new Set(['production incident.open']));
       expect(navigations, 'the page was not reloaded').toBe(1);
-      await incident.scrollIntoViewIfNeeded();
-      await page.screenshot({ path: path.join(SHOTS, 'rollback-live.png'), fullPage: true });
+      await page.locator('#audit').screenshot({ path: path.join(SHOTS, 'audit-filtered.png') });
       expect(pageErrors).toEqual([]);
     } finally {
       await browser?.close();

@@ -27,7 +27,7 @@ export function useData(path, tick) {
       const p = r.path;
       const mine = () => r.alive && r.path === p;
       get(p)
-        .then((data) => mine() && setState({ path: p, data, error: null }), (err) => mine() && setState((s) => ({ path: p, data: s.path === p ? s.data : null, error: `${err.status}: ${err.message}` })))
+        .then((data) => mine() && setState({ path: p, data, error: null }), (err) => mine() && setState((s) => ({ path: p, data: s.path === p ? s.data : null, error: `${err.status ?? 'no answer'}: ${err.message}` })))
         .finally(() => {
           r.inflight = false;
           if (r.alive && r.again) once();
