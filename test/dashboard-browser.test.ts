@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's chromium driven by playwright-core) over `shipgate demo
 // --serve`: log in with the demo's viewer token, see the environments, watch a soak chart gain
-// points live from the event stream while the sample stack serves traffic, and a viewer cannot trip
-// the breaker (the UI shows the API's 403). Screenshots go to test-results/dashboard/.
+// points live from the event stream while the sample stack serves traffic, a viewer cannot trip
+// the breaker (the UI shows the API's 403), and production's regression appears live: rolled back to
+// v1.0.0 with its incident and timeline, and in the audit log filtered by environment and action. Screenshots go to test-results/dashboard/.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('the dashboard in Chromium', () => {
-  it('logs in, shows the environments, a soak chart gaining points live, and refuses a viewer\'s breaker trip', async () => {
+  it('logs in, shows the environments, a soak chart gaining points live, refuses a viewer\'s breaker trip, and shows a production rollback live with its incident', async () => {
     expect(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM} (scripts/ensure-system-deps.sh installs it)`).toBe(true);
     mkdirSync(SHOTS, { recursive: true });
     console.log(`dashboard screenshots: ${SHOTS}`);
@@ -112,6 +113,46 @@ describe('the dashboard in Chromium', () => {
       expect(refused.status).toBe(403);
       const safety = (await (await fetch(`${url}/api/safety?env=production`, { headers: { authorization: `Bearer ${token}` } })).json()) as { safety: { breaker: string } };
       expect(safety.safety.breaker).not.toBe('tripped');
+
+      // A production rollback appears live with its incident: the demo's v1.2.0 regresses in
+      // production, shipgate rolls it back to v1.0.0 and opens an incident, and the page shows it
+      // all without a reload: the incident with its timeline, the monitor, the rollback deployment.
+      // The audit log filtered to production's incident.open, set now: the incident's event arrives live.
+      await page.selectOption('#audit select[name=env]', 'production');
+      await page.fill('#audit input[name=action]', 'incident.open');
+      await page.press('#audit input[name=action]', 'Tab');
+      // (The demo's kill-switch drill opens a second production incident later, without a rollback.)
+      const shown = (what: string, l: ReturnType<Page['locator']>) => until(page, what, async () => ((await l.count()) > 0 ? true : null), () => ended);
+      const incident = page.locator('#incidents article.incident[data-env=production]', { has: page.locator('.rollback') }).first();
+      await shown('a production incident with its rollback', incident);
+      expect(await incident.locator('.rollback').textContent()).toBe('rolled back to v1.0.0');
+      expect(await incident.locator('h3').textContent()).toMatch(/^incident #\d+ · production · open/);
+      await shown('the incident\'s timeline', incident.locator('.timeline li[data-action="incident.open"]'));
+      const timeline = await incident.locator('.timeline li').allTextContents();
+      expect(timeline.some((t) => /deploy\.start\s+v1\.2\.0/.test(t)), timeline.join('\n')).toBe(true);
+      const prod = page.locator('#environments tr[data-env=production]');
+      let seen: string[] = [];
+      await until(page, 'production back on v1.0.0 after a rollback', async () => {
+        seen = await prod.locator('td').allTextContents();
+        return seen[1] === 'v1.0.0' && / rollback v1\.0\.0: /.test(seen[3] ?? '') ? seen : null;
+      }, () => ended).catch((e: Error) => {
+        throw new Error(`${e.message}; the row showed ${JSON.stringify(seen)}`);
+      });
+      const monitor = page.locator('article.watch[data-kind=monitor]', { hasText: 'production v1.2.0' }).first();
+      await until(page, 'the monitor of v1.2.0 showing its rollback', async () => {
+        const head = (await monitor.count()) > 0 ? await monitor.locator('h3').textContent() : null;
+        return head && head.includes('rolled back to v1.0.0') ? head : null;
+      }, () => ended);
+      expect(await monitor.locator('h3').textContent()).toMatch(/phase (immediate|short|medium|done)/);
+      await page.screenshot({ path: path.join(SHOTS, 'rollback-live.png'), fullPage: true });
+      // The audit log panel, filtered before the incident, shows its incident.open live.
+      await shown('the audit log filtered to production\'s incident.open', page.locator('#audit tbody tr[data-action="incident.open"]'));
+      await until(page, 'the audit log with only the filtered events', async () => ((await page.locator('#audit tbody tr:not([data-action="incident.open"])').count()) === 0 ? true : null), () => ended);
+      const rows = await page.locator('#audit tbody tr').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-env')} ${tr.getAttribute('data-action')}`));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows)).toEqual(new Set(['production incident.open']));
+      expect(navigations, 'the page was not reloaded').toBe(1);
+      await page.locator('#audit').screenshot({ path: path.join(SHOTS, 'audit-filtered.png') });
       expect(pageErrors).toEqual([]);
     } finally {
       await browser?.close();

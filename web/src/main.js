@@ -1,10 +1,11 @@
 // The control room dashboard: log in with a token, then environments, safety controls, approvals
-// and the running soaks and monitors, kept current by the API's event stream (no reloads).
+// the running soaks and monitors, incidents with their timelines and the audit log, kept current by the API's event stream (no reloads).
 import { render } from 'preact';
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, login, logout } from './api.js';
 import { Approvals, Environments, Safety } from './panels.js';
+import { Audit, Incidents } from './incidents.js';
 import { Watches } from './watches.js';
 import './style.css';
 
@@ -71,6 +72,8 @@ function App() {
       <${Safety} tick=${live.audit} />
       <${Approvals} tick=${live.audit} />
       <${Watches} tick=${live.audit} readings=${live.readings} />
+      <${Incidents} tick=${live.audit} />
+      <${Audit} tick=${live.audit} />
     </main>`;
 }
 

@@ -1,18 +1,41 @@
 // Environments (versions, deployment, lock, window), breaker and kill switch with a trip control,
 // and the approvals queue with an approve control.
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post } from './api.js';
 
-/** GETs `path` again whenever `tick` moves; errors are shown, never taken for "nothing". */
+/**
+ * GETs `path` again whenever `tick` moves; errors are shown, never taken for "nothing". One request
+ * at a time: ticks that come while one is in flight ask for one more after it, so a busy event stream
+ * cannot starve a slow endpoint by cancelling each request before it answers. Data of another path
+ * (a filter just changed) is never shown for this one.
+ */
 export function useData(path, tick) {
-  const [state, setState] = useState({ data: null, error: null });
+  const [state, setState] = useState({ path: null, data: null, error: null });
+  const run = useRef({ inflight: false, again: false, path, alive: true });
+  useEffect(() => () => (run.current.alive = false), []);
   useEffect(() => {
-    let gone = false;
-    get(path).then((data) => !gone && setState({ data, error: null }), (err) => !gone && setState((s) => ({ data: s.data, error: `${err.status}: ${err.message}` })));
-    return () => (gone = true);
+    const r = run.current;
+    r.path = path;
+    if (r.inflight) {
+      r.again = true;
+      return;
+    }
+    const once = () => {
+      r.inflight = true;
+      r.again = false;
+      const p = r.path;
+      const mine = () => r.alive && r.path === p;
+      get(p)
+        .then((data) => mine() && setState({ path: p, data, error: null }), (err) => mine() && setState((s) => ({ path: p, data: s.path === p ? s.data : null, error: `${err.status ?? 'no answer'}: ${err.message}` })))
+        .finally(() => {
+          r.inflight = false;
+          if (r.alive && r.again) once();
+        });
+    };
+    once();
   }, [path, tick]);
-  return state;
+  return state.path === path ? state : { data: null, error: null };
 }
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');

@@ -17,7 +17,7 @@ function WatchCharts({ id, tick }) {
 function Watch({ w, kind, readings, tick }) {
   const head = kind === 'soak'
     ? `soak #${w.id} · ${w.env} ${w.version} · ${w.state} · verdict so far: ${w.verdict} · ${minutes(w.remainingMs)}`
-    : `monitor #${w.id} · ${w.env} ${w.version} · ${w.state} · phase ${w.phase} · ${w.status}`;
+    : `monitor #${w.id} · ${w.env} ${w.version} · ${w.state} · phase ${w.phase} · ${w.status}${w.rollback ? ` · ${w.rollback.ok ? 'rolled back' : 'rollback FAILED'} to ${w.rollback.version}` : ''}${w.incidentId ? ` · incident #${w.incidentId}` : ''}`;
   return html`<article class="watch" data-watch=${w.id} data-kind=${kind}>
     <h3>${head}</h3>
     <${WatchCharts} id=${w.id} tick=${tick + (readings[w.id] ?? 0)} />
