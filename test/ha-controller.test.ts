@@ -41,8 +41,13 @@ interface Daemon {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function serve(dir: string, env: NodeJS.ProcessEnv): Daemon {
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env: { ...process.env, SHIPGATE_ACTOR: 'tester', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A `shipgate serve`; with `host`, in a UTS namespace of its own under that host name, as if it ran on
+ * another machine: the others cannot judge its process by its pid there, only by the store.
+ */
+function serve(dir: string, env: NodeJS.ProcessEnv, host?: string): Daemon {
+  const [file, args] = host ? ['unshare', ['--uts', 'sh', '-c', `hostname ${host} && exec "$0" "$@"`, process.execPath, BIN, 'serve']] : [process.execPath, [BIN, 'serve']];
+  const child = spawn(file, args, { cwd: dir, env: { ...process.env, SHIPGATE_ACTOR: 'tester', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   daemons.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -107,9 +112,9 @@ async function cli(w: StackWorkspace, env: NodeJS.ProcessEnv, args: string[]): P
   return args.includes('--json') ? res.json() : res.stdout;
 }
 
-/** Three controllers; the first leads (started alone), with `leaderEnv` (its failpoint). */
-async function threeControllers(dir: string, env: NodeJS.ProcessEnv, leaderEnv: NodeJS.ProcessEnv): Promise<[Daemon, Daemon, Daemon]> {
-  const a = serve(dir, { ...env, ...leaderEnv });
+/** Three controllers; the first leads (started alone), with `leaderEnv` (its failpoint), on `leaderHost` if given. */
+async function threeControllers(dir: string, env: NodeJS.ProcessEnv, leaderEnv: NodeJS.ProcessEnv, leaderHost?: string): Promise<[Daemon, Daemon, Daemon]> {
+  const a = serve(dir, { ...env, ...leaderEnv }, leaderHost);
   await a.waitFor(/leading as generation 1\b/);
   const b = serve(dir, env);
   const c = serve(dir, env);
@@ -224,32 +229,45 @@ describe('highly available controller: three `shipgate serve` on one PostgreSQL 
   }, 400_000);
 });
 
+/** The leader dies right after stopping v1.2.0 (production runs nothing until someone finishes); on `leaderHost` if given. */
+async function leaderDiesMidRollback(leaderHost?: string): Promise<{ w: StackWorkspace; env: NodeJS.ProcessEnv; url: string }> {
+  const { ws: w, url, env } = await workspace();
+  const traffic = load(w.ports.production!.gateway);
+  try {
+    const [a, b, c] = await threeControllers(w.dir, env, { SHIPGATE_FAILPOINT: 'rollback:stop-old:after' }, leaderHost);
+    await deployRegression(w, env);
+    expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const leader = await until('a standby to lead', () => withStore(url, (s) => s.controllers.getLeader()), (l) => l?.generation === 2);
+    const next = leader!.pid === b.pid ? b : c;
+    const monitor = await rolledBack(url);
+    expect((monitor!.data as any).rollback).toMatchObject({ ok: true, version: 'v1.0.0' });
+    await next.waitFor(/monitor #\d+ production v1\.2\.0: rolled-back/);
+
+    const events = (await cli(w, env, ['audit', '--json'])).events as any[];
+    const rollbacks = events.filter((e) => /^rollback\./.test(e.action)).map((e) => [e.action, e.detail.deploymentId]);
+    const id = rollbacks[0]![1];
+    expect(rollbacks).toEqual([['rollback.start', id], ['rollback.resume', id], ['rollback.finish', id]]);
+    const deployments = (await withStore(url, (s) => s.listDeployments({ env: 'production' }))).map((d) => [d.kind, d.version, d.state]);
+    expect(deployments).toEqual([['rollback', 'v1.0.0', 'succeeded'], ['deploy', 'v1.2.0', 'succeeded'], ['deploy', 'v1.0.0', 'succeeded']]);
+    expect((await cli(w, env, ['status', '--env', 'production', '--json'])).environments[0]).toMatchObject({ currentVersion: 'v1.0.0', lock: null });
+    expect((await cli(w, env, ['audit', '--verify', '--json'])).ok).toBe(true);
+    return { w, env, url };
+  } finally {
+    await traffic.stop();
+  }
+}
+
 describe('highly available controller: the leader dies during the rollback', () => {
   it('a standby resumes the interrupted rollback instead of starting another', async () => {
-    const { ws: w, url, env } = await workspace();
-    const traffic = load(w.ports.production!.gateway);
-    try {
-      // The leader dies right after stopping v1.2.0: production runs nothing until someone finishes.
-      const [a, b, c] = await threeControllers(w.dir, env, { SHIPGATE_FAILPOINT: 'rollback:stop-old:after' });
-      await deployRegression(w, env);
-      expect(await a.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      const leader = await until('a standby to lead', () => withStore(url, (s) => s.controllers.getLeader()), (l) => l?.generation === 2);
-      const next = leader!.pid === b.pid ? b : c;
-      const monitor = await rolledBack(url);
-      expect((monitor!.data as any).rollback).toMatchObject({ ok: true, version: 'v1.0.0' });
-      await next.waitFor(/monitor #\d+ production v1\.2\.0: rolled-back/);
+    await leaderDiesMidRollback();
+  }, 400_000);
 
-      const events = (await cli(w, env, ['audit', '--json'])).events as any[];
-      const rollbacks = events.filter((e) => /^rollback\./.test(e.action)).map((e) => [e.action, e.detail.deploymentId]);
-      const id = rollbacks[0]![1];
-      expect(rollbacks).toEqual([['rollback.start', id], ['rollback.resume', id], ['rollback.finish', id]]);
-      const deployments = (await withStore(url, (s) => s.listDeployments({ env: 'production' }))).map((d) => [d.kind, d.version, d.state]);
-      expect(deployments).toEqual([['rollback', 'v1.0.0', 'succeeded'], ['deploy', 'v1.2.0', 'succeeded'], ['deploy', 'v1.0.0', 'succeeded']]);
-      expect((await cli(w, env, ['status', '--env', 'production', '--json'])).environments[0]).toMatchObject({ currentVersion: 'v1.0.0' });
-      expect((await cli(w, env, ['audit', '--verify', '--json'])).ok).toBe(true);
-    } finally {
-      await traffic.stop();
-    }
+  it('on another host: its lock is stale once a newer generation leads, and the new leader resumes the rollback at once', async () => {
+    const { w, env } = await leaderDiesMidRollback('ha-other-host');
+    // The dead leader's lock (10 min lease) was taken over because its generation no longer led, not because its lease ran out.
+    const takeovers = ((await cli(w, env, ['audit', '--json'])).events as any[]).filter((e) => e.action === 'lock.takeover');
+    expect(takeovers).toHaveLength(1);
+    expect(takeovers[0].reason).toMatch(/^took over stale lock of tester@ha-other-host:\d+ \(rollback\); its controller \(generation 1\) no longer leads$/);
   }, 400_000);
 });
 

@@ -90,7 +90,7 @@ const newDeployment = (over: Partial<NewDeployment> = {}): NewDeployment => ({
 
 const lock = (over: Partial<LockRecord> = {}): LockRecord => ({
   env: 'staging', owner: 'tester@host-a:1', actor: 'tester', reason: 'deploy v1.0.0', token: 'token-1',
-  acquiredAt: at(0), leaseUntil: at(10), host: 'host-a', pid: 1, ...over,
+  acquiredAt: at(0), leaseUntil: at(10), host: 'host-a', pid: 1, generation: null, ...over,
 });
 
 /** Opens the store (migrating it) from a separate `node` process, as concurrent CLI runs do. */
@@ -250,7 +250,7 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (backend) => {
     expect(await store.getLock('staging')).toEqual(mine);
     expect(typeof (await store.getLock('staging'))?.pid).toBe('number');
 
-    const theirs = lock({ owner: 'alice@host-b:2', actor: 'alice', reason: 'deploy v1.1.0', token: 'token-2', host: 'host-b', pid: 2 });
+    const theirs = lock({ owner: 'alice@host-b:2', actor: 'alice', reason: 'deploy v1.1.0', token: 'token-2', host: 'host-b', pid: 2, generation: 7 });
     expect(await store.tryAcquireLock(theirs)).toEqual({ acquired: false, holder: mine });
     expect(await store.tryAcquireLock(lock({ env: 'production', token: 'token-p' }))).toEqual({ acquired: true });
     expect((await store.listLocks()).map((l) => [l.env, l.token])).toEqual([['production', 'token-p'], ['staging', 'token-1']]);

@@ -45,6 +45,8 @@ export interface AppContext {
   connections: OpenConnections;
   /** How `actor` is proven, when it is (an API request's token); absent for a local command. */
   identity?: Identity;
+  /** The fencing generation this process leads at, when it acts as the controller's leader (its store is fenced at it). */
+  leaderGeneration?: number;
 }
 
 export interface ContextOptions {

@@ -97,7 +97,7 @@ async function leadOnce(
   const generation = leader.generation;
   // The idle-in-transaction limit ends a transaction this process left open when it was stopped,
   // so it cannot hold the leader row (and block the takeover) past a third of the lease.
-  const fenced: AppContext = { ...ctx, store: ctx.store.fenced(generation, { idleTimeoutMs: leaseMs / 3 }) };
+  const fenced: AppContext = { ...ctx, leaderGeneration: generation, store: ctx.store.fenced(generation, { idleTimeoutMs: leaseMs / 3 }) };
   const lost = new AbortController();
   let lostReason = '';
   const lose = (reason: string) => {

@@ -2,15 +2,16 @@ import { parseDuration } from '../core/duration.js';
 import { badInput, refused } from '../core/errors.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
-import { acquireEnvLock, describeLock, lockLiveness } from './locks.js';
+import { acquireEnvLock, describeLock, leadingGeneration, lockLiveness } from './locks.js';
 import { environmentSpec } from '../config/resolve.js';
 
 export async function lockStatus(ctx: AppContext) {
   const now = ctx.wallClock.now();
   const locks = await ctx.store.listLocks();
+  const leaderGeneration = locks.some((l) => l.generation !== null && l.generation !== undefined) ? (await ctx.store.controllers.getLeader())?.generation : undefined;
   return Object.keys(ctx.config.environments).map((env) => {
     const lock = locks.find((l) => l.env === env);
-    return { env, locked: Boolean(lock), stale: lock ? lockLiveness(lock, now, ctx.host) === 'stale' : false, lock: lock ?? null };
+    return { env, locked: Boolean(lock), stale: lock ? lockLiveness(lock, now, ctx.host, leaderGeneration) === 'stale' : false, lock: lock ?? null };
   });
 }
 
@@ -30,7 +31,7 @@ export async function releaseManualLock(ctx: AppContext, env: string, opts: { fo
   if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the lock is broken, e.g. --reason "holder crashed"' });
   const holder = await ctx.store.getLock(env);
   if (!holder) return { released: false, holder: null };
-  const stale = lockLiveness(holder, ctx.wallClock.now(), ctx.host) === 'stale';
+  const stale = lockLiveness(holder, ctx.wallClock.now(), ctx.host, await leadingGeneration(ctx, holder)) === 'stale';
   const mine = holder.pid === 0 && holder.actor === ctx.actor;
   if (!mine && !opts.force) {
     throw refused(`${env} is locked by ${describeLock(holder)}${stale ? ' (stale)' : ''}; only its holder may release it`, {

@@ -9,7 +9,7 @@ import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, MonitorData, Trigger } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import { failpoint } from './failpoint.js';
-import { deploymentLiveness } from './history.js';
+import { interrupted } from './locks.js';
 import type { AppContext } from './context.js';
 import { openIncident } from './incidents.js';
 import { rollback } from './rollback.js';
@@ -120,8 +120,9 @@ async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData
   let rb: MonitorData['rollback'] = null;
   // Another controller, or a person, may have moved the environment on since this tick began.
   const latest = (await ctx.store.listDeployments({ env: monitor.env, limit: 1 }))[0];
-  // A controller that died during this monitor's rollback (on this host) left it interrupted: rollback() resumes it.
-  const ownInterrupted = latest?.kind === 'rollback' && latest.causeId === monitor.deploymentId && deploymentLiveness(latest, ctx.host) === 'interrupted';
+  // A controller that died during this monitor's rollback left it interrupted (on another host: its
+  // lock went stale, or its generation no longer leads): rollback() resumes it.
+  const ownInterrupted = latest?.kind === 'rollback' && latest.causeId === monitor.deploymentId && (await interrupted(ctx, latest));
   if (latest?.id !== monitor.deploymentId && !ownInterrupted) {
     data.reason = `trigger ${trigger.check}, but ${monitor.env} has moved on (deployment #${latest?.id}); not rolled back again`;
     return ctx.store.updateWatch<MonitorData>(monitor.id, { state: 'aborted', data, finishedAt: at }, at, { ifRunning: true });

@@ -7,8 +7,8 @@ import type { Trigger } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { planDatabaseRollback, type DbChoice } from './database-rollback.js';
 import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
-import { deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
-import { acquireEnvLock } from './locks.js';
+import { lastGoodVersion, latestDeployment } from './history.js';
+import { acquireEnvLock, interrupted } from './locks.js';
 
 export interface RollbackRequest {
   env: string;
@@ -31,7 +31,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
   const lock = await acquireEnvLock(ctx, req.env, `rollback${to ? ` to ${to}` : ''}`, { takeOverStale: true });
   try {
     const latest = await latestDeployment(ctx.store, req.env);
-    if (latest && deploymentLiveness(latest, ctx.host) === 'interrupted') {
+    if (latest && (await interrupted(ctx, latest, lock))) {
       if (latest.kind === 'rollback' && (to === undefined || to === latest.version)) {
         await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));
         await record(ctx, { action: 'rollback.resume', outcome: 'started', env: req.env, version: latest.version, reason, detail: { deploymentId: latest.id } });

@@ -3,8 +3,8 @@ import { badInput } from '../core/errors.js';
 import { isoNow } from '../core/clock.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
-import { currentVersion, deploymentLiveness, latestDeployment } from './history.js';
-import { acquireEnvLock } from './locks.js';
+import { currentVersion, latestDeployment } from './history.js';
+import { acquireEnvLock, interrupted } from './locks.js';
 import { abortWatches } from './watches.js';
 
 export interface StopOutcome {
@@ -31,7 +31,7 @@ export async function stopEnvironment(ctx: AppContext, env: string, reasonText: 
   const lock = await acquireEnvLock(ctx, env, 'stop', { takeOverStale: true });
   try {
     const latest = await latestDeployment(ctx.store, env);
-    if (latest && deploymentLiveness(latest, ctx.host) === 'interrupted') {
+    if (latest && (await interrupted(ctx, latest, lock))) {
       await ctx.store.finishDeployment(latest.id, 'aborted', isoNow(ctx.clock), `interrupted; aborted by stop: ${reason}`);
       await record(ctx, { action: `${latest.kind}.abort`, outcome: 'aborted', env, version: latest.version, reason, detail: { deploymentId: latest.id } });
     }

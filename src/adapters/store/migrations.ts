@@ -226,6 +226,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0010_lock_generation': {
+      async up(db) {
+        // The leader generation that took an environment lock (null: a command, not the controller).
+        await db.schema.alterTable('locks').addColumn('generation', 'integer').execute();
+      },
+    },
   };
 }
 

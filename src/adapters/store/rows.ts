@@ -43,12 +43,12 @@ export const toAudit = (r: Selectable<Database['audit']>): AuditRecord => ({
 
 export const toLock = (r: Selectable<Database['locks']>): LockRecord => ({
   env: r.env, owner: r.owner, actor: r.actor, reason: r.reason, token: r.token, acquiredAt: r.acquired_at,
-  leaseUntil: r.lease_until, host: r.host, pid: Number(r.pid),
+  leaseUntil: r.lease_until, host: r.host, pid: Number(r.pid), generation: r.generation === null || r.generation === undefined ? null : Number(r.generation),
 });
 
 export const fromLock = (l: LockRecord) => ({
   env: l.env, owner: l.owner, actor: l.actor, reason: l.reason, token: l.token, acquired_at: l.acquiredAt,
-  lease_until: l.leaseUntil, host: l.host, pid: l.pid,
+  lease_until: l.leaseUntil, host: l.host, pid: l.pid, generation: l.generation ?? null,
 });
 
 export const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRecord => ({

@@ -57,6 +57,12 @@ export interface LockRecord {
   leaseUntil: string;
   host: string;
   pid: number;
+  /**
+   * The fencing generation of the controller that took the lock as leader; null for a command.
+   * Once a newer generation leads, such a lock's holder can write nothing: the lock is stale
+   * whatever its lease says, so the next leader can finish the work it left on another host.
+   */
+  generation?: number | null;
 }
 
 /** The controller leader's lease. `generation` is the fencing token: it grows on every takeover. */

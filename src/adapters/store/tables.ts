@@ -26,6 +26,7 @@ export interface Database {
     lease_until: string;
     host: string;
     pid: number;
+    generation: number | null;
   };
   deployments: {
     id: Generated<number>;
