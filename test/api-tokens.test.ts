@@ -128,6 +128,11 @@ describe.each(['sqlite', 'postgres'] as const)('readings on %s', (backend) => {
       expect(await store.listReadings(w.id + 1)).toEqual([]);
       expect(await store.latestReadingId()).toBe(all[5]!.id);
       expect((await store.readingsAfter(all[1]!.id, 3)).map((r) => r.id)).toEqual([all[2]!.id, all[3]!.id, all[4]!.id]);
+      // Retention spares a running watch, then deletes by age.
+      expect(await store.pruneReadings(at(2))).toBe(0);
+      await store.updateWatch(w.id, { state: 'passed', data: {}, finishedAt: at(4) }, at(4));
+      expect(await store.pruneReadings(at(2))).toBe(2);
+      expect((await store.listReadings(w.id)).map((r) => r.at)).toEqual([at(2), at(2), at(3), at(3)]);
     } finally {
       await store.close();
     }

@@ -6,6 +6,7 @@ import type { MonitorData, SoakData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import type { TickTiming } from './controller-stats.js';
 import { evaluateMonitor } from './monitor.js';
+import { PRUNE_EVERY_MS, pruneOldReadings } from './readings-retention.js';
 import { evaluateSoak } from './soak.js';
 
 export interface TickReport {
@@ -67,8 +68,14 @@ export interface LoopOptions {
  */
 export async function runController(ctx: AppContext, options: LoopOptions): Promise<void> {
   let dueAt = Date.now();
+  let prunedAt = -Infinity;
   while (!options.signal?.aborted) {
     const started = Date.now();
+    if (started - prunedAt >= PRUNE_EVERY_MS) {
+      prunedAt = started;
+      // Retention is housekeeping: a failure is shown and tried again next hour; it never stops the evaluations.
+      await pruneOldReadings(ctx).catch((err: Error) => ctx.progress.warn(`could not delete old readings: ${err.message}`));
+    }
     // Environments spread over half the interval: each is still evaluated once per interval.
     const report = await controllerTick(ctx, dueAt, options.intervalMs / 2);
     dueAt = started + options.intervalMs;

@@ -79,8 +79,12 @@ export const configSchema = z
           .refine((ms) => ms >= 1000, { message: 'the controller lease must be at least 1s', params: { hint: 'e.g. lease: 15s; the leader renews it every third of it, and a standby takes over within about 1.25 × lease of the leader going silent.' } })
           .default(15_000)
           .describe('`shipgate serve` leader lease: renewed every third of it; a standby takes over once it has passed (within 2 × lease of the leader dying).'),
+        readingsKeep: duration
+          .refine((ms) => ms >= 3_600_000, { message: 'readings must be kept at least 1h', params: { hint: 'e.g. readingsKeep: 30d; a soak or monitor still running needs its readings for the control room charts.' } })
+          .default(30 * 86_400_000)
+          .describe('How long the control room keeps each soak and monitor reading (its charts); older ones are deleted by the leading controller once an hour. Verdicts, incidents and the audit log are kept.'),
       })
-      .default({ lease: 15_000 })
+      .default({ lease: 15_000, readingsKeep: 30 * 86_400_000 })
       .describe('Several `shipgate serve` on one store: one leads, the others stand by.'),
     preflight: preflightSpec.optional(),
     ci: ciSpec.optional().describe('CI triage: project failure causes and the local CI steps.'),

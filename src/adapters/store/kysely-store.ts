@@ -6,7 +6,7 @@ import { fenceStore } from './fenced-store.js';
 import { encodeDocument } from './json-document.js';
 import { KyselyControllerTable } from './leadership.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
-import { appendReadings, latestReadingId, listReadings, readingsAfter } from './reading-table.js';
+import { appendReadings, latestReadingId, listReadings, pruneReadings, readingsAfter } from './reading-table.js';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
 import type {
@@ -319,6 +319,7 @@ export class KyselyStore implements Store {
   listReadings(watchId: number, filter?: { afterId?: number; limit?: number }): Promise<ReadingRecord[]> { return listReadings(this.db, watchId, filter); }
   readingsAfter(afterId: number, limit: number): Promise<ReadingRecord[]> { return readingsAfter(this.db, afterId, limit); }
   latestReadingId(): Promise<number> { return latestReadingId(this.db); }
+  pruneReadings(before: string): Promise<number> { return pruneReadings(this.db, before); }
   createApiToken(t: NewApiToken): Promise<ApiTokenRecord> { return createApiToken(this.db, t); }
   getApiToken(id: number): Promise<ApiTokenRecord | undefined> { return getApiToken(this.db, id); }
   listApiTokens(): Promise<ApiTokenRecord[]> { return listApiTokens(this.db); }

@@ -232,6 +232,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('locks').addColumn('generation', 'integer').execute();
       },
     },
+    '0011_readings_at': {
+      async up(db) {
+        // Retention deletes by age (controller.readingsKeep): without this it scans every reading.
+        await db.schema.createIndex('readings_at').on('readings').column('at').execute();
+      },
+    },
   };
 }
 

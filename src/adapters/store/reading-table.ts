@@ -11,6 +11,13 @@ export async function appendReadings(db: Kysely<Database>, watchId: number, at: 
   for (let i = 0; i < values.length; i += 100) await db.insertInto('readings').values(values.slice(i, i + 100)).execute();
 }
 
+/** Deletes the readings taken before `before`, but none of a watch still running; returns how many went. */
+export async function pruneReadings(db: Kysely<Database>, before: string): Promise<number> {
+  const running = db.selectFrom('watches').select('id').where('state', '=', 'running');
+  const res = await db.deleteFrom('readings').where('at', '<', before).where('watch_id', 'not in', running).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
 /** Of every watch, oldest first: what the event stream sends after `afterId`. */
 export async function readingsAfter(db: Kysely<Database>, afterId: number, limit: number): Promise<ReadingRecord[]> {
   return (await db.selectFrom('readings').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute()).map(toReading);

@@ -299,6 +299,8 @@ export interface Store {
   /** Readings of every watch after `afterId`, oldest first (at most `limit`), and the newest id (0 for none). */
   readingsAfter(afterId: number, limit: number): Promise<ReadingRecord[]>;
   latestReadingId(): Promise<number>;
+  /** Deletes readings taken before `before` (ISO-8601), none of a running watch; returns how many went. */
+  pruneReadings(before: string): Promise<number>;
 
   /** API tokens: the salted hash only; the secret is shown once when created and never stored. */
   createApiToken(t: NewApiToken): Promise<ApiTokenRecord>;
