@@ -6,7 +6,9 @@
 // - a release that converges and verifies healthy, then errs under its own traffic: the monitor,
 //   reading every task's /metrics on its node's address, rolls the stack back from shipgate's record;
 // - a task whose health contract fails (its process stopped): `health --restart-unhealthy` forces
-//   a Swarm update of that service and it comes back healthy.
+//   a Swarm update of that service and it comes back healthy;
+// - a release whose replicas exit cleanly under failure_action: rollback: Swarm rolls the service back
+//   itself, the deploy reports it, and shipgate returns the whole stack to its last good release.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL_VARIABLE, openStore } from '../src/adapters/store/open.js';
 import { buildPyRepo } from './fixtures/pystack/build-repo.js';
 import { BIN, shipgate } from './harness/cli.js';
+import { addRelease } from './harness/git.js';
 import { scaled } from './harness/pace.js';
 import { buildReleaseImages, startSwarm, swarmStackConfig, until, type SwarmHarness } from './harness/swarm.js';
 
@@ -85,7 +88,18 @@ describe('swarm production watched by the controller (a stack unlike the demo)',
     swarm = await startSwarm();
     dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-swarm-monitor-'));
     const repo = buildPyRepo(path.join(dir, 'repo'), ['2026.1.0', '2026.3.0']);
-    await buildReleaseImages(swarm, { repoDir: repo.dir, workDir: dir, versions: ['2026.1.0', '2026.3.0'], images: (v) => [image(v)], baseImage: await swarm.pythonBaseImage() });
+    // A release whose replicas exit cleanly 2 s after they start, with failure_action: rollback: Swarm's
+    // update monitor sees them stop and rolls the service back itself (a completed task is no failure to shipgate).
+    const stackFile = readFileSync(path.join(repo.dir, 'docker-stack.yml'), 'utf8');
+    const replica = stackFile.indexOf('  replica:');
+    addRelease(repo.dir, '2026.1.0', '2026.1.1', {
+      BUILD: '2026.1.1\n',
+      'docker-stack.yml': stackFile.slice(0, replica) + stackFile.slice(replica)
+        .replace('command: ["python3", "quotes.py"]', 'command: ["python3", "-c", "import time; print(\'replica: no quote book configured\'); time.sleep(2)"]')
+        .replace('failure_action: pause', 'failure_action: rollback')
+        .replace('monitor: 5s', 'monitor: 15s'),
+    });
+    await buildReleaseImages(swarm, { repoDir: repo.dir, workDir: dir, versions: ['2026.1.0', '2026.3.0', '2026.1.1'], images: (v) => [image(v)], baseImage: await swarm.pythonBaseImage() });
     const health = { url: 'http://127.0.0.1:{port}/healthz', status: { field: 'state', healthy: ['ok'] }, version: { field: 'build' } };
     writeFileSync(
       path.join(dir, 'shipgate.yml'),
@@ -228,5 +242,19 @@ describe('swarm production watched by the controller (a stack unlike the demo)',
     expect(commands().map((c) => c.cmd)).toContain(`docker service update --force --detach ${STACK}_quotes`);
     const events = (await ok(['audit', '--json'])).events as any[];
     expect(events.find((e) => e.action === 'service.restart')).toMatchObject({ env: 'live', outcome: 'ok', reason: expect.stringMatching(/^unhealthy: /), detail: { service: 'quotes' } });
+  }, 900_000);
+
+  it('Swarm rolls a failing service back itself (failure_action: rollback): the deploy reports it, and shipgate returns the whole stack to its last good release', async () => {
+    const res = await run(['deploy', 'live', '--version', '2026.1.1', '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const out = res.json();
+    expect(out).toMatchObject({ ok: false, version: '2026.1.1', failedStep: 'start-new' });
+    expect(out.error).toMatch(/replica: Swarm rolled replica back to 2026\.1\.0 itself \(failure_action: rollback\)/);
+    expect(out.rollback).toMatchObject({ ok: true, kind: 'rollback', version: '2026.1.0' });
+    await expectRunning('2026.1.0');
+    const diag = await run(['diagnose', 'live', '--json']);
+    expect(JSON.stringify(diag.json())).toContain('Swarm rolled back 2026.1.1 itself before shipgate did');
+    const state = JSON.parse(readFileSync(path.join(dir, '.shipgate', 'swarm', 'live.json'), 'utf8')) as { swarmRollbacks?: { version: string; detail: string }[] };
+    expect(state.swarmRollbacks).toEqual([expect.objectContaining({ version: '2026.1.1', detail: expect.stringMatching(/^Swarm rolled replica back to 2026\.1\.0 itself/) })]);
   }, 900_000);
 });

@@ -1,10 +1,10 @@
 // What the swarm stories and the swarm bench both need on the three-node swarm of local-swarm.ts:
 // each release's images built from its git tag and loaded on every node, and a shipgate.yml with
 // a swarm environment pointed at the manager.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { pipeInto } from '../../runner/pipe.js';
+import { localRunner } from '../../runner/runner.js';
 import type { SwarmHarness } from './local-swarm.js';
 
 /** The sample stack (demo/stack/base/docker-stack.yml) as the stories and the bench run it. */
@@ -25,8 +25,12 @@ export async function buildReleaseImages(swarm: SwarmHarness, o: { repoDir: stri
   for (const version of o.versions) {
     const src = path.join(o.workDir, `src-${version}`);
     mkdirSync(src, { recursive: true });
-    const res = await pipeInto(['git', '-C', o.repoDir, 'archive', version], ['tar', '-x', '-C', src], { env: process.env, timeoutMs: 120_000, prefix: '', suffix: () => '' });
-    if (res.producerCode !== 0 || res.consumerCode !== 0) throw new Error(`git archive ${version} | tar -x: ${res.producerStderr}${res.consumerStderr}`);
+    const tar = `${src}.tar`;
+    for (const argv of [['git', '-C', o.repoDir, 'archive', '-o', tar, version], ['tar', '-xf', tar, '-C', src]] as [string, ...string[]][]) {
+      const res = await localRunner.run(argv, { timeoutMs: 120_000 });
+      if (res.exitCode !== 0) throw new Error(`${argv.join(' ')}: exit ${res.exitCode}: ${res.stderr.trim()}`);
+    }
+    rmSync(tar);
     const mine = o.images(version);
     await swarm.build(src, mine, o.baseImage);
     tags.push(...mine);
