@@ -13,19 +13,18 @@
 // everywhere; images are loaded on every node beforehand (nothing is built or pulled while timed).
 // Arms alternate; medians. SWARM_BENCH_REPETITIONS (default 2). `node bench/run.mjs swarm`.
 // Needs root, iproute2, util-linux and Debian's docker.io (scripts/ensure-system-deps.sh).
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDemoRepo } from '../demo/stack/build-repo.mjs';
 import { startSwarm } from '../dist/adapters/targets/swarm/local-swarm.js';
+import { buildReleaseImages, DEMO_SWARM, swarmStackConfig } from '../dist/adapters/targets/swarm/local-swarm-stack.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPETITIONS = Number(process.env.SWARM_BENCH_REPETITIONS ?? 2);
-const SERVICES = ['signal_service', 'execution_gateway', 'orchestrator'];
-const PORTS = { signal_service: 8001, execution_gateway: 8002, orchestrator: 8003 };
-const REPLICAS = { signal_service: 2, execution_gateway: 1, orchestrator: 1 };
+const { services: SERVICES, ports: PORTS, replicas: REPLICAS } = DEMO_SWARM;
 const STACK = 'trading_staging';
 const POLL_MS = 1000;
 const POLL_LIMIT_MS = 180_000;
@@ -96,32 +95,17 @@ export async function run() {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sg-swarm-bench-'));
   try {
     const repo = await buildDemoRepo(path.join(work, 'repo'), { releases: ['v1.0.0', 'v1.1.0'] });
-    const tags = [];
-    for (const version of ['v1.0.0', 'v1.1.0']) {
-      const src = path.join(work, `src-${version}`);
-      mkdirSync(src);
-      execFileSync('sh', ['-c', `git -C "${repo.dir}" archive ${version} | tar -x -C "${src}"`]);
-      const mine = SERVICES.map((s) => `shipgate-demo/${s}:${version}`);
-      await swarm.build(src, mine);
-      tags.push(...mine);
-    }
-    await swarm.distribute(tags);
+    await buildReleaseImages(swarm, { repoDir: repo.dir, workDir: work, versions: ['v1.0.0', 'v1.1.0'], images: DEMO_SWARM.images });
     writeFileSync(
       path.join(work, 'shipgate.yml'),
-      `version: 1
-project: trading
-repository: ${JSON.stringify(repo.dir)}
-stateDir: .shipgate
-approvals: { identity: trust-local }
-services:
-${SERVICES.map((s) => `  ${s}: { health: 'http://127.0.0.1:{port}/health' }`).join('\n')}
-environments:
-  staging:
-    target: { type: swarm, dockerHost: '${swarm.manager.host}', convergenceTimeout: 3m }
-    services:
-${SERVICES.map((s) => `      ${s}: { port: ${PORTS[s]} }`).join('\n')}
-    health: { timeout: 120s, interval: ${POLL_MS}ms }
-`,
+      swarmStackConfig({
+        project: 'trading',
+        repository: repo.dir,
+        dockerHost: swarm.manager.host,
+        services: Object.fromEntries(SERVICES.map((s) => [s, { port: PORTS[s] }])),
+        target: { convergenceTimeout: '3m' },
+        environment: { health: { timeout: '120s', interval: `${POLL_MS}ms` } },
+      }),
     );
     const person = path.join(work, 'person');
     await exec('git', ['clone', '--quiet', repo.dir, person]);

@@ -2,18 +2,17 @@
 // network namespace; test/harness/swarm.ts), driven through the CLI as a user would: deploy with
 // replicas across nodes, a bad release rolled back by shipgate from its own record, a worker's
 // engine SIGKILLed during a rolling update, and a node drained during a deploy.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoRepo } from '../demo/stack/build-repo.mjs';
 import { shipgate } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
-import { startSwarm, until, type SwarmHarness } from './harness/swarm.js';
+import { buildReleaseImages, DEMO_SWARM, startSwarm, swarmStackConfig, until, type SwarmHarness } from './harness/swarm.js';
 
-const SERVICES = ['signal_service', 'execution_gateway', 'orchestrator'];
-const PORTS: Record<string, number> = { signal_service: 8001, execution_gateway: 8002, orchestrator: 8003 };
+const SERVICES = DEMO_SWARM.services;
+const PORTS = DEMO_SWARM.ports;
 const STACK = 'trading_staging';
 
 describe('swarm target on a three-node swarm', () => {
@@ -56,32 +55,17 @@ describe('swarm target on a three-node swarm', () => {
     const repo = await buildDemoRepo(path.join(dir, 'repo'), { releases: ['v1.0.0', 'v1.1.0'] });
     // A release whose gateway exits at once: its task fails on whatever node it lands.
     addRelease(repo.dir, 'v1.0.0', 'v1.0.1', { VERSION: 'v1.0.1\n', 'execution_gateway/main.mjs': "console.error('gateway: missing broker config'); process.exit(3);\n" });
-    const tags: string[] = [];
-    for (const version of ['v1.0.0', 'v1.1.0', 'v1.0.1']) {
-      const src = path.join(dir, `src-${version}`);
-      mkdirSync(src);
-      execFileSync('sh', ['-c', `git -C "${repo.dir}" archive ${version} | tar -x -C "${src}"`]);
-      const mine = SERVICES.map((s) => `shipgate-demo/${s}:${version}`);
-      await swarm.build(src, mine);
-      tags.push(...mine);
-    }
-    await swarm.distribute(tags);
+    await buildReleaseImages(swarm, { repoDir: repo.dir, workDir: dir, versions: ['v1.0.0', 'v1.1.0', 'v1.0.1'], images: DEMO_SWARM.images });
     writeFileSync(
       path.join(dir, 'shipgate.yml'),
-      `version: 1
-project: trading
-repository: ${JSON.stringify(repo.dir)}
-stateDir: .shipgate
-approvals: { identity: trust-local }
-services:
-${SERVICES.map((s) => `  ${s}: { health: 'http://127.0.0.1:{port}/health' }`).join('\n')}
-environments:
-  staging:
-    target: { type: swarm, dockerHost: '${swarm.manager.host}', convergenceTimeout: 2m }
-    services:
-${SERVICES.map((s) => `      ${s}: { port: ${PORTS[s]} }`).join('\n')}
-    health: { timeout: 60s, interval: 500ms }
-`,
+      swarmStackConfig({
+        project: 'trading',
+        repository: repo.dir,
+        dockerHost: swarm.manager.host,
+        services: Object.fromEntries(SERVICES.map((s) => [s, { port: PORTS[s]! }])),
+        target: { convergenceTimeout: '2m' },
+        environment: { health: { timeout: '60s', interval: '500ms' } },
+      }),
     );
   }, 1_200_000);
 

@@ -113,6 +113,11 @@ describe('convergence', () => {
     const rolled = verdictOf([svc({ release: 'v1', image: 't/gw:v1', previousRelease: 'v2', updateState: 'rollback_completed', updateMessage: 'rollback completed' })], [task({ release: 'v1', image: 't/gw:v1' })]);
     expect(rolled.verdict).toBe('failed');
     expect(rolled.swarmRollback).toMatch(/Swarm rolled gw back to v1 itself \(failure_action: rollback\)/);
+    // What a real swarm shows after its own rollback: PreviousSpec cleared, the task that stopped named.
+    const real = verdictOf([svc({ release: 'v1', image: 't/gw:v1', previousRelease: undefined, updateState: 'rollback_started', updateMessage: 'update rolled back due to failure or early termination of task 199sqappk4eq' })], [task({ release: 'v1', image: 't/gw:v1' })]);
+    expect(real).toMatchObject({ verdict: 'failed', swarmRollback: 'Swarm rolled gw back to v1 itself (failure_action: rollback): update rolled back due to failure or early termination of task 199sqappk4eq' });
+    // Another release's spec with no rollback in progress is not Swarm's doing.
+    expect(verdictOf([svc({ release: 'v0', image: 't/gw:v0', previousRelease: undefined, updateState: 'completed' })], [task()]).swarmRollback).toBeUndefined();
   });
 
   it('counts a pending task that cannot be placed as an error, failing only at the deadline', () => {

@@ -1,11 +1,12 @@
 import type { WatchRecord } from '../adapters/store/store.js';
-import { environmentSpec, resolveServices } from '../config/resolve.js';
+import { environmentSpec } from '../config/resolve.js';
 import type { ChangeType } from '../config/schema.js';
 import { evaluateCheck, type CheckBaseline } from '../core/analysis/checks.js';
 import { isoNow } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { changeTypesFromPaths, requiredSoakMs } from '../core/soak-policy.js';
 import { soakStep } from '../core/soak-verdict.js';
+import { observedServices } from './analysis/observed.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, SoakData } from './analysis/watch-data.js';
 import { record } from './audit.js';
@@ -46,7 +47,8 @@ export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>)
   const now = ctx.clock.now();
   const at = now.toISOString();
   const data = structuredClone(soak.data);
-  const readings = analysis?.checks.length ? await collectReadings(analysis, resolveServices(ctx.config, soak.env), ctx.env) : new Map();
+  const observed = analysis?.checks.length ? await observedServices(ctx, soak.env) : undefined;
+  const readings = analysis && observed ? await collectReadings(analysis, observed.services, ctx.env, observed.error) : new Map();
   const results = (analysis?.checks ?? []).map((check) => {
     const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {
       role: 'soak', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests, consecutiveErrors: analysis!.consecutiveErrors,

@@ -1,5 +1,6 @@
 import type { StrayRunning } from '../adapters/targets/target.js';
 import { resolveServices, environmentSpec } from '../config/resolve.js';
+import { observedServices } from './analysis/observed.js';
 import type { WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
@@ -50,7 +51,9 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
   const target = ctx.target(env);
   const processes = await target.ps(env);
   const strays = (await target.strays?.(env)) ?? [];
-  const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
+  // Checked where the target says each service answers (swarm: a node running its task).
+  const observed = target.reachable ? await observedServices(ctx, env) : { services };
+  const health = await checkHealthOnce(observed.services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
   const monitor = ((await ctx.store.listWatches({ env, kind: 'monitor', state: 'running', limit: 1 })) as WatchRecord<MonitorData>[])[0];
 
   return {

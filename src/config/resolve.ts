@@ -15,6 +15,8 @@ export interface ResolvedService {
   /** The health contract when it says more than the URL (status or version); else healthUrl with the defaults. */
   health?: HealthContract | undefined;
   metricsUrl: string | undefined;
+  /** Every replica's metrics URL when a target runs several (swarm: each task on its node); else metricsUrl alone. */
+  metricsUrls?: string[];
   env: Record<string, string>;
   passEnv: string[];
 }

@@ -1,7 +1,8 @@
-import { environmentSpec, resolveServices } from '../../config/resolve.js';
+import { environmentSpec } from '../../config/resolve.js';
 import { errorRateBaseline, latencyBaseline, type CheckBaseline } from '../../core/analysis/checks.js';
 import type { AppContext } from '../context.js';
 import { currentVersion } from '../history.js';
+import { observedServices } from './observed.js';
 import { collectReadings } from './readings.js';
 
 /**
@@ -16,7 +17,8 @@ export async function measureBaseline(ctx: AppContext, env: string): Promise<{ b
   if (!analysis?.checks.length) return { baseline: {}, note: 'no analysis checks configured' };
   const previous = await currentVersion(ctx.store, env);
   if (!previous) return { baseline: {}, note: `no previous release in ${env}: only absolute bounds apply` };
-  const readings = await collectReadings(analysis, resolveServices(ctx.config, env), ctx.env);
+  const observed = await observedServices(ctx, env);
+  const readings = await collectReadings(analysis, observed.services, ctx.env, observed.error);
   const baseline: Record<string, CheckBaseline> = {};
   const notes: string[] = [];
   for (const check of analysis.checks) {

@@ -8,13 +8,17 @@ import type { AnalysisSpec, CheckSpec } from '../../config/schema.js';
 import type { ResolvedService } from '../../config/resolve.js';
 import type { Reading } from '../../core/analysis/checks.js';
 
-/** The environment's metric source: its services' /metrics, or its Prometheus server. */
-export async function openMetricSource(analysis: AnalysisSpec, services: ResolvedService[]): Promise<MetricSource> {
+/**
+ * The environment's metric source: its services' /metrics (every replica's, summed), or its
+ * Prometheus server. `located`: why the services could not be found (every scrape is then an error).
+ */
+export async function openMetricSource(analysis: AnalysisSpec, services: ResolvedService[], located?: string): Promise<MetricSource> {
   if (analysis.source === 'prometheus') {
     if (!analysis.prometheusUrl) return unavailable('analysis.prometheusUrl is not set');
     return prometheusSource(new PrometheusClient({ baseUrl: analysis.prometheusUrl }));
   }
-  return openScrapeSource(services.filter((s) => s.metricsUrl).map((s) => s.metricsUrl!), undefined, checkedMetrics(analysis.checks));
+  if (located) return unavailable(located, 'error');
+  return openScrapeSource(services.flatMap((s) => s.metricsUrls ?? (s.metricsUrl ? [s.metricsUrl] : [])), undefined, checkedMetrics(analysis.checks));
 }
 
 /** The metric names the checks read: a scrape parses only those out of each payload. */
@@ -22,14 +26,14 @@ export function checkedMetrics(checks: CheckSpec[]): Set<string> {
   return new Set(checks.flatMap((c) => (c.type === 'error-rate' || c.type === 'latency' || c.type === 'gauge' ? [c.metric] : [])));
 }
 
-function unavailable(reason: string): MetricSource {
-  const reading = async (): Promise<Reading> => ({ kind: 'no-data', reason });
-  return { kind: 'prometheus', counts: reading, buckets: reading, gauge: reading, query: reading, describe: async () => ({ error: reason }) };
+function unavailable(reason: string, kind: 'no-data' | 'error' = 'no-data'): MetricSource {
+  const reading = async (): Promise<Reading> => ({ kind, reason });
+  return { kind: kind === 'error' ? 'scrape' : 'prometheus', counts: reading, buckets: reading, gauge: reading, query: reading, describe: async () => ({ error: reason }) };
 }
 
 /** Reads every check of an environment once: a measurement, no data (with why) or a source error (with why). */
-export async function collectReadings(analysis: AnalysisSpec, services: ResolvedService[], env: NodeJS.ProcessEnv = process.env): Promise<Map<string, Reading>> {
-  const source = await openMetricSource(analysis, services);
+export async function collectReadings(analysis: AnalysisSpec, services: ResolvedService[], env: NodeJS.ProcessEnv = process.env, located?: string): Promise<Map<string, Reading>> {
+  const source = await openMetricSource(analysis, services, located);
   const entries = await Promise.all(analysis.checks.map(async (check) => [check.name, await readCheck(check, source, env)] as const));
   return new Map(entries);
 }

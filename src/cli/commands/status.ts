@@ -53,8 +53,10 @@ export function registerStatusCommands(program: Command): void {
             await record(ctx, { action: 'service.restart', outcome: 'ok', env, reason: `unhealthy: ${s.reason}`, detail: { service: s.service } });
             restarted.push(s.service);
           }
-          // Restarted services get the full health timeout to come back, as in a deploy.
-          if (restarted.length) report = await verifyHealth(services, undefined, spec.health, { probe: ctx.probe });
+          // Restarted services get the full health timeout to come back, as in a deploy; a restarted
+          // swarm task may run on another node, so where each service answers is asked again.
+          const now = restarted.length && target.reachable ? await target.reachable(env, configured) : services;
+          if (restarted.length) report = await verifyHealth(now, undefined, spec.health, { probe: ctx.probe });
         }
         const strays = ((await ctx.target(env).strays?.(env)) ?? []).map((x) => ({ pid: x.pid, command: x.command, service: x.service }));
         return { env, healthy: report.healthy, services: report.services, restarted, strays };

@@ -52,7 +52,10 @@ export function judge(input: { stack: string; version: string; wanted: string[];
     const errors = current.filter((t) => FAILED.has(t.state) || (t.state === 'pending' && t.err)).map((t) => taskError(t, nodes));
     const base = { service: name, desired, running, errors };
     if (svc.release !== input.version) {
-      if (svc.updateState?.startsWith('rollback') && svc.previousRelease === input.version) {
+      // shipgate's stack deploy changed every service's spec (its release label), so a rollback state
+      // now is this deploy's. Swarm's own rollback clears PreviousSpec (seen on a real swarm, Docker
+      // 20.10); `docker service rollback` by a person swaps it: either way, not shipgate's rollback.
+      if (svc.updateState?.startsWith('rollback') && (svc.previousRelease === undefined || svc.previousRelease === input.version)) {
         const note = `Swarm rolled ${name} back to ${svc.release ?? 'its previous spec'} itself (failure_action: rollback): ${svc.updateMessage || svc.updateState}`;
         return { ...base, verdict: 'failed', reason: note, swarmRollback: note };
       }

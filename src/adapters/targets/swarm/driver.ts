@@ -58,7 +58,7 @@ export class SwarmTarget implements Target {
   }
 
   restart(env: string, service: string): Promise<void> {
-    return restartService(this.s, env, service);
+    return restartService(this.s, env, service, this.wait);
   }
 
   reachable(env: string, services: ResolvedService[]): Promise<ResolvedService[]> {

@@ -160,9 +160,30 @@ export async function removeStack(ss: SwarmSession, env: string, wait: { poll: (
   if (existsSync(ss.o.layout.stateFile(env))) ss.writeState(env, { ...ss.readState(env), version: undefined, deploying: undefined });
 }
 
-/** Fresh tasks of the same spec (`docker service update --force`). */
-export async function restartService(ss: SwarmSession, env: string, service: string): Promise<void> {
-  const exists = (await ss.services(env)).some((s) => s.name === serviceName(ss.stack, service));
-  if (!exists) throw failed(`service ${service} does not run in stack ${ss.stack}`, { hint: `Deploy first: shipgate deploy ${env} --version <tag>.` });
-  await ss.exec(env, swarmCommands.forceUpdate(serviceName(ss.stack, service)), {}, TIMEOUTS.deploy);
+/**
+ * Fresh tasks of the same spec (`docker service update --force`), then waits until they replaced
+ * the old ones (Swarm's rolling update, update_config of the service), as a deploy does.
+ */
+export async function restartService(ss: SwarmSession, env: string, service: string, wait: { poll: () => Promise<void> }): Promise<void> {
+  const before = (await ss.services(env)).find((s) => s.name === serviceName(ss.stack, service));
+  if (!before) throw failed(`service ${service} does not run in stack ${ss.stack}`, { hint: `Deploy first: shipgate deploy ${env} --version <tag>.` });
+  await ss.exec(env, swarmCommands.forceUpdate(before.name), {}, TIMEOUTS.deploy);
+  if (before.release === undefined) return; // not deployed by shipgate: no release to judge its tasks against
+  const deadline = Date.now() + (parseDuration(ss.o.spec.convergenceTimeout) ?? 300_000);
+  for (;;) {
+    const final = Date.now() >= deadline;
+    const services = await ss.services(env);
+    const [tasks, nodes] = await Promise.all([ss.tasks(env, services), ss.nodes(env)]);
+    const c = judge({ stack: ss.stack, version: before.release, wanted: [service], services, tasks, nodes, final });
+    const now = services.find((s) => s.name === before.name);
+    if (c.verdict === 'converged' && now && now.forceUpdate !== before.forceUpdate) {
+      ss.note(env, `${service} restarted (docker service update --force): ${c.services[0]!.reason}`);
+      return;
+    }
+    if (c.verdict === 'failed') {
+      const s = c.services[0]!;
+      throw failed(`service ${service} did not come back after docker service update --force: ${s.reason}${s.errors.length ? ` (${s.errors.slice(-3).join('; ')})` : ''}`, { hint: `See why: shipgate diagnose ${env}; docker service ps --no-trunc ${before.name}` });
+    }
+    await wait.poll();
+  }
 }

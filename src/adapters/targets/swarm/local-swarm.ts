@@ -4,12 +4,12 @@
 // like compose's local-engine.ts. Everything is removed by PID and by name in stop(). Needs root,
 // iproute2, util-linux (nsenter) and Debian's docker.io (scripts/ensure-system-deps.sh installs it);
 // missing tools fail, never skip.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { importNodeBaseImage, importPythonBaseImage } from '../compose/base-image.js';
 import { onPath } from '../compose/detect.js';
-import { importNodeBaseImage } from '../compose/local-engine.js';
+import { dockerCli, dockerdArgs, spawnDockerd, stopPid, unmountUnder } from '../compose/engine-process.js';
 import { pipeInto } from '../../runner/pipe.js';
 import { localRunner } from '../../runner/runner.js';
 
@@ -29,10 +29,12 @@ export interface SwarmHarness {
   nodes: SwarmNodeEngine[];
   /** Bridge address in the test's own namespace: how tests reach the nodes. */
   bridgeAddr: string;
-  /** Imports the node base image on every engine. */
+  /** The node base image, imported on the manager at start. */
   baseImage: string;
-  /** Builds one image from `dir` on the manager, tagged with each of `tags`. */
-  build(dir: string, tags: string[]): Promise<void>;
+  /** Imports the python3 base image on the manager (once); returns its name. */
+  pythonBaseImage(): Promise<string>;
+  /** Builds one image from `dir` (its Dockerfile, FROM ${BASE_IMAGE}) on the manager, tagged with each of `tags`. */
+  build(dir: string, tags: string[], baseImage?: string): Promise<void>;
   /** docker save | docker load of `tags` from the manager to each worker. */
   distribute(tags: string[]): Promise<void>;
   /** SIGKILL of one engine's dockerd (its containers stay, as after a host crash of the daemon). */
@@ -47,15 +49,6 @@ const sh = async (argv: [string, ...string[]], timeoutMs = 60_000) => {
   if (res.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
   return res.stdout;
 };
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -72,32 +65,9 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
   throw new Error(`${what}: not in ${timeoutMs / 1000}s${last ? ` (${last})` : ''}`);
 }
 
-async function killPid(pid: number, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  if (!alive(pid)) return;
-  try {
-    process.kill(pid, signal);
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function startDockerd(node: SwarmNodeEngine): void {
-  const fd = openSync(path.join(node.dir, 'dockerd.log'), 'a');
-  // nsenter --net only (not `ip netns exec`, which remounts /sys and hides the cgroups).
-  const child = spawn('nsenter', [`--net=/run/netns/${node.netns}`, 'dockerd', `--data-root=${path.join(node.dir, 'data')}`, `--exec-root=${path.join(node.dir, 'x')}`, `--pidfile=${path.join(node.dir, 'docker.pid')}`, `--host=${node.host}`, '--iptables=false', '--ip-forward=false', '--ip-masq=false', '--log-level=warn'], { stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  child.unref();
-  node.pid = child.pid; // nsenter execs dockerd: the same PID
+  const args = dockerdArgs({ dataRoot: path.join(node.dir, 'data'), execRoot: path.join(node.dir, 'x'), pidfile: path.join(node.dir, 'docker.pid'), host: node.host });
+  node.pid = spawnDockerd(args, path.join(node.dir, 'dockerd.log'), node.netns).pid;
 }
 
 export async function startSwarm(): Promise<SwarmHarness> {
@@ -115,16 +85,21 @@ export async function startSwarm(): Promise<SwarmHarness> {
   const nodes: SwarmNodeEngine[] = [1, 2, 3].map((i) => {
     const dir = path.join(root, `n${i}`);
     const host = `unix://${dir}/d.sock`;
-    return { name: i === 1 ? 'manager' : `worker${i - 1}`, netns: `sgs${id}n${i}`, addr: `${subnet}.${i + 1}`, dir, host, pid: undefined, docker: (args, o = {}) => cli(host, args, o.timeoutMs ?? 120_000, o.env) };
+    return { name: i === 1 ? 'manager' : `worker${i - 1}`, netns: `sgs${id}n${i}`, addr: `${subnet}.${i + 1}`, dir, host, pid: undefined, docker: (args, o = {}) => dockerCli(host, args, o.timeoutMs ?? 120_000, o.env) };
   });
+  let python: Promise<string> | undefined;
   const h: SwarmHarness = {
     manager: nodes[0]!,
     workers: nodes.slice(1),
     nodes,
     bridgeAddr: `${subnet}.1`,
     baseImage: 'shipgate-node-base:local',
-    async build(dir, tags) {
-      await h.manager.docker(['build', '-q', ...tags.flatMap((t) => ['-t', t]), '--build-arg', `BASE_IMAGE=${h.baseImage}`, dir], { timeoutMs: 600_000, env: { DOCKER_BUILDKIT: '0' } });
+    async pythonBaseImage() {
+      python ??= importPythonBaseImage({ host: h.manager.host, dir: h.manager.dir });
+      return python;
+    },
+    async build(dir, tags, baseImage = h.baseImage) {
+      await h.manager.docker(['build', '-q', ...tags.flatMap((t) => ['-t', t]), '--build-arg', `BASE_IMAGE=${baseImage}`, dir], { timeoutMs: 600_000, env: { DOCKER_BUILDKIT: '0' } });
     },
     async distribute(tags) {
       for (const w of h.workers) {
@@ -133,7 +108,7 @@ export async function startSwarm(): Promise<SwarmHarness> {
       }
     },
     async kill(node) {
-      if (node.pid) await killPid(node.pid, 'SIGKILL', 0);
+      if (node.pid) await stopPid(node.pid, 0, 'SIGKILL');
     },
     async restart(node) {
       startDockerd(node);
@@ -141,13 +116,12 @@ export async function startSwarm(): Promise<SwarmHarness> {
     },
     async stop() {
       for (const n of nodes) {
-        if (n.pid) await killPid(n.pid, 'SIGTERM', 20_000);
+        if (n.pid) await stopPid(n.pid, 20_000);
         // Whatever is left in the namespace (containerd, shims and containers of a killed engine), by PID.
         const pids = existsSync(`/run/netns/${n.netns}`) ? (await localRunner.run(['ip', 'netns', 'pids', n.netns])).stdout.split('\n').map(Number).filter((p) => p > 0) : [];
-        for (const p of pids) await killPid(p, 'SIGKILL', 0);
+        for (const p of pids) await stopPid(p, 0, 'SIGKILL');
       }
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length);
-      for (const m of mounts) await localRunner.run(['umount', '-l', m]);
+      await unmountUnder(root);
       for (const n of nodes) await localRunner.run(['ip', 'netns', 'del', n.netns]);
       await localRunner.run(['ip', 'link', 'del', bridge]);
       rmSync(root, { recursive: true, force: true, maxRetries: 3 });
@@ -180,10 +154,4 @@ export async function startSwarm(): Promise<SwarmHarness> {
     await h.stop();
     throw err;
   }
-}
-
-async function cli(host: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
-  const res = await localRunner.run(['docker', '-H', host, ...args], { timeoutMs, env: { ...process.env, ...env } });
-  if (res.exitCode !== 0) throw new Error(`docker ${args.join(' ')}: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
-  return res.stdout;
 }

@@ -84,16 +84,22 @@ export async function diagnoseStack(ss: SwarmSession, env: string): Promise<Swar
   return swarmFindings({ env, stack: ss.stack, services, tasks, nodes, swarmRollbacks: ss.readState(env).swarmRollbacks ?? [] });
 }
 
-/** Each service's health URL on the node of one of its running tasks (see convergence.onNode). */
+/**
+ * Each service's health URL on the node of one of its running tasks, and the metrics URL of every
+ * running task on its node (a watch sums them: one replica's counters are not the service's); see
+ * convergence.onNode. A service with no running task keeps its configured URLs, which then fail.
+ */
 export async function reachableServices(ss: SwarmSession, env: string, configured: ResolvedService[]): Promise<ResolvedService[]> {
   const services = await ss.services(env);
   const [tasks, nodes] = await Promise.all([ss.tasks(env, services), ss.nodes(env)]);
   const addr = new Map(nodes.filter((n) => n.state === 'ready').map((n) => [n.id, n.addr]));
   return configured.map((s) => {
     const svc = services.find((x) => x.name === serviceName(ss.stack, s.name));
-    const task = svc && tasks.find((t) => isCurrent(svc, t) && t.state === 'running' && t.desired === 'running' && addr.has(t.nodeId));
-    const node = task ? addr.get(task.nodeId)! : undefined;
+    const running = svc ? tasks.filter((t) => isCurrent(svc, t) && t.state === 'running' && t.desired === 'running' && addr.has(t.nodeId)) : [];
+    const node = running[0] ? addr.get(running[0].nodeId)! : undefined;
     if (!node) return s;
-    return { ...s, ...(s.healthUrl ? { healthUrl: onNode(s.healthUrl, node) } : {}), ...(s.health ? { health: { ...s.health, url: onNode(s.health.url, node) } } : {}), ...(s.metricsUrl ? { metricsUrl: onNode(s.metricsUrl, node) } : {}) };
+    const metricsUrl = s.metricsUrl;
+    const metrics = metricsUrl ? { metricsUrl: onNode(metricsUrl, node), metricsUrls: [...new Set(running.map((t) => onNode(metricsUrl, addr.get(t.nodeId)!)))] } : {};
+    return { ...s, ...(s.healthUrl ? { healthUrl: onNode(s.healthUrl, node) } : {}), ...(s.health ? { health: { ...s.health, url: onNode(s.health.url, node) } } : {}), ...metrics };
   });
 }
