@@ -39,7 +39,7 @@ export function platformConfig(platformUrl: string, brokerUrl: string): Record<s
           reconciliation: { positionsUrl: `${platformUrl}/positions`, tolerance: 0 },
           breakerReset: { maxDrawdown: 0.05, drawdownUrl: `${platformUrl}/metrics`, marketDataUrl: `${platformUrl}/metrics`, maxStaleness: '30s' },
           breaker: { key: 'risk:breaker', field: 'status', trading: ['RUNNING'], halted: ['HALTED'], missing: 'halted', reasonField: 'reason', atField: 'updated_at', byField: 'updated_by' },
-          killSwitch: { key: 'risk:kill', trading: ['disarmed'], halted: ['FIRED'], missing: 'trading' },
+          killSwitch: { key: 'risk:kill', trading: ['disarmed'], halted: ['FIRED'], missing: 'trading', reasonField: 'risk:kill:reason' },
         },
       },
       staging: { trading: { keyPrefix: 'stg:', breakerReset: { maxDrawdown: 0.05, drawdownUrl: `${platformUrl}/no-such-metrics` } } },
