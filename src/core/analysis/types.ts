@@ -55,6 +55,11 @@ export interface Evidence {
   lower?: number;
   p0?: number;
   p1?: number;
+  /** The maxIncrease gate's own sequential test, beside the rollback test's llr/p0/p1/upper. */
+  gateLlr?: number;
+  gateP0?: number;
+  gateP1?: number;
+  gateUpper?: number;
 }
 
 export interface CheckState {
