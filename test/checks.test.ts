@@ -74,7 +74,8 @@ describe('rate checks', () => {
     expect(withGate.slice(1).map((r) => r.verdict)).toEqual(plain.slice(1).map(() => 'pass'));
     for (let i = 1; i < readings.length; i++) {
       const [p, g] = [plain[i]!.evidence!, withGate[i]!.evidence!];
-      expect({ llr: g.llr, lower: g.lower, upper: g.upper, p0: g.p0, p1: g.p1 }).toEqual({ llr: p.llr, lower: p.lower, upper: p.upper, p0: p.p0, p1: p.p1 });
+      expect({ llr: g.llr, wald: g.wald, lower: g.lower, upper: g.upper, p0: g.p0, p1: g.p1 }).toEqual({ llr: p.llr, wald: p.wald, lower: p.lower, upper: p.upper, p0: p.p0, p1: p.p1 });
+      expect(p.wald).toEqual(expect.any(Number));
       expect(g).toMatchObject({ gate: 'maxIncrease', gateLlr: expect.any(Number), gateP0: 0.012, gateP1: expect.closeTo(0.018, 9), gateUpper: p.upper });
     }
   });

@@ -83,7 +83,8 @@ export const monitorsResponse = z.object({ monitors: z.array(z.looseObject({ id:
 
 export const seriesPoint = z.object({
   at: z.string(), verdict: z.enum(['pass', 'fail', 'inconclusive', 'error']), value: z.number().nullable().describe('the measured value: error rate, latency quantile (s) or gauge'),
-  threshold: z.number().nullable(), baseline: z.number().nullable(), statistic: z.number().nullable().describe('the sequential test\'s log-likelihood ratio'),
+  threshold: z.number().nullable(), baseline: z.number().nullable(), statistic: z.number().nullable().describe('the sequential test\'s log-likelihood ratio (CUSUM; regression at upper)'),
+  wald: z.number().nullable().describe('its unclamped Wald sum since H0 was last accepted (healthy at lower)'),
   lower: z.number().nullable(), upper: z.number().nullable(), reason: z.string(),
 });
 export const seriesResponse = z.object({

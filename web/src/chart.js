@@ -1,7 +1,8 @@
 // One uPlot chart per check: the measured value, its threshold and its baseline over time;
 // points whose verdict is inconclusive or error are drawn as shaded bands behind the lines. Under it,
 // for checks with a sequential test (rate checks), a small chart of the test's log-likelihood ratio
-// against its decision bounds (upper: regression; lower: healthy); both share the cursor.
+// (Page's CUSUM, never below 0: regression when it reaches the upper bound) and its unclamped Wald
+// sum (healthy when it reaches the lower bound, then it starts again); both charts share the cursor.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { html } from 'htm/preact';
@@ -28,13 +29,15 @@ export function sprtData(points) {
   const statistic = [];
   const upper = [];
   const lower = [];
+  const wald = [];
   for (const p of points) {
     xs.push(Date.parse(p.at) / 1000);
     statistic.push(p.statistic);
     upper.push(p.upper);
     lower.push(p.lower);
+    wald.push(p.wald ?? null);
   }
-  return [xs, statistic, upper, lower];
+  return [xs, statistic, upper, lower, wald];
 }
 
 /** Draws the verdict bands (inconclusive, error, fail) under the series. */
@@ -124,6 +127,7 @@ function SprtChart({ watchId, check }) {
         { label: 'log-likelihood ratio', stroke: '#8250df', width: 2, spanGaps: false },
         { label: 'upper bound (regression)', stroke: '#d1242f', dash: [6, 4], width: 1.5 },
         { label: 'lower bound (healthy)', stroke: '#2da44e', dash: [2, 3], width: 1.5 },
+        { label: 'Wald sum', stroke: '#bf8700', width: 1, spanGaps: false },
       ],
     };
     plot.current = new uPlot(opts, sprtData(check.points), el.current);

@@ -44,7 +44,7 @@ export function errorRate(spec: ErrorRateSpec, state: CheckState, reading: { kin
   const step = sprtStep(params, state.sprt ?? fresh(), n, x);
   state.sprt = step.state;
   const { upper, lower } = sprtThresholds(params);
-  const evidence: Evidence = { value: rate, threshold: spec.limit, baseline: baselineRate, baselineRequests: b?.requests, requests, errors, llr: step.state.llr, upper, lower, p0: params.p0, p1: spec.limit };
+  const evidence: Evidence = { value: rate, threshold: spec.limit, baseline: baselineRate, baselineRequests: b?.requests, requests, errors, llr: step.state.llr, wald: step.state.wald ?? 0, upper, lower, p0: params.p0, p1: spec.limit };
 
   if (step.verdict === 'regression') {
     return { ...base, verdict: 'fail', value: rate, evidence: { ...evidence, llr: step.llr, gate: 'limit' }, reason: `error rate ${pct(rate)} over ${requests} requests: the sequential test favours >= ${pct(spec.limit)} over ${pct(params.p0)} (log-likelihood ratio ${step.llr.toFixed(2)} >= ${upper.toFixed(2)})` };

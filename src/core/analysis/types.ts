@@ -50,7 +50,10 @@ export interface Evidence {
   gate?: string;
   requests?: number;
   errors?: number;
+  /** The rollback test's CUSUM statistic (regression when it reaches upper). */
   llr?: number;
+  /** Its unclamped Wald sum since H0 was last accepted (healthy when it reaches lower). */
+  wald?: number;
   upper?: number;
   lower?: number;
   p0?: number;
