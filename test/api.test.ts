@@ -205,7 +205,7 @@ describe('reading endpoints', () => {
 
     const soak = await ctx.store.createWatch('soak', 'staging', 'v1', d.id, new Date().toISOString(), { checks: {}, latest: [] });
     await ctx.store.appendReadings(soak.id, '2030-01-01T00:00:00.000Z', readingRows([
-      { name: 'errors', type: 'error-rate', verdict: 'pass', reason: 'ok', evidence: { value: 0.01, threshold: 0.05, baseline: 0.008, llr: -2.5, lower: -4.6, upper: 20.7 } },
+      { name: 'errors', type: 'error-rate', verdict: 'pass', reason: 'ok', evidence: { value: 0.01, threshold: 0.05, baseline: 0.008, llr: 0, wald: -2.5, lower: -4.6, upper: 20.7 } },
       { name: 'p95', type: 'latency', verdict: 'inconclusive', reason: 'no data: too few requests' },
     ]));
     await ctx.store.appendReadings(soak.id, '2030-01-01T00:00:01.000Z', readingRows([{ name: 'errors', type: 'error-rate', verdict: 'fail', reason: 'over', evidence: { value: 0.09, threshold: 0.05, llr: 21 } }]));
@@ -213,8 +213,8 @@ describe('reading endpoints', () => {
     expect(seriesResponse.safeParse(series.json).success).toBe(true);
     const errors = series.json.checks.find((c: { name: string }) => c.name === 'errors');
     expect(errors.points).toEqual([
-      { at: '2030-01-01T00:00:00.000Z', verdict: 'pass', value: 0.01, threshold: 0.05, baseline: 0.008, statistic: -2.5, lower: -4.6, upper: 20.7, reason: 'ok' },
-      { at: '2030-01-01T00:00:01.000Z', verdict: 'fail', value: 0.09, threshold: 0.05, baseline: null, statistic: 21, lower: null, upper: null, reason: 'over' },
+      { at: '2030-01-01T00:00:00.000Z', verdict: 'pass', value: 0.01, threshold: 0.05, baseline: 0.008, statistic: 0, wald: -2.5, lower: -4.6, upper: 20.7, reason: 'ok' },
+      { at: '2030-01-01T00:00:01.000Z', verdict: 'fail', value: 0.09, threshold: 0.05, baseline: null, statistic: 21, wald: null, lower: null, upper: null, reason: 'over' },
     ]);
     expect(series.json.checks.find((c: { name: string }) => c.name === 'p95').points[0]).toMatchObject({ verdict: 'inconclusive', value: null });
   });

@@ -65,6 +65,21 @@ describe('rate checks', () => {
     expect(results[2]!.evidence!.llr!).toBeGreaterThanOrEqual(results[2]!.evidence!.upper!);
   });
 
+  it('with maxIncrease, every reading carries the limit test\'s llr against its bounds, and the gate\'s test beside it (one statistic for the chart)', () => {
+    const gated = { ...errors(), maxIncrease: 0.5 } as CheckSpec;
+    const readings: Reading[] = Array.from({ length: 12 }, (_, i) => ({ kind: 'counts', total: i * 200, errors: i * 3 }));
+    const c = ctx({ role: 'soak', baseline: { errorRate: 0.012, requests: 5000 } });
+    const plain = run(errors(), readings, c).results;
+    const withGate = run(gated, readings, c).results;
+    expect(withGate.slice(1).map((r) => r.verdict)).toEqual(plain.slice(1).map(() => 'pass'));
+    for (let i = 1; i < readings.length; i++) {
+      const [p, g] = [plain[i]!.evidence!, withGate[i]!.evidence!];
+      expect({ llr: g.llr, wald: g.wald, lower: g.lower, upper: g.upper, p0: g.p0, p1: g.p1 }).toEqual({ llr: p.llr, wald: p.wald, lower: p.lower, upper: p.upper, p0: p.p0, p1: p.p1 });
+      expect(p.wald).toEqual(expect.any(Number));
+      expect(g).toMatchObject({ gate: 'maxIncrease', gateLlr: expect.any(Number), gateP0: 0.012, gateP1: expect.closeTo(0.018, 9), gateUpper: p.upper });
+    }
+  });
+
   it('a healthy release passes and is eventually called healthy', () => {
     const readings: Reading[] = Array.from({ length: 20 }, (_, i) => ({ kind: 'counts', total: i * 50, errors: 0 }));
     const { results, state } = run(errors(), readings);

@@ -1,6 +1,7 @@
 // The dashboard in a real browser (Debian's chromium driven by playwright-core) over `shipgate demo
 // --serve`: log in with the demo's viewer token, see the environments, watch a soak chart gain
-// points live from the event stream while the sample stack serves traffic, a viewer cannot trip
+// points live from the event stream while the sample stack serves traffic, its error-rate test's
+// log-likelihood ratio drawn against its decision bounds, a viewer cannot trip
 // the breaker (the UI shows the API's 403), and production's regression appears live: rolled back to
 // v1.0.0 with its incident and timeline, and in the audit log filtered by environment and action. Screenshots go to test-results/dashboard/.
 import { spawn } from 'node:child_process';
@@ -112,6 +113,18 @@ describe('the dashboard in Chromium', () => {
       const legend = await page.textContent(`${selector} .u-legend`);
       expect(legend).toMatch(/value[\s\S]*threshold[\s\S]*baseline/);
       await page.screenshot({ path: path.join(SHOTS, 'soak-live.png'), fullPage: true });
+      // Under a rate check's chart, its sequential test: the log-likelihood ratio against the decision
+      // bounds, drawn from the readings' statistic, lower and upper (each reading after the first has them).
+      const sprt = page.locator('article.watch[data-kind=soak] figure.chart[data-check="error-rate"] .sprt').first();
+      const statistics = await until(page, 'a soak\'s error-rate chart with its sequential test', async () => ((await sprt.count()) > 0 && Number(await sprt.getAttribute('data-statistics')) >= 2 ? Number(await sprt.getAttribute('data-statistics')) : null), () => ended);
+      expect(await sprt.locator('.u-legend').textContent()).toMatch(/log-likelihood ratio[\s\S]*upper bound \(regression\)[\s\S]*lower bound \(healthy\)[\s\S]*Wald sum/);
+      const watchId = await sprt.locator('xpath=ancestor::figure').getAttribute('data-watch');
+      const series = (await (await fetch(`${url}/api/watches/${watchId}/series`, { headers: { authorization: `Bearer ${token}` } })).json()) as { checks: { name: string; points: { statistic: number | null; wald: number | null; lower: number | null; upper: number | null }[] }[] };
+      const rate = series.checks.find((c) => c.name === 'error-rate')!.points;
+      expect(rate.length).toBeGreaterThanOrEqual(statistics);
+      expect(rate.slice(1).filter((x) => x.statistic === null || x.wald === null || x.lower === null || x.upper === null)).toEqual([]);
+      expect(rate.slice(1).every((x) => x.lower! < 0 && x.upper! > 0 && x.statistic! >= 0 && x.wald! > x.lower!)).toBe(true);
+      await sprt.locator('xpath=ancestor::article').screenshot({ path: path.join(SHOTS, 'soak-sprt.png') });
 
       // A viewer's trip of the production breaker: the UI shows the API's 403, and the API refuses.
       const row = page.locator('#safety tr[data-env=production]');

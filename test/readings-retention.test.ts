@@ -23,7 +23,7 @@ const daysAgo = (d: number) => new Date(NOW - d * 86_400_000).toISOString();
 async function contextWith(controller: Record<string, unknown>): Promise<AppContext> {
   dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-retention-'));
   const config = configSchema.parse({ version: 1, project: 'retention', controller, services: { web: { command: ['true'] } }, environments: { production: {} } });
-  const clock = { now: () => new Date(NOW) };
+  const clock = { now: () => new Date(NOW), sleep: async () => undefined };
   return createContext({ file: path.join(dir, 'shipgate.yml'), dir, config }, { clock, wallClock: clock, env: { ...process.env, SHIPGATE_ACTOR: 'controller', SHIPGATE_DATABASE_URL: '' } });
 }
 

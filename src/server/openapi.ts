@@ -31,6 +31,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/deployments/{id}', summary: 'one deployment with its steps', role: 'viewer', response: s.deployment },
   { method: 'get', path: '/api/approvals', summary: 'open approval requests (all=true: also used and expired)', role: 'viewer', query: ['env', 'all'], response: s.approvalsResponse },
   { method: 'get', path: '/api/safety', summary: 'the breaker and kill switch in the platform\'s words with their meaning', role: 'viewer', query: ['env'], response: s.safetyResponse },
+  { method: 'get', path: '/api/breaker/preconditions', summary: 'what a breaker reset would check now: each precondition (met, unmet, unknown, not-configured), the kill switch, the open approval request; changes nothing', role: 'viewer', query: ['env'], response: s.preconditionsResponse },
   { method: 'get', path: '/api/incidents', summary: 'incidents, newest first', role: 'viewer', query: ['env', 'limit'], response: s.incidentsResponse },
   { method: 'get', path: '/api/incidents/{id}', summary: 'one incident with its timeline from the audit log', role: 'viewer', response: s.incidentResponse },
   { method: 'get', path: '/api/audit', summary: 'the audit log (the last `limit` events after `since`)', role: 'viewer', query: ['env', 'action', 'version', 'actor', 'since', 'limit'], response: s.auditResponse },

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { listApprovals } from '../app/approvals.js';
 import type { AppContext } from '../app/context.js';
 import { showIncident } from '../app/incidents.js';
+import { resetCheck } from '../app/runbooks/breaker.js';
 import { readSafety, safetyStoreFor } from '../app/safety.js';
 import { watchSeries } from '../app/analysis/series.js';
 import { monitorViews, soakViews } from '../app/soak-status.js';
@@ -53,6 +54,13 @@ export function readRoutes(ctx: AppContext): Hono<ApiEnv> {
     const name = env(c.req.query('env') ?? 'production')!;
     const view = as(c);
     return c.json({ safety: await readSafety(view, name, safetyStoreFor(view, name)) });
+  });
+
+  // What `breaker reset` would check, evaluated by the same function; changes nothing.
+  r.get('/breaker/preconditions', view, async (c) => {
+    const name = env(c.req.query('env') ?? 'production')!;
+    const view = as(c);
+    return c.json(await resetCheck(view, name, safetyStoreFor(view, name)));
   });
 
   r.get('/incidents', view, async (c) => c.json({ incidents: await ctx.store.listIncidents({ ...(env(c.req.query('env')) ? { env: c.req.query('env')! } : {}), limit: positiveInt(c.req.query('limit'), 'limit', 50)! }) }));

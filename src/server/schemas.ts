@@ -61,6 +61,15 @@ export const safetyStatus = z.looseObject({
   state: z.object({ breaker: flagReading, killSwitch: flagReading }),
 });
 export const safetyResponse = z.object({ safety: safetyStatus });
+export const preconditionsResponse = z.object({
+  status: safetyStatus,
+  preconditions: z.array(z.object({
+    name: z.string(), state: z.enum(['met', 'unmet', 'unknown', 'not-configured']).describe('unknown (could not be read) blocks the reset like unmet'),
+    detail: z.string(), blocking: z.boolean(),
+  })).describe('empty when the breaker already reads as trading'),
+  refusals: z.array(z.string()).describe('why a reset would be refused now (kill switch, blocking preconditions)'),
+  approval: approval.nullable().describe('the open breaker-reset approval request, if any'),
+});
 export const runbookResponse = z.looseObject({ ok: z.boolean(), steps: z.array(z.looseObject({ step: z.string(), ok: z.boolean(), detail: z.string() })).optional() });
 
 export const incidentsResponse = z.object({ incidents: z.array(z.looseObject({ id: z.number().int(), env: z.string(), openedAt: z.string(), state: z.enum(['open', 'closed']), data: z.record(z.string(), z.unknown()) })) });
@@ -74,7 +83,8 @@ export const monitorsResponse = z.object({ monitors: z.array(z.looseObject({ id:
 
 export const seriesPoint = z.object({
   at: z.string(), verdict: z.enum(['pass', 'fail', 'inconclusive', 'error']), value: z.number().nullable().describe('the measured value: error rate, latency quantile (s) or gauge'),
-  threshold: z.number().nullable(), baseline: z.number().nullable(), statistic: z.number().nullable().describe('the sequential test\'s log-likelihood ratio'),
+  threshold: z.number().nullable(), baseline: z.number().nullable(), statistic: z.number().nullable().describe('the sequential test\'s log-likelihood ratio (CUSUM; regression at upper)'),
+  wald: z.number().nullable().describe('its unclamped Wald sum since H0 was last accepted (healthy at lower)'),
   lower: z.number().nullable(), upper: z.number().nullable(), reason: z.string(),
 });
 export const seriesResponse = z.object({

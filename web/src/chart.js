@@ -1,5 +1,8 @@
 // One uPlot chart per check: the measured value, its threshold and its baseline over time;
-// points whose verdict is inconclusive or error are drawn as shaded bands behind the lines.
+// points whose verdict is inconclusive or error are drawn as shaded bands behind the lines. Under it,
+// for checks with a sequential test (rate checks), a small chart of the test's log-likelihood ratio
+// (Page's CUSUM, never below 0: regression when it reaches the upper bound) and its unclamped Wald
+// sum (healthy when it reaches the lower bound, then it starts again); both charts share the cursor.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { html } from 'htm/preact';
@@ -19,6 +22,22 @@ export function seriesData(points) {
     baseline.push(p.baseline);
   }
   return [xs, value, threshold, baseline];
+}
+
+export function sprtData(points) {
+  const xs = [];
+  const statistic = [];
+  const upper = [];
+  const lower = [];
+  const wald = [];
+  for (const p of points) {
+    xs.push(Date.parse(p.at) / 1000);
+    statistic.push(p.statistic);
+    upper.push(p.upper);
+    lower.push(p.lower);
+    wald.push(p.wald ?? null);
+  }
+  return [xs, statistic, upper, lower, wald];
 }
 
 /** Draws the verdict bands (inconclusive, error, fail) under the series. */
@@ -69,6 +88,7 @@ function LineChart({ watchId, check }) {
       width: Math.min(640, el.current.clientWidth || 640),
       height: 220,
       plugins: [shadePlugin(() => points.current)],
+      cursor: { sync: { key: `${watchId}/${check.name}` } },
       scales: { x: { time: true } },
       series: [
         {},
@@ -89,5 +109,37 @@ function LineChart({ watchId, check }) {
   return html`<figure class="chart" data-watch=${watchId} data-check=${check.name} data-points=${check.points.length}>
     <figcaption><b>${check.name}</b> · ${check.points.length} readings${last ? html` · last ${last.verdict}: ${last.reason}` : ''}</figcaption>
     <div ref=${el}></div>
+    ${check.points.some((p) => p.statistic !== null) && html`<${SprtChart} watchId=${watchId} check=${check} />`}
   </figure>`;
+}
+
+function SprtChart({ watchId, check }) {
+  const el = useRef(null);
+  const plot = useRef(null);
+  useEffect(() => {
+    const opts = {
+      width: Math.min(640, el.current.clientWidth || 640),
+      height: 130,
+      cursor: { sync: { key: `${watchId}/${check.name}` } },
+      scales: { x: { time: true } },
+      series: [
+        {},
+        { label: 'log-likelihood ratio', stroke: '#8250df', width: 2, spanGaps: false },
+        { label: 'upper bound (regression)', stroke: '#d1242f', dash: [6, 4], width: 1.5 },
+        { label: 'lower bound (healthy)', stroke: '#2da44e', dash: [2, 3], width: 1.5 },
+        { label: 'Wald sum', stroke: '#bf8700', width: 1, spanGaps: false },
+      ],
+    };
+    plot.current = new uPlot(opts, sprtData(check.points), el.current);
+    return () => plot.current.destroy();
+  }, []);
+  useEffect(() => {
+    plot.current?.setData(sprtData(check.points));
+  }, [check.points]);
+  const withStatistic = check.points.filter((p) => p.statistic !== null);
+  const last = withStatistic.at(-1);
+  return html`<div class="sprt" data-statistics=${withStatistic.length}>
+    <div class="sprt-caption">sequential test${last ? `: log-likelihood ratio ${last.statistic.toFixed(2)}, regression at ≥ ${last.upper?.toFixed(2) ?? '?'}` : ''}</div>
+    <div ref=${el}></div>
+  </div>`;
 }

@@ -1,5 +1,5 @@
-// Environments (versions, deployment, lock, window), breaker and kill switch with a trip control,
-// and the approvals queue with an approve control.
+// Environments (versions, deployment, lock, window) and the approvals queue with an approve
+// control; the breaker and kill switch are in safety.js.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post } from './api.js';
@@ -58,37 +58,6 @@ export function Environments({ tick }) {
         <td>${e.lock ? `${e.lock.actor}: ${e.lock.reason}${e.lock.stale ? ' (stale)' : ''}` : 'free'}</td>
         <${WindowCell} env=${e.env} tick=${tick} />
       </tr>`)}</tbody></table>`}
-  </section>`;
-}
-
-function SafetyRow({ env, tick }) {
-  const { data, error } = useData(`/api/safety?env=${encodeURIComponent(env)}`, tick);
-  const [reason, setReason] = useState('');
-  const [result, setResult] = useState(null);
-  const trip = async () => {
-    setResult(null);
-    try {
-      const r = await post('/api/breaker/trip', { env, reason: reason || 'tripped from the control room' });
-      setResult({ ok: r.ok !== false, text: 'breaker tripped' });
-    } catch (err) {
-      setResult({ ok: false, text: `${err.status}: ${err.message}` });
-    }
-  };
-  const s = data?.safety;
-  return html`<tr data-env=${env}>
-    <td><b>${env}</b></td>
-    ${error ? html`<td colspan="2" class="error">${error}</td>` : s ? html`<td class=${s.state.breaker.meaning === 'trading' ? 'ok' : 'bad'}>${s.breaker}${s.tripReason ? `: ${s.tripReason}` : ''} (${s.state.breaker.meaning})</td><td class=${s.state.killSwitch.meaning === 'trading' ? 'ok' : 'bad'}>${s.killswitch ? 'ENGAGED' : 'off'} (${s.state.killSwitch.meaning})</td>` : html`<td colspan="2">…</td>`}
-    <td><input class="reason" placeholder="reason" value=${reason} onInput=${(e) => setReason(e.target.value)} />
-      <button class="trip" onClick=${trip}>Trip breaker</button>
-      ${result && html`<span class=${result.ok ? 'ok result' : 'error result'} role="status">${result.text}</span>`}</td>
-  </tr>`;
-}
-
-export function Safety({ tick }) {
-  const { data, error } = useData('/api/environments', 0);
-  return html`<section id="safety"><h2>Breaker and kill switch</h2><${Err} error=${error} />
-    ${data && html`<table><thead><tr><th>environment</th><th>breaker</th><th>kill switch</th><th>control</th></tr></thead>
-      <tbody>${data.environments.map((e) => html`<${SafetyRow} env=${e.env} tick=${tick} />`)}</tbody></table>`}
   </section>`;
 }
 

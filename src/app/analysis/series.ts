@@ -21,8 +21,10 @@ export interface SeriesPoint {
   value: number | null;
   threshold: number | null;
   baseline: number | null;
-  /** The sequential test's log-likelihood ratio against its bounds (rate checks). */
+  /** The sequential test's log-likelihood ratio (Page's CUSUM, regression at upper) and its unclamped
+   * Wald sum (healthy at lower), with the bounds (rate checks). */
   statistic: number | null;
+  wald: number | null;
   lower: number | null;
   upper: number | null;
   reason: string;
@@ -35,7 +37,7 @@ export interface WatchSeries {
 
 const toPoint = (r: ReadingRecord): SeriesPoint => ({
   at: r.at, verdict: r.verdict, value: r.value, threshold: numeric(r.evidence.threshold), baseline: numeric(r.evidence.baseline),
-  statistic: numeric(r.evidence.llr), lower: numeric(r.evidence.lower), upper: numeric(r.evidence.upper), reason: r.reason,
+  statistic: numeric(r.evidence.llr), wald: numeric(r.evidence.wald), lower: numeric(r.evidence.lower), upper: numeric(r.evidence.upper), reason: r.reason,
 });
 
 /** A soak's or monitor's readings per check, oldest first (the last `limit` rows), with each check's verdict runs. */

@@ -1,6 +1,7 @@
 import type { SafetyStore } from '../../adapters/state/safety-state.js';
 import { badInput, refused } from '../../core/errors.js';
-import { claimApproval, requireApproval, returnApproval, withApprovalReturnedOnError } from '../approvals.js';
+import type { ApprovalRecord } from '../../adapters/store/store.js';
+import { claimApproval, listApprovals, requireApproval, returnApproval, withApprovalReturnedOnError } from '../approvals.js';
 import { record } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { describeFlag } from '../../core/safety-state.js';
@@ -51,4 +52,32 @@ export async function resetBreaker(ctx: AppContext, env: string, store: SafetySt
   const status = await readSafety(ctx, env, store);
   await record(ctx, { action: 'breaker.reset', outcome: !ok ? 'failed' : opts.force ? 'forced' : (status.state.breaker.value ?? 'absent'), env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason, steps } });
   return { status, preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false, steps, ok };
+}
+
+export interface ResetCheck {
+  status: SafetyStatus;
+  /** Empty when the breaker already reads as trading (nothing to reset). */
+  preconditions: (Precondition & { blocking: boolean })[];
+  /** Why a reset would be refused now, before any approval: the kill switch, or a blocking precondition. */
+  refusals: string[];
+  /** The open (pending or approved, unexpired) breaker-reset approval, if any; none is made here. */
+  approval: ApprovalRecord | null;
+}
+
+/**
+ * What `breaker reset` would find, without changing anything: the same preconditions it checks
+ * (breakerPreconditions), the kill switch, and the approval it would use. Read-only and not audited.
+ */
+export async function resetCheck(ctx: AppContext, env: string, store: SafetyStore): Promise<ResetCheck> {
+  const status = await readSafety(ctx, env, store);
+  const subject = safetySpecs(ctx, env).breaker.key;
+  const open = (await listApprovals(ctx, env, false)).filter((a) => a.action === 'breaker-reset' && a.subject === subject);
+  const approval = open.find((a) => a.state === 'approved') ?? open.find((a) => a.state === 'pending') ?? null;
+  if (status.state.breaker.meaning === 'trading') return { status, preconditions: [], refusals: [], approval };
+  const preconditions = (await breakerPreconditions(ctx, env, brokerFor(ctx, env))).map((p) => ({ ...p, blocking: blocking(p) }));
+  const refusals = [
+    ...(status.killswitch ? [`the kill switch is ${status.state.killSwitch.meaning === 'unknown' ? 'in an unknown state' : 'active'}: ${describeFlag(status.state.killSwitch)}`] : []),
+    ...preconditions.filter((p) => p.blocking).map((p) => `${p.name} (${p.state}: ${p.detail})`),
+  ];
+  return { status, preconditions, refusals, approval };
 }

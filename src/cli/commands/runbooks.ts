@@ -38,7 +38,7 @@ async function withRunbook<T>(cmd: Command, opts: RunbookOptions, run: (ctx: App
   try {
     // Stopping trading (kill switch on, breaker trip) must work even on a store that lost its
     // history; re-enabling it must not.
-    await guardContinuity(ctx, commandPath(cmd), { readOnly: ['status', 'on', 'trip'].includes(cmd.name()) });
+    await guardContinuity(ctx, commandPath(cmd), { readOnly: ['status', 'preconditions', 'on', 'trip'].includes(cmd.name()) });
     return await run(ctx, rb);
   } finally {
     await flushNotifications(10_000);
@@ -72,6 +72,15 @@ export function registerRunbookCommands(program: Command): void {
     const status = await withRunbook(cmd, opts, (ctx, rb) => rb.readSafety(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts)));
     if (opts.json) printJson(status);
     else renderStatus(status);
+  });
+  common(breaker.command('preconditions').description('what `breaker reset` would check now: each precondition, the kill switch and the open approval; changes nothing')).action(async (opts: RunbookOptions, cmd: Command) => {
+    const check = await withRunbook(cmd, opts, (ctx, rb) => rb.resetCheck(ctx, opts.env, rb.safetyStoreFor(ctx, opts.env, opts)));
+    if (opts.json) return printJson(check);
+    renderStatus(check.status);
+    if (check.status.state.breaker.meaning === 'trading') return line('nothing to reset');
+    line(table([['PRECONDITION', 'STATE', 'DETAIL'], ...check.preconditions.map((p) => [p.name, p.blocking ? pc.red(p.state) : p.state === 'met' ? pc.green(p.state) : p.state, p.detail])]));
+    line(check.refusals.length ? pc.red(`a reset would be refused: ${check.refusals.join('; ')}`) : 'nothing blocks a reset but the approval');
+    line(check.approval ? `approval #${check.approval.id}: ${check.approval.state}, ${check.approval.approvers.length}/${check.approval.required} (requested by ${check.approval.requester})` : 'no open approval request');
   });
   common(breaker.command('trip').description('halt trading: cb:state TRIPPED with the reason and time'))
     .requiredOption('--reason <text>', 'why')

@@ -44,7 +44,7 @@ export function errorRate(spec: ErrorRateSpec, state: CheckState, reading: { kin
   const step = sprtStep(params, state.sprt ?? fresh(), n, x);
   state.sprt = step.state;
   const { upper, lower } = sprtThresholds(params);
-  const evidence: Evidence = { value: rate, threshold: spec.limit, baseline: baselineRate, baselineRequests: b?.requests, requests, errors, llr: step.state.llr, upper, lower, p0: params.p0, p1: spec.limit };
+  const evidence: Evidence = { value: rate, threshold: spec.limit, baseline: baselineRate, baselineRequests: b?.requests, requests, errors, llr: step.state.llr, wald: step.state.wald ?? 0, upper, lower, p0: params.p0, p1: spec.limit };
 
   if (step.verdict === 'regression') {
     return { ...base, verdict: 'fail', value: rate, evidence: { ...evidence, llr: step.llr, gate: 'limit' }, reason: `error rate ${pct(rate)} over ${requests} requests: the sequential test favours >= ${pct(spec.limit)} over ${pct(params.p0)} (log-likelihood ratio ${step.llr.toFixed(2)} >= ${upper.toFixed(2)})` };
@@ -80,10 +80,13 @@ function relativeGate(spec: ErrorRateSpec, state: CheckState, ctx: EvaluationCon
   if (params) {
     const step = sprtStep(params, state.gateSprt ?? fresh(), n, x);
     state.gateSprt = step.state;
-    evidence = { ...evidence, llr: step.llr, p0: params.p0, p1: params.p1, upper: sprtThresholds(params).upper };
+    // Under gate* keys: llr, lower and upper stay the limit test's on every reading (a chart draws one
+    // statistic against its bounds); only the reading the gate fails carries the gate's test as llr.
+    const gate = { llr: step.llr, p0: params.p0, p1: params.p1, upper: sprtThresholds(params).upper };
+    evidence = { ...evidence, gateLlr: gate.llr, gateP0: gate.p0, gateP1: gate.p1, gateUpper: gate.upper };
     if (step.verdict === 'regression') {
       const message = `${over}: the sequential test favours ${pct(params.p1)} over ${pct(params.p0)} (log-likelihood ratio ${step.llr.toFixed(2)})`;
-      return ctx.role === 'soak' ? { fail: message, evidence } : { warning: message, evidence };
+      return ctx.role === 'soak' ? { fail: message, evidence: { ...evidence, ...gate } } : { warning: message, evidence };
     }
   }
   // Over the whole soak the rule is also read literally; a small baseline rate is floored so a

@@ -84,7 +84,7 @@ function relative(spec: LatencySpec, state: CheckState, ctx: EvaluationContext, 
     const step = sprtStep(rollbackTest.params, state.sprt ?? fresh(), total, above);
     state.sprt = step.state;
     const { upper, lower } = sprtThresholds(rollbackTest.params);
-    Object.assign(evidence, { llr: step.llr, upper, lower, p0: rollbackTest.params.p0, p1: rollbackTest.params.p1, threshold: rollbackTest.boundSeconds });
+    Object.assign(evidence, { llr: step.llr, wald: step.state.wald ?? 0, upper, lower, p0: rollbackTest.params.p0, p1: rollbackTest.params.p1, threshold: rollbackTest.boundSeconds });
     if (step.verdict === 'regression') {
       rollbackFail = { ...base, verdict: 'fail', value: quantile, evidence: { ...evidence, gate: 'rollbackIncrease' }, reason: `${versus}: the share of requests slower than ${ms(rollbackTest.boundSeconds)} is where a +${(spec.rollbackIncrease * 100).toFixed(0)}% slowdown puts it (${(rollbackTest.params.p1 * 100).toFixed(1)}%), not where +${LATENCY_TOLERATED * 100}% would (${(rollbackTest.params.p0 * 100).toFixed(1)}%) (rollbackIncrease)` };
       if (ctx.role === 'monitor') return rollbackFail;

@@ -50,11 +50,19 @@ export interface Evidence {
   gate?: string;
   requests?: number;
   errors?: number;
+  /** The rollback test's CUSUM statistic (regression when it reaches upper). */
   llr?: number;
+  /** Its unclamped Wald sum since H0 was last accepted (healthy when it reaches lower). */
+  wald?: number;
   upper?: number;
   lower?: number;
   p0?: number;
   p1?: number;
+  /** The maxIncrease gate's own sequential test, beside the rollback test's llr/p0/p1/upper. */
+  gateLlr?: number;
+  gateP0?: number;
+  gateP1?: number;
+  gateUpper?: number;
 }
 
 export interface CheckState {
