@@ -116,6 +116,17 @@ describe('config check rules', () => {
     expect(problems.map((p) => [p.severity, p.path])).toEqual([['warning', 'environments.uat.target.files']]);
   });
 
+  it('a trading environment whose breaker reset would check nothing is a warning; one checked precondition silences it', () => {
+    const unchecked = check(config({ environments: '  live:\n    target: { type: compose, versionVariable: RELEASE_TAG }\n    trading: { keyPrefix: "live:" }\n' }));
+    expect(errorsOf(unchecked)).toEqual([]);
+    expect(unchecked.map((p) => [p.severity, p.path])).toEqual([['warning', 'environments.live.trading']]);
+    expect(unchecked[0]!.message).toMatch(/^a breaker reset in live would check none of its preconditions/);
+    expect(unchecked[0]!.hint).toContain('shipgate breaker preconditions --env live');
+    expect(check(config({ environments: '  live:\n    target: { type: compose, versionVariable: RELEASE_TAG }\n    trading: { keyPrefix: "live:", breakerReset: { marketDataUrl: "http://127.0.0.1:9400/metrics" } }\n' }))).toEqual([]);
+    // No trading section: the runbooks' safety checks are not this environment's concern.
+    expect(check(config())).toEqual([]);
+  });
+
   it('ssh hosts, users and remotes that begin with "-"', () => {
     const text = config({
       environments: '  live:\n    target:\n      type: ssh\n      files: [docker-compose.yml]\n      versionVariable: RELEASE_TAG\n      dir: /srv/desk\n      remote: --upload-pack=touch\n      hosts:\n        - { host: -oProxyCommand=id, user: deploy, keyFile: /k }\n        - { host: desk-2, user: -lroot, keyFile: /k }\n',

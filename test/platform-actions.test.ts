@@ -284,6 +284,7 @@ ${trading}
       expect(r.code, output(r)).toBe(2);
       const problems = (r.json().problems as { line: number; col: number; path: string; message: string }[]).map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
       expect(problems).toEqual([
+        expect.stringMatching(/^6:5 environments\.live\.trading: a breaker reset in live would check none of its preconditions/),
         expect.stringMatching(/^7:85 environments\.live\.trading\.killSwitch\.halted\.1: "OFF" is in both trading and halted/),
         expect.stringMatching(/^9:80 environments\.live\.trading\.actions\.cancelAll\.headers\.Authorization: header Authorization is written in the file; its value is a secret/),
       ]);

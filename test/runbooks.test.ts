@@ -112,6 +112,9 @@ environments:
       const first = await run(['breaker', 'reset', '--json']);
       expect(first.code, first.stdout + first.stderr).toBe(3);
       expect(first.json().error.message).toMatch(/needs 1 approval from people other than tester/);
+      // The requester and the approver both see what was checked.
+      expect(first.json().error.message).toMatch(/; preconditions: \d+ met/);
+      expect(first.json().error.preconditions.map((p: { name: string }) => p.name)).toContain('reconciliation clean');
       expect(await get('prod:cb:state')).toBe('TRIPPED');
       expect(await get('prod:cb:last_reset')).toBe('never');
 
@@ -119,6 +122,7 @@ environments:
       expect(open).toHaveLength(1);
       const request = open[0]!;
       expect(request).toMatchObject({ action: 'breaker-reset', subject: 'cb:state', requester: 'tester', required: 1, state: 'pending' });
+      expect((request as typeof request & { reason: string }).reason).toMatch(/; preconditions: \d+ met/);
       expect(first.json().error.approval.id).toBe(request.id);
 
       // Running it again while the request is open does not open a second one.

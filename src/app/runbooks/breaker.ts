@@ -1,5 +1,5 @@
 import type { SafetyStore } from '../../adapters/state/safety-state.js';
-import { badInput, refused } from '../../core/errors.js';
+import { badInput, refused, ShipgateError } from '../../core/errors.js';
 import type { ApprovalRecord } from '../../adapters/store/store.js';
 import { claimApproval, listApprovals, requireApproval, returnApproval, withApprovalReturnedOnError } from '../approvals.js';
 import { record } from '../audit.js';
@@ -40,9 +40,13 @@ export async function resetBreaker(ctx: AppContext, env: string, store: SafetySt
       data: { preconditions },
     });
   }
+  // The request the approver acts on carries what was checked, so nobody approves blind.
   const approval = await requireApproval(ctx, {
     env, action: opts.force ? 'breaker-reset-force' : 'breaker-reset', subject: safetySpecs(ctx, env).breaker.key, kind: opts.force ? 'emergency' : 'standard',
-    reason: opts.reason?.trim() || `reset the breaker (tripped: ${before.tripReason ?? 'no reason'})`,
+    reason: `${opts.reason?.trim() || `reset the breaker (tripped: ${before.tripReason ?? 'no reason'})`}; preconditions: ${summarizePreconditions(preconditions)}`,
+  }).catch((err: unknown) => {
+    if (err instanceof ShipgateError) throw new ShipgateError(err.exitCode, `${err.message}; preconditions: ${summarizePreconditions(preconditions)}`, { where: err.where, hint: err.hint, data: { ...err.data, preconditions } });
+    throw err;
   });
   // Claimed before the reset, so two runs cannot both use it; given back when the reset did not happen.
   await claimApproval(ctx, approval);
@@ -52,6 +56,15 @@ export async function resetBreaker(ctx: AppContext, env: string, store: SafetySt
   const status = await readSafety(ctx, env, store);
   await record(ctx, { action: 'breaker.reset', outcome: !ok ? 'failed' : opts.force ? 'forced' : (status.state.breaker.value ?? 'absent'), env, reason: opts.reason ?? before.tripReason, detail: { approvalId: approval.id, approvers: approval.approvers.map((a) => a.by), preconditions, wasTrippedFor: before.tripReason, steps } });
   return { status, preconditions, forced: Boolean(opts.force), approvalId: approval.id, alreadyOpen: false, steps, ok };
+}
+
+/** What the approver sees of the checks: e.g. "2 met; not configured: broker API healthy, market data fresh". */
+export function summarizePreconditions(preconditions: Precondition[]): string {
+  const met = preconditions.filter((p) => p.state === 'met').length;
+  const off = preconditions.filter((p) => p.state === 'not-configured').map((p) => p.name);
+  const other = preconditions.filter((p) => p.state !== 'met' && p.state !== 'not-configured').map((p) => `${p.name} ${p.state}`);
+  const parts = [`${met} met`, ...other, ...(off.length ? [`not configured${off.length === preconditions.length ? ' (none checked)' : ''}: ${off.join(', ')}`] : [])];
+  return parts.join('; ');
 }
 
 export interface ResetCheck {
