@@ -63,6 +63,35 @@ const median = (xs) => {
 };
 const round = (ms) => Math.round(ms);
 
+/**
+ * Where one shipgate rollback's time went, from the command log (each line: its end `at` and
+ * its `ms`): before the first command (Node start, config, store, lock, records), each command
+ * with the gap before it (shipgate's own work between commands), and after the last one
+ * (health verification, records, exit).
+ */
+function timeline(wall0, wall1, ran) {
+  const cmds = ran.filter((c) => c.cmd).map((c) => ({ cmd: c.cmd.replace(/ -f \S+/g, '').replace(/^\S+=\S+ /, '').replace(/( [0-9a-f]{64})+/g, ' <ids>').replace(/ --format .*/, ' --format ...'), end: Date.parse(c.at), ms: c.ms }));
+  let prev = wall0;
+  const steps = cmds.map((c) => {
+    const start = c.end - c.ms;
+    const step = { cmd: c.cmd, gapBeforeMs: start - prev, ms: c.ms };
+    prev = c.end;
+    return step;
+  });
+  return { beforeFirstCommandMs: cmds.length ? steps[0].gapBeforeMs : undefined, commands: steps, afterLastCommandMs: wall1 - prev };
+}
+
+/** Medians, position by position, of timelines that ran the same commands. */
+function medianTimeline(timelines) {
+  const same = timelines.filter((t) => t.commands.map((c) => c.cmd).join('|') === timelines[0].commands.map((c) => c.cmd).join('|'));
+  return {
+    of: same.length,
+    beforeFirstCommandMs: round(median(same.map((t) => t.beforeFirstCommandMs))),
+    commands: same[0].commands.map((c, i) => ({ cmd: c.cmd, gapBeforeMs: round(median(same.map((t) => t.commands[i].gapBeforeMs))), ms: round(median(same.map((t) => t.commands[i].ms))) })),
+    afterLastCommandMs: round(median(same.map((t) => t.afterLastCommandMs))),
+  };
+}
+
 export async function run() {
   const engine = await startLocalEngine();
   const work = mkdtempSync(path.join(os.tmpdir(), 'sg-rollback-bench-'));
@@ -94,18 +123,21 @@ export async function run() {
     await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
     const commandLog = path.join(work, '.shipgate', 'compose', 'staging.commands.log');
 
-    const samples = { shipgate: [], raw: [], shipgateComposeCommands: [] };
+    const samples = { shipgate: [], raw: [], shipgateComposeCommands: [], timelines: [] };
     for (let i = 0; i < REPETITIONS; i++) {
       // shipgate: from v1.1.0 (deployed by shipgate) back to the last good release.
       if (!(await allServe(ports, 'v1.1.0'))) throw new Error('v1.1.0 does not run before the shipgate rollback');
       const logLines = readFileSync(commandLog, 'utf8').split('\n').filter(Boolean).length;
+      const wall0 = Date.now();
       let t0 = performance.now();
       await shipgate(work, ['rollback', 'staging', '--reason', 'bench', '--json']);
+      const wall1 = Date.now();
       if (!(await allServe(ports, 'v1.0.0'))) throw new Error('shipgate rollback returned before v1.0.0 served');
       samples.shipgate.push(performance.now() - t0);
       const ran = readFileSync(commandLog, 'utf8').split('\n').filter(Boolean).slice(logLines).map((l) => JSON.parse(l));
       if (ran.some((c) => / (build|pull)\b/.test(c.cmd ?? ''))) throw new Error('the shipgate rollback rebuilt images');
       samples.shipgateComposeCommands.push(ran.filter((c) => c.cmd).reduce((sum, c) => sum + c.ms, 0));
+      samples.timelines.push(timeline(wall0, wall1, ran));
 
       // Back to v1.1.0 through shipgate (untimed), then the person's rollback.
       await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
@@ -136,7 +168,7 @@ export async function run() {
       engine: { serverVersion: engine.serverVersion, storageDriver: engine.storageDriver, compose: (await exec('docker-compose', ['version', '--short'])).trim() },
       repetitions: REPETITIONS,
       pollIntervalMs: POLL_MS,
-      shipgate: { command: 'shipgate rollback staging --reason bench', medianMs: round(shipgateMedian), samplesMs: samples.shipgate.map(round), medianInComposeAndDockerCommandsMs: round(median(samples.shipgateComposeCommands)) },
+      shipgate: { command: 'shipgate rollback staging --reason bench', medianMs: round(shipgateMedian), samplesMs: samples.shipgate.map(round), medianInComposeAndDockerCommandsMs: round(median(samples.shipgateComposeCommands)), breakdown: medianTimeline(samples.timelines) },
       raw: { commands: 'git checkout v1.0.0 && TAG=v1.0.0 docker-compose -f docker-compose.yml -p <project> up -d && poll /health every 1s', medianMs: round(rawMedian), samplesMs: samples.raw.map(round) },
       ratio: Math.round((shipgateMedian / rawMedian) * 100) / 100,
     };
