@@ -4,7 +4,11 @@
 // health URL once a second until all three answer 200 with the old version). Both arms start
 // from v1.1.0 running and end when every service serves v1.0.0; both reuse the v1.0.0 images
 // (nothing is rebuilt); shipgate's verify polls once a second too. Alternating arms, medians.
-// Runs against dist/ (`npm run build`); `node bench/run.mjs rollback` runs only this one.
+// `shipgate.breakdown` says where shipgate's time went, from its command log (medians per command):
+// before the first command (Node start, config, store, lock, records, git), each docker/compose
+// command with shipgate's own work before it, and after the last one (health, records, exit).
+// Runs against dist/ (`npm run build`); `node bench/run.mjs rollback` runs only this one; shipgate
+// runs on the Node that runs the bench.
 // Needs root and Debian's docker.io and docker-compose (scripts/ensure-system-deps.sh).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,7 +127,7 @@ export async function run() {
     await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
     const commandLog = path.join(work, '.shipgate', 'compose', 'staging.commands.log');
 
-    const samples = { shipgate: [], raw: [], shipgateComposeCommands: [], timelines: [] };
+    const samples = { shipgate: [], raw: [], rawUp: [], shipgateComposeCommands: [], timelines: [] };
     for (let i = 0; i < REPETITIONS; i++) {
       // shipgate: from v1.1.0 (deployed by shipgate) back to the last good release.
       if (!(await allServe(ports, 'v1.1.0'))) throw new Error('v1.1.0 does not run before the shipgate rollback');
@@ -144,7 +148,9 @@ export async function run() {
       await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.1.0']);
       t0 = performance.now();
       await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.0.0']);
+      const up0 = performance.now();
       await composeUp('v1.0.0');
+      samples.rawUp.push(performance.now() - up0);
       const deadline = Date.now() + POLL_LIMIT_MS;
       while (!(await allServe(ports, 'v1.0.0'))) {
         if (Date.now() > deadline) throw new Error('v1.0.0 did not come back within a minute after docker-compose up');
@@ -169,8 +175,11 @@ export async function run() {
       repetitions: REPETITIONS,
       pollIntervalMs: POLL_MS,
       shipgate: { command: 'shipgate rollback staging --reason bench', medianMs: round(shipgateMedian), samplesMs: samples.shipgate.map(round), medianInComposeAndDockerCommandsMs: round(median(samples.shipgateComposeCommands)), breakdown: medianTimeline(samples.timelines) },
-      raw: { commands: 'git checkout v1.0.0 && TAG=v1.0.0 docker-compose -f docker-compose.yml -p <project> up -d && poll /health every 1s', medianMs: round(rawMedian), samplesMs: samples.raw.map(round) },
+      raw: { commands: 'git checkout v1.0.0 && TAG=v1.0.0 docker-compose -f docker-compose.yml -p <project> up -d && poll /health every 1s', medianMs: round(rawMedian), samplesMs: samples.raw.map(round), medianComposeUpMs: round(median(samples.rawUp)) },
       ratio: Math.round((shipgateMedian / rawMedian) * 100) / 100,
+      // Each round's shipgate arm over the raw arm right after it: steadier than the ratio of the
+      // medians when the machine's load moves during the run (other work on shared cores).
+      pairedRatioMedian: Math.round(median(samples.shipgate.map((ms, i) => ms / samples.raw[i])) * 100) / 100,
     };
   } finally {
     await engine.stop();
