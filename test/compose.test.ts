@@ -9,7 +9,8 @@ import { composeCommands, defaultProjectName, dockerCommands, portVariable, type
 import { detectComposeCli, onPath } from '../src/adapters/targets/compose/detect.js';
 import { composeFindings } from '../src/adapters/targets/compose/diagnosis.js';
 import { ComposeTarget, composeLayout, selectPrunable } from '../src/adapters/targets/compose/driver.js';
-import { composeDurationSeconds, normalizeImageRef, parseComposeConfig, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs } from '../src/adapters/targets/compose/parse.js';
+import { parseComposeConfig } from '../src/adapters/targets/compose/config-output.js';
+import { composeDurationSeconds, normalizeImageRef, parseImageList, parseInspect, plainLogLines, splitPrefixedLogs } from '../src/adapters/targets/compose/parse.js';
 import { commandEnvironment, composeVariables } from '../src/adapters/targets/compose/variables.js';
 import { localRunner, type Runner } from '../src/adapters/runner/runner.js';
 import { GitRepository } from '../src/adapters/vcs/git.js';
@@ -17,6 +18,7 @@ import { resolveServices, type ResolvedService } from '../src/config/resolve.js'
 import { loadConfig } from '../src/config/load.js';
 import type { ComposeTargetSpec } from '../src/config/schema.js';
 import { compareReleaseImages } from '../src/adapters/targets/compose/driver.js';
+import { containersUpWillNotReplace, parseProjectContainers } from '../src/adapters/targets/compose/compare.js';
 import { floatingImageReason, imageTag, releaseTag } from '../src/adapters/targets/compose/images.js';
 import { activeServices } from '../src/adapters/targets/compose/parse.js';
 import { flattenNestedDefaults } from '../src/adapters/targets/compose/flatten.js';
@@ -40,6 +42,7 @@ describe('compose command builders', () => {
       ['pull', (i) => composeCommands.pull(i, ['redis']), ['pull', 'redis']],
       ['up', (i) => composeCommands.up(i, { noBuild: false }), ['up', '-d', '--remove-orphans']],
       ['up', (i) => composeCommands.up(i, { noBuild: true }), ['up', '-d', '--remove-orphans', '--no-build']],
+      ['up', (i) => composeCommands.up(i, { noBuild: true, stopTimeout: 30 }), ['up', '-d', '-t', '30', '--remove-orphans', '--no-build']],
       ['upService', (i) => composeCommands.upService(i, 'gateway'), ['up', '-d', '--no-build', '--no-deps', 'gateway']],
       ['down', (i) => composeCommands.down(i), ['down', '--remove-orphans']],
       ['logs', (i) => composeCommands.logs(i, 100), ['logs', '--tail', '100', '--no-color']],
@@ -60,6 +63,7 @@ describe('compose command builders', () => {
     expect(dockerCommands.inspect(['abc', 'def'])).toEqual(['docker', 'inspect', '--type', 'container', 'abc', 'def']);
     expect(dockerCommands.imageList(['t/gw:v1', 't/sig:v1'])).toEqual(['docker', 'image', 'ls', '--filter', 'reference=t/gw:v1', '--filter', 'reference=t/sig:v1', '--format', '{{.Repository}}:{{.Tag}}']);
     expect(dockerCommands.imageRemove(['t/gw:v0'])).toEqual(['docker', 'image', 'rm', 't/gw:v0']);
+    expect(dockerCommands.projectContainerList('p')).toEqual(['docker', 'ps', '-a', '--no-trunc', '--filter', 'label=com.docker.compose.project=p', '--format', '{{.ID}}|{{.State}}|{{.Label "com.docker.compose.service"}}|{{.Label "com.docker.compose.oneoff"}}']);
     expect(dockerCommands.runningContainers('p')).toEqual(['docker', 'ps', '-q', '--no-trunc', '--filter', 'label=com.docker.compose.project=p']);
     expect(dockerCommands.stopContainers(['abc', 'def'])).toEqual(['docker', 'stop', 'abc', 'def']);
     expect(dockerCommands.stopContainers(['abc'], 30)).toEqual(['docker', 'stop', '-t', '30', 'abc']);
@@ -184,7 +188,33 @@ describe('compose target with a scripted runner', () => {
     expect(up.argv).toEqual(['docker-compose', '-f', path.join(rel, 'docker-compose.yml'), '-p', 'trading_staging', 'up', '-d', '--remove-orphans', '--no-build']);
     expect(up.cwd).toBe(rel);
     expect(up.env).toEqual({ PATH: '/usr/bin', BROKER_KEY: 'k', GATEWAY_PORT: '8002', SHIPGATE_ENV: 'staging', SHIPGATE_VERSION: 'v9', TAG: 'v9', DOCKER_HOST: 'unix:///tmp/x.sock' });
-    expect(calls.map((c) => c.argv.slice(0, 3).join(' '))).toEqual(['docker-compose -f ' + path.join(rel, 'docker-compose.yml'), 'docker image ls', 'docker-compose -f ' + path.join(rel, 'docker-compose.yml')]);
+    expect(calls.map((c) => c.argv.slice(0, 3).join(' '))).toEqual(['docker-compose -f ' + path.join(rel, 'docker-compose.yml'), 'docker image ls', 'docker ps -a', 'docker-compose -f ' + path.join(rel, 'docker-compose.yml')]);
+  });
+
+  it('before up, stops what up would not replace stop-first (one-off, dropped and doubled services), with the running release\'s grace', async () => {
+    const config = 'services:\n  gateway:\n    image: t/gw:v9\n  pricer:\n    image: t/pr:v9\n  tools:\n    image: t/tools:v9\n    profiles: [debug]\n';
+    const ps = ['g1|running|gateway|False', 'g2|running|gateway|True', 'p1|running|pricer|False', 'p2|exited|pricer|False', 't1|running|tools|False', 'o1|running|old_service|False', 's1|running|signals|False'].join('\n');
+    const { target, calls, stateDir } = scripted((argv) => (argv.includes('config') ? { stdout: config } : argv[2] === 'ls' ? { stdout: 't/gw:v9\nt/pr:v9\nt/tools:v9\n' } : argv[1] === 'ps' ? { stdout: `${ps}\n` } : {}));
+    const rel = path.join(stateDir, 'releases', 'staging', 'v9');
+    mkdirSync(rel, { recursive: true });
+    writeFileSync(path.join(rel, 'docker-compose.yml'), 'services: {}\n');
+    mkdirSync(path.join(stateDir, 'compose'), { recursive: true });
+    writeFileSync(path.join(stateDir, 'compose', 'staging.json'), JSON.stringify({ version: 'v8', project: 'trading_staging', stopGraceSeconds: 20, releases: [] }));
+    await target.up(release('v9'));
+    const docker = calls.filter((c) => c.argv[0] === 'docker').map((c) => c.argv.join(' '));
+    // Kept for up to replace: gateway's plain container. Stopped first: its one-off copy, both pricers
+    // (two containers), tools (profile not active), old_service and signals (not in this release).
+    expect(docker.slice(1, 2)).toEqual([dockerCommands.projectContainerList('trading_staging').join(' ')]);
+    expect(docker.slice(2)).toEqual(['docker stop -t 20 g2 p1 t1 o1 s1', 'docker rm --force g2 p1 p2 t1 o1 s1']);
+    expect(calls.at(-1)!.argv.slice(-6)).toEqual(['up', '-d', '-t', '20', '--remove-orphans', '--no-build']);
+  });
+
+  it('containersUpWillNotReplace keeps exactly the one plain container of each service in the release', () => {
+    const list = parseProjectContainers('a|running|gw|False\nb|exited|sig|False\nc|running|gw|True\nd|running|gone|False\n');
+    expect(list).toEqual([{ id: 'a', state: 'running', service: 'gw', oneoff: false }, { id: 'b', state: 'exited', service: 'sig', oneoff: false }, { id: 'c', state: 'running', service: 'gw', oneoff: true }, { id: 'd', state: 'running', service: 'gone', oneoff: false }]);
+    expect(containersUpWillNotReplace(list, ['gw', 'sig']).map((c) => c.id)).toEqual(['c', 'd']);
+    expect(containersUpWillNotReplace([...list, { id: 'e', state: 'running', service: 'sig', oneoff: false }], ['gw', 'sig']).map((c) => c.id)).toEqual(['b', 'c', 'd', 'e']);
+    expect(containersUpWillNotReplace([], ['gw'])).toEqual([]);
   });
 
   it('a failing command throws a ShipgateError (exit 1) naming the command and the end of its stderr', async () => {
@@ -302,6 +332,38 @@ describe('images pinned to the release', () => {
   });
 });
 
+/** The IDs of the project's running containers, by service. */
+async function runningByService(docker: DockerHarness, project: string): Promise<Record<string, string[]>> {
+  const out = await docker.docker(['ps', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.ID}}|{{.Label "com.docker.compose.service"}}']);
+  const by: Record<string, string[]> = {};
+  for (const [id, service] of out.split('\n').filter(Boolean).map((l) => l.split('|') as [string, string])) (by[service] ??= []).push(id);
+  return by;
+}
+
+/**
+ * From the engine's event log since `since` (Unix seconds), starting from the containers that ran
+ * then: per service, how many containers started, and every start while another of it still ran.
+ */
+async function containerLifecycle(docker: DockerHarness, project: string, since: string, runningThen: Record<string, string[]>): Promise<{ starts: Record<string, number>; overlaps: string[] }> {
+  const until = (Date.now() / 1000).toFixed(3);
+  const out = await docker.docker(['events', '--since', since, '--until', until, '--filter', 'type=container', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'event=start', '--filter', 'event=die', '--format', '{{json .}}']);
+  const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; id: string; timeNano: number; Actor: { Attributes: Record<string, string> } }).sort((a, b) => a.timeNano - b.timeNano);
+  const running = new Map(Object.entries(runningThen).map(([service, ids]) => [service, new Set(ids)]));
+  const starts: Record<string, number> = {};
+  const overlaps: string[] = [];
+  for (const e of events) {
+    const service = e.Actor.Attributes['com.docker.compose.service']!;
+    const set = running.get(service) ?? new Set<string>();
+    running.set(service, set);
+    if (e.Action === 'start') {
+      if (set.size) overlaps.push(`${service}: ${e.id.slice(0, 12)} started while ${[...set].map((id) => id.slice(0, 12)).join(', ')} ran`);
+      set.add(e.id);
+      starts[service] = (starts[service] ?? 0) + 1;
+    } else set.delete(e.id);
+  }
+  return { starts, overlaps };
+}
+
 async function healthVersion(port: number): Promise<string | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/health`);
@@ -410,7 +472,8 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
     expect(since.some((c) => c.cmd?.startsWith('TAG=v1.2.0') && c.cmd.includes(' build '))).toBe(true);
     expect(since.filter((c) => c.cmd?.startsWith('TAG=v1.0.0') && / (build|pull)\b/.test(c.cmd))).toEqual([]);
     expect(since.map((c) => c.note)).toContain('images of v1.0.0 exist: build skipped');
-    expect(since.some((c) => c.cmd?.startsWith('TAG=v1.0.0') && c.cmd.endsWith('up -d --remove-orphans --no-build'))).toBe(true);
+    // The failed release's containers get its stop_grace_period (5s) as up replaces them.
+    expect(since.some((c) => c.cmd?.startsWith('TAG=v1.0.0') && c.cmd.endsWith('up -d -t 5 --remove-orphans --no-build'))).toBe(true);
     expect(await images('v1.0.0')).toEqual(before);
     const status = (await run(['status', '--json'])).json().environments[0];
     expect(status.currentVersion).toBe('v1.0.0');
@@ -436,12 +499,21 @@ function composeStory(cli: 'docker-compose' | 'docker compose') {
     expect(await images('v1.0.0')).toEqual(v100);
 
     const mark = commands().length;
+    const before = await runningByService(docker, project);
+    const from = (Date.now() / 1000).toFixed(3);
     const rb = await run(['rollback', 'staging', '--reason', 'x', '--json']);
     expect(rb.code, rb.stdout + rb.stderr).toBe(0);
     expect(rb.json()).toMatchObject({ ok: true, kind: 'rollback', version: 'v1.0.0', fromVersion: 'v1.1.0' });
     for (const port of [ports.signal, ports.gateway, ports.orchestrator]) expect(await healthVersion(port)).toBe('v1.0.0');
     const since = commands().slice(mark);
     expect(since.filter((c) => / (build|pull)\b/.test(c.cmd ?? ''))).toEqual([]);
+    // No separate stop: `up` replaced each service stop-first. The engine's own event log proves
+    // no service (the gateway above all) ever had two containers running, and each was replaced.
+    expect(since.filter((c) => /^docker (stop|rm)\b/.test(c.cmd ?? ''))).toEqual([]);
+    expect(Object.values(before).map((ids) => ids.length)).toEqual([1, 1, 1]);
+    const lifecycle = await containerLifecycle(docker, project, from, before);
+    expect(lifecycle.overlaps).toEqual([]);
+    expect(Object.keys(lifecycle.starts).sort()).toEqual(['execution_gateway', 'orchestrator', 'signal_service']);
     expect(await images('v1.0.0')).toEqual(v100);
     expect(await images('v1.1.0')).not.toContain(undefined);
   });

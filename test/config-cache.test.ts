@@ -127,14 +127,35 @@ describe('loadConfigCached', () => {
     expect(cache.hits).toBe(0);
   });
 
-  it('keeps no config whose check reads other files (compose targets read their compose files)', async () => {
+  it('keeps a compose config with the text of its compose files: an edit of either is checked in full', async () => {
     const compose = CONFIG.replace('sim: {target: {type: process}}', 'sim: {target: {type: compose, files: [compose.yml]}}');
     const project = writeProject('compose', compose);
-    writeFileSync(path.join(project, 'compose.yml'), 'services:\n  hedger: {image: "hedger:${TAG}"}\n');
+    const composeFile = path.join(project, 'compose.yml');
+    writeFileSync(composeFile, 'services:\n  hedger: {image: "hedger:${TAG}"}\n');
     const cache = recording(fileConfigCache(path.join(dir, 'compose-cache'), '0.0.1'));
+    const first = await loadConfigCached(undefined, project, cache);
+    expect([cache.hits, cache.puts]).toEqual([0, 2]);
+    expect(await loadConfigCached(undefined, project, cache)).toEqual(first);
+    expect([cache.hits, cache.puts]).toEqual([2, 2]);
+    // The compose file no longer uses versionVariable: the check fails, as loadConfig's does.
+    writeFileSync(composeFile, 'services:\n  hedger: {image: "hedger:latest"}\n');
+    const err = await loadConfigCached(undefined, project, cache).catch((e: unknown) => e);
+    const expected = (() => {
+      try {
+        loadConfig(undefined, project);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ShipgateError);
+    expect((err as ShipgateError).message).toBe((expected as ShipgateError).message);
+    expect((err as ShipgateError).message).toMatch(/versionVariable TAG is never used by compose\.yml/);
+    // A compose file that extends another (which the check reads too) is never kept.
+    writeFileSync(composeFile, 'services:\n  base: {image: "hedger:${TAG}"}\n  hedger: {extends: base}\n');
+    const puts = cache.puts;
     await loadConfigCached(undefined, project, cache);
     await loadConfigCached(undefined, project, cache);
-    expect([cache.hits, cache.puts]).toEqual([0, 0]);
+    expect(cache.puts).toBe(puts);
   });
 });
 

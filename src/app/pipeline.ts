@@ -41,6 +41,12 @@ export function planSteps(ctx: AppContext, deployment: DeploymentRecord): StepNa
   ];
 }
 
+/** A rollback that returns the database (restore or migrate down) between stop-old and start-new, while nothing runs. */
+function restoresDatabase(deployment: DeploymentRecord): boolean {
+  const action = (deployment.meta as DeploymentMeta).database?.action;
+  return deployment.kind === 'rollback' && (action === 'restore' || action === 'down');
+}
+
 export interface PipelineResult {
   ok: boolean;
   /** The step refused (exit 3) rather than failed: nothing it guards was touched. */
@@ -170,6 +176,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       if (deployment.kind === 'rollback') await checkRestorable(ctx, release, deployment);
       {
         if (target.updatesInPlace) return { ok: true, detail: { skipped: 'the target updates services in place (rolling update)' } };
+        if (target.stopsOldOnStart && !restoresDatabase(deployment)) return { ok: true, detail: { deferred: 'start-new stops each old container right before starting its replacement' } };
         const strays = await reportStrays(ctx, target, release.env);
         await target.down(release.env);
         return { ok: true, detail: strays.length ? { straysStopped: strays } : {} };

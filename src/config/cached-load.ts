@@ -16,17 +16,34 @@ export interface ConfigCache {
 }
 
 /**
- * loadConfig, with the YAML parse, schema and rules skipped when the cache holds this exact text:
+ * loadConfig, with the YAML parse, schema and rules skipped when the cache holds this exact text
+ * (and, for compose and ssh targets, the exact text of the compose files the rules read):
  * a command then loads neither the YAML parser nor the schema library. Any change to the file
  * (one byte) misses the cache and checks the file in full, with the same errors as loadConfig.
  */
 export async function loadConfigCached(explicit: string | undefined, cwd: string, cache: ConfigCache | undefined): Promise<LoadedConfig> {
   const file = locateConfig(explicit, cwd);
+  const dir = path.dirname(file);
   const text = readConfigFile(file);
   const kept = cache?.get(text);
-  if (kept) return { file, dir: path.dirname(file), config: kept };
-  const [{ configFromText }, { checkReadsOnlyTheConfig }] = await Promise.all([import('./load.js'), import('./rules/compose-files.js')]);
+  const { checkInputs, checkReadsOnlyTheConfig, keyWithInputs } = await import('./check-inputs.js');
+  if (kept && checkReadsOnlyTheConfig(kept)) return { file, dir, config: kept };
+  // A config whose check reads compose files is kept a second time with those files' text: a hit
+  // needs both, so an edit of a compose file is checked in full as an edit of shipgate.yml is.
+  const inputs = kept ? checkInputs(kept, dir) : undefined;
+  const keptWithInputs = inputs ? cache?.get(keyWithInputs(text, inputs)) : undefined;
+  if (keptWithInputs) return { file, dir, config: keptWithInputs };
+  const { configFromText } = await import('./load.js');
   const loaded = configFromText(text, file);
-  if (cache && checkReadsOnlyTheConfig(loaded.config)) cache.put(text, loaded.config);
+  if (!cache) return loaded;
+  if (checkReadsOnlyTheConfig(loaded.config)) {
+    cache.put(text, loaded.config);
+  } else {
+    const read = checkInputs(loaded.config, dir);
+    if (read) {
+      cache.put(text, loaded.config);
+      cache.put(keyWithInputs(text, read), loaded.config);
+    }
+  }
   return loaded;
 }

@@ -81,6 +81,12 @@ export interface TargetEvidence {
    */
   readonly updatesInPlace?: boolean;
   /**
+   * compose: `up` stops each old container right before starting its replacement (and stops
+   * first whatever it would not replace), so the stop-old step is left to it unless something
+   * must happen while nothing runs in between (a database restore).
+   */
+  readonly stopsOldOnStart?: boolean;
+  /**
    * swarm: the services with loopback health URLs pointed at a node that runs one of their
    * tasks (no routing mesh: a task answers on its node's address only).
    */

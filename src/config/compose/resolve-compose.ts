@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { badInput } from '../../core/errors.js';
 import { interpolateDeep } from './interpolate.js';
+
+export { composeEnvironment } from './dotenv.js';
 
 /**
  * Compose files resolved the way compose does, without compose: YAML anchors and `<<:` merge
@@ -47,19 +49,6 @@ export function activeServiceNames(model: ComposeModel, profiles: string[]): str
 /** Every profile any service declares. */
 export function declaredProfiles(model: ComposeModel): string[] {
   return [...new Set(Object.values(model.services).flatMap((s) => (Array.isArray(s.profiles) ? s.profiles.map(String) : [])))];
-}
-
-/** Variables from a `.env` file beside the first compose file (compose reads it too); shipgate's environment wins. */
-export function composeEnvironment(files: string[], env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  const vars: Record<string, string | undefined> = {};
-  const dotenv = files.length ? path.join(path.dirname(files[0]!), '.env') : undefined;
-  if (dotenv && existsSync(dotenv)) {
-    for (const line of readFileSync(dotenv, 'utf8').split('\n')) {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-      if (m) vars[m[1]!] = m[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
-    }
-  }
-  return { ...vars, ...env };
 }
 
 function readComposeFile(file: string): Record<string, unknown> {

@@ -16,14 +16,6 @@ export interface ComposeFilesOfEnv {
 }
 
 /**
- * Whether checking this config reads no file but shipgate.yml: true when no environment has compose
- * files (a process target has none). Then its check is a function of the file's text alone.
- */
-export function checkReadsOnlyTheConfig(config: ShipgateConfig): boolean {
-  return Object.values(config.environments).every((e) => e.target.type === 'process');
-}
-
-/**
  * The compose files of every compose/ssh environment, read from the repository's working tree
  * (a release checks out the same paths). Unreadable files give one warning, never silence.
  */

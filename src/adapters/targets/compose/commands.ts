@@ -37,8 +37,20 @@ export const composeCommands = {
   /** Builds the images of `services` (all buildable services when empty). */
   build: (inv: ComposeInvocation, services: string[] = []): Argv => [...composeBase(inv), 'build', ...services],
   pull: (inv: ComposeInvocation, services: string[] = []): Argv => [...composeBase(inv), 'pull', ...services],
-  /** `noBuild` for a release whose images exist (a rollback): never rebuild them. */
-  up: (inv: ComposeInvocation, options: { noBuild: boolean }): Argv => [...composeBase(inv), 'up', '-d', '--remove-orphans', ...(options.noBuild ? ['--no-build'] : [])],
+  /**
+   * `noBuild` for a release whose images exist (a rollback): never rebuild them. `up` replaces a
+   * changed service's container stop-first (stop, rename, create, start, remove: compose's
+   * recreate); `stopTimeout` (`-t`, both CLIs) gives the old containers the grace the running
+   * release asked for, which compose would otherwise take from the new release's file.
+   */
+  up: (inv: ComposeInvocation, options: { noBuild: boolean; stopTimeout?: number | undefined }): Argv => [
+    ...composeBase(inv),
+    'up',
+    '-d',
+    ...(options.stopTimeout !== undefined ? ['-t', String(options.stopTimeout)] : []),
+    '--remove-orphans',
+    ...(options.noBuild ? ['--no-build'] : []),
+  ],
   /** Starts one service (e.g. one whose container was removed) without touching the others. */
   upService: (inv: ComposeInvocation, service: string): Argv => [...composeBase(inv), 'up', '-d', '--no-build', '--no-deps', service],
   /** What a person types; shipgate's own `down` works by label (see dockerCommands.stopContainers). */
@@ -54,6 +66,11 @@ export const composeCommands = {
 export const dockerCommands = {
   /** IDs of every container (running or not) of a compose project, whichever CLI made it. */
   projectContainers: (project: string): Argv => ['docker', 'ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`],
+  /**
+   * Every container of a compose project, one per line: ID, state, service and one-off labels
+   * (`id|running|execution_gateway|False`); what `up` will replace is decided from it.
+   */
+  projectContainerList: (project: string): Argv => ['docker', 'ps', '-a', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', `{{.ID}}|{{.State}}|{{.Label "${SERVICE_LABEL}"}}|{{.Label "${ONEOFF_LABEL}"}}`],
   /** IDs of the project's running containers. */
   runningContainers: (project: string): Argv => ['docker', 'ps', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`],
   /** JSON array: labels, image, State.{Status,Running,ExitCode,Pid,StartedAt,Health}. */

@@ -44,3 +44,36 @@ export function selectPrunable<T>(releases: T[], keep: number): { keep: T[]; dro
   const cut = Math.max(0, releases.length - keep);
   return { keep: releases.slice(cut), drop: releases.slice(0, cut) };
 }
+
+/** One line of `dockerCommands.projectContainerList`. */
+export interface ProjectContainer {
+  id: string;
+  /** Docker's state: running, exited, created, restarting, paused, dead. */
+  state: string;
+  service: string;
+  oneoff: boolean;
+}
+
+export function parseProjectContainers(text: string): ProjectContainer[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [id = '', state = '', service = '', oneoff = ''] = l.split('|');
+      return { id, state, service, oneoff: oneoff.toLowerCase() === 'true' };
+    });
+}
+
+/**
+ * Pure: the containers `compose up` will not stop right before starting their replacement, so
+ * they are stopped before it (what runs must never run twice). `up` recreates a service's one
+ * container stop-first; it leaves one-off containers (`compose run`) alone, leaves services of
+ * inactive profiles running, and kills (SIGKILL) services no longer in the file. A service with
+ * several containers is stopped whole first too, rather than relying on compose's down-scaling.
+ */
+export function containersUpWillNotReplace(containers: ProjectContainer[], services: string[]): ProjectContainer[] {
+  const perService = new Map<string, number>();
+  for (const c of containers) if (!c.oneoff) perService.set(c.service, (perService.get(c.service) ?? 0) + 1);
+  return containers.filter((c) => c.oneoff || !services.includes(c.service) || (perService.get(c.service) ?? 0) > 1);
+}

@@ -22,6 +22,8 @@ export type { ComposeDiagnosis } from './status.js';
  */
 export class ComposeTarget implements Target {
   private readonly s: ComposeSession;
+  /** `up` replaces containers stop-first, one service at a time (see startRelease). */
+  readonly stopsOldOnStart = true;
 
   constructor(o: ComposeTargetOptions) {
     this.s = new ComposeSession(o);

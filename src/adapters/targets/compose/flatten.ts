@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { composeEnvironment } from '../../../config/compose/resolve-compose.js';
+import { composeEnvironment } from '../../../config/compose/dotenv.js';
 import { interpolate } from '../../../config/compose/interpolate.js';
 
 /**

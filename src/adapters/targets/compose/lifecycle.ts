@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { failed } from '../../../core/errors.js';
 import type { ImageCheck, ReleaseSpec } from '../target.js';
 import { composeCommands, dockerCommands } from './commands.js';
-import { compareReleaseImages, configKey, maxGrace, type ReleaseImageCheck } from './compare.js';
+import { compareReleaseImages, configKey, containersUpWillNotReplace, maxGrace, parseProjectContainers, type ReleaseImageCheck } from './compare.js';
 import { activeServices, normalizeImageRef } from './parse.js';
 import { pruneImages } from './prune.js';
 import { TIMEOUTS, type ComposeSession } from './session.js';
@@ -20,6 +20,8 @@ export async function startRelease(cs: ComposeSession, release: ReleaseSpec): Pr
   // Images that exist are never rebuilt (a rollback); with `build: false` compose never builds.
   const noBuild = !cs.o.spec.build || cs.o.spec.pull || prepared.services.filter((s) => s.buildable).every((s) => s.image !== undefined && prepared.present.has(normalizeImageRef(s.image)));
   const state = cs.readState(release.env);
+  // `up` replaces each running service stop-first; what it would not replace is stopped before it.
+  await stopWhatUpWillNotReplace(cs, release.env, state, ctx.inv.project, activeServices(prepared.services, cs.profiles).map((s) => s.name));
   // Recorded before starting, so `down` can find the project even if `up` dies half-way.
   const next: ComposeEnvState = {
     ...state,
@@ -35,7 +37,7 @@ export async function startRelease(cs: ComposeSession, release: ReleaseSpec): Pr
     stopGraceSeconds: maxGrace(prepared.services),
   };
   cs.writeState(release.env, next);
-  await cs.exec(release.env, composeCommands.up(ctx.inv, { noBuild }), ctx, TIMEOUTS.up);
+  await cs.exec(release.env, composeCommands.up(ctx.inv, { noBuild, stopTimeout: state.version ? state.stopGraceSeconds : undefined }), ctx, TIMEOUTS.up);
   const images = prepared.services.map((s) => s.image).filter((i): i is string => i !== undefined);
   next.releases = [...next.releases.filter((r) => r.version !== release.version), { version: release.version, commit: release.commit, images, at: cs.clock().toISOString(), configKey: configKey(ctx), services: prepared.services }];
   cs.writeState(release.env, next);
@@ -45,14 +47,35 @@ export async function startRelease(cs: ComposeSession, release: ReleaseSpec): Pr
 /** Stops and removes the project's containers and networks, found by label (see dockerCommands.stopContainers). */
 export async function stopProject(cs: ComposeSession, env: string): Promise<void> {
   const state = cs.readState(env);
-  const engine = cs.engineContext();
-  const running = await cs.lines(env, dockerCommands.runningContainers(state.project));
-  if (running.length) await cs.exec(env, dockerCommands.stopContainers(running, state.stopGraceSeconds), engine, TIMEOUTS.down);
-  const all = await cs.containerIds(env, state.project);
-  if (all.length) await cs.exec(env, dockerCommands.removeContainers(all), engine, TIMEOUTS.down);
-  const networks = await cs.lines(env, dockerCommands.projectNetworks(state.project));
-  if (networks.length) await cs.exec(env, dockerCommands.removeNetworks(networks), engine, TIMEOUTS.other);
+  await removeProject(cs, env, state.project, state.stopGraceSeconds);
   if (existsSync(cs.o.layout.stateFile(env))) cs.writeState(env, { ...state, version: undefined });
+}
+
+async function removeProject(cs: ComposeSession, env: string, project: string, graceSeconds: number | undefined): Promise<void> {
+  const engine = cs.engineContext();
+  const running = await cs.lines(env, dockerCommands.runningContainers(project));
+  if (running.length) await cs.exec(env, dockerCommands.stopContainers(running, graceSeconds), engine, TIMEOUTS.down);
+  const all = await cs.containerIds(env, project);
+  if (all.length) await cs.exec(env, dockerCommands.removeContainers(all), engine, TIMEOUTS.down);
+  const networks = await cs.lines(env, dockerCommands.projectNetworks(project));
+  if (networks.length) await cs.exec(env, dockerCommands.removeNetworks(networks), engine, TIMEOUTS.other);
+}
+
+/**
+ * Before `up`: stops (with the running release's grace) and removes every container that `up`
+ * would not stop right before starting its replacement (containersUpWillNotReplace), and the
+ * whole project last started under another name. One `docker ps` when there is none.
+ */
+async function stopWhatUpWillNotReplace(cs: ComposeSession, env: string, state: ComposeEnvState, project: string, services: string[]): Promise<void> {
+  if (state.project !== project) await removeProject(cs, env, state.project, state.stopGraceSeconds);
+  const listed = parseProjectContainers((await cs.exec(env, dockerCommands.projectContainerList(project), cs.engineContext(), TIMEOUTS.other)).stdout);
+  const doomed = containersUpWillNotReplace(listed, services);
+  if (!doomed.length) return;
+  cs.note(env, `stopped before up, which would not replace them: ${doomed.map((c) => `${c.service}${c.oneoff ? ' (one-off)' : ''} ${c.id.slice(0, 12)}`).join(', ')}`);
+  const engine = cs.engineContext();
+  const running = doomed.filter((c) => c.state !== 'exited' && c.state !== 'created' && c.state !== 'dead').map((c) => c.id);
+  if (running.length) await cs.exec(env, dockerCommands.stopContainers(running, state.stopGraceSeconds), engine, TIMEOUTS.down);
+  await cs.exec(env, dockerCommands.removeContainers(doomed.map((c) => c.id)), engine, TIMEOUTS.down);
 }
 
 export async function restartService(cs: ComposeSession, env: string, service: string): Promise<void> {

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import type { ServiceStatus } from '../target.js';
 import { ONEOFF_LABEL, SERVICE_LABEL } from './commands.js';
 
@@ -13,22 +12,6 @@ export interface ComposeService {
   stopGraceSeconds?: number;
   /** `profiles:` of the service: it runs only when one of them is activated. */
   profiles?: string[];
-}
-
-/** Parses `compose config` output (YAML for v1 and v2). */
-export function parseComposeConfig(text: string): ComposeService[] {
-  const doc = parseYaml(text) as { services?: Record<string, { image?: unknown; build?: unknown; stop_grace_period?: unknown; profiles?: unknown } | null> } | null;
-  return Object.entries(doc?.services ?? {}).map(([name, svc]) => {
-    const grace = composeDurationSeconds(svc?.stop_grace_period);
-    const profiles = Array.isArray(svc?.profiles) ? svc.profiles.map(String) : [];
-    return {
-      name,
-      image: typeof svc?.image === 'string' && svc.image ? svc.image : undefined,
-      buildable: svc?.build !== undefined && svc?.build !== null,
-      ...(grace !== undefined ? { stopGraceSeconds: grace } : {}),
-      ...(profiles.length ? { profiles } : {}),
-    };
-  });
 }
 
 /** The services `up` starts with these profiles active (v1's `config` lists every service, whatever its profiles). */

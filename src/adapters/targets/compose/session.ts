@@ -15,7 +15,7 @@ import { detectComposeCli } from './detect.js';
 import { filesForV1 } from './flatten.js';
 import { hintFor, lastLines } from './hints.js';
 import { releaseTag } from './images.js';
-import { parseComposeConfig, parseImageList, type ComposeService } from './parse.js';
+import { parseImageList, type ComposeService } from './parse.js';
 import { readAllComposeStates, readComposeState, writeComposeState, type ComposeEnvState, type ComposeLayout } from './state.js';
 import { commandEnvironment, composeVariables } from './variables.js';
 import { appendCommandLog } from '../command-log.js';
@@ -112,7 +112,7 @@ export class ComposeSession {
 
   /** The release's services from `compose config` (or its cached answer), and which of their images exist. */
   async inspectRelease(ctx: CommandContext, cached?: ComposeService[]): Promise<Prepared> {
-    const services = cached ?? parseComposeConfig((await this.exec(this.o.envName, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other)).stdout);
+    const services = cached ?? (await import('./config-output.js')).parseComposeConfig((await this.exec(this.o.envName, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other)).stdout);
     const refs = services.map((s) => s.image).filter((i): i is string => i !== undefined);
     return { services, present: await this.existingImages(refs) };
   }

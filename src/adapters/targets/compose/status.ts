@@ -5,7 +5,7 @@ import { describeArgv } from '../../runner/runner.js';
 import { startMarker, type ServiceLogs } from '../target.js';
 import { composeCommands, dockerCommands } from './commands.js';
 import { lastLines } from './hints.js';
-import { normalizeImageRef, parseComposeConfig, parseInspect, plainLogLines, splitPrefixedLogs, type ComposeService, type ComposeServiceStatus } from './parse.js';
+import { normalizeImageRef, parseInspect, plainLogLines, splitPrefixedLogs, type ComposeService, type ComposeServiceStatus } from './parse.js';
 import { TIMEOUTS, type ComposeSession } from './session.js';
 
 export async function listContainers(cs: ComposeSession, env: string): Promise<ComposeServiceStatus[]> {
@@ -45,7 +45,7 @@ export async function diagnoseProject(cs: ComposeSession, env: string): Promise<
   const out: ComposeDiagnosis = { project: state.project, dir: state.dir, version: state.version, services, config: undefined, missingImages: [], logs: {} };
   if (!state.dir || !existsSync(state.dir)) return out;
   const ctx = cs.storedContext(state);
-  const res = await cs.run(env, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other);
+  const [res, { parseComposeConfig }] = await Promise.all([cs.run(env, composeCommands.config(ctx.inv), ctx, TIMEOUTS.other), import('./config-output.js')]);
   out.configCommand = `${ctx.display}${describeArgv(res.argv)}`;
   out.config = { ok: res.exitCode === 0, services: res.exitCode === 0 ? parseComposeConfig(res.stdout) : [], warnings: res.stderr.split('\n').filter((l) => /WARN/i.test(l)).map((l) => l.trim()), error: res.exitCode === 0 ? undefined : lastLines(res.stderr) };
   const images = out.config.services.map((s) => s.image).filter((i): i is string => i !== undefined);

@@ -3,7 +3,8 @@
 
 import { composeCommands } from '../compose/commands.js';
 import { compareReleaseImages } from '../compose/compare.js';
-import { activeServices, parseComposeConfig } from '../compose/parse.js';
+import { parseComposeConfig } from '../compose/config-output.js';
+import { activeServices } from '../compose/parse.js';
 import type { ImageCheck, ReleaseSpec } from '../target.js';
 import { withEnv } from './commands.js';
 import { psHost } from './hosts.js';
