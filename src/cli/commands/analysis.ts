@@ -77,8 +77,8 @@ export function registerAnalysisCommands(program: Command): void {
       const json = Boolean(globalOptions(cmd).json);
       const statsEveryMs = parseStatsEvery(opts.statsEvery);
       const address = opts.http !== undefined ? await checkedAddress(opts.http, opts) : undefined;
-      const [{ runController }, { record }, { TickStatsWindow, describeStats }, { runControllerMember }] = await Promise.all([
-        import('../../app/controller.js'), import('../../app/audit.js'), import('../../app/controller-stats.js'), import('../../app/leadership.js'),
+      const [{ runController }, { record }, { TickStatsWindow, describeStats }, { runControllerMember }, { watchConfigDrift }] = await Promise.all([
+        import('../../app/controller.js'), import('../../app/audit.js'), import('../../app/controller-stats.js'), import('../../app/leadership.js'), import('../../app/config-drift.js'),
       ]);
       await withContext(cmd, async (ctx) => {
         const stop = new AbortController();
@@ -87,6 +87,11 @@ export function registerAnalysisCommands(program: Command): void {
         process.once('SIGINT', onSignal);
         // Every member serves the API, the standbys too: people read and act through whichever they reach.
         const api = address ? await startApi(ctx, address, opts) : undefined;
+        const drift = await watchConfigDrift(ctx);
+        const driftTimer = setInterval(() => {
+          drift.check().then((message) => message && line(json ? JSON.stringify({ kind: 'config-changed', message, pid: ctx.pid }) : `warning: ${message}`), (err: Error) => line(`warning: could not check ${ctx.configFile}: ${err.message}`));
+        }, CONFIG_DRIFT_CHECK_MS);
+        driftTimer.unref();
         await record(ctx, { action: 'controller.start', outcome: 'ok', detail: { pid: ctx.pid, host: ctx.host, ...(api ? { api: api.url } : {}) } });
         if (!json) line(`shipgate controller running (pid ${ctx.pid}); stop with SIGTERM`);
         if (api) line(json ? JSON.stringify({ kind: 'api', url: api.url }) : `control room on ${api.url} (dashboard ${api.url}/; API GET /api/openapi.json; tokens: shipgate token create)`);
@@ -112,12 +117,16 @@ export function registerAnalysisCommands(program: Command): void {
             },
           });
         } finally {
+          clearInterval(driftTimer);
           await api?.close();
           await record(ctx, { action: 'controller.stop', outcome: 'ok', detail: { pid: ctx.pid, host: ctx.host } });
         }
       });
     });
 }
+
+/** How often `serve` looks at its config file for changes it is not applying. */
+const CONFIG_DRIFT_CHECK_MS = 2000;
 
 interface ServeFlags {
   statsEvery: string;
