@@ -1,9 +1,9 @@
 import type { StrayRunning } from '../adapters/targets/target.js';
-import { resolveServices, environmentSpec } from '../config/resolve.js';
-import type { WatchRecord } from '../adapters/store/store.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { LockRecord, WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
-import { currentVersion, deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
+import { currentVersionIn, deploymentLiveness, lastGoodVersionIn, recentDeployments } from './history.js';
 import { lockLiveness } from './locks.js';
 import { checkHealthOnce } from './verify-health.js';
 
@@ -39,19 +39,33 @@ export interface EnvironmentStatus {
   strays: StrayRunning[];
 }
 
+/** One environment's status; see environmentStatuses. */
 export async function environmentStatus(ctx: AppContext, env: string): Promise<EnvironmentStatus> {
-  const spec = environmentSpec(ctx.config, env);
-  const current = (await currentVersion(ctx.store, env)) ?? null;
-  const previous = (await lastGoodVersion(ctx.store, env, current ?? undefined)) ?? null;
-  const latest = await latestDeployment(ctx.store, env);
+  return (await environmentStatuses(ctx, [ctx.environment(env)]))[0]!;
+}
+
+/**
+ * The status of each environment, read in a few queries: the locks and the running monitors of
+ * all of them at once, each one's recent deployments once (current, previous good and latest
+ * come from the same rows). Health that cannot be read shows as unhealthy with its reason.
+ */
+export async function environmentStatuses(ctx: AppContext, environments: ResolvedEnvironment[]): Promise<EnvironmentStatus[]> {
+  const [locks, monitors] = await Promise.all([ctx.store.listLocks(), ctx.store.listWatches({ kind: 'monitor', state: 'running' }) as Promise<WatchRecord<MonitorData>[]>]);
+  // Newest first: the first running monitor of an environment is the one a per-environment query returned.
+  return Promise.all(environments.map((e) => statusOf(ctx, e, locks.find((l) => l.env === e.name), monitors.find((m) => m.env === e.name))));
+}
+
+async function statusOf(ctx: AppContext, environment: ResolvedEnvironment, lock: LockRecord | undefined, monitor: WatchRecord<MonitorData> | undefined): Promise<EnvironmentStatus> {
+  const { name: env, spec, services } = environment;
+  const recent = await recentDeployments(ctx.store, env);
+  const current = currentVersionIn(recent) ?? null;
+  const previous = (await lastGoodVersionIn(ctx.store, env, recent, current ?? undefined)) ?? null;
+  const latest = recent[0];
   const steps = latest ? await ctx.store.listSteps(latest.id) : [];
-  const lock = await ctx.store.getLock(env);
-  const services = resolveServices(ctx.config, env);
   const target = ctx.target(env);
   const processes = await target.ps(env);
   const strays = (await target.strays?.(env)) ?? [];
   const health = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
-  const monitor = ((await ctx.store.listWatches({ env, kind: 'monitor', state: 'running', limit: 1 })) as WatchRecord<MonitorData>[])[0];
 
   return {
     env,
