@@ -8,7 +8,7 @@ import { localRunner, type Runner } from '../adapters/runner/runner.js';
 import { targetFactory } from '../adapters/targets/factory.js';
 import type { Target } from '../adapters/targets/target.js';
 import { GitRepository } from '../adapters/vcs/git.js';
-import { environmentSpec, stateDir } from '../config/resolve.js';
+import { resolveEnvironment, stateDir, type ResolvedEnvironment } from '../config/resolve.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ShipgateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -41,6 +41,12 @@ export interface AppContext {
   /** The environment shipgate runs with: where secrets (urlEnv, tokenEnv, ...) are read from. */
   env: NodeJS.ProcessEnv;
   target(env: string): Target;
+  /**
+   * The environment resolved once for this command (spec and services, the name checked: an unknown
+   * one is a clear error); later calls return the same value. Command entries resolve it and pass
+   * it down; inner steps do not go back to the raw config.
+   */
+  environment(env: string): ResolvedEnvironment;
   /** Connections the command's targets keep open (ssh masters); whoever creates the context closes them. */
   connections: OpenConnections;
   /** How `actor` is proven, when it is (an API request's token); absent for a local command. */
@@ -77,6 +83,13 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
   }
   const repo = new GitRepository(path.resolve(loaded.dir, loaded.config.repository), localRunner);
   const connections = new OpenConnections();
+  const resolved = new Map<string, ResolvedEnvironment>();
+  const environment = (name: string): ResolvedEnvironment => {
+    let found = resolved.get(name);
+    if (!found) resolved.set(name, (found = resolveEnvironment(loaded.config, name)));
+    return found;
+  };
+  const services = (name: string) => environment(name).services;
   return {
     config: loaded.config,
     configFile: loaded.file,
@@ -96,8 +109,9 @@ export async function createContext(loaded: LoadedConfig, options: ContextOption
     progress: options.progress ?? silentProgress,
     env,
     target(envName) {
-      return createTarget(envName, environmentSpec(loaded.config, envName), { config: loaded.config, stateDir: dir, repo, runner: localRunner, env, failpoint, connections });
+      return createTarget(envName, environment(envName).spec, { config: loaded.config, stateDir: dir, repo, runner: localRunner, env, failpoint, connections, services });
     },
+    environment,
     connections,
   };
 }

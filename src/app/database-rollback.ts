@@ -1,5 +1,4 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
-import { environmentSpec } from '../config/resolve.js';
 import { refused } from '../core/errors.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
@@ -19,7 +18,7 @@ export async function planDatabaseRollback(
   from: DeploymentRecord | undefined,
   opts: { db?: DbChoice | undefined; acceptDataLoss?: boolean | undefined; automatic: boolean },
 ): Promise<DeploymentMeta['database']> {
-  const spec = environmentSpec(ctx.config, env).database;
+  const spec = ctx.environment(env).spec.database;
   if (!from || from.kind !== 'deploy' || !spec) return null;
   const migrated = (await ctx.store.listSteps(from.id)).some((s) => s.name === 'migrate-database');
   if (!migrated) return null;

@@ -1,7 +1,7 @@
 import { processLayout } from '../adapters/targets/process/launch.js';
 import type { DeploymentRecord } from '../adapters/store/store.js';
 import type { ReleaseSpec } from '../adapters/targets/target.js';
-import { environmentSpec } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
@@ -32,8 +32,8 @@ export async function backupStep(ctx: AppContext, release: ReleaseSpec, deployme
  * Production migrates up. An environment that soaks (staging) runs up, down, up so that the
  * down path is proven before production needs it; preflight reads that `migrate.cycle` record.
  */
-export async function migrateStep(ctx: AppContext, release: ReleaseSpec, deployment: DeploymentRecord): Promise<StepOutcome> {
-  const spec = environmentSpec(ctx.config, release.env);
+export async function migrateStep(ctx: AppContext, environment: ResolvedEnvironment, release: ReleaseSpec, deployment: DeploymentRecord): Promise<StepOutcome> {
+  const { spec } = environment;
   const dir = releaseDir(ctx, release.env, release.version);
   const cycle = spec.soak && spec.database?.migrate?.down ? (['up', 'down', 'up'] as const) : (['up'] as const);
   const runs = [];

@@ -4,7 +4,6 @@ import { libpqEnv, parseDatabaseUrl, redactUrl, scrubSecret } from '../adapters/
 import { PostgresDatabase, verifyChecksum } from '../adapters/database/postgres.js';
 import type { Argv } from '../adapters/runner/runner.js';
 import type { BackupRecord } from '../adapters/store/store.js';
-import { environmentSpec } from '../config/resolve.js';
 import type { DatabaseSpec } from '../config/schema.js';
 import { formatDuration } from '../core/duration.js';
 import { badInput, failed, refused, ShipgateError } from '../core/errors.js';
@@ -84,7 +83,7 @@ const AUDIT_OUTPUT_CHARS = 2_000;
 
 /** The environment's `database` section; bad input (exit 2) when it has none. */
 export function databaseSpec(ctx: AppContext, env: string): DatabaseSpec {
-  const spec = environmentSpec(ctx.config, env).database;
+  const spec = ctx.environment(env).spec.database;
   if (!spec) {
     throw badInput(`environment "${env}" has no database configured`, {
       where: `shipgate.yml: environments.${env}.database`,
@@ -162,7 +161,7 @@ export async function takeBackup(ctx: AppContext, env: string, options: TakeBack
 
 /** Backups, newest first, each with whether its file is still present. */
 export async function listBackups(ctx: AppContext, filter: { env?: string; limit?: number } = {}): Promise<ListedBackup[]> {
-  if (filter.env) environmentSpec(ctx.config, filter.env);
+  if (filter.env) ctx.environment(filter.env);
   const rows = await ctx.store.listBackups({ env: filter.env, limit: filter.limit });
   return rows.map((b) => ({ ...b, present: existsSync(b.file) }));
 }

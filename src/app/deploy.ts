@@ -1,4 +1,4 @@
-import { environmentSpec } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import type { ChangeType } from '../config/schema.js';
 import { badInput, refused } from '../core/errors.js';
 import { assertVersionSyntax } from '../core/version.js';
@@ -26,8 +26,9 @@ export interface DeployRequest {
 }
 
 export async function deploy(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
-  environmentSpec(ctx.config, req.env);
-  if (req.resume) return resume(ctx, req);
+  // Resolved once here (an unknown environment is refused) and passed down to every step.
+  const environment = ctx.environment(req.env);
+  if (req.resume) return resume(ctx, req, environment);
   if (!req.version) throw badInput('a version is required', { where: '--version', hint: `Run \`shipgate deploy ${req.env} --version v1.2.3\`, or \`--resume\` to finish an interrupted deployment.` });
   const version = assertVersionSyntax(req.version);
 
@@ -45,13 +46,13 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
     await req.onLocked?.();
     const from = (await currentVersion(ctx.store, req.env)) ?? null;
     const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null, meta: { changeTypes: req.changeTypes ?? [] } });
-    return await executeDeployment(ctx, lock, deployment);
+    return await executeDeployment(ctx, lock, deployment, environment);
   } finally {
     await lock.release();
   }
 }
 
-async function resume(ctx: AppContext, req: DeployRequest): Promise<DeploymentOutcome> {
+async function resume(ctx: AppContext, req: DeployRequest, environment: ResolvedEnvironment): Promise<DeploymentOutcome> {
   const latest = await latestDeployment(ctx.store, req.env);
   const liveness = latest ? deploymentLiveness(latest, ctx.host) : 'finished';
   if (!latest || liveness === 'finished') {
@@ -72,7 +73,7 @@ async function resume(ctx: AppContext, req: DeployRequest): Promise<DeploymentOu
   try {
     await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));
     await record(ctx, { action: `${latest.kind}.resume`, outcome: 'started', env: req.env, version: latest.version, reason: req.reason ?? null, detail: { deploymentId: latest.id } });
-    return await executeDeployment(ctx, lock, latest);
+    return await executeDeployment(ctx, lock, latest, environment);
   } finally {
     await lock.release();
   }

@@ -1,6 +1,5 @@
 import { statfsSync } from 'node:fs';
 import { portHolder } from '../adapters/host/ports.js';
-import { environmentSpec, resolveServices } from '../config/resolve.js';
 import { formatDuration } from '../core/duration.js';
 import type { AppContext } from './context.js';
 import { runMigration } from './database.js';
@@ -25,7 +24,7 @@ export interface Finding {
 export type TargetDiagnosis = (ctx: AppContext, env: string) => Promise<Finding[]>;
 
 const targetDiagnoses = new Map<string, TargetDiagnosis>([
-  ['compose', (ctx, env) => composeFindings(ctx.target(env) as ComposeTarget, env, resolveServices(ctx.config, env))],
+  ['compose', (ctx, env) => composeFindings(ctx.target(env) as ComposeTarget, env, ctx.environment(env).services)],
   ['swarm', (ctx, env) => (ctx.target(env) as SwarmTarget).diagnose(env)],
 ]);
 export function registerTargetDiagnosis(type: string, diagnose: TargetDiagnosis): void {
@@ -34,8 +33,7 @@ export function registerTargetDiagnosis(type: string, diagnose: TargetDiagnosis)
 
 /** The seeds' "Common Issues & Solutions", each finding with its evidence and the next command. */
 export async function diagnose(ctx: AppContext, env: string): Promise<Finding[]> {
-  const spec = environmentSpec(ctx.config, env);
-  const services = resolveServices(ctx.config, env);
+  const { spec, services } = ctx.environment(env);
   const findings: Finding[] = [];
   const version = await currentVersion(ctx.store, env);
   const health = await checkHealthOnce(services, version, spec.health.requestTimeout, { probe: ctx.probe });
@@ -83,7 +81,7 @@ export async function diagnose(ctx: AppContext, env: string): Promise<Finding[]>
 }
 
 async function databaseFindings(ctx: AppContext, env: string, version: string | undefined): Promise<Finding[]> {
-  const db = environmentSpec(ctx.config, env).database;
+  const db = ctx.environment(env).spec.database;
   if (!db) return [];
   const out: Finding[] = [];
   const latest = await latestDeployment(ctx.store, env);
@@ -110,7 +108,7 @@ async function databaseFindings(ctx: AppContext, env: string, version: string | 
 }
 
 async function breakerFindings(ctx: AppContext, env: string): Promise<Finding[]> {
-  const trading = environmentSpec(ctx.config, env).trading;
+  const trading = ctx.environment(env).spec.trading;
   let state;
   try {
     state = await readSafety(ctx, env, safetyStoreFor(ctx, env));

@@ -1,5 +1,5 @@
 import type { DeploymentRecord, DeploymentKind } from '../adapters/store/store.js';
-import { resolveServices } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { isoNow } from '../core/clock.js';
 import { record } from './audit.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
@@ -57,11 +57,11 @@ export async function startDeployment(
  * Runs (or finishes) a recorded deployment and records its outcome. A deploy that fails
  * verification returns the environment to its last good version before reporting failure.
  */
-export async function executeDeployment(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord): Promise<DeploymentOutcome> {
+export async function executeDeployment(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, environment: ResolvedEnvironment = ctx.environment(deployment.env)): Promise<DeploymentOutcome> {
   const { env, version, kind } = deployment;
   const release = await ctx.store.getRelease(env, version);
   if (!release) throw new Error(`release ${version} of ${env} is not recorded; the store is inconsistent`);
-  const result = await runPipeline(ctx, lock, deployment, { env, version, commit: release.commit, services: resolveServices(ctx.config, env) });
+  const result = await runPipeline(ctx, lock, deployment, environment, { env, version, commit: release.commit, services: environment.services });
   const at = isoNow(ctx.clock);
   const base: DeploymentOutcome = { ok: result.ok, deploymentId: deployment.id, env, kind, version, fromVersion: deployment.fromVersion, failedStep: result.failedStep, error: result.error, ...(result.hint ? { hint: result.hint } : {}), health: result.health, refused: result.refused };
   if (result.lockLost) return lockLost(ctx, deployment, base);
@@ -72,7 +72,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     await ctx.store.setVerdict(env, version, 'good', null, at);
     await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
     notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.succeeded', env, version, ...(deployment.reason ? { reason: deployment.reason } : {}), detail: { deploymentId: deployment.id, outcome: 'succeeded', fromVersion: deployment.fromVersion } });
-    if (kind === 'deploy') await startWatches(ctx, (await ctx.store.getDeployment(deployment.id))!);
+    if (kind === 'deploy') await startWatches(ctx, environment, (await ctx.store.getDeployment(deployment.id))!);
     if (kind === 'rollback') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
     return base;
   }
@@ -116,7 +116,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
       database: await planDatabaseRollback(ctx, env, (await ctx.store.getDeployment(deployment.id))!, { automatic: true }),
     },
   });
-  return { ...base, rollback: await executeDeployment(ctx, lock, rollback) };
+  return { ...base, rollback: await executeDeployment(ctx, lock, rollback, environment) };
 }
 
 /** A finished rollback (either way) opens its incident: what triggered it, from which release, to which. */

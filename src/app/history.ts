@@ -3,14 +3,27 @@ import { isAlive } from '../adapters/targets/process/pids.js';
 
 /** The version an environment runs: the last deployment (or rollback) that verified healthy. */
 export async function currentVersion(store: Store, env: string): Promise<string | undefined> {
-  const recent = await store.listDeployments({ env, limit: 200 });
+  return currentVersionIn(await recentDeployments(store, env));
+}
+
+/** The deployments currentVersion and lastGoodVersion look through, newest first. */
+export function recentDeployments(store: Store, env: string): Promise<DeploymentRecord[]> {
+  return store.listDeployments({ env, limit: 200 });
+}
+
+/** currentVersion over deployments already read (recentDeployments), newest first. */
+export function currentVersionIn(recent: DeploymentRecord[]): string | undefined {
   const last = recent.find((d) => d.state === 'succeeded');
   return last?.kind === 'stop' ? undefined : last?.version;
 }
 
 /** The newest version that verified healthy here, is not `excluding`, and was never rolled back. */
 export async function lastGoodVersion(store: Store, env: string, excluding: string | undefined): Promise<string | undefined> {
-  const recent = await store.listDeployments({ env, limit: 200 });
+  return lastGoodVersionIn(store, env, await recentDeployments(store, env), excluding);
+}
+
+/** lastGoodVersion over deployments already read (recentDeployments), newest first. */
+export async function lastGoodVersionIn(store: Store, env: string, recent: DeploymentRecord[], excluding: string | undefined): Promise<string | undefined> {
   for (const d of recent) {
     if (d.state !== 'succeeded' || d.kind === 'stop' || d.version === excluding) continue;
     const release = await store.getRelease(env, d.version);

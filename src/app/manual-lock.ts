@@ -3,7 +3,6 @@ import { badInput, refused } from '../core/errors.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
 import { acquireEnvLock, describeLock, leadingGeneration, lockLiveness } from './locks.js';
-import { environmentSpec } from '../config/resolve.js';
 
 export async function lockStatus(ctx: AppContext) {
   const now = ctx.wallClock.now();
@@ -17,7 +16,7 @@ export async function lockStatus(ctx: AppContext) {
 
 /** A person's hold on an environment (e.g. during an incident): blocks deploys until released. */
 export async function acquireManualLock(ctx: AppContext, env: string, reason: string | undefined, lease: string) {
-  environmentSpec(ctx.config, env);
+  ctx.environment(env);
   if (!reason?.trim()) throw badInput('a lock needs a reason', { where: '--reason', hint: 'Say why, e.g. --reason "incident 42: investigating fills"' });
   const leaseMs = parseDuration(lease);
   if (leaseMs === undefined || leaseMs <= 0) throw badInput(`--lease ${JSON.stringify(lease)} is not a duration`, { where: '--lease', hint: 'Use e.g. 30m, 2h or 1d.' });
@@ -27,7 +26,7 @@ export async function acquireManualLock(ctx: AppContext, env: string, reason: st
 }
 
 export async function releaseManualLock(ctx: AppContext, env: string, opts: { force?: boolean; reason?: string }) {
-  environmentSpec(ctx.config, env);
+  ctx.environment(env);
   if (opts.force && !opts.reason?.trim()) throw badInput('--force needs --reason', { where: '--reason', hint: 'Say why the lock is broken, e.g. --reason "holder crashed"' });
   const holder = await ctx.store.getLock(env);
   if (!holder) return { released: false, holder: null };

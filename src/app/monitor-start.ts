@@ -1,13 +1,14 @@
 import type { WatchRecord } from '../adapters/store/store.js';
-import { environmentSpec } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { isoNow } from '../core/clock.js';
 import type { DeploymentMeta, MonitorData } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
 
 /** After a verified production deploy: the monitor's watch record, evaluated later by the controller (monitor.ts). */
-export async function startMonitor(ctx: AppContext, env: string, version: string, deploymentId: number, meta: DeploymentMeta): Promise<WatchRecord<MonitorData> | undefined> {
-  const policy = environmentSpec(ctx.config, env).monitor;
+export async function startMonitor(ctx: AppContext, environment: ResolvedEnvironment, version: string, deploymentId: number, meta: DeploymentMeta): Promise<WatchRecord<MonitorData> | undefined> {
+  const env = environment.name;
+  const policy = environment.spec.monitor;
   if (!policy) return undefined;
   const at = isoNow(ctx.clock);
   const data: MonitorData = {

@@ -1,5 +1,4 @@
 import type { WatchRecord } from '../adapters/store/store.js';
-import { environmentSpec } from '../config/resolve.js';
 import { DEFAULT_CONSECUTIVE_ERRORS, evaluateCheck, type CheckResult } from '../core/analysis/checks.js';
 import { isoNow } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
@@ -33,13 +32,13 @@ const LOG_SCAN_EVERY_MS = 5000;
  * rollback) rolls back when autoRollback is on, with the evidence recorded. Blindness is told at once.
  */
 export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<MonitorData>): Promise<WatchRecord<MonitorData>> {
-  const spec = environmentSpec(ctx.config, monitor.env);
+  const spec = ctx.environment(monitor.env).spec;
   const policy = spec.monitor!;
   const analysis = spec.analysis;
   const now = ctx.clock.now();
   const at = now.toISOString();
   const data = structuredClone(monitor.data);
-  const { services, error: located } = await observedServices(ctx, monitor.env);
+  const { services, error: located } = await observedServices(ctx, monitor.env, ctx.environment(monitor.env).services);
 
   const [health, readings] = await Promise.all([
     located ? unlocatedHealth(services, located) : checkHealthOnce(services, monitor.version, spec.health.requestTimeout, { probe: ctx.probe }),

@@ -2,7 +2,7 @@ import type { DeploymentRecord } from '../adapters/store/store.js';
 import type { ImageCheck, ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
 import { isoNow } from '../core/clock.js';
 import { ExitCode, ShipgateError } from '../core/errors.js';
-import { environmentSpec } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { measureBaseline } from './analysis/baseline.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
@@ -23,8 +23,8 @@ export const STEP_NAMES = ['prepare-release', 'measure-baseline', 'stop-old', 's
 /** Steps before these leave the running release untouched: a failure there needs no rollback. */
 export const TOUCHES_RUNNING: readonly StepName[] = ['migrate-database', 'stop-old', 'restore-database', 'start-new', 'verify'];
 
-export function planSteps(ctx: AppContext, deployment: DeploymentRecord): StepName[] {
-  const spec = environmentSpec(ctx.config, deployment.env);
+export function planSteps(environment: ResolvedEnvironment, deployment: DeploymentRecord): StepName[] {
+  const { spec } = environment;
   const meta = deployment.meta as DeploymentMeta;
   if (deployment.kind === 'rollback') {
     const db = meta.database?.action === 'restore' || meta.database?.action === 'down';
@@ -103,7 +103,7 @@ async function fence(lock: LockHandle): Promise<void> {
  * Before each step the lock is checked (a broken lock stops the deployment there), and a store
  * write that fails ends it with what it had touched, so the caller can undo that.
  */
-export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, release: ReleaseSpec): Promise<PipelineResult> {
+export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment: DeploymentRecord, environment: ResolvedEnvironment, release: ReleaseSpec): Promise<PipelineResult> {
   const recorded = await ctx.store.listSteps(deployment.id);
   const done = new Set(recorded.filter((s) => s.state === 'succeeded').map((s) => s.name));
   let touchedRunning = recorded.some((s) => TOUCHES_RUNNING.includes(s.name as StepName));
@@ -111,7 +111,7 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
   let current: StepName | undefined;
   let health: HealthReport | undefined;
   try {
-    for (const [index, name] of planSteps(ctx, deployment).entries()) {
+    for (const [index, name] of planSteps(environment, deployment).entries()) {
       if (done.has(name)) continue;
       current = name;
       await fence(lock);
@@ -120,7 +120,7 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
       failpoint(deployment.kind, name, 'before');
       let outcome: StepOutcome;
       try {
-        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, release, lock, deployment));
+        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, environment, release, lock, deployment));
       } catch (err) {
         outcome = {
           ok: false,
@@ -148,7 +148,7 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
   }
 }
 
-async function runStep(ctx: AppContext, name: StepName, target: Target, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {
+async function runStep(ctx: AppContext, name: StepName, target: Target, environment: ResolvedEnvironment, release: ReleaseSpec, lock: LockHandle, deployment: DeploymentRecord): Promise<StepOutcome> {
   switch (name) {
     case 'prepare-release':
       // A rollback that restores the database finds out now, with the services still up, whether
@@ -159,7 +159,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
     case 'measure-baseline': {
       // A rollback goes back to a known release; only a deploy is compared with what it replaces.
       if (deployment.kind !== 'deploy') return { ok: true, detail: { skipped: 'rollback' } };
-      const { baseline, note } = await measureBaseline(ctx, release.env);
+      const { baseline, note } = await measureBaseline(ctx, environment);
       await ctx.store.setDeploymentMeta(deployment.id, { ...(deployment.meta ?? {}), baseline, baselineNote: note });
       return { ok: true, detail: { baseline, note } };
     }
@@ -168,7 +168,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
     case 'backup-database':
       return backupStep(ctx, release, deployment);
     case 'migrate-database':
-      return migrateStep(ctx, release, deployment);
+      return migrateStep(ctx, environment, release, deployment);
     case 'restore-database':
       return restoreStep(ctx, release, deployment);
     case 'stop-old':
@@ -187,7 +187,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, release:
       return { ok: true, detail: { services: (await target.ps(release.env)).map((s) => ({ service: s.service, pid: s.pid })), ...(strays.length ? { straysStopped: strays } : {}) } };
     }
     case 'verify': {
-      const policy = environmentSpec(ctx.config, release.env).health;
+      const policy = environment.spec.health;
       const listener: ListenerProof | undefined = target.checkListener
         ? async (s) => {
             const port = listeningPort(s);

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { GitHubClient } from '../adapters/ci/github.js';
-import { environmentSpec } from '../config/resolve.js';
 import type { PreflightSpec } from '../config/schema.js';
 import { isoNow } from '../core/clock.js';
 import { badInput } from '../core/errors.js';
@@ -49,7 +48,7 @@ export async function attest(ctx: AppContext, version: string, item: string, by:
 /** The seed's pre-deployment checklist, each item with its evidence; recorded for `promote`. */
 export async function runPreflight(ctx: AppContext, version: string, env: string): Promise<PreflightResult> {
   assertVersionSyntax(version);
-  const envSpec = environmentSpec(ctx.config, env);
+  const envSpec = ctx.environment(env).spec;
   const spec = ctx.config.preflight ?? DEFAULT_SPEC;
   const commit = await ctx.repo.resolve(version);
   const attestations = await ctx.store.listAttestations(version);

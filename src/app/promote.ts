@@ -1,5 +1,4 @@
 import type { WatchRecord } from '../adapters/store/store.js';
-import { environmentSpec } from '../config/resolve.js';
 import { badInput, refused } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { assertVersionSyntax } from '../core/version.js';
@@ -34,10 +33,10 @@ export interface PromoteRequest {
 
 /** Every requirement for promoting, each with its evidence; all are listed, not just the first unmet. */
 export async function promotionChecks(ctx: AppContext, env: string, version: string | undefined, opts: { emergency?: boolean; onCall?: string | undefined; reason?: string | undefined } = {}): Promise<{ version: string; from: string; checks: PromotionCheck[]; approval?: ApprovalRecord }> {
-  const spec = environmentSpec(ctx.config, env);
+  const spec = ctx.environment(env).spec;
   const from = spec.promoteFrom;
   if (!from) throw badInput(`${env} has no promoteFrom environment`, { where: `shipgate.yml: environments.${env}.promoteFrom`, hint: `Set promoteFrom: staging (the environment whose soaked release ${env} takes), or use \`shipgate deploy\`.` });
-  environmentSpec(ctx.config, from);
+  ctx.environment(from);
   const candidate = version ? assertVersionSyntax(version) : await currentVersion(ctx.store, from);
   if (!candidate) throw refused(`${from} runs no release to promote`, { hint: `Deploy to ${from} first: shipgate deploy ${from} --version <tag>.` });
 

@@ -1,5 +1,4 @@
 import type { Broker } from '../adapters/broker/broker.js';
-import { environmentSpec } from '../config/resolve.js';
 import { comparePositions, type PositionRow, type ReportedPosition } from '../core/positions.js';
 import type { AppContext } from './context.js';
 
@@ -15,7 +14,7 @@ export interface Reconciliation {
 type PositionsRead = { kind: 'ok'; value: ReportedPosition[] } | { kind: 'unavailable'; reason: string };
 
 async function platformPositions(ctx: AppContext, env: string): Promise<PositionsRead> {
-  const spec = environmentSpec(ctx.config, env);
+  const spec = ctx.environment(env).spec;
   const rec = spec.trading?.reconciliation;
   try {
     if (rec?.positionsUrl) {
@@ -51,7 +50,7 @@ async function platformPositions(ctx: AppContext, env: string): Promise<Position
  * read twice before it is called drift (an order filling between the two reads is not drift).
  */
 export async function reconcile(ctx: AppContext, env: string, broker: Broker | undefined, settleMs = 500): Promise<Reconciliation> {
-  const rec = environmentSpec(ctx.config, env).trading?.reconciliation;
+  const rec = ctx.environment(env).spec.trading?.reconciliation;
   if (!rec) return { state: 'not-configured', reason: `environments.${env}.trading.reconciliation is not configured`, rows: [] };
   if (!broker) return { state: 'unknown', reason: 'no broker configured', rows: [] };
   let rows: ReconciliationRow[] = [];

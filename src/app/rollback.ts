@@ -1,4 +1,3 @@
-import { environmentSpec } from '../config/resolve.js';
 import { badInput, failed } from '../core/errors.js';
 import { assertVersionSyntax } from '../core/version.js';
 import { isoNow } from '../core/clock.js';
@@ -23,7 +22,7 @@ export interface RollbackRequest {
 
 /** Returns an environment to its last known good version (or `to`), finishing any interrupted work first. */
 export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<DeploymentOutcome> {
-  environmentSpec(ctx.config, req.env);
+  ctx.environment(req.env);
   const reason = req.reason?.trim();
   if (!reason) throw badInput('a rollback needs a reason', { where: '--reason', hint: `Say why, e.g. \`shipgate rollback ${req.env} --reason "error rate 10% after v1.1.0"\`; it goes into the audit log and the incident.` });
   const to = req.to === undefined ? undefined : assertVersionSyntax(req.to, '--to');

@@ -1,6 +1,5 @@
 import { callAction, type HttpActionSpec } from '../adapters/platform/http-action.js';
 import type { SafetyStore } from '../adapters/state/safety-state.js';
-import { environmentSpec } from '../config/resolve.js';
 import { isoNow } from '../core/clock.js';
 import { badInput } from '../core/errors.js';
 import { describeFlag, flagChanges, LAST_WRITER_KEY, type FlagReading } from '../core/safety-state.js';
@@ -18,7 +17,7 @@ export interface RunbookStep {
 export type PlatformAction = 'engageKillSwitch' | 'disengageKillSwitch' | 'tripBreaker' | 'resetBreaker' | 'cancelAll';
 
 export function platformAction(ctx: AppContext, env: string, name: PlatformAction): HttpActionSpec | undefined {
-  return environmentSpec(ctx.config, env).trading?.actions?.[name];
+  return ctx.environment(env).spec.trading?.actions?.[name];
 }
 
 /** Calls a configured platform endpoint; undefined when the environment has none by that name. */

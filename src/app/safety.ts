@@ -2,7 +2,6 @@ import { EmbeddedSafetyStore } from '../adapters/state/embedded-safety.js';
 import { REDIS_URL_VARIABLE } from '../adapters/state/redis-client.js';
 import { RedisSafetyStore } from '../adapters/state/redis-safety.js';
 import type { SafetyStore } from '../adapters/state/safety-state.js';
-import { environmentSpec } from '../config/resolve.js';
 import { isoNow } from '../core/clock.js';
 import { badInput, failed, refused } from '../core/errors.js';
 import { flagKeys, interpretFlag, LAST_WRITER_KEY, SEED_BREAKER, SEED_KILL_SWITCH, type FlagReading, type SafetyFlagSpec } from '../core/safety-state.js';
@@ -17,7 +16,7 @@ export type SafetyFlag = 'breaker' | 'killSwitch';
 
 /** Redis when one is named (flag, environment config, SHIPGATE_REDIS_URL), else the embedded store. */
 export function safetyStoreFor(ctx: AppContext, env: string, overrides: SafetyOverrides = {}, processEnv: NodeJS.ProcessEnv = process.env): SafetyStore {
-  const trading = environmentSpec(ctx.config, env).trading;
+  const trading = ctx.environment(env).spec.trading;
   const prefix = trading?.keyPrefix ?? '';
   const fromEnvVar = trading?.redisUrlEnv ? processEnv[trading.redisUrlEnv] : undefined;
   if (trading?.redisUrlEnv && !fromEnvVar && !overrides.redisUrl) {
@@ -33,7 +32,7 @@ export function safetyStoreFor(ctx: AppContext, env: string, overrides: SafetyOv
 
 /** The environment's keys and words: its `trading.breaker` / `trading.killSwitch`, else the seed's. */
 export function safetySpecs(ctx: AppContext, env: string): Record<SafetyFlag, SafetyFlagSpec> {
-  const trading = environmentSpec(ctx.config, env).trading;
+  const trading = ctx.environment(env).spec.trading;
   return { breaker: trading?.breaker ?? SEED_BREAKER, killSwitch: trading?.killSwitch ?? SEED_KILL_SWITCH };
 }
 
@@ -103,7 +102,7 @@ export async function assertTradingInterlock(ctx: AppContext, env: string, allow
   // The embedded state is always consulted too: a kill switch engaged there must stop deploys
   // whatever Redis the environment (or SHIPGATE_REDIS_URL) points at. Unreadable is not "off".
   // There, an absent key only means shipgate never wrote one.
-  const stores: [SafetyStore, 'trading' | undefined][] = primary instanceof EmbeddedSafetyStore ? [[primary, undefined]] : [[primary, undefined], [new EmbeddedSafetyStore(ctx.store, environmentSpec(ctx.config, env).trading?.keyPrefix ?? '', () => isoNow(ctx.clock)), 'trading']];
+  const stores: [SafetyStore, 'trading' | undefined][] = primary instanceof EmbeddedSafetyStore ? [[primary, undefined]] : [[primary, undefined], [new EmbeddedSafetyStore(ctx.store, ctx.environment(env).spec.trading?.keyPrefix ?? '', () => isoNow(ctx.clock)), 'trading']];
   let halted: string | undefined;
   for (const [store, missing] of stores) {
     const read = await readFlags(store, specs, missing);

@@ -1,5 +1,5 @@
 import type { WatchRecord } from '../adapters/store/store.js';
-import { environmentSpec } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import type { ChangeType } from '../config/schema.js';
 import { evaluateCheck, type CheckBaseline } from '../core/analysis/checks.js';
 import { isoNow } from '../core/clock.js';
@@ -27,8 +27,9 @@ export async function soakChangeTypes(ctx: AppContext, env: string, version: str
   return { types, source: `${paths.length} paths changed since ${downstream} release ${released}${flagged.length ? ` plus --change-type ${flagged.join(',')}` : ''}` };
 }
 
-export async function startSoak(ctx: AppContext, env: string, version: string, deploymentId: number, meta: DeploymentMeta): Promise<WatchRecord<SoakData> | undefined> {
-  const policy = environmentSpec(ctx.config, env).soak;
+export async function startSoak(ctx: AppContext, environment: ResolvedEnvironment, version: string, deploymentId: number, meta: DeploymentMeta): Promise<WatchRecord<SoakData> | undefined> {
+  const env = environment.name;
+  const policy = environment.spec.soak;
   if (!policy) return undefined;
   const { types, source } = await soakChangeTypes(ctx, env, version, (meta.changeTypes ?? []) as ChangeType[]);
   const { soakClass, ms } = requiredSoakMs(types, policy);
@@ -43,11 +44,12 @@ export async function startSoak(ctx: AppContext, env: string, version: string, d
 
 /** One evaluation: the readings are taken here, the verdict is core's (soakStep). */
 export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>): Promise<WatchRecord<SoakData>> {
-  const analysis = environmentSpec(ctx.config, soak.env).analysis;
+  const environment = ctx.environment(soak.env);
+  const analysis = environment.spec.analysis;
   const now = ctx.clock.now();
   const at = now.toISOString();
   const data = structuredClone(soak.data);
-  const observed = analysis?.checks.length ? await observedServices(ctx, soak.env) : undefined;
+  const observed = analysis?.checks.length ? await observedServices(ctx, soak.env, environment.services) : undefined;
   const readings = analysis && observed ? await collectReadings(analysis, observed.services, ctx.env, observed.error) : new Map();
   const results = (analysis?.checks ?? []).map((check) => {
     const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {

@@ -1,10 +1,10 @@
 import type { StrayRunning } from '../adapters/targets/target.js';
-import { resolveServices, environmentSpec } from '../config/resolve.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { observedServices } from './analysis/observed.js';
-import type { WatchRecord } from '../adapters/store/store.js';
+import type { LockRecord, WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
-import { currentVersion, deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
+import { currentVersionIn, deploymentLiveness, lastGoodVersionIn, recentDeployments } from './history.js';
 import { lockLiveness } from './locks.js';
 import { checkHealthOnce } from './verify-health.js';
 
@@ -40,21 +40,37 @@ export interface EnvironmentStatus {
   strays: StrayRunning[];
 }
 
+/** One environment's status; see environmentStatuses. */
 export async function environmentStatus(ctx: AppContext, env: string): Promise<EnvironmentStatus> {
-  const spec = environmentSpec(ctx.config, env);
-  const current = (await currentVersion(ctx.store, env)) ?? null;
-  const previous = (await lastGoodVersion(ctx.store, env, current ?? undefined)) ?? null;
-  const latest = await latestDeployment(ctx.store, env);
+  return (await environmentStatuses(ctx, [ctx.environment(env)]))[0]!;
+}
+
+/**
+ * The status of each environment, read in a few queries: the locks and the running monitors of
+ * all of them at once, each one's recent deployments once (current, previous good and latest
+ * come from the same rows). Health that cannot be read shows as unhealthy with its reason.
+ */
+export async function environmentStatuses(ctx: AppContext, environments: ResolvedEnvironment[]): Promise<EnvironmentStatus[]> {
+  const [locks, monitors] = await Promise.all([ctx.store.listLocks(), ctx.store.listWatches({ kind: 'monitor', state: 'running' }) as Promise<WatchRecord<MonitorData>[]>]);
+  // A lock a controller took is stale once a newer generation leads: read the leader only then.
+  const leaderGeneration = locks.some((l) => l.generation !== null && l.generation !== undefined) ? (await ctx.store.controllers.getLeader())?.generation : undefined;
+  // Newest first: the first running monitor of an environment is the one a per-environment query returned.
+  return Promise.all(environments.map((e) => statusOf(ctx, e, locks.find((l) => l.env === e.name), monitors.find((m) => m.env === e.name), leaderGeneration)));
+}
+
+async function statusOf(ctx: AppContext, environment: ResolvedEnvironment, lock: LockRecord | undefined, monitor: WatchRecord<MonitorData> | undefined, leaderGeneration: number | undefined): Promise<EnvironmentStatus> {
+  const { name: env, spec, services } = environment;
+  const recent = await recentDeployments(ctx.store, env);
+  const current = currentVersionIn(recent) ?? null;
+  const previous = (await lastGoodVersionIn(ctx.store, env, recent, current ?? undefined)) ?? null;
+  const latest = recent[0];
   const steps = latest ? await ctx.store.listSteps(latest.id) : [];
-  const lock = await ctx.store.getLock(env);
-  const services = resolveServices(ctx.config, env);
   const target = ctx.target(env);
   const processes = await target.ps(env);
   const strays = (await target.strays?.(env)) ?? [];
   // Checked where the target says each service answers (swarm: a node running its task).
-  const observed = target.reachable ? await observedServices(ctx, env) : { services };
+  const observed = target.reachable ? await observedServices(ctx, env, services) : { services };
   const health = await checkHealthOnce(observed.services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
-  const monitor = ((await ctx.store.listWatches({ env, kind: 'monitor', state: 'running', limit: 1 })) as WatchRecord<MonitorData>[])[0];
 
   return {
     env,
@@ -73,7 +89,7 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
           lastStep: steps.at(-1) ? `${steps.at(-1)!.name} (${steps.at(-1)!.state})` : null,
         }
       : null,
-    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, ctx.wallClock.now(), ctx.host) === 'stale' } : null,
+    lock: lock ? { actor: lock.actor, reason: lock.reason, since: lock.acquiredAt, leaseUntil: lock.leaseUntil, stale: lockLiveness(lock, ctx.wallClock.now(), ctx.host, leaderGeneration) === 'stale' } : null,
     monitor: monitor ? { id: monitor.id, version: monitor.version, phase: monitor.data.phase, blind: monitor.data.blind ? { since: monitor.data.blind.since, reason: monitor.data.blind.reason } : null } : null,
     services: services.map((s) => {
       const proc = processes.find((p) => p.service === s.name);

@@ -1,4 +1,3 @@
-import { environmentSpec } from '../config/resolve.js';
 import { badInput } from '../core/errors.js';
 import { isoNow } from '../core/clock.js';
 import { record } from './audit.js';
@@ -25,7 +24,7 @@ export interface StopOutcome {
  * stopped rather than running its last release; `rollback` or `deploy` starts it again.
  */
 export async function stopEnvironment(ctx: AppContext, env: string, reasonText: string | undefined): Promise<StopOutcome> {
-  environmentSpec(ctx.config, env);
+  ctx.environment(env);
   const reason = reasonText?.trim();
   if (!reason) throw badInput('stopping an environment needs a reason', { where: '--reason', hint: `Say why, e.g. \`shipgate stop ${env} --reason "market closed for the holiday"\`; it goes into the audit log.` });
   const lock = await acquireEnvLock(ctx, env, 'stop', { takeOverStale: true });

@@ -1,4 +1,3 @@
-import { resolveServices, environmentSpec } from '../config/resolve.js';
 import type { AppContext } from './context.js';
 import { verifyHealth } from './verify-health.js';
 
@@ -10,14 +9,14 @@ export async function restoreWithoutStore(ctx: AppContext, env: string, version:
   try {
     const release = await ctx.store.getRelease(env, version);
     const commit = release?.commit ?? (await ctx.repo.resolve(version));
-    const spec = { env, version, commit, services: resolveServices(ctx.config, env) };
+    const spec = { env, version, commit, services: ctx.environment(env).services };
     const target = ctx.target(env);
     await ctx.progress.task(`return ${env} to ${version} (the store cannot be written)`, async () => {
       if (!target.updatesInPlace) await target.down(env);
       await target.prepare(spec);
       await target.up(spec);
     });
-    const health = await verifyHealth(spec.services, version, environmentSpec(ctx.config, env).health, { probe: ctx.probe });
+    const health = await verifyHealth(spec.services, version, ctx.environment(env).spec.health, { probe: ctx.probe });
     if (!health.healthy) return { version, ok: false, error: health.services.filter((s) => !s.healthy).map((s) => `${s.service} (${s.reason})`).join(', ') };
     return { version, ok: true };
   } catch (err) {

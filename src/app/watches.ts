@@ -3,6 +3,7 @@ import { isoNow } from '../core/clock.js';
 import type { DeploymentMeta } from './analysis/watch-data.js';
 import { record } from './audit.js';
 import type { AppContext } from './context.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { startMonitor } from './monitor-start.js';
 import { startSoak } from './soak.js';
 
@@ -19,8 +20,8 @@ export async function abortWatches(ctx: AppContext, env: string, because: string
 }
 
 /** After a verified deploy: start the environment's soak and/or monitor. */
-export async function startWatches(ctx: AppContext, deployment: DeploymentRecord): Promise<void> {
+export async function startWatches(ctx: AppContext, environment: ResolvedEnvironment, deployment: DeploymentRecord): Promise<void> {
   const meta = (deployment.meta ?? {}) as DeploymentMeta;
-  await startSoak(ctx, deployment.env, deployment.version, deployment.id, meta);
-  await startMonitor(ctx, deployment.env, deployment.version, deployment.id, meta);
+  await startSoak(ctx, environment, deployment.version, deployment.id, meta);
+  await startMonitor(ctx, environment, deployment.version, deployment.id, meta);
 }

@@ -21,6 +21,24 @@ export interface ResolvedService {
   passEnv: string[];
 }
 
+/**
+ * One environment as a command uses it, resolved once at the command's entry (CLI command, API
+ * route, controller tick) and passed down: its spec (target, health contract, analysis, trading,
+ * database, policies) and its services with overrides applied. Inner steps read this value
+ * instead of going back to the raw config.
+ */
+export interface ResolvedEnvironment {
+  readonly name: string;
+  readonly spec: EnvironmentSpec;
+  readonly services: ResolvedService[];
+}
+
+/** Checks the name (a clear error for an unknown environment) and resolves its spec and services. */
+export function resolveEnvironment(config: ShipgateConfig, env: string): ResolvedEnvironment {
+  const spec = environmentSpec(config, env);
+  return Object.freeze({ name: env, spec, services: servicesOf(config, spec) });
+}
+
 export function environmentSpec(config: ShipgateConfig, env: string): EnvironmentSpec {
   assertName('environment', env);
   // hasOwn: a plain lookup of "constructor" finds Object.prototype's and would pass as an environment.
@@ -45,7 +63,10 @@ export function hasService(config: ShipgateConfig, name: string): boolean {
 }
 
 export function resolveServices(config: ShipgateConfig, env: string): ResolvedService[] {
-  const envSpec = environmentSpec(config, env);
+  return servicesOf(config, environmentSpec(config, env));
+}
+
+function servicesOf(config: ShipgateConfig, envSpec: EnvironmentSpec): ResolvedService[] {
   return Object.entries(config.services).map(([name, base]) => {
     const o = (Object.hasOwn(envSpec.services, name) ? envSpec.services[name] : undefined) ?? {};
     const port = o.port ?? base.port;

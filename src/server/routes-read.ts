@@ -7,9 +7,8 @@ import { resetCheck } from '../app/runbooks/breaker.js';
 import { readSafety, safetyStoreFor } from '../app/safety.js';
 import { watchSeries } from '../app/analysis/series.js';
 import { monitorViews, soakViews } from '../app/soak-status.js';
-import { environmentStatus } from '../app/status.js';
+import { environmentStatus, environmentStatuses } from '../app/status.js';
 import { deployWindow } from '../app/window.js';
-import { environmentSpec } from '../config/resolve.js';
 import { parseInstant } from '../core/calendar/window.js';
 import { badInput } from '../core/errors.js';
 import { callerContext, requireRole, type ApiEnv } from './auth.js';
@@ -21,7 +20,7 @@ export function readRoutes(ctx: AppContext): Hono<ApiEnv> {
   const view = requireRole(ctx, 'viewer');
   const as = (c: { get(k: 'caller'): ApiEnv['Variables']['caller'] }) => callerContext(ctx, c.get('caller')!);
   const env = (value: string | undefined) => {
-    if (value !== undefined) environmentSpec(ctx.config, value);
+    if (value !== undefined) ctx.environment(value);
     return value;
   };
 
@@ -31,8 +30,8 @@ export function readRoutes(ctx: AppContext): Hono<ApiEnv> {
   });
 
   r.get('/environments', view, async (c) => {
-    const names = Object.keys(ctx.config.environments);
-    return c.json({ environments: await Promise.all(names.map((name) => environmentStatus(as(c), name))) });
+    const run = as(c);
+    return c.json({ environments: await environmentStatuses(run, Object.keys(run.config.environments).map((name) => run.environment(name))) });
   });
   r.get('/environments/:env', view, async (c) => c.json(await environmentStatus(as(c), env(c.req.param('env'))!)));
 

@@ -8,7 +8,6 @@ import { resetBreaker } from '../app/runbooks/breaker.js';
 import { killSwitchOff, killSwitchOn } from '../app/runbooks/killswitch.js';
 import { safetySpecs, safetyStoreFor } from '../app/safety.js';
 import { tripBreaker } from '../app/safety-change.js';
-import { environmentSpec } from '../config/resolve.js';
 import { badInput } from '../core/errors.js';
 import type { Role } from '../core/roles.js';
 import { callerContext, requireRole, type ApiEnv } from './auth.js';
@@ -47,7 +46,7 @@ export function writeRoutes(ctx: AppContext): Hono<ApiEnv> {
 
   r.post('/approvals', role('POST /api/approvals'), async (c) => {
     const b = await body(c, approvalRequestBody);
-    environmentSpec(ctx.config, b.env);
+    ctx.environment(b.env);
     const specs = safetySpecs(ctx, b.env);
     const approval = await findApproval(as(c), {
       env: b.env, action: b.for, subject: b.for === 'killswitch-off' ? specs.killSwitch.key : specs.breaker.key, kind: b.for === 'breaker-reset-force' ? 'emergency' : 'standard', reason: b.reason,

@@ -1,4 +1,4 @@
-import { resolveServices } from '../../config/resolve.js';
+import { resolveServices, type ResolvedService } from '../../config/resolve.js';
 import type { EnvironmentSpec, ShipgateConfig } from '../../config/schema.js';
 import os from 'node:os';
 import type { OpenConnections } from '../runner/connections.js';
@@ -16,6 +16,8 @@ export interface TargetDeps {
   failpoint?: (kind: string, step: string, when: 'before' | 'after') => void;
   /** Connections the command closes when it ends: given, the ssh target keeps one per host. */
   connections?: OpenConnections;
+  /** An environment's services as the command resolved them once (AppContext.environment); else resolved from config. */
+  services?: (env: string) => ResolvedService[];
 }
 
 export type TargetType = EnvironmentSpec['target']['type'];
@@ -26,7 +28,7 @@ const drivers: Record<TargetType, () => Promise<Build>> = {
   async process() {
     const [{ ProcessTarget }, { processLayout }] = await Promise.all([import('./process/driver.js'), import('./process/launch.js')]);
     return (_envName, _spec, deps) =>
-      new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env, { services: (env) => resolveServices(deps.config, env), ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) });
+      new ProcessTarget(processLayout(deps.stateDir), deps.repo, deps.env, { services: deps.services ?? ((env) => resolveServices(deps.config, env)), ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) });
   },
   async compose() {
     const { ComposeTarget, composeLayout } = await import('./compose/driver.js');

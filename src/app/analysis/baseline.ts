@@ -1,4 +1,4 @@
-import { environmentSpec } from '../../config/resolve.js';
+import type { ResolvedEnvironment } from '../../config/resolve.js';
 import { errorRateBaseline, latencyBaseline, type CheckBaseline } from '../../core/analysis/checks.js';
 import type { AppContext } from '../context.js';
 import { currentVersion } from '../history.js';
@@ -12,12 +12,13 @@ import { collectReadings } from './readings.js';
  * baseline-relative rules are inconclusive rather than silently skipped; only the first
  * release of an environment has no baseline at all.
  */
-export async function measureBaseline(ctx: AppContext, env: string): Promise<{ baseline: Record<string, CheckBaseline>; note: string }> {
-  const analysis = environmentSpec(ctx.config, env).analysis;
+export async function measureBaseline(ctx: AppContext, environment: ResolvedEnvironment): Promise<{ baseline: Record<string, CheckBaseline>; note: string }> {
+  const env = environment.name;
+  const analysis = environment.spec.analysis;
   if (!analysis?.checks.length) return { baseline: {}, note: 'no analysis checks configured' };
   const previous = await currentVersion(ctx.store, env);
   if (!previous) return { baseline: {}, note: `no previous release in ${env}: only absolute bounds apply` };
-  const observed = await observedServices(ctx, env);
+  const observed = await observedServices(ctx, env, environment.services);
   const readings = await collectReadings(analysis, observed.services, ctx.env, observed.error);
   const baseline: Record<string, CheckBaseline> = {};
   const notes: string[] = [];

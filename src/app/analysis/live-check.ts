@@ -1,5 +1,5 @@
-import { environmentSpec, resolveServices } from '../../config/resolve.js';
-import type { CheckSpec, ShipgateConfig } from '../../config/schema.js';
+import type { ResolvedEnvironment } from '../../config/resolve.js';
+import type { CheckSpec } from '../../config/schema.js';
 import { openMetricSource } from './readings.js';
 
 /** What a metrics source says a selector finds (the shape of MetricSource.describe). */
@@ -69,9 +69,10 @@ export async function probeChecks(env: string, source: string, checks: CheckSpec
 }
 
 /** `config check --live <env>`: the environment's metrics source, asked what each check's selectors find. */
-export async function liveConfigCheck(config: ShipgateConfig, env: string): Promise<LiveCheckReport> {
-  const analysis = environmentSpec(config, env).analysis;
+export async function liveConfigCheck(environment: ResolvedEnvironment): Promise<LiveCheckReport> {
+  const { name: env, spec, services } = environment;
+  const analysis = spec.analysis;
   if (!analysis?.checks.length) return { env, source: analysis?.source ?? 'scrape', ok: true, checks: [] };
-  const source = await openMetricSource(analysis, resolveServices(config, env));
+  const source = await openMetricSource(analysis, services);
   return probeChecks(env, analysis.source, analysis.checks, (metric, matchers) => source.describe(metric, matchers));
 }

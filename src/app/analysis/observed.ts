@@ -1,7 +1,7 @@
 // Where an environment's services are read: their configured URLs, or where the target says they
 // answer. A swarm has no routing mesh here: each health URL goes to a node running one of the
 // service's tasks and the metrics of every task are scraped on its node (target.reachable).
-import { resolveServices, type ResolvedService } from '../../config/resolve.js';
+import type { ResolvedService } from '../../config/resolve.js';
 import type { AppContext } from '../context.js';
 
 export interface ObservedServices {
@@ -10,8 +10,8 @@ export interface ObservedServices {
   error?: string;
 }
 
-export async function observedServices(ctx: Pick<AppContext, 'config' | 'target'>, env: string): Promise<ObservedServices> {
-  const configured = resolveServices(ctx.config, env);
+/** `configured`: the environment's services as resolved once for the command (ctx.environment). */
+export async function observedServices(ctx: Pick<AppContext, 'target'>, env: string, configured: ResolvedService[]): Promise<ObservedServices> {
   const target = ctx.target(env);
   if (!target.reachable) return { services: configured };
   try {

@@ -1,6 +1,5 @@
 import type { Broker, BrokerOrder, CancelResult } from '../../adapters/broker/broker.js';
 import type { SafetyStore } from '../../adapters/state/safety-state.js';
-import { environmentSpec } from '../../config/resolve.js';
 import { isoNow } from '../../core/clock.js';
 import { badInput, refused } from '../../core/errors.js';
 import { claimApproval, requireApproval, returnApproval, withApprovalReturnedOnError } from '../approvals.js';
@@ -48,7 +47,7 @@ export interface KillSwitchResult {
 export async function killSwitchOn(ctx: AppContext, env: string, store: SafetyStore, opts: { reason?: string | undefined; flatten?: boolean; timeoutMs?: number }): Promise<KillSwitchResult> {
   const reason = opts.reason?.trim();
   if (!reason) throw badInput('the kill switch needs a reason', { where: '--reason', hint: 'e.g. --reason "runaway strategy: 40 orders/s on AAPL"' });
-  const trading = environmentSpec(ctx.config, env).trading;
+  const trading = ctx.environment(env).spec.trading;
   // The platform's own endpoint first (so it records the halt), then the state verified; the
   // breaker is tripped too unless it already is, keeping the platform's own trip reason.
   const steps = await changeFlag(ctx, env, store, 'killSwitch', 'halted', reason, 'engageKillSwitch');

@@ -1,7 +1,6 @@
 import type { Broker } from '../../adapters/broker/broker.js';
 import { scrapeMetrics } from '../../adapters/metrics/scrape.js';
 import { sumSamples } from '../../adapters/metrics/series.js';
-import { environmentSpec } from '../../config/resolve.js';
 import { formatDuration } from '../../core/duration.js';
 import type { AppContext } from '../context.js';
 import { reconcile } from '../reconcile.js';
@@ -25,7 +24,7 @@ async function gauge(url: string, metric: string): Promise<{ value: number } | {
 
 /** The seed's "review conditions before recovery": drawdown, broker API, data feeds, reconciliation. */
 export async function breakerPreconditions(ctx: AppContext, env: string, broker: Broker | undefined): Promise<Precondition[]> {
-  const trading = environmentSpec(ctx.config, env).trading;
+  const trading = ctx.environment(env).spec.trading;
   const reset = trading?.breakerReset;
   const out: Precondition[] = [];
 

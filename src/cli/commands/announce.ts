@@ -15,9 +15,9 @@ export function registerAnnounceCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate announce v1.3.0 --message "Deploying v1.3.0 to production at 6pm ET (after market close)"')
     .action(async (version: string, opts: { env: string; message: string }, cmd: Command) => {
       assertVersionSyntax(version);
-      const [{ record }, { notify }, { environmentSpec }] = await Promise.all([import('../../app/audit.js'), import('../../app/notify.js'), import('../../config/resolve.js')]);
+      const [{ record }, { notify }] = await Promise.all([import('../../app/audit.js'), import('../../app/notify.js')]);
       await withContext(cmd, async (ctx) => {
-        environmentSpec(ctx.config, opts.env);
+        ctx.environment(opts.env);
         if (!ctx.config.notifications.length) throw badInput('no notifications are configured', { where: 'shipgate.yml: notifications', hint: 'Add a slack or webhook notifier, or attest instead: shipgate preflight VERSION --attest stakeholders-notified --by NAME.' });
         await record(ctx, { action: 'release.announce', outcome: 'sending', env: opts.env, version, reason: opts.message });
         notify(ctx, { event: 'release.announced', env: opts.env, version, reason: opts.message });

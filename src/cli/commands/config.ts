@@ -41,8 +41,8 @@ export function registerConfigCommands(program: Command): void {
       const errors = errorsOf(problems);
       if (checkOpts.live !== undefined && config) {
         // Loaded only here: a plain check must not load the metric and Redis clients.
-        const { liveConfigCheck } = await import('../../app/analysis/live-check.js');
-        return printLiveCheck(await liveConfigCheck(config, checkOpts.live), Boolean(opts.json));
+        const [{ liveConfigCheck }, { resolveEnvironment }] = await Promise.all([import('../../app/analysis/live-check.js'), import('../../config/resolve.js')]);
+        return printLiveCheck(await liveConfigCheck(resolveEnvironment(config, checkOpts.live)), Boolean(opts.json));
       }
       process.exitCode = errors.length ? ExitCode.badInput : ExitCode.ok;
       if (opts.json) return printJson({ ok: errors.length === 0, file, problems });

@@ -12,9 +12,9 @@ export function registerDiagnoseCommand(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate diagnose production')
     .action(async (env: string, _opts, cmd: Command) => {
-      const [{ diagnose }, { environmentSpec }] = await Promise.all([import('../../app/diagnose.js'), import('../../config/resolve.js')]);
+      const { diagnose } = await import('../../app/diagnose.js');
       const findings = await withContext(cmd, (ctx) => {
-        environmentSpec(ctx.config, env);
+        ctx.environment(env);
         return diagnose(ctx, env);
       });
       const errors = findings.filter((f) => f.severity === 'error').length;

@@ -14,11 +14,12 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate status --env production')
     .action(async (opts: { env?: string }, cmd: Command) => {
-      const [{ environmentStatus }, { environmentSpec }, { controllerStatus }] = await Promise.all([import('../../app/status.js'), import('../../config/resolve.js'), import('../../app/controller-status.js')]);
+      const [{ environmentStatuses }, { controllerStatus }] = await Promise.all([import('../../app/status.js'), import('../../app/controller-status.js')]);
       const { statuses, controller } = await withContext(cmd, async (ctx) => {
-        const envs = opts.env ? [opts.env] : Object.keys(ctx.config.environments);
-        envs.forEach((e) => environmentSpec(ctx.config, e));
-        return { statuses: await Promise.all(envs.map((e) => environmentStatus(ctx, e))), controller: await controllerStatus(ctx) };
+        // Each environment resolved once (an unknown --env is refused here), then passed down.
+        const envs = (opts.env ? [opts.env] : Object.keys(ctx.config.environments)).map((e) => ctx.environment(e));
+        const [statuses, controller] = await Promise.all([environmentStatuses(ctx, envs), controllerStatus(ctx)]);
+        return { statuses, controller };
       }, { readOnly: true });
       if (globalOptions(cmd).json) printJson({ environments: statuses, controller });
       else {
@@ -35,14 +36,12 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate health production --restart-unhealthy')
     .action(async (env: string, opts: { restartUnhealthy?: boolean }, cmd: Command) => {
-      const [{ environmentSpec, resolveServices }, { checkHealthOnce, verifyHealth }, { record }] = await Promise.all([
-        import('../../config/resolve.js'),
+      const [{ checkHealthOnce, verifyHealth }, { record }] = await Promise.all([
         import('../../app/verify-health.js'),
         import('../../app/audit.js'),
       ]);
       const result = await withContext(cmd, async (ctx) => {
-        const spec = environmentSpec(ctx.config, env);
-        const configured = resolveServices(ctx.config, env);
+        const { spec, services: configured } = ctx.environment(env);
         const target = ctx.target(env);
         const services = target.reachable ? await target.reachable(env, configured) : configured;
         let report = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
@@ -80,9 +79,9 @@ export function registerStatusCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate logs production execution_gateway --tail 50')
     .action(async (env: string, service: string | undefined, opts: { tail: string }, cmd: Command) => {
       const tail = parsePositiveInt(opts.tail, '--tail');
-      const { environmentSpec, hasService } = await import('../../config/resolve.js');
+      const { hasService } = await import('../../config/resolve.js');
       const logs = await withContext(cmd, async (ctx) => {
-        environmentSpec(ctx.config, env);
+        ctx.environment(env);
         if (service && !hasService(ctx.config, service)) {
           throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
         }
