@@ -82,6 +82,16 @@ describe('safety state as JSON under the platform\'s own keys and words', { time
     expect(json).toMatchObject({ breaker: 'unset', killswitch: false, halted: true });
   });
 
+  it('a key of another Redis type (a hash) is unreadable, never "absent": the deploy is refused naming its type', async () => {
+    await db.set('risk:halt_all', JSON.stringify(OFF));
+    await db.hSet('risk:breaker', { status: 'RUNNING' });
+    const r = await run(['deploy', 'staging', '--version', 'v1.1.0']);
+    expect(r.code, output(r)).toBe(3);
+    expect(r.stderr).toMatch(/risk:breaker is a hash, not a string; shipgate reads a plain string or a JSON object kept as a string \(SET\), so the state is unknown/);
+    const status = await run(['breaker', 'status', '--env', 'staging', '--json']);
+    expect(status.stdout + status.stderr).toMatch(/risk:breaker is a hash, not a string/);
+  });
+
   it('deploys while the platform says RUNNING and OFF; HALTED or ON stop the next deploy', async () => {
     await setBoth(RUNNING, OFF);
     const ok = await run(['deploy', 'staging', '--version', 'v1.0.0']);
@@ -172,5 +182,13 @@ describe('safety state as JSON under the platform\'s own keys and words', { time
     expect(steps.find((s) => s.step === 'write kill switch')).toMatchObject({ ok: false });
     expect(steps.find((s) => s.step === 'write kill switch')!.detail).toContain('risk:halt_all holds a value that is not a JSON object');
     expect(await db.get('risk:halt_all')).toBe('legacy-flag');
+
+    // A key of another type would be replaced whole by SET: refused, the platform's hash kept.
+    await db.del('risk:halt_all');
+    await db.hSet('risk:halt_all', { status: 'OFF', scope: 'equities' });
+    const again = await run(['killswitch', 'on', '--env', 'staging', '--reason', 'drill', '--json']);
+    expect(again.code, output(again)).toBe(1);
+    expect((again.json().steps as { step: string; detail: string }[]).find((s) => s.step === 'write kill switch')!.detail).toContain('risk:halt_all is a hash, not a string: shipgate would replace it whole');
+    expect(await db.hGetAll('risk:halt_all')).toEqual({ status: 'OFF', scope: 'equities' });
   });
 });

@@ -39,7 +39,17 @@ export class RedisSafetyStore implements SafetyStore {
 
   async read(keys: string[]): Promise<SafetyRead> {
     try {
-      const values = await this.withClient((c) => c.mGet(keys.map((k) => this.key(k))));
+      const { values, misread } = await this.withClient(async (c) => {
+        const got = await c.mGet(keys.map((k) => this.key(k)));
+        // MGET answers nil for a key of another type too: a breaker kept in a hash is not "absent"
+        // (which may mean trading); it cannot be read, so the state is unknown.
+        const absent = keys.filter((_, i) => got[i] === null || got[i] === undefined);
+        const types = await Promise.all(absent.map(async (k) => [k, await c.type(this.key(k))] as const));
+        return { values: got, misread: types.filter(([, type]) => type !== 'none') };
+      });
+      if (misread.length) {
+        return { kind: 'unavailable', reason: `${this.describe}: ${misread.map(([k, type]) => `${this.key(k)} is a ${type}, not a string`).join('; ')}; shipgate reads a plain string or a JSON object kept as a string (SET), so the state is unknown` };
+      }
       return { kind: 'ok', values: Object.fromEntries(keys.map((k, i) => [k, values[i] ?? null])) };
     } catch (err) {
       return { kind: 'unavailable', reason: `${this.describe}: ${(err as Error).message}` };
@@ -55,8 +65,16 @@ export class RedisSafetyStore implements SafetyStore {
     try {
       await this.withClient(async (c) => {
         const merged = [...new Set(changes.filter((x) => x.kind === 'merge-json').map((x) => this.key(x.key)))];
+        const strings = [...new Set(changes.filter((x) => x.kind !== 'append').map((x) => this.key(x.key)))];
         for (let attempt = 1; ; attempt++) {
-          if (merged.length) await c.watch(merged);
+          if (strings.length) await c.watch(strings);
+          // SET would replace a key of another type (the platform's hash) whole: refuse instead.
+          const other = (await Promise.all(strings.map(async (k) => [k, await c.type(k)] as const))).filter(([, type]) => type !== 'none' && type !== 'string');
+          if (other.length) {
+            problem = other.map(([k, type]) => `${k} is a ${type}, not a string: shipgate would replace it whole`).join('; ');
+            await c.unwatch();
+            return;
+          }
           const current = merged.length ? await c.mGet(merged) : [];
           const now = new Map(merged.map((k, i) => [k, current[i] ?? null]));
           const multi = c.multi();
