@@ -163,6 +163,8 @@ describe('two people for a breaker reset', () => {
     const asked = await call('POST', '/api/breaker/reset', { token: alice, body: { env: 'production', reason: 'drawdown back to 1%' } });
     expect(asked.status, JSON.stringify(asked.json)).toBe(409);
     const approval = asked.json.error.data.approval;
+    // An API caller is told how to approve through the API, the CLI only as the alternative.
+    expect(asked.json.error.hint).toContain(`\`POST /api/approvals/${approval.id}/approve\` with an approver's token`);
     expect(approval).toMatchObject({ state: 'pending', requester: 'approver-user', requesterIdentity: { method: 'api-token', principal: 'approver-user' } });
 
     const own = await call('POST', `/api/approvals/${approval.id}/approve`, { token: alice });

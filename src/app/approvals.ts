@@ -172,11 +172,14 @@ const needsRequesterProof = (ctx: Pick<AppContext, 'config'>, approval: Pick<App
   ctx.config.approvals.identity !== 'trust-local' && !(approval.requesterIdentity && isProven(approval.requesterIdentity));
 
 /** What an approver runs, in the form this setup accepts. */
-export const approveCommand = (ctx: Pick<AppContext, 'config'>, id: number) =>
-  ctx.config.approvals.identity === 'trust-local' ? `shipgate approve ${id} --by NAME` : `shipgate approve ${id} --sign-with ~/.ssh/id_ed25519`;
+export const approveCommand = (ctx: Pick<AppContext, 'config' | 'identity'>, id: number) => {
+  const cli = ctx.config.approvals.identity === 'trust-local' ? `shipgate approve ${id} --by NAME` : `shipgate approve ${id} --sign-with ~/.ssh/id_ed25519`;
+  // Asked through the API: the approver most likely answers there too (the dashboard's Approve button).
+  return ctx.identity?.method === 'api-token' ? `POST /api/approvals/${id}/approve\` with an approver's token (the dashboard's Approve), or \`${cli}` : cli;
+};
 
 /** What has to happen next for a request, as a sentence: the requester's signature first, where one is needed. */
-export function approvalNextStep(ctx: Pick<AppContext, 'config'>, approval: Pick<ApprovalRecord, 'id' | 'requesterIdentity'>): string {
+export function approvalNextStep(ctx: Pick<AppContext, 'config' | 'identity'>, approval: Pick<ApprovalRecord, 'id' | 'requesterIdentity'>): string {
   const approveIt = `\`${approveCommand(ctx, approval.id)}\``;
   return needsRequesterProof(ctx, approval) ? `the requester signs it (\`shipgate sign-request ${approval.id} --sign-with ~/.ssh/id_ed25519\`), then others run ${approveIt}` : approveIt;
 }
