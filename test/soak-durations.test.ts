@@ -36,7 +36,7 @@ describe('soak durations outside the seed ranges', () => {
     ]);
     expect(problems[0]!.message).toBe("a standard soak of 20s is outside the seed's rule: the seed soaks standard releases at least 24h");
     expect(problems[1]!.message).toMatch(/the seed shortens soaks of hotfix, docs-only, ui-only and config-only changes to 4h to 8h$/);
-    expect(problems[2]!.message).toMatch(/^a extended soak of 80h0m .*48h to 72h$/);
+    expect(problems[2]!.message).toMatch(/^an extended soak of 80h0m .*48h to 72h$/);
     expect(problems[2]!.hint).toBe('Fine for tests and drills; for real releases set extended to 48h to 72h.');
   });
 

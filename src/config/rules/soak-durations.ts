@@ -22,7 +22,7 @@ export const soakDurations: ConfigRule = ({ config }) => {
       const wanted = range.max === Infinity ? `at least ${hours(range.min)}` : `${hours(range.min)} to ${hours(range.max)}`;
       found.push({
         path: ['environments', env, 'soak', kind],
-        message: `a ${kind} soak of ${formatDuration(value)} is outside the seed's rule: ${range.rule}`,
+        message: `${kind === 'extended' ? 'an' : 'a'} ${kind} soak of ${formatDuration(value)} is outside the seed's rule: ${range.rule}`,
         hint: `Fine for tests and drills; for real releases set ${kind} to ${wanted}.`,
         severity: 'warning',
       });
