@@ -1,6 +1,7 @@
 import { isNode, isScalar, type Document, type LineCounter } from 'yaml';
 import type { z } from 'zod';
 import type { RuleFinding } from './rules/rule.js';
+import { editDistance } from '../core/closest.js';
 import { nodeAt, pairAt } from './positions.js';
 import { configSchema } from './schema.js';
 
@@ -164,20 +165,6 @@ function unknownKeyHint(key: string, known: string[]): string {
   if (close) return `Did you mean "${close.k}"? Otherwise remove the field (see \`shipgate config schema\`).`;
   if (known.length) return `Remove it, or use one of the fields allowed here: ${known.join(', ')}.`;
   return 'Check the spelling against `shipgate config schema`, or remove the field.';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 const TYPE_NAMES: Record<string, string> = {

@@ -50,6 +50,8 @@ export class Parser {
 
   /** Whether the last sample name is wanted (see `only`). */
   private lastKept = true;
+  /** Names read but not wanted (see `only`): what else the payload holds, for "did you mean". */
+  private readonly skipped = new Set<string>();
 
   constructor(
     private readonly text: string,
@@ -80,7 +82,7 @@ export class Parser {
       }
       pos = newline + 1;
     }
-    return { families: this.families, samples: this.samples };
+    return { families: this.families, samples: this.samples, skipped: this.skipped };
   }
 
   /** What sits at `p`, for messages; past `end` lies the next line, not this one's text. */
@@ -112,7 +114,10 @@ export class Parser {
     while (p < end && isNameChar(text.charCodeAt(p))) p++;
     if (p < end && !isBlank(text.charCodeAt(p))) this.fail(p, `invalid character ${describe(text.charCodeAt(p))} in metric name`);
     const name = text.slice(nameStart, p);
-    if (!this.wanted(name)) return;
+    if (!this.wanted(name)) {
+      this.skipped.add(name);
+      return;
+    }
     p = skipBlanks(text, p, end);
 
     if (isHelp) {
@@ -193,6 +198,7 @@ export class Parser {
       family = undefined;
       kept = this.wanted(name);
       if (!kept) {
+        this.skipped.add(name);
         this.lastName = name;
         this.lastFamily = undefined;
         this.lastKept = false;

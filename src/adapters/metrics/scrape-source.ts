@@ -1,8 +1,9 @@
 import type { Reading } from '../../core/analysis/types.js';
 import type { Sample } from './exposition.js';
 import { scrapeMetrics } from './scrape.js';
-import { describeSeries, histogramBuckets, parseMatchers, sumSamples, type LabelMatcher } from './series.js';
-import type { MetricSource } from './source.js';
+import { closestNames } from '../../core/closest.js';
+import { describeSeries, histogramBuckets, parseMatchers, sumSamples, type LabelMatcher, type SeriesDescription } from './series.js';
+import type { MetricCatalog, MetricSource } from './source.js';
 
 const selector = (metric: string, ...matchers: string[]) => `${metric}{${matchers.filter(Boolean).join(',')}}`;
 
@@ -17,16 +18,20 @@ export async function openScrapeSource(urls: string[], timeoutMs?: number, metri
   const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics)));
   const failed = scrapes.flatMap((s) => (s.kind === 'error' ? [s.reason] : []));
   if (failed.length) return failedScrapeSource(failed.join('; '), 'error');
-  return scrapeSource(scrapes.flatMap((s) => (s.kind === 'samples' ? s.samples : [])));
+  const ok = scrapes.flatMap((s) => (s.kind === 'samples' ? [s] : []));
+  return scrapeSource(ok.flatMap((s) => s.samples), { families: new Set(ok.flatMap((s) => s.families)), names: new Set(ok.flatMap((s) => s.names)) });
 }
 
 function failedScrapeSource(reason: string, kind: 'error' | 'no-data'): MetricSource {
   const reading = async (): Promise<Reading> => ({ kind, reason });
-  return { kind: 'scrape', counts: reading, buckets: reading, gauge: reading, query: async () => ({ kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' }), describe: async () => ({ error: reason }) };
+  return { kind: 'scrape', counts: reading, buckets: reading, gauge: reading, query: async () => ({ kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' }), describe: async () => ({ error: reason }), metricNames: async () => ({ error: reason }) };
 }
 
-/** A source over samples already scraped (also what tests and `config check --live` use). */
-export function scrapeSource(all: Sample[]): MetricSource {
+/**
+ * A source over samples already scraped (also what tests and `config check --live` use).
+ * `catalog`: what else the payloads held (declared families, every name); by default only the samples.
+ */
+export function scrapeSource(all: Sample[], catalog?: MetricCatalog): MetricSource {
   // Each check looks at one metric (a histogram: its _bucket series) several times; 20 services'
   // payloads hold thousands of samples, so they are grouped by name once.
   const byName = new Map<string, Sample[]>();
@@ -35,6 +40,7 @@ export function scrapeSource(all: Sample[]): MetricSource {
     if (group) group.push(s);
     else byName.set(s.name, [s]);
   }
+  const names = (): string[] => [...(catalog?.names ?? byName.keys())];
   const samplesOf = (metric: string): Sample[] => [...(byName.get(metric) ?? []), ...(byName.get(`${metric}_bucket`) ?? [])];
   /** The selector's series, or why it selects nothing (no such metric, a label the metric lacks). */
   const select = (samples: Sample[], metric: string, matchers: LabelMatcher[], text: string): Reading | undefined => {
@@ -84,9 +90,22 @@ export function scrapeSource(all: Sample[]): MetricSource {
     async describe(metric, matchers) {
       const parsed = parse(matchers);
       if (!Array.isArray(parsed)) return { error: parsed.reason };
-      return describeSeries(samplesOf(metric), metric, parsed);
+      const d = describeSeries(samplesOf(metric), metric, parsed, true);
+      if (d.seriesOfMetric > 0) return d;
+      const families = catalog?.families ?? new Set(byName.keys());
+      if (families.has(metric) || families.has(`${metric}_bucket`)) return { ...d, family: 'declared' };
+      return { ...d, ...absentFamily(metric, names()) };
+    },
+    async metricNames() {
+      return names();
     },
   };
+}
+
+/** A metric the source has never seen: the names closest to it (histogram and counter suffixes folded). */
+export function absentFamily(metric: string, names: string[]): Pick<SeriesDescription, 'family' | 'suggestions' | 'namesKnown'> {
+  const families = new Set(names.map((n) => n.replace(/_(bucket|sum|count|created)$/, '')).filter((n) => n !== metric));
+  return { family: 'absent', suggestions: closestNames(metric, families), namesKnown: families.size };
 }
 
 /** Matcher text is configuration: a bad one is no evidence (inconclusive), not a source failure. */

@@ -1,7 +1,8 @@
 import { getText } from '../http/get-text.js';
 import { parseExposition, type Sample } from './exposition.js';
 
-export type ScrapeResult = { kind: 'samples'; samples: Sample[] } | { kind: 'error'; reason: string };
+/** `families`: the wanted families the payload holds (declared or sampled); `names`: every family and sample name in it. */
+export type ScrapeResult = { kind: 'samples'; samples: Sample[]; families: string[]; names: string[] } | { kind: 'error'; reason: string };
 
 /**
  * Fetches and parses one /metrics endpoint. A failure is reported, never turned into zeros.
@@ -13,7 +14,9 @@ export async function scrapeMetrics(url: string, timeoutMs = 2000, metrics?: Rea
   if (answer.kind === 'failed') return { kind: 'error', reason: `${url}: ${answer.reason}` };
   if (answer.status < 200 || answer.status > 299) return { kind: 'error', reason: `HTTP ${answer.status} from ${url}` };
   try {
-    return { kind: 'samples', samples: parseExposition(answer.text, metrics).samples };
+    const parsed = parseExposition(answer.text, metrics);
+    const families = [...parsed.families.keys()];
+    return { kind: 'samples', samples: parsed.samples, families, names: [...families, ...parsed.skipped, ...new Set(parsed.samples.map((s) => s.name))] };
   } catch (err) {
     return { kind: 'error', reason: `${url}: ${(err as Error).message}` };
   }

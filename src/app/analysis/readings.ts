@@ -28,7 +28,7 @@ export function checkedMetrics(checks: CheckSpec[]): Set<string> {
 
 function unavailable(reason: string, kind: 'no-data' | 'error' = 'no-data'): MetricSource {
   const reading = async (): Promise<Reading> => ({ kind, reason });
-  return { kind: kind === 'error' ? 'scrape' : 'prometheus', counts: reading, buckets: reading, gauge: reading, query: reading, describe: async () => ({ error: reason }) };
+  return { kind: kind === 'error' ? 'scrape' : 'prometheus', counts: reading, buckets: reading, gauge: reading, query: reading, describe: async () => ({ error: reason }), metricNames: async () => ({ error: reason }) };
 }
 
 /** Reads every check of an environment once: a measurement, no data (with why) or a source error (with why). */
@@ -38,7 +38,8 @@ export async function collectReadings(analysis: AnalysisSpec, services: Resolved
   return new Map(entries);
 }
 
-async function readCheck(check: CheckSpec, source: MetricSource, env: NodeJS.ProcessEnv): Promise<Reading> {
+/** One reading of one check (also what `config check --live` shows for the checks that read a value). */
+export async function readCheck(check: CheckSpec, source: MetricSource, env: NodeJS.ProcessEnv): Promise<Reading> {
   try {
     switch (check.type) {
       case 'error-rate':
