@@ -37,9 +37,9 @@ const checks = (errors: string) => checksOf(`        - { name: quote-errors, typ
 
 /** A probe over a scrape of `text`, parsed as the live check parses it: only the checks' metrics kept. */
 function probeOf(text: string, wanted?: string[], read: LiveProbe['read'] = async () => ({ kind: 'no-data', reason: 'not read' })): LiveProbe {
-  const parsed = parseExposition(text, wanted ? new Set(wanted) : undefined);
+  const parsed = parseExposition(text, wanted ? new Set(wanted) : undefined, true);
   const families = new Set(parsed.families.keys());
-  const source: MetricSource = scrapeSource(parsed.samples, { families, names: new Set([...families, ...parsed.skipped]) });
+  const source: MetricSource = scrapeSource(parsed.samples, () => ({ families, names: new Set([...families, ...parsed.skipped]) }));
   return { kind: 'scrape', describe: (m, s) => source.describe(m, s), metricNames: () => source.metricNames(), read };
 }
 

@@ -50,13 +50,15 @@ export class Parser {
 
   /** Whether the last sample name is wanted (see `only`). */
   private lastKept = true;
-  /** Names read but not wanted (see `only`): what else the payload holds, for "did you mean". */
+  /** Names read but not wanted (see `only`), when `keepSkipped`: what else the payload holds, for "did you mean". */
   private readonly skipped = new Set<string>();
 
   constructor(
     private readonly text: string,
     /** Metric names wanted; the samples of others are skipped unparsed (see exposition.ts). */
     private readonly only?: ReadonlySet<string>,
+    /** Record the names of what `only` skips (costs a set insert per skipped family; `config check --live` only). */
+    private readonly keepSkipped = false,
   ) {}
 
   private wanted(name: string): boolean {
@@ -115,7 +117,7 @@ export class Parser {
     if (p < end && !isBlank(text.charCodeAt(p))) this.fail(p, `invalid character ${describe(text.charCodeAt(p))} in metric name`);
     const name = text.slice(nameStart, p);
     if (!this.wanted(name)) {
-      this.skipped.add(name);
+      if (this.keepSkipped) this.skipped.add(name);
       return;
     }
     p = skipBlanks(text, p, end);
@@ -198,7 +200,7 @@ export class Parser {
       family = undefined;
       kept = this.wanted(name);
       if (!kept) {
-        this.skipped.add(name);
+        if (this.keepSkipped) this.skipped.add(name);
         this.lastName = name;
         this.lastFamily = undefined;
         this.lastKept = false;

@@ -21,7 +21,7 @@ export interface ParseResult {
   families: Map<string, MetricFamily>;
   /** Every sample in payload order; the same objects as in `families`. */
   samples: Sample[];
-  /** Names of the families and samples skipped because they were not wanted (see `only`). */
+  /** Names of the families and samples skipped because they were not wanted (see `only`); empty unless asked for. */
   skipped: Set<string>;
 }
 

@@ -11,15 +11,21 @@ const selector = (metric: string, ...matchers: string[]) => `${metric}{${matcher
  * Scrapes every service's metrics URL once; the source then answers from those samples. Counters
  * are summed across services, so one missing service would look like a drop in traffic: a partial
  * scrape is an error for every metric check, not a smaller number. `metrics`: the only names the
- * source will be asked about (the checks'); the rest of each payload is skipped.
+ * source will be asked about (the checks'); the rest of each payload is skipped. `catalog`: keep the
+ * names skipped, so that `describe` can suggest the closest to a metric the payloads lack.
  */
-export async function openScrapeSource(urls: string[], timeoutMs?: number, metrics?: ReadonlySet<string>): Promise<MetricSource> {
+export async function openScrapeSource(urls: string[], timeoutMs?: number, metrics?: ReadonlySet<string>, catalog = false): Promise<MetricSource> {
   if (!urls.length) return failedScrapeSource('no service has a metrics URL', 'no-data');
-  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics)));
+  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics, catalog)));
   const failed = scrapes.flatMap((s) => (s.kind === 'error' ? [s.reason] : []));
   if (failed.length) return failedScrapeSource(failed.join('; '), 'error');
   const ok = scrapes.flatMap((s) => (s.kind === 'samples' ? [s] : []));
-  return scrapeSource(ok.flatMap((s) => s.samples), { families: new Set(ok.flatMap((s) => s.families)), names: new Set(ok.flatMap((s) => s.names)) });
+  // The catalog is only read by `config check --live`: built when asked, not on every scrape.
+  const samples = ok.flatMap((s) => s.samples);
+  return scrapeSource(samples, () => {
+    const families = new Set(ok.flatMap((s) => s.families));
+    return { families, names: new Set([...families, ...ok.flatMap((s) => [...s.skipped]), ...samples.map((s) => s.name)]) };
+  });
 }
 
 function failedScrapeSource(reason: string, kind: 'error' | 'no-data'): MetricSource {
@@ -31,7 +37,9 @@ function failedScrapeSource(reason: string, kind: 'error' | 'no-data'): MetricSo
  * A source over samples already scraped (also what tests and `config check --live` use).
  * `catalog`: what else the payloads held (declared families, every name); by default only the samples.
  */
-export function scrapeSource(all: Sample[], catalog?: MetricCatalog): MetricSource {
+export function scrapeSource(all: Sample[], catalogOf?: () => MetricCatalog): MetricSource {
+  let known: MetricCatalog | undefined;
+  const catalog = (): MetricCatalog | undefined => (known ??= catalogOf?.());
   // Each check looks at one metric (a histogram: its _bucket series) several times; 20 services'
   // payloads hold thousands of samples, so they are grouped by name once.
   const byName = new Map<string, Sample[]>();
@@ -40,7 +48,7 @@ export function scrapeSource(all: Sample[], catalog?: MetricCatalog): MetricSour
     if (group) group.push(s);
     else byName.set(s.name, [s]);
   }
-  const names = (): string[] => [...(catalog?.names ?? byName.keys())];
+  const names = (): string[] => [...(catalog()?.names ?? byName.keys())];
   const samplesOf = (metric: string): Sample[] => [...(byName.get(metric) ?? []), ...(byName.get(`${metric}_bucket`) ?? [])];
   /** The selector's series, or why it selects nothing (no such metric, a label the metric lacks). */
   const select = (samples: Sample[], metric: string, matchers: LabelMatcher[], text: string): Reading | undefined => {
@@ -92,7 +100,7 @@ export function scrapeSource(all: Sample[], catalog?: MetricCatalog): MetricSour
       if (!Array.isArray(parsed)) return { error: parsed.reason };
       const d = describeSeries(samplesOf(metric), metric, parsed, true);
       if (d.seriesOfMetric > 0) return d;
-      const families = catalog?.families ?? new Set(byName.keys());
+      const families = catalog()?.families ?? new Set(byName.keys());
       if (families.has(metric) || families.has(`${metric}_bucket`)) return { ...d, family: 'declared' };
       return { ...d, ...absentFamily(metric, names()) };
     },

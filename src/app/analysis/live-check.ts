@@ -152,7 +152,7 @@ export async function probeChecks(env: string, source: string, checks: CheckSpec
 export async function liveConfigCheck(config: ShipgateConfig, env: string): Promise<LiveCheckReport> {
   const analysis = environmentSpec(config, env).analysis;
   if (!analysis?.checks.length) return { env, source: analysis?.source ?? 'scrape', ok: true, checks: [] };
-  const source = await openMetricSource(analysis, resolveServices(config, env));
+  const source = await openMetricSource(analysis, resolveServices(config, env), undefined, true);
   return probeChecks(env, analysis.source, analysis.checks, {
     kind: analysis.source,
     describe: (metric, matchers) => source.describe(metric, matchers),

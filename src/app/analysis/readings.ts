@@ -11,14 +11,15 @@ import type { Reading } from '../../core/analysis/checks.js';
 /**
  * The environment's metric source: its services' /metrics (every replica's, summed), or its
  * Prometheus server. `located`: why the services could not be found (every scrape is then an error).
+ * `catalog`: also keep every metric name the scrapes hold (`config check --live`'s suggestions).
  */
-export async function openMetricSource(analysis: AnalysisSpec, services: ResolvedService[], located?: string): Promise<MetricSource> {
+export async function openMetricSource(analysis: AnalysisSpec, services: ResolvedService[], located?: string, catalog = false): Promise<MetricSource> {
   if (analysis.source === 'prometheus') {
     if (!analysis.prometheusUrl) return unavailable('analysis.prometheusUrl is not set');
     return prometheusSource(new PrometheusClient({ baseUrl: analysis.prometheusUrl }));
   }
   if (located) return unavailable(located, 'error');
-  return openScrapeSource(services.flatMap((s) => s.metricsUrls ?? (s.metricsUrl ? [s.metricsUrl] : [])), undefined, checkedMetrics(analysis.checks));
+  return openScrapeSource(services.flatMap((s) => s.metricsUrls ?? (s.metricsUrl ? [s.metricsUrl] : [])), undefined, checkedMetrics(analysis.checks), catalog);
 }
 
 /** The metric names the checks read: a scrape parses only those out of each payload. */
