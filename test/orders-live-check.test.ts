@@ -59,6 +59,7 @@ beforeAll(async () => {
   redis = await startRedis();
   await redisSet(redis.port, 'router:halt', '0');
   await redisSet(redis.port, 'router:mode', 'maybe');
+  await redisSet(redis.port, 'router:breaker', 'HALF');
   prometheus = await startPrometheus([`127.0.0.1:${port}`], { scrapeInterval: '500ms' });
   for (const deadline = Date.now() + scaled(60_000); ; await new Promise((r) => setTimeout(r, 250))) {
     const body = await fetch(`${prometheus.url}/api/v1/query?query=orders_total`).then((r) => r.json() as Promise<any>, () => undefined);
@@ -77,11 +78,21 @@ services:
 environments:
   scraped:
     services: { router: { port: ${port} } }
+    trading:
+      redisUrl: '${redis.url}'
+      breaker: { key: 'router:breaker', trading: [CLOSED], halted: [OPEN], missing: halted }
+      killSwitch: { key: 'router:kill', trading: ['off'], halted: ['on'], missing: trading }
     analysis:
 ${checks}
         - { name: halt, type: redis, url: '${redis.url}', key: 'router:halt', equals: 0 }
         - { name: mode, type: redis, url: '${redis.url}', key: 'router:mode', max: 1 }
         - { name: drain, type: redis, url: '${redis.url}', key: 'router:drain', equals: 0 }
+  safety-only:
+    services: { router: { port: ${port} } }
+    trading:
+      redisUrl: '${redis.url}'
+      keyPrefix: 'staging:'
+      breaker: { key: 'router:breaker', trading: [CLOSED], halted: [OPEN], missing: halted }
   via-prometheus:
     services: { router: { port: ${port} } }
     analysis:
@@ -115,6 +126,11 @@ describe('config check --live on an order router', { timeout: scaled(120_000) },
     expect(rows.mode).toMatchObject({ status: 'error', error: 'reads "maybe" (expects max 1): not a number, so the check can never pass' });
     expect(rows.drain).toMatchObject({ status: 'warning', warnings: ['key router:drain does not exist: the check reads no data (inconclusive) until it is set'] });
 
+    expect(res.json().safety).toEqual([
+      { name: 'trading.breaker', type: 'safety', status: 'error', reads: 'redis router:breaker', value: 'HALF', meaning: 'unknown', error: 'router:breaker is "HALF", in neither trading [CLOSED] nor halted [OPEN]: unknown fails closed (deploys are refused)' },
+      { name: 'trading.killSwitch', type: 'safety', status: 'ok', reads: 'redis router:kill', value: null, meaning: 'trading', note: 'absent (trading): router:kill is absent; configured missing: trading' },
+    ]);
+
     const human = await run(['config', 'check', '--live', 'scraped']);
     expect(human.code).toBe(2);
     expect(human.stdout).toContain('✗ rejects: order_total{}: 0 series matched');
@@ -122,6 +138,14 @@ describe('config check --live on an order router', { timeout: scaled(120_000) },
     expect(human.stdout).toContain('⚠ rejects-typo:');
     expect(human.stdout).toContain('✓ halt: redis router:halt: reads "0" (expects equals 0)');
     expect(human.stdout).not.toMatch(/✓ (rejects|rejects-typo|cancels|drain|mode):/);
+  });
+
+  it('safety keys: an absent key reads as the configured `missing` (halted: ⚠, exit 0)', async () => {
+    const res = await run(['config', 'check', '--live', 'safety-only']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain('⚠ trading.breaker: redis staging:router:breaker:');
+    expect(res.stdout).toContain('absent (halted): router:breaker is absent; configured missing: halted; deploys wait until trading resumes');
+    expect(res.stdout).toContain('✓ trading.killSwitch: redis staging:killswitch:active: unset (treated as trading: no kill switch configured)');
   });
 
   it('Prometheus: a name it has never seen exits 2 with the closest, in a selector and in a PromQL query', async () => {

@@ -4,6 +4,7 @@ import type { CheckSpec, ShipgateConfig } from '../../config/schema.js';
 import { closestNames } from '../../core/closest.js';
 import type { Reading } from '../../core/analysis/types.js';
 import { judgeValue, noSeries, unseenValues } from './live-check-facts.js';
+import { liveSafetyRows, type LiveSafetyRow } from './live-safety.js';
 import { openMetricSource, readCheck } from './readings.js';
 
 /** What a metrics source says a selector finds (the shape of MetricSource.describe). */
@@ -140,6 +141,8 @@ export interface LiveCheckReport {
   source: string;
   ok: boolean;
   checks: LiveCheckRow[];
+  /** The safety keys (trading.breaker / trading.killSwitch) read from the environment's Redis, when it names one. */
+  safety?: LiveSafetyRow[];
 }
 
 export async function probeChecks(env: string, source: string, checks: CheckSpec[], probe: LiveProbe): Promise<LiveCheckReport> {
@@ -151,12 +154,14 @@ export async function probeChecks(env: string, source: string, checks: CheckSpec
 /** `config check --live <env>`: the environment's metrics source asked what each check's selectors find, and value checks read once. */
 export async function liveConfigCheck(config: ShipgateConfig, env: string): Promise<LiveCheckReport> {
   const analysis = environmentSpec(config, env).analysis;
-  if (!analysis?.checks.length) return { env, source: analysis?.source ?? 'scrape', ok: true, checks: [] };
+  const safety = await liveSafetyRows(config, env);
+  const withSafety = (r: LiveCheckReport): LiveCheckReport => (safety.length ? { ...r, ok: r.ok && safety.every((s) => s.status !== 'error'), safety } : r);
+  if (!analysis?.checks.length) return withSafety({ env, source: analysis?.source ?? 'scrape', ok: true, checks: [] });
   const source = await openMetricSource(analysis, resolveServices(config, env), undefined, true);
-  return probeChecks(env, analysis.source, analysis.checks, {
+  return withSafety(await probeChecks(env, analysis.source, analysis.checks, {
     kind: analysis.source,
     describe: (metric, matchers) => source.describe(metric, matchers),
     metricNames: () => source.metricNames(),
     read: (check) => readCheck(check, source, process.env),
-  });
+  }));
 }

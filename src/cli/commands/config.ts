@@ -22,8 +22,14 @@ function printLiveCheck(report: LiveCheckReport, json: boolean): void {
     for (const w of c.warnings ?? []) line(`      ${pc.yellow(w)}`);
     if (c.note && c.selector !== undefined) line(`      ${c.note}`);
   }
+  if (report.safety?.length) line('safety state:');
+  for (const s of report.safety ?? []) {
+    line(`  ${marks[s.status]} ${s.name}: ${s.reads}:${s.note ? ` ${s.note}` : ''}`);
+    if (s.error) line(`      ${pc.red(s.error)}`);
+    for (const w of s.warnings ?? []) line(`      ${pc.yellow(w)}`);
+  }
   if (misconfigured) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
-  const warned = report.checks.filter((c) => c.status === 'warning').length;
+  const warned = [...report.checks, ...(report.safety ?? [])].filter((c) => c.status === 'warning').length;
   if (warned) line(`${warned} warning${warned > 1 ? 's' : ''} (⚠): a check that reads no evidence leaves a soak inconclusive, never healthy`);
 }
 
