@@ -156,7 +156,7 @@ describe('config check --live on an order router', { timeout: scaled(120_000) },
     expect(rows['rejects-typo']).toMatchObject({ status: 'warning', warnings: [expect.stringContaining('outcome="rejectd": no series of orders_total has that value yet')] });
     expect(rows.p95).toMatchObject({ status: 'ok' });
     expect(rows.cancels.status).toBe('warning');
-    expect(rows.cancels.warnings[0]).toContain('cancels_total is declared but has no series yet');
+    expect(rows.cancels.warnings[0]).toContain('Prometheus knows cancels_total (a target declares it, or it had series before) but holds no current series of it');
     expect(rows.fills).toMatchObject({ status: 'problem', problem: expect.stringMatching(/Prometheus has never seen order_totals \(did you mean orders_total/) });
     expect(rows['live-fills']).toMatchObject({ status: 'ok', value: 2000 });
   });

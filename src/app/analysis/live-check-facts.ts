@@ -14,6 +14,7 @@ export function noSeries(metric: string, facts: SeriesDescription, source: strin
     return { problem: `no metric named ${metric} in ${source}${hint}` };
   }
   if (facts.family === 'absent') return { warning: `${source} holds no metrics at all yet, so whether ${metric} exists is unknown: every reading is inconclusive until it does` };
+  if (facts.family === 'declared' && source === 'Prometheus') return { warning: `Prometheus knows ${metric} (a target declares it, or it had series before) but holds no current series of it (no traffic so far): every reading is inconclusive until it has` };
   if (facts.family === 'declared') return { warning: `${metric} is declared but has no series yet (no traffic so far): every reading is inconclusive until it has` };
   return { warning: `no series of ${metric} yet: every reading is inconclusive until it has` };
 }
