@@ -1,6 +1,7 @@
 import { isNode, isScalar, type Document, type LineCounter } from 'yaml';
 import type { z } from 'zod';
 import type { RuleFinding } from './rules/rule.js';
+import { editDistance } from '../core/closest.js';
 import { nodeAt, pairAt } from './positions.js';
 import { configSchema } from './schema.js';
 
@@ -47,9 +48,21 @@ export function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCo
 
   // One problem per unknown key, each pointing at the key itself.
   if (issue.code === 'unrecognized_keys') {
-    const known = knownKeys(issuePath);
-    return issue.keys.map((key) => make([...issuePath, key], keyOffset(doc, issuePath, key), `unknown field "${key}"`, unknownKeyHint(key, known)));
+    const known = knownKeys(issuePath, data);
+    return issue.keys.map((key) => {
+      const elsewhere = known.ownerTypes(key);
+      const message = elsewhere.length ? `field "${key}" does not belong to a check of type ${known.type}` : `unknown field "${key}"`;
+      const hint = elsewhere.length
+        ? `"${key}" belongs to checks of type ${elsewhere.join(', ')}. Remove it here, or change the type; a ${known.type} check takes: ${known.keys.join(', ')}.`
+        : unknownKeyHint(key, known.keys);
+      return make([...issuePath, key], keyOffset(doc, issuePath, key), message, hint);
+    });
   }
+
+  // A value none of a union's shapes accepts: when one shape fits but for a field inside it
+  // (health: { status: { healthy: [...] } }), report that field, not the whole union.
+  const inner = innerIssues(issue);
+  if (inner) return inner.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }, doc, lc, file, data));
 
   const parentPath = issuePath.slice(0, -1);
   const last = issuePath[issuePath.length - 1];
@@ -108,27 +121,61 @@ function keyOffset(doc: Document, mapPath: Segment[], key: Segment): number {
   return valueOffset(doc, [...mapPath, key]);
 }
 
-/** The fields the schema allows in the map at `p`, for "did you mean" hints. */
-function knownKeys(p: Segment[]): string[] {
+/** The issues of the union branch that got furthest, when it got past the union's own value. */
+function innerIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] | undefined {
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || !Array.isArray(issue.errors)) return undefined;
+  const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+  const deepest = issue.errors.filter((b) => b.length && depth(b) > 0).sort((a, b) => depth(b) - depth(a))[0];
+  return deepest;
+}
+
+interface KnownKeys {
+  keys: string[];
+  /** For a check of a known type: its type. */
+  type?: string;
+  /** The other check types a field belongs to (empty when it belongs to none). */
+  ownerTypes(key: string): string[];
+}
+
+/** The fields the schema allows in the map at `p` (for a check: those of its type), for "did you mean" hints. */
+function knownKeys(p: Segment[], data: unknown): KnownKeys {
+  const none = { keys: [] as string[], ownerTypes: () => [] };
   let schema: unknown = unwrap(configSchema);
   for (const seg of p) {
     const def = defOf(schema);
     if (def?.type === 'object') schema = unwrap(def.shape?.[String(seg)]);
     else if (def?.type === 'record') schema = unwrap(def.valueType);
     else if (def?.type === 'array') schema = unwrap(def.element);
-    else return [];
-    if (!schema) return [];
+    else return none;
+    if (!schema) return none;
   }
   const def = defOf(schema);
   if (def?.type === 'union') {
-    // e.g. the kinds of analysis check: every field any of them allows.
-    const keys = (def.options ?? []).flatMap((o) => {
+    // The kinds of analysis check: the fields of the kind this map names in `type`.
+    const shapes = (def.options ?? []).flatMap((o) => {
       const d = defOf(unwrap(o));
-      return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+      return d?.type === 'object' && d.shape ? [{ type: literalOf(d.shape.type), keys: Object.keys(d.shape) }] : [];
     });
-    return [...new Set(keys)];
+    const type = valueAt(data, [...p, 'type']);
+    const own = shapes.find((s) => s.type !== undefined && s.type === type);
+    if (own) return { keys: own.keys, type: own.type, ownerTypes: (key) => shapes.filter((s) => s !== own && s.keys.includes(key)).map((s) => s.type!) };
+    return { keys: [...new Set(shapes.flatMap((s) => s.keys))], ownerTypes: () => [] };
   }
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  return { ...none, keys: def?.type === 'object' && def.shape ? Object.keys(def.shape) : [] };
+}
+
+function literalOf(schema: unknown): string | undefined {
+  const def = defOf(unwrap(schema)) as (LooseDef & { values?: unknown[] }) | undefined;
+  return def?.type === 'literal' && typeof def.values?.[0] === 'string' ? def.values[0] : undefined;
+}
+
+function valueAt(data: unknown, p: Segment[]): unknown {
+  let node = data;
+  for (const seg of p) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[String(seg)];
+  }
+  return node;
 }
 
 interface LooseDef {
@@ -166,20 +213,6 @@ function unknownKeyHint(key: string, known: string[]): string {
   return 'Check the spelling against `shipgate config schema`, or remove the field.';
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
 const TYPE_NAMES: Record<string, string> = {
   object: 'a map of fields (key: value lines)',
   record: 'a map (name: value lines)',
@@ -196,9 +229,22 @@ function messageFor(issue: z.core.$ZodIssue): string {
       return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${describeValue(issue.message)}`;
     case 'invalid_value':
       return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    case 'invalid_union': {
+      const expected = unionTypes(issue);
+      return expected ? `expected ${expected}, got ${describeValue(issue.errors[0]?.[0]?.message ?? '')}` : issue.message;
+    }
     default:
       return issue.message;
   }
+}
+
+/** "a string, a number or true or false" when every shape of a union failed on the value's type. */
+function unionTypes(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors)) return undefined;
+  const types = issue.errors.map((b) => (b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0 ? b[0]!.expected : undefined));
+  if (!types.length || types.some((t) => t === undefined)) return undefined;
+  const names = types.map((t) => TYPE_NAMES[t!] ?? t!);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0];
 }
 
 function describeValue(message: string): string {
@@ -213,6 +259,8 @@ function hintFor(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `Use ${issue.values.length === 1 ? '' : 'one of: '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}.`;
     case 'invalid_union': {
+      const expected = unionTypes(issue);
+      if (expected) return `Change the value to ${expected}.`;
       const options = 'options' in issue ? issue.options : undefined;
       return options?.length ? `Use one of: ${options.map((v) => JSON.stringify(v)).join(', ')}.` : 'See `shipgate config schema` for what this field accepts.';
     }

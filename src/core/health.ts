@@ -5,7 +5,7 @@
 export interface HealthContract {
   url: string;
   /** A 200 whose `field` is not one of `healthy` is unhealthy (a service whose database is down). */
-  status?: { field: string; healthy: readonly string[] } | undefined;
+  status?: { field: string; healthy: readonly (string | number | boolean)[] } | undefined;
   /**
    * `{ field }`: the release must be reported there. 'ignore': the service reports none, and
    * verification says so. Absent: the `version` field, checked when the service reports it.
@@ -58,7 +58,8 @@ export function judgeHealth(obs: HealthAnswer, expectedVersion: string | undefin
     if (!json) return { healthy: false, reason: `HTTP 200, but the answer is not a JSON object, so its "${field}" cannot be read` };
     const value = readField(obs.body, field);
     if (value === undefined) return { healthy: false, reason: `HTTP 200, but the answer has no "${field}"` };
-    if (!healthy.includes(value)) return { healthy: false, reason: `${field} is "${value}" (healthy: ${healthy.join(', ')})` };
+    // A configured `true` (YAML's natural spelling) matches JSON true, as the text "true" always did.
+    if (!healthy.some((h) => String(h) === value)) return { healthy: false, reason: `${field} is "${value}" (healthy: ${healthy.join(', ')})` };
   }
   const statusNote = contract?.status ? `, ${contract.status.field} ${readField(obs.body, contract.status.field)}` : '';
   const versionSpec = contract?.version;

@@ -50,11 +50,15 @@ export class Parser {
 
   /** Whether the last sample name is wanted (see `only`). */
   private lastKept = true;
+  /** Names read but not wanted (see `only`), when `keepSkipped`: what else the payload holds, for "did you mean". */
+  private readonly skipped = new Set<string>();
 
   constructor(
     private readonly text: string,
     /** Metric names wanted; the samples of others are skipped unparsed (see exposition.ts). */
     private readonly only?: ReadonlySet<string>,
+    /** Record the names of what `only` skips (costs a set insert per skipped family; `config check --live` only). */
+    private readonly keepSkipped = false,
   ) {}
 
   private wanted(name: string): boolean {
@@ -80,7 +84,7 @@ export class Parser {
       }
       pos = newline + 1;
     }
-    return { families: this.families, samples: this.samples };
+    return { families: this.families, samples: this.samples, skipped: this.skipped };
   }
 
   /** What sits at `p`, for messages; past `end` lies the next line, not this one's text. */
@@ -112,7 +116,10 @@ export class Parser {
     while (p < end && isNameChar(text.charCodeAt(p))) p++;
     if (p < end && !isBlank(text.charCodeAt(p))) this.fail(p, `invalid character ${describe(text.charCodeAt(p))} in metric name`);
     const name = text.slice(nameStart, p);
-    if (!this.wanted(name)) return;
+    if (!this.wanted(name)) {
+      if (this.keepSkipped) this.skipped.add(name);
+      return;
+    }
     p = skipBlanks(text, p, end);
 
     if (isHelp) {
@@ -193,6 +200,7 @@ export class Parser {
       family = undefined;
       kept = this.wanted(name);
       if (!kept) {
+        if (this.keepSkipped) this.skipped.add(name);
         this.lastName = name;
         this.lastFamily = undefined;
         this.lastKept = false;

@@ -21,6 +21,8 @@ export interface ParseResult {
   families: Map<string, MetricFamily>;
   /** Every sample in payload order; the same objects as in `families`. */
   samples: Sample[];
+  /** Names of the families and samples skipped because they were not wanted (see `only`); empty unless asked for. */
+  skipped: Set<string>;
 }
 
 export class ExpositionParseError extends Error {

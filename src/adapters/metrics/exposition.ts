@@ -18,8 +18,9 @@ export { ExpositionParseError, type MetricFamily, type MetricType, type ParseRes
  * `only`: the metric names wanted (a histogram's as `<name>` or `<name>_bucket`). Other samples and
  * their HELP/TYPE lines are skipped after their name is read: a scrape for three checks reads a
  * few series out of hundreds (the controller reads 200 payloads a second), and lines that are no
- * evidence do not fail it. Without `only`, everything is parsed and checked.
+ * evidence do not fail it. Without `only`, everything is parsed and checked. `keepSkipped`: also
+ * return the names skipped (`config check --live` suggests the closest to a misspelt metric).
  */
-export function parseExposition(text: string, only?: ReadonlySet<string>): ParseResult {
-  return new Parser(text, only).run();
+export function parseExposition(text: string, only?: ReadonlySet<string>, keepSkipped = false): ParseResult {
+  return new Parser(text, only, keepSkipped).run();
 }

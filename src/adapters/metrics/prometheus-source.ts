@@ -1,7 +1,7 @@
 import type { Reading } from '../../core/analysis/types.js';
 import type { Sample } from './exposition.js';
 import { PrometheusClient, type QueryOutcome } from './prometheus.js';
-import { scrapeSource } from './scrape-source.js';
+import { absentFamily, scrapeSource } from './scrape-source.js';
 import type { MetricSource } from './source.js';
 
 /**
@@ -34,7 +34,19 @@ export function prometheusSource(client: PrometheusClient): MetricSource {
         if ('samples' in found) return scrapeSource(found.samples).describe(metric, matchers);
         if (found.kind === 'error') return { error: found.reason };
       }
-      return { metric, seriesOfMetric: 0, seriesMatched: 0, labelsSeen: [] };
+      const none = { metric, seriesOfMetric: 0, seriesMatched: 0, labelsSeen: [] };
+      // No current series: a name Prometheus holds (stale, or declared by a target without samples)
+      // is "no traffic yet"; one it has never seen is the wrong name.
+      const names = await client.metricNames();
+      if (names.kind === 'no-data') return { error: names.reason };
+      if (names.data.includes(metric) || names.data.includes(`${metric}_bucket`)) return { ...none, family: 'declared' };
+      const declared = await client.declares(metric);
+      if (declared.kind === 'no-data') return { error: declared.reason };
+      return declared.data ? { ...none, family: 'declared' } : { ...none, ...absentFamily(metric, names.data) };
+    },
+    async metricNames() {
+      const names = await client.metricNames();
+      return names.kind === 'data' ? names.data : { error: names.reason };
     },
   };
 }

@@ -202,7 +202,30 @@ export class PrometheusClient {
     }
   }
 
+  /** GET /api/v1/label/__name__/values: every metric name Prometheus holds (in its retention). */
+  async metricNames(): Promise<QueryOutcome<string[]>> {
+    const res = await this.request('label/__name__/values', {});
+    if (res.kind === 'no-data') return res;
+    if (!Array.isArray(res.data) || !res.data.every((n) => typeof n === 'string')) return failure('malformed label values: expected a list of names');
+    return { kind: 'data', data: res.data };
+  }
+
+  /** GET /api/v1/metadata?metric=NAME: whether a target declares the metric (`# TYPE`/`# HELP`), samples or not. */
+  async declares(metric: string): Promise<QueryOutcome<boolean>> {
+    const res = await this.request('metadata', { metric });
+    if (res.kind === 'no-data') return res;
+    if (!isRecord(res.data)) return failure('malformed metadata: expected an object');
+    return { kind: 'data', data: Array.isArray(res.data[metric]) && res.data[metric].length > 0 };
+  }
+
   private async api(endpoint: 'query' | 'query_range', params: Record<string, string>): Promise<QueryOutcome<{ resultType: unknown; result: unknown }>> {
+    const res = await this.request(endpoint, params);
+    if (res.kind === 'no-data') return res;
+    if (!isRecord(res.data)) return failure(`Prometheus ${endpoint} at ${this.baseUrl}: answer has no data`);
+    return { kind: 'data', data: { resultType: res.data.resultType, result: res.data.result } };
+  }
+
+  private async request(endpoint: string, params: Record<string, string>): Promise<QueryOutcome<unknown>> {
     const url = `${this.baseUrl}/api/v1/${endpoint}`;
     const form = new URLSearchParams(params).toString();
     const usePost = form.length > MAX_GET_QUERY_CHARS;
@@ -241,8 +264,8 @@ export class PrometheusClient {
     if (!ok) return failure(`${where}: HTTP ${status}${text.trim() ? `: ${clip(text.trim(), 200)}` : ''}`);
     if (!isRecord(body)) return failure(`${where}: HTTP ${status} answer is not a JSON object: ${clip(text.trim(), 200)}`);
     if (body.status !== 'success') return failure(`${where}: unexpected status ${clip(JSON.stringify(body.status) ?? 'undefined')}`);
-    if (!isRecord(body.data)) return failure(`${where}: answer has no data`);
-    return { kind: 'data', data: { resultType: body.data.resultType, result: body.data.result } };
+    if (body.data === undefined) return failure(`${where}: answer has no data`);
+    return { kind: 'data', data: body.data };
   }
 }
 

@@ -1,8 +1,9 @@
 import type { Reading } from '../../core/analysis/types.js';
 import type { Sample } from './exposition.js';
 import { scrapeMetrics } from './scrape.js';
-import { describeSeries, histogramBuckets, parseMatchers, sumSamples, type LabelMatcher } from './series.js';
-import type { MetricSource } from './source.js';
+import { closestNames } from '../../core/closest.js';
+import { describeSeries, histogramBuckets, parseMatchers, sumSamples, type LabelMatcher, type SeriesDescription } from './series.js';
+import type { MetricCatalog, MetricSource } from './source.js';
 
 const selector = (metric: string, ...matchers: string[]) => `${metric}{${matchers.filter(Boolean).join(',')}}`;
 
@@ -10,23 +11,35 @@ const selector = (metric: string, ...matchers: string[]) => `${metric}{${matcher
  * Scrapes every service's metrics URL once; the source then answers from those samples. Counters
  * are summed across services, so one missing service would look like a drop in traffic: a partial
  * scrape is an error for every metric check, not a smaller number. `metrics`: the only names the
- * source will be asked about (the checks'); the rest of each payload is skipped.
+ * source will be asked about (the checks'); the rest of each payload is skipped. `catalog`: keep the
+ * names skipped, so that `describe` can suggest the closest to a metric the payloads lack.
  */
-export async function openScrapeSource(urls: string[], timeoutMs?: number, metrics?: ReadonlySet<string>): Promise<MetricSource> {
+export async function openScrapeSource(urls: string[], timeoutMs?: number, metrics?: ReadonlySet<string>, catalog = false): Promise<MetricSource> {
   if (!urls.length) return failedScrapeSource('no service has a metrics URL', 'no-data');
-  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics)));
+  const scrapes = await Promise.all(urls.map((u) => scrapeMetrics(u, timeoutMs, metrics, catalog)));
   const failed = scrapes.flatMap((s) => (s.kind === 'error' ? [s.reason] : []));
   if (failed.length) return failedScrapeSource(failed.join('; '), 'error');
-  return scrapeSource(scrapes.flatMap((s) => (s.kind === 'samples' ? s.samples : [])));
+  const ok = scrapes.flatMap((s) => (s.kind === 'samples' ? [s] : []));
+  // The catalog is only read by `config check --live`: built when asked, not on every scrape.
+  const samples = ok.flatMap((s) => s.samples);
+  return scrapeSource(samples, () => {
+    const families = new Set(ok.flatMap((s) => s.families));
+    return { families, names: new Set([...families, ...ok.flatMap((s) => [...s.skipped]), ...samples.map((s) => s.name)]) };
+  });
 }
 
 function failedScrapeSource(reason: string, kind: 'error' | 'no-data'): MetricSource {
   const reading = async (): Promise<Reading> => ({ kind, reason });
-  return { kind: 'scrape', counts: reading, buckets: reading, gauge: reading, query: async () => ({ kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' }), describe: async () => ({ error: reason }) };
+  return { kind: 'scrape', counts: reading, buckets: reading, gauge: reading, query: async () => ({ kind: 'no-data', reason: 'promql checks need analysis.source: prometheus' }), describe: async () => ({ error: reason }), metricNames: async () => ({ error: reason }) };
 }
 
-/** A source over samples already scraped (also what tests and `config check --live` use). */
-export function scrapeSource(all: Sample[]): MetricSource {
+/**
+ * A source over samples already scraped (also what tests and `config check --live` use).
+ * `catalog`: what else the payloads held (declared families, every name); by default only the samples.
+ */
+export function scrapeSource(all: Sample[], catalogOf?: () => MetricCatalog): MetricSource {
+  let known: MetricCatalog | undefined;
+  const catalog = (): MetricCatalog | undefined => (known ??= catalogOf?.());
   // Each check looks at one metric (a histogram: its _bucket series) several times; 20 services'
   // payloads hold thousands of samples, so they are grouped by name once.
   const byName = new Map<string, Sample[]>();
@@ -35,6 +48,7 @@ export function scrapeSource(all: Sample[]): MetricSource {
     if (group) group.push(s);
     else byName.set(s.name, [s]);
   }
+  const names = (): string[] => [...(catalog()?.names ?? byName.keys())];
   const samplesOf = (metric: string): Sample[] => [...(byName.get(metric) ?? []), ...(byName.get(`${metric}_bucket`) ?? [])];
   /** The selector's series, or why it selects nothing (no such metric, a label the metric lacks). */
   const select = (samples: Sample[], metric: string, matchers: LabelMatcher[], text: string): Reading | undefined => {
@@ -84,9 +98,22 @@ export function scrapeSource(all: Sample[]): MetricSource {
     async describe(metric, matchers) {
       const parsed = parse(matchers);
       if (!Array.isArray(parsed)) return { error: parsed.reason };
-      return describeSeries(samplesOf(metric), metric, parsed);
+      const d = describeSeries(samplesOf(metric), metric, parsed, true);
+      if (d.seriesOfMetric > 0) return d;
+      const families = catalog()?.families ?? new Set(byName.keys());
+      if (families.has(metric) || families.has(`${metric}_bucket`)) return { ...d, family: 'declared' };
+      return { ...d, ...absentFamily(metric, names()) };
+    },
+    async metricNames() {
+      return names();
     },
   };
+}
+
+/** A metric the source has never seen: the names closest to it (histogram and counter suffixes folded). */
+export function absentFamily(metric: string, names: string[]): Pick<SeriesDescription, 'family' | 'suggestions' | 'namesKnown'> {
+  const families = new Set(names.map((n) => n.replace(/_(bucket|sum|count|created)$/, '')).filter((n) => n !== metric));
+  return { family: 'absent', suggestions: closestNames(metric, families), namesKnown: families.size };
 }
 
 /** Matcher text is configuration: a bad one is no evidence (inconclusive), not a source failure. */

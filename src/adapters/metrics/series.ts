@@ -238,24 +238,37 @@ export interface SeriesDescription {
   labelsSeen: string[];
   /** A matcher that names a label no series carries (and so can never match): a configuration problem. */
   mismatch?: string;
+  /** The values each label named by a matcher takes among the metric's series, sorted. */
+  valuesSeen?: Record<string, string[]>;
+  /** With no series: whether the source knows the metric at all ('declared': a family with no samples yet; 'absent': never seen). */
+  family?: 'declared' | 'absent';
+  /** With `family: 'absent'`: the names the source holds that are closest to the metric's. */
+  suggestions?: string[];
+  /** With `family: 'absent'`: how many metric names the source holds (0: the source is empty, not the name wrong). */
+  namesKnown?: number;
 }
 
 /**
  * Describes how `matchers` meet the series of `metric` (or `${metric}_bucket`). A matcher on a label
  * that no series carries is a mismatch unless it also accepts the empty value (`code!="500"`), as a
- * missing label reads "" in PromQL. Used by the checks and by `config check --live`.
+ * missing label reads "" in PromQL. Used by the checks and by `config check --live` (`withValues`:
+ * also the values seen of each label a matcher names).
  */
-export function describeSeries(samples: Sample[], metric: string, matchers: LabelMatcher[]): SeriesDescription {
+export function describeSeries(samples: Sample[], metric: string, matchers: LabelMatcher[], withValues = false): SeriesDescription {
   const names = new Set([metric, `${metric}_bucket`]);
   const labels = new Set<string>();
   let seriesOfMetric = 0;
   let seriesMatched = 0;
+  // Only `config check --live` asks for the values: the checks call this every evaluation.
+  const values = new Map(withValues ? matchers.map((m) => [m.label, new Set<string>()]) : []);
   for (const s of samples) {
     if (!names.has(s.name)) continue;
     seriesOfMetric += 1;
     for (const l of Object.keys(s.labels)) if (l !== 'le' && l !== '__name__') labels.add(l);
+    for (const [l, seen] of values) if (Object.hasOwn(s.labels, l)) seen.add(s.labels[l]!);
     if (matches(s.labels, matchers)) seriesMatched += 1;
   }
+  const valuesSeen = Object.fromEntries([...values].filter(([, seen]) => seen.size).map(([l, seen]) => [l, [...seen].sort()]));
   const labelsSeen = [...labels].sort();
   const absent = seriesOfMetric === 0 ? undefined : matchers.find((m) => !labels.has(m.label) && !matches({}, [m]));
   return {
@@ -263,6 +276,7 @@ export function describeSeries(samples: Sample[], metric: string, matchers: Labe
     seriesOfMetric,
     seriesMatched,
     labelsSeen,
+    ...(Object.keys(valuesSeen).length ? { valuesSeen } : {}),
     ...(absent ? { mismatch: `\`${absent.label}\` is not a label of ${metric}; it has ${labelsSeen.length ? labelsSeen.join(', ') : 'no labels'}` } : {}),
   };
 }

@@ -24,4 +24,14 @@ export interface MetricSource {
   query(promql: string): Promise<Reading>;
   /** What a selector finds (series matched, labels seen, mismatch), for checks and `config check --live`. */
   describe(metric: string, matchers: string): Promise<SeriesDescription | { error: string }>;
+  /** Every metric name the source holds (a scrape: every family and sample name in the payloads; Prometheus: `__name__` values). */
+  metricNames(): Promise<string[] | { error: string }>;
+}
+
+/** What a scrape's payloads declare beyond the samples kept: the families asked about, and every name. */
+export interface MetricCatalog {
+  /** Families of the wanted metrics the payloads hold, with or without samples (`# TYPE`/`# HELP` or a sample). */
+  families: ReadonlySet<string>;
+  /** Every family and sample name in the payloads. */
+  names: ReadonlySet<string>;
 }

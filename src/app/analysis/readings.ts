@@ -11,14 +11,15 @@ import type { Reading } from '../../core/analysis/checks.js';
 /**
  * The environment's metric source: its services' /metrics (every replica's, summed), or its
  * Prometheus server. `located`: why the services could not be found (every scrape is then an error).
+ * `catalog`: also keep every metric name the scrapes hold (`config check --live`'s suggestions).
  */
-export async function openMetricSource(analysis: AnalysisSpec, services: ResolvedService[], located?: string): Promise<MetricSource> {
+export async function openMetricSource(analysis: AnalysisSpec, services: ResolvedService[], located?: string, catalog = false): Promise<MetricSource> {
   if (analysis.source === 'prometheus') {
     if (!analysis.prometheusUrl) return unavailable('analysis.prometheusUrl is not set');
     return prometheusSource(new PrometheusClient({ baseUrl: analysis.prometheusUrl }));
   }
   if (located) return unavailable(located, 'error');
-  return openScrapeSource(services.flatMap((s) => s.metricsUrls ?? (s.metricsUrl ? [s.metricsUrl] : [])), undefined, checkedMetrics(analysis.checks));
+  return openScrapeSource(services.flatMap((s) => s.metricsUrls ?? (s.metricsUrl ? [s.metricsUrl] : [])), undefined, checkedMetrics(analysis.checks), catalog);
 }
 
 /** The metric names the checks read: a scrape parses only those out of each payload. */
@@ -28,7 +29,7 @@ export function checkedMetrics(checks: CheckSpec[]): Set<string> {
 
 function unavailable(reason: string, kind: 'no-data' | 'error' = 'no-data'): MetricSource {
   const reading = async (): Promise<Reading> => ({ kind, reason });
-  return { kind: kind === 'error' ? 'scrape' : 'prometheus', counts: reading, buckets: reading, gauge: reading, query: reading, describe: async () => ({ error: reason }) };
+  return { kind: kind === 'error' ? 'scrape' : 'prometheus', counts: reading, buckets: reading, gauge: reading, query: reading, describe: async () => ({ error: reason }), metricNames: async () => ({ error: reason }) };
 }
 
 /** Reads every check of an environment once: a measurement, no data (with why) or a source error (with why). */
@@ -38,7 +39,8 @@ export async function collectReadings(analysis: AnalysisSpec, services: Resolved
   return new Map(entries);
 }
 
-async function readCheck(check: CheckSpec, source: MetricSource, env: NodeJS.ProcessEnv): Promise<Reading> {
+/** One reading of one check (also what `config check --live` shows for the checks that read a value). */
+export async function readCheck(check: CheckSpec, source: MetricSource, env: NodeJS.ProcessEnv): Promise<Reading> {
   try {
     switch (check.type) {
       case 'error-rate':

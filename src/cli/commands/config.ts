@@ -9,19 +9,28 @@ import { line, printJson } from '../output.js';
 import { globalOptions } from '../shared.js';
 
 function printLiveCheck(report: LiveCheckReport, json: boolean): void {
-  const mismatched = report.checks.some((c) => c.mismatch);
-  process.exitCode = mismatched ? ExitCode.badInput : report.ok ? ExitCode.ok : ExitCode.failed;
+  const misconfigured = report.checks.some((c) => c.status === 'problem');
+  process.exitCode = misconfigured ? ExitCode.badInput : report.ok ? ExitCode.ok : ExitCode.failed;
   if (json) return printJson(report);
   line(`live check of ${report.env} (${report.source}):`);
+  const marks = { ok: pc.green('✓'), warning: pc.yellow('⚠'), problem: pc.red('✗'), error: pc.red('✗') } as const;
   for (const c of report.checks) {
-    const found = c.selector === undefined ? '' : ` ${c.selector}: ${c.seriesMatched ?? '?'} series matched${c.errorSeriesMatched !== undefined ? ` (${c.errorSeriesMatched} erroring)` : ''}${c.labelsSeen ? `, labels ${c.labelsSeen.join(', ') || '(none)'}` : ''}`;
-    const mark = c.mismatch || c.error ? pc.red('✗') : pc.green('✓');
-    line(`  ${mark} ${c.name}:${found}`);
-    if (c.mismatch) line(`      ${pc.red(c.mismatch)}`);
-    if (c.error) line(`      ${pc.red(`source failed: ${c.error}`)}`);
-    if (c.note) line(`      ${c.note}`);
+    const found = c.selector === undefined ? (c.reads ? ` ${c.reads}:` : '') : ` ${c.selector}: ${c.seriesMatched ?? '?'} series matched${c.errorSeriesMatched !== undefined ? ` (${c.errorSeriesMatched} erroring)` : ''}${c.labelsSeen ? `, labels ${c.labelsSeen.join(', ') || '(none)'}` : ''}`;
+    line(`  ${marks[c.status]} ${c.name}:${found}${c.selector === undefined && c.note ? ` ${c.note}` : ''}`);
+    for (const text of [c.mismatch, c.problem]) if (text) line(`      ${pc.red(text)}`);
+    if (c.error) line(`      ${pc.red(c.value === undefined ? `source failed: ${c.error}` : c.error)}`);
+    for (const w of c.warnings ?? []) line(`      ${pc.yellow(w)}`);
+    if (c.note && c.selector !== undefined) line(`      ${c.note}`);
   }
-  if (mismatched) line(`a check names a label its metric does not carry: fix its matchers in ${report.env}'s analysis.checks`);
+  if (report.safety?.length) line('safety state:');
+  for (const s of report.safety ?? []) {
+    line(`  ${marks[s.status]} ${s.name}: ${s.reads}:${s.note ? ` ${s.note}` : ''}`);
+    if (s.error) line(`      ${pc.red(s.error)}`);
+    for (const w of s.warnings ?? []) line(`      ${pc.yellow(w)}`);
+  }
+  if (misconfigured) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
+  const warned = [...report.checks, ...(report.safety ?? [])].filter((c) => c.status === 'warning').length;
+  if (warned) line(`${warned} warning${warned > 1 ? 's' : ''} (⚠): a check that reads no evidence leaves a soak inconclusive, never healthy`);
 }
 
 export function registerConfigCommands(program: Command): void {

@@ -6,7 +6,10 @@ const healthContract = z.strictObject({
   status: z
     .strictObject({
       field: z.string().min(1).describe('JSON field (a.b for nested) that says whether the service is healthy.'),
-      healthy: z.array(z.string()).min(1).describe('Values of that field that mean healthy; any other value, or none, is unhealthy.'),
+      healthy: z
+        .array(z.union([z.string(), z.number(), z.boolean()]))
+        .min(1)
+        .describe('Values of that field that mean healthy, e.g. [ok] or [true]; any other value, or none, is unhealthy. true/false and numbers match JSON booleans and numbers (and their text, "true").'),
     })
     .optional()
     .describe('A 200 whose field says otherwise (e.g. "degraded") is unhealthy.'),
