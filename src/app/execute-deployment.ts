@@ -69,7 +69,9 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
 
   if (result.ok) {
     await ctx.store.finishDeployment(deployment.id, 'succeeded', at);
-    await ctx.store.setVerdict(env, version, 'good', null, at);
+    // Passing verification does not clear a bad mark: what made it bad (a failed soak or monitor,
+    // a rollback) is more than a health check sees. Only a passing soak or monitor clears it.
+    if (release.verdict !== 'bad') await ctx.store.setVerdict(env, version, 'good', null, at);
     await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
     notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.succeeded', env, version, ...(deployment.reason ? { reason: deployment.reason } : {}), detail: { deploymentId: deployment.id, outcome: 'succeeded', fromVersion: deployment.fromVersion } });
     if (kind === 'deploy') await startWatches(ctx, (await ctx.store.getDeployment(deployment.id))!);

@@ -7,7 +7,7 @@ import type { Trigger } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { planDatabaseRollback, type DbChoice } from './database-rollback.js';
 import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
-import { lastGoodVersion, latestDeployment } from './history.js';
+import { lastGoodVersion, latestDeployment, unprovenBecause } from './history.js';
 import { acquireEnvLock, interrupted } from './locks.js';
 
 export interface RollbackRequest {
@@ -51,6 +51,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
       throw failed(`no earlier good version of ${req.env} is known${from ? ` (it runs ${from})` : ''}`, { hint: `Name one with \`shipgate rollback ${req.env} --to <tag> --reason "..."\`.` });
     }
     const commit = await ctx.repo.resolve(targetVersion);
+    await warnAboutTarget(ctx, req.env, targetVersion);
     const database = await planDatabaseRollback(ctx, req.env, undo, { db: req.db, acceptDataLoss: req.acceptDataLoss, automatic: Boolean(req.trigger) });
     if (undo && undo.version !== targetVersion) {
       await ctx.store.setVerdict(req.env, undo.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
@@ -60,4 +61,15 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
   } finally {
     await lock.release();
   }
+}
+
+/** `--to` may name a release marked bad (it stays marked); a default target may be unproven. Either is said. */
+async function warnAboutTarget(ctx: AppContext, env: string, version: string): Promise<void> {
+  const release = await ctx.store.getRelease(env, version);
+  if (release?.verdict === 'bad') {
+    ctx.progress.warn(`${version} is marked bad in ${env} since ${release.updatedAt}: ${release.reason ?? 'no reason recorded'}; returning to it as --to asks (it stays marked bad)`);
+    return;
+  }
+  const unproven = await unprovenBecause(ctx.store, env, version);
+  if (unproven) ctx.progress.warn(`${version} is not proven good in ${env}: ${unproven}`);
 }

@@ -4,7 +4,7 @@ import { observedServices } from './analysis/observed.js';
 import type { WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
-import { currentVersion, deploymentLiveness, lastGoodVersion, latestDeployment } from './history.js';
+import { currentVersion, deploymentLiveness, lastGoodVersion, latestDeployment, unprovenBecause } from './history.js';
 import { lockLiveness } from './locks.js';
 import { checkHealthOnce } from './verify-health.js';
 
@@ -20,7 +20,10 @@ export interface ServiceView {
 export interface EnvironmentStatus {
   env: string;
   currentVersion: string | null;
+  /** What `rollback` without `--to` returns to: the newest verified release not marked bad. */
   previousGoodVersion: string | null;
+  /** Set when that release is not proven good: its newest soak or monitor ended inconclusive or was cut short. */
+  previousUnproven: string | null;
   deployment: null | {
     id: number;
     kind: string;
@@ -44,6 +47,7 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
   const spec = environmentSpec(ctx.config, env);
   const current = (await currentVersion(ctx.store, env)) ?? null;
   const previous = (await lastGoodVersion(ctx.store, env, current ?? undefined)) ?? null;
+  const previousUnproven = previous ? ((await unprovenBecause(ctx.store, env, previous)) ?? null) : null;
   const latest = await latestDeployment(ctx.store, env);
   const steps = latest ? await ctx.store.listSteps(latest.id) : [];
   const lock = await ctx.store.getLock(env);
@@ -60,6 +64,7 @@ export async function environmentStatus(ctx: AppContext, env: string): Promise<E
     env,
     currentVersion: current,
     previousGoodVersion: previous,
+    previousUnproven,
     deployment: latest
       ? {
           id: latest.id,
