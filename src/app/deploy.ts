@@ -41,10 +41,11 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
     });
   }
   const commit = await ctx.repo.resolve(version);
-  await assertNotBad(ctx, req.env, version, req);
   await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason, alreadyRecorded: req.interlockRecorded ?? false });
   const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
   try {
+    // Checked under the lock: a monitor's rollback cannot mark it bad in between.
+    await assertNotBad(ctx, req.env, version, req);
     await req.onLocked?.();
     const from = (await currentVersion(ctx.store, req.env)) ?? null;
     const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null, meta: { changeTypes: req.changeTypes ?? [] } });

@@ -84,11 +84,13 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.failed', env, version, reason: result.error ?? 'failed', detail: { deploymentId: deployment.id, outcome: 'failed', failedStep: result.failedStep } });
   if (kind !== 'deploy') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
 
-  await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
+  // Failing before anything ran (a port held by a stranger, a missing program) says nothing about the
+  // release: it is not marked bad, and the same tag may be deployed once the environment is fixed.
   if (result.failedStep && !TOUCHES_RUNNING.includes(result.failedStep)) {
     ctx.progress.warn(`${version} failed ${result.failedStep} before anything running in ${env} was touched; nothing to roll back`);
     return base;
   }
+  await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
   const target = await lastGoodVersion(ctx.store, env, version);
   try {
     await lock.renew();

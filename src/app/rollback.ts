@@ -31,6 +31,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
   const lock = await acquireEnvLock(ctx, req.env, `rollback${to ? ` to ${to}` : ''}`, { takeOverStale: true });
   try {
     const latest = await latestDeployment(ctx.store, req.env);
+    let abortedInterrupted = false;
     if (latest && (await interrupted(ctx, latest, lock))) {
       if (latest.kind === 'rollback' && (to === undefined || to === latest.version)) {
         await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));
@@ -38,6 +39,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
         return await executeDeployment(ctx, lock, latest);
       }
       await ctx.store.finishDeployment(latest.id, 'aborted', isoNow(ctx.clock), `interrupted; aborted by rollback: ${reason}`);
+      abortedInterrupted = latest.kind === 'deploy';
       await record(ctx, { action: `${latest.kind}.abort`, outcome: 'aborted', env: req.env, version: latest.version, reason, detail: { deploymentId: latest.id } });
     }
 
@@ -53,7 +55,8 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
     const commit = await ctx.repo.resolve(targetVersion);
     await warnAboutTarget(ctx, req.env, targetVersion);
     const database = await planDatabaseRollback(ctx, req.env, undo, { db: req.db, acceptDataLoss: req.acceptDataLoss, automatic: Boolean(req.trigger) });
-    if (undo && undo.version !== targetVersion) {
+    // Undoing a deploy that was interrupted before it finished is recovery, not a judgement on the release.
+    if (undo && undo.version !== targetVersion && !(abortedInterrupted && undo.id === latest?.id)) {
       await ctx.store.setVerdict(req.env, undo.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
     }
     const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: undo?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) }, database } });
