@@ -93,6 +93,10 @@ describe('deploy, verify and roll back the real sample stack', () => {
     expect(back.code, back.stdout + back.stderr).toBe(0);
     const status = (await ws.run(['status', '--env', 'staging', '--json'])).json().environments[0];
     expect([status.currentVersion, status.previousGoodVersion]).toEqual(['v1.0.0', null]);
+    // Still refused, dated when it was marked bad (the override's redeploy did not move that).
+    const still = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    expect(still.code, still.stdout + still.stderr).toBe(3);
+    expect(still.json().error.release.updatedAt).toBe(error.release.updatedAt);
     const nowhere = await ws.run(['rollback', 'staging', '--reason', 'x', '--json']);
     expect(nowhere.code, nowhere.stdout + nowhere.stderr).toBe(1);
     expect(nowhere.json().error.message).toBe('no earlier good version of staging is known (it runs v1.0.0)');

@@ -43,7 +43,9 @@ export async function startDeployment(
 ): Promise<DeploymentRecord> {
   const at = isoNow(ctx.clock);
   await abortWatches(ctx, init.env, `superseded by a ${init.kind} of ${init.version}`, init.triggeredByWatch);
-  await ctx.store.recordRelease(init.env, init.version, init.commit, at);
+  // Re-recording an unchanged release would move its updatedAt, which dates its verdict ("marked bad since").
+  const known = await ctx.store.getRelease(init.env, init.version);
+  if (known?.commit !== init.commit) await ctx.store.recordRelease(init.env, init.version, init.commit, at);
   const deployment = await ctx.store.createDeployment(
     { env: init.env, kind: init.kind, version: init.version, fromVersion: init.fromVersion, actor: ctx.actor, reason: init.reason, causeId: init.causeId, host: ctx.host, pid: ctx.pid, startedAt: at, meta: init.meta ?? {} },
     at,
