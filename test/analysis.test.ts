@@ -134,6 +134,19 @@ describe('staging soak and promotion (real stack, built CLI)', () => {
     expect(events.some((e) => e.env === 'production' && e.action === 'deploy.start')).toBe(false);
     const production = (await ok(ws, ['status', '--env', 'production', '--json'])).environments[0];
     expect(production.currentVersion).toBeNull();
+
+    // The failed soak marked v1.1.0 bad in staging: deploying it there again is refused (exit 3)...
+    const again = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    expect(again.code, again.stdout + again.stderr).toBe(3);
+    expect(again.json().error.message).toMatch(new RegExp(`^v1\\.1\\.0 is marked bad in staging since \\S+: soak #${soak.id} failed: gate error-rate`));
+    expect(again.json().error.hint).toContain('--allow-bad --reason');
+    // ...and once staging runs v1.0.0, a rollback has no good version to go to: never v1.1.0.
+    await ok(ws, ['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    const staging = (await ok(ws, ['status', '--env', 'staging', '--json'])).environments[0];
+    expect([staging.currentVersion, staging.previousGoodVersion]).toEqual(['v1.0.0', null]);
+    const nowhere = await ws.run(['rollback', 'staging', '--reason', 'x', '--json']);
+    expect(nowhere.code, nowhere.stdout + nowhere.stderr).toBe(1);
+    expect(nowhere.json().error.message).toBe('no earlier good version of staging is known (it runs v1.0.0)');
   }, scaled(180_000));
 
   it('restarts the soak when staging is redeployed before it finishes', async () => {

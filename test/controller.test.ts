@@ -204,6 +204,12 @@ describe('production monitor: automatic rollback on real processes', () => {
       expect.objectContaining({ requirement: 'v1.2.0 not rolled back from production', met: false }),
     ]));
     expect((await audit(ws)).filter((e) => e.action === 'promote.refused' && e.version === 'v1.2.0' && /marked bad in production/.test(e.reason))).toHaveLength(1);
+    // Nor does a plain deploy, which skips promote's gates: it too refuses a release marked bad there.
+    const plain = await ws.run(['deploy', 'production', '--version', 'v1.2.0', '--json']);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(3);
+    expect(plain.json().error.message).toMatch(/^v1\.2\.0 is marked bad in production since \S+: rolled back: automatic: error-rate/);
+    expect(plain.json().error.hint).toContain('--allow-bad --reason');
+    expect((await audit(ws)).filter((e) => e.env === 'production' && e.action === 'deploy.start' && e.version === 'v1.2.0')).toHaveLength(1);
     expect(await healthVersion(prod.gateway)).toBe('v1.0.0');
   }, scaled(360_000));
 });

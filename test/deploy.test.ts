@@ -65,6 +65,44 @@ describe('deploy, verify and roll back the real sample stack', () => {
     expect((await ws.run(['audit', '--verify'])).code).toBe(0);
   });
 
+  it('a rolled-back release stays bad: deploy refuses it (exit 3) unless --allow-bad --reason, and rollback never returns to it', async () => {
+    // v1.1.0 was just rolled back from staging.
+    const refused = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    const error = refused.json().error;
+    expect(error.message).toMatch(/^v1\.1\.0 is marked bad in staging since \S+: rolled back: error rate 10%; a bad release is not deployed there again$/);
+    expect(error.hint).toContain('--allow-bad --reason');
+    expect(error.release).toMatchObject({ env: 'staging', version: 'v1.1.0', verdict: 'bad' });
+    expect(await healthVersion(ports.gateway)).toBe('v1.0.0');
+
+    const noReason = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--allow-bad']);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain('--allow-bad needs --reason');
+
+    // Fixing forward with the same tag, deliberately: it runs, and it is recorded as an override.
+    const forced = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--allow-bad', '--reason', 'the error rate was the broker, not v1.1.0', '--json']);
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0);
+    expect(forced.json()).toMatchObject({ ok: true, version: 'v1.1.0', fromVersion: 'v1.0.0' });
+    expect(await healthVersion(ports.gateway)).toBe('v1.1.0');
+    const events = (await ws.run(['audit', '--env', 'staging', '--json'])).json().events;
+    expect(events.find((e: any) => e.action === 'deploy.allow-bad')).toMatchObject({ outcome: 'allowed', version: 'v1.1.0', reason: 'the error rate was the broker, not v1.1.0', detail: { markedBad: 'rolled back: error rate 10%' } });
+
+    // Verifying healthy again did not clear the mark (before, a redeploy set it good): back on
+    // v1.0.0, no earlier good version is known, so a rollback has nowhere to go.
+    const back = await ws.run(['deploy', 'staging', '--version', 'v1.0.0', '--json']);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    const status = (await ws.run(['status', '--env', 'staging', '--json'])).json().environments[0];
+    expect([status.currentVersion, status.previousGoodVersion]).toEqual(['v1.0.0', null]);
+    // Still refused, dated when it was marked bad (the override's redeploy did not move that).
+    const still = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+    expect(still.code, still.stdout + still.stderr).toBe(3);
+    expect(still.json().error.release.updatedAt).toBe(error.release.updatedAt);
+    const nowhere = await ws.run(['rollback', 'staging', '--reason', 'x', '--json']);
+    expect(nowhere.code, nowhere.stdout + nowhere.stderr).toBe(1);
+    expect(nowhere.json().error.message).toBe('no earlier good version of staging is known (it runs v1.0.0)');
+    expect(await healthVersion(ports.gateway)).toBe('v1.0.0');
+  });
+
   it('returns to the previous good version when a release fails verification, and exits 1', async () => {
     const res = await ws.run(['deploy', 'staging', '--version', 'v1.2.0', '--json']);
     expect(res.code).toBe(1);
@@ -103,10 +141,12 @@ describe('deploy, verify and roll back the real sample stack', () => {
     expect(events.at(-1)).toMatchObject({ action: 'service.restart', env: 'staging' });
   });
 
-  it('rollback --to a named version works and an unknown one is refused', async () => {
-    const ok = await ws.run(['rollback', 'staging', '--to', 'v1.1.0', '--reason', 'pin to 1.1.0', '--json']);
+  it('rollback --to a named version works (naming a bad one warns and leaves it bad) and an unknown one is refused', async () => {
+    const ok = await ws.run(['rollback', 'staging', '--to', 'v1.1.0', '--reason', 'pin to 1.1.0']);
     expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout + ok.stderr).toContain('v1.1.0 is marked bad in staging since');
     expect(await healthVersion(ports.gateway)).toBe('v1.1.0');
+    expect((await ws.run(['deploy', 'staging', '--version', 'v1.1.0'])).code).toBe(3);
     const bad = await ws.run(['rollback', 'staging', '--to', 'v7.7.7', '--reason', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('v7.7.7');

@@ -125,7 +125,8 @@ describe('trading interlock with Redis (staging trading.redisUrl, keyPrefix "sta
     await db.set(`${PREFIX}killswitch:active`, 'false');
     await db.set(`${PREFIX}shipgate:last_writer`, 'production');
 
-    const r = await run(['deploy', 'staging', '--version', 'v1.1.0']);
+    // v1.1.0 was rolled back by the drill above, which marked it bad: deploying it again is stated.
+    const r = await run(['deploy', 'staging', '--version', 'v1.1.0', '--allow-bad', '--reason', 'rolled back only as a drill']);
     expect(r.code, output(r)).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/staging's safety keys were last written by production \(state carried over from another environment\?\)/);
     expect(await current()).toBe('v1.1.0');

@@ -319,8 +319,9 @@ describe('production deploys with a real database', () => {
     const acceptedRestore = (await p.audit()).filter((e) => e.action === 'backup.restore').at(-1);
     expect(acceptedRestore).toMatchObject({ outcome: 'ok', detail: { acceptedDataLoss: true } });
 
-    // Again, and this time back down the schema with the release's own down migration: the row stays.
-    await p.ok(['deploy', 'production', '--version', 'v1.1.0-db', '--json']);
+    // Again (it was rolled back, so marked bad: the redeploy says why), and this time back down the
+    // schema with the release's own down migration: the row stays.
+    await p.ok(['deploy', 'production', '--version', 'v1.1.0-db', '--allow-bad', '--reason', 'drill: the down migration next', '--json']);
     await sql(p.url, 'insert into fills (order_id, price, qty, created_at) values (3, 912.55, 3, now())');
     const restoresBefore = (await p.audit()).filter((e) => e.action === 'backup.restore').length;
     const down = await p.ok(['rollback', 'production', '--reason', 'bad venue again', '--db', 'down', '--json']);

@@ -13,6 +13,9 @@ describe('a deploy or rollback killed at any step is finished by the next comman
   let ws: StackWorkspace;
   const points = STEP_NAMES.flatMap((step) => (['before', 'after'] as const).map((when) => `${step}:${when}`));
 
+  // Each case rolls v1.1.0 back (marking it bad) and deploys it again: a drill, so the override is stated.
+  const again = ['--allow-bad', '--reason', 'drill: v1.1.0 was rolled back only to reset the case'];
+
   beforeAll(async () => {
     ws = await stackWorkspace(['staging']);
     const first = await ws.run(['deploy', 'staging', '--version', 'v1.0.0']);
@@ -35,7 +38,7 @@ describe('a deploy or rollback killed at any step is finished by the next comman
   }
 
   it.each(points.map((p, i) => [p, i % 2 === 0 ? 'resume' : 'rollback'] as const))('deploy killed at %s, recovered by %s', async (point, recovery) => {
-    const killed = await ws.run(['deploy', 'staging', '--version', 'v1.1.0'], { SHIPGATE_FAILPOINT: `deploy:${point}` });
+    const killed = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', ...again], { SHIPGATE_FAILPOINT: `deploy:${point}` });
     expect(killed.signal).toBe('SIGKILL');
 
     const status = await running();
@@ -65,7 +68,7 @@ describe('a deploy or rollback killed at any step is finished by the next comman
   });
 
   it.each(points)('rollback killed at %s is finished by running rollback again', async (point) => {
-    const up = await ws.run(['deploy', 'staging', '--version', 'v1.1.0']);
+    const up = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', ...again]);
     expect(up.code, up.stderr).toBe(0);
     const killed = await ws.run(['rollback', 'staging', '--reason', 'drill'], { SHIPGATE_FAILPOINT: `rollback:${point}` });
     expect(killed.signal).toBe('SIGKILL');

@@ -681,7 +681,8 @@ describe('deploys over ssh with docker-compose on the host', { timeout: scaled(3
 
     it('with the host unreachable the deploy fails at its first remote step naming the host; status shows it; once sshd is back, deploying again finishes', async () => {
       await server.stop();
-      const res = await cli(['deploy', 'production', '--version', 'v1.1.0', '--json']);
+      // v1.1.0 was rolled back by the drill above (marked bad): deploying it again is stated.
+      const res = await cli(['deploy', 'production', '--version', 'v1.1.0', '--allow-bad', '--reason', 'rolled back only as a drill', '--json']);
       expect(res.code).toBe(1);
       const out = res.json();
       expect(out).toMatchObject({ ok: false, version: 'v1.1.0', failedStep: 'prepare-release' });
@@ -701,7 +702,7 @@ describe('deploys over ssh with docker-compose on the host', { timeout: scaled(3
       const resume = await cli(['deploy', 'production', '--resume', '--json']);
       expect(resume.code).toBe(2);
       await server.start();
-      const again = await cli(['deploy', 'production', '--version', 'v1.1.0', '--json']);
+      const again = await cli(['deploy', 'production', '--version', 'v1.1.0', '--allow-bad', '--reason', 'rolled back only as a drill', '--json']);
       expect(again.code, again.stdout + again.stderr).toBe(0);
       for (const port of [ports.signal, ports.gateway, ports.orchestrator]) expect(await healthVersion(port)).toBe('v1.1.0');
     });

@@ -69,7 +69,8 @@ describe('a store that fills up mid-deploy', () => {
   });
 
   it('a disk that stays full: the services are back on the previous release and the next rollback finishes the record', async () => {
-    const res = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--json'], { SHIPGATE_FAILPOINT: 'store-full:deploy:stop-old:after' });
+    // The previous case's reset rolled v1.1.0 back (marking it bad): deploying it again is stated.
+    const res = await ws.run(['deploy', 'staging', '--version', 'v1.1.0', '--allow-bad', '--reason', 'rolled back only to reset', '--json'], { SHIPGATE_FAILPOINT: 'store-full:deploy:stop-old:after' });
     expect(res.code, show(res)).toBe(1);
     expect(res.json()).toMatchObject({ ok: false, restoredWithoutStore: { version: 'v1.0.0', ok: true } });
     for (const port of ports) expect(await healthVersion(port)).toBe('v1.0.0');

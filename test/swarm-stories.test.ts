@@ -14,6 +14,8 @@ import { buildReleaseImages, DEMO_SWARM, startSwarm, swarmStackConfig, until, ty
 const SERVICES = DEMO_SWARM.services;
 const PORTS = DEMO_SWARM.ports;
 const STACK = 'trading_staging';
+// The fault stories may roll a release back (marking it bad) and later deploy it again: said so.
+const AGAIN = ['--allow-bad', '--reason', 'rolled back by an injected fault, not for the release'];
 
 describe('swarm target on a three-node swarm', () => {
   let swarm: SwarmHarness;
@@ -142,7 +144,8 @@ describe('swarm target on a three-node swarm', () => {
   it('a node drained during a deploy: the deploy reports it, its tasks move off it, and the stack converges or is rolled back', async () => {
     const current = (await run(['status', '--env', 'staging', '--json'])).json().environments[0].currentVersion as string;
     const next = current === 'v1.1.0' ? 'v1.0.0' : 'v1.1.0';
-    const deploy = run(['deploy', 'staging', '--version', next, '--json']);
+    // A fault injected before may have rolled `next` back (marked bad): deploying it again is stated.
+    const deploy = run(['deploy', 'staging', '--version', next, ...AGAIN, '--json']);
     await until('a rolling update in progress', async () => ((await Promise.all(SERVICES.map(updateState))).includes('updating') ? true : undefined), 300_000);
     const drained = swarm.workers[1]!;
     await mgr(['node', 'update', '--availability', 'drain', (await drained.docker(['info', '--format', '{{.Swarm.NodeID}}'])).trim()]);
@@ -163,7 +166,7 @@ describe('swarm target on a three-node swarm', () => {
 
   it('`rollback` returns to the previous release from the record; the exclusive gateway never runs twice on the way', async () => {
     const current = (await run(['status', '--env', 'staging', '--json'])).json().environments[0].currentVersion as string;
-    if (current !== 'v1.1.0') expect((await run(['deploy', 'staging', '--version', 'v1.1.0', '--json'])).code).toBe(0);
+    if (current !== 'v1.1.0') expect((await run(['deploy', 'staging', '--version', 'v1.1.0', ...AGAIN, '--json'])).code).toBe(0);
     let done = false;
     const rollback = run(['rollback', 'staging', '--reason', 'test', '--json']).finally(() => (done = true));
     let most = 0;

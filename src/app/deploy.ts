@@ -19,6 +19,8 @@ export interface DeployRequest {
   changeTypes?: ChangeType[] | undefined;
   /** Ship while the kill switch is on or the breaker TRIPPED (the fix itself); needs a reason. */
   allowTripped?: boolean | undefined;
+  /** Deploy a release marked bad in this environment (fixing forward with the same tag); needs a reason, audited. */
+  allowBad?: boolean | undefined;
   /** The caller (promote) already checked and recorded the interlock override. */
   interlockRecorded?: boolean;
   /** Runs once the environment lock is held, before anything is recorded (promote spends its approval here). */
@@ -43,6 +45,8 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
   await assertTradingInterlock(ctx, req.env, { allowTripped: req.allowTripped, reason: req.reason, alreadyRecorded: req.interlockRecorded ?? false });
   const lock = await acquireEnvLock(ctx, req.env, `deploy ${version}`);
   try {
+    // Checked under the lock: a monitor's rollback cannot mark it bad in between.
+    await assertNotBad(ctx, req.env, version, req);
     await req.onLocked?.();
     const from = (await currentVersion(ctx.store, req.env)) ?? null;
     const deployment = await startDeployment(ctx, { env: req.env, kind: 'deploy', version, commit, fromVersion: from, reason: req.reason ?? null, causeId: null, meta: { changeTypes: req.changeTypes ?? [] } });
@@ -50,6 +54,25 @@ export async function deploy(ctx: AppContext, req: DeployRequest): Promise<Deplo
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * A release marked bad here (failed verification, soak or monitor, or rolled back from here) is
+ * refused (exit 3) unless `--allow-bad --reason`, which is recorded (`deploy.allow-bad`).
+ */
+async function assertNotBad(ctx: AppContext, env: string, version: string, req: DeployRequest): Promise<void> {
+  const release = await ctx.store.getRelease(env, version);
+  if (release?.verdict !== 'bad') return;
+  const why = `${version} is marked bad in ${env} since ${release.updatedAt}: ${release.reason ?? 'no reason recorded'}`;
+  if (!req.allowBad) {
+    throw refused(`${why}; a bad release is not deployed there again`, {
+      hint: `Deploy a fixed release, or, if ${version} is known to be fine now, override (audited): \`shipgate deploy ${env} --version ${version} --allow-bad --reason "..."\`. It stays marked bad until a soak or monitor of it passes.`,
+      data: { release },
+    });
+  }
+  if (!req.reason?.trim()) throw badInput('--allow-bad needs --reason', { where: '--reason', hint: `Say why ${version} may go back to ${env} although it is marked bad; it goes into the audit log.` });
+  ctx.progress.warn(`${why}; deploying it anyway (--allow-bad)`);
+  await record(ctx, { action: 'deploy.allow-bad', outcome: 'allowed', env, version, reason: req.reason.trim(), detail: { markedBad: release.reason, markedAt: release.updatedAt } });
 }
 
 async function resume(ctx: AppContext, req: DeployRequest, environment: ResolvedEnvironment): Promise<DeploymentOutcome> {

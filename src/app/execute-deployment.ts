@@ -43,7 +43,9 @@ export async function startDeployment(
 ): Promise<DeploymentRecord> {
   const at = isoNow(ctx.clock);
   await abortWatches(ctx, init.env, `superseded by a ${init.kind} of ${init.version}`, init.triggeredByWatch);
-  await ctx.store.recordRelease(init.env, init.version, init.commit, at);
+  // Re-recording an unchanged release would move its updatedAt, which dates its verdict ("marked bad since").
+  const known = await ctx.store.getRelease(init.env, init.version);
+  if (known?.commit !== init.commit) await ctx.store.recordRelease(init.env, init.version, init.commit, at);
   const deployment = await ctx.store.createDeployment(
     { env: init.env, kind: init.kind, version: init.version, fromVersion: init.fromVersion, actor: ctx.actor, reason: init.reason, causeId: init.causeId, host: ctx.host, pid: ctx.pid, startedAt: at, meta: init.meta ?? {} },
     at,
@@ -69,7 +71,9 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
 
   if (result.ok) {
     await ctx.store.finishDeployment(deployment.id, 'succeeded', at);
-    await ctx.store.setVerdict(env, version, 'good', null, at);
+    // Passing verification does not clear a bad mark: what made it bad (a failed soak or monitor,
+    // a rollback) is more than a health check sees. Only a passing soak or monitor clears it.
+    if (release.verdict !== 'bad') await ctx.store.setVerdict(env, version, 'good', null, at);
     await record(ctx, { action: `${kind}.finish`, outcome: 'succeeded', env, version, reason: deployment.reason, detail: { deploymentId: deployment.id } });
     notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.succeeded', env, version, ...(deployment.reason ? { reason: deployment.reason } : {}), detail: { deploymentId: deployment.id, outcome: 'succeeded', fromVersion: deployment.fromVersion } });
     if (kind === 'deploy') await startWatches(ctx, environment, (await ctx.store.getDeployment(deployment.id))!);
@@ -82,11 +86,13 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.failed', env, version, reason: result.error ?? 'failed', detail: { deploymentId: deployment.id, outcome: 'failed', failedStep: result.failedStep } });
   if (kind !== 'deploy') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
 
-  await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
+  // Failing before anything ran (a port held by a stranger, a missing program) says nothing about the
+  // release: it is not marked bad, and the same tag may be deployed once the environment is fixed.
   if (result.failedStep && !TOUCHES_RUNNING.includes(result.failedStep)) {
     ctx.progress.warn(`${version} failed ${result.failedStep} before anything running in ${env} was touched; nothing to roll back`);
     return base;
   }
+  await ctx.store.setVerdict(env, version, 'bad', `failed ${result.failedStep}: ${result.error ?? ''}`, at);
   const target = await lastGoodVersion(ctx.store, env, version);
   try {
     await lock.renew();

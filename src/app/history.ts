@@ -17,7 +17,13 @@ export function currentVersionIn(recent: DeploymentRecord[]): string | undefined
   return last?.kind === 'stop' ? undefined : last?.version;
 }
 
-/** The newest version that verified healthy here, is not `excluding`, and was never rolled back. */
+/**
+ * The newest version that verified healthy here, is not `excluding`, and is not marked bad. A
+ * release is marked bad here when it failed verification, its soak failed, its monitor triggered,
+ * or it was rolled back from here; only a later soak or monitor of it that passes clears that.
+ * A release whose soak or monitor ended inconclusive (or was cut short) is not bad, but not
+ * proven good either: `unprovenBecause` says so, and `status` shows it.
+ */
 export async function lastGoodVersion(store: Store, env: string, excluding: string | undefined): Promise<string | undefined> {
   return lastGoodVersionIn(store, env, await recentDeployments(store, env), excluding);
 }
@@ -44,4 +50,12 @@ export function deploymentLiveness(d: DeploymentRecord, host: string): Deploymen
 
 export async function latestDeployment(store: Store, env: string): Promise<DeploymentRecord | undefined> {
   return (await store.listDeployments({ env, limit: 1 }))[0];
+}
+
+/** Why a release that is not bad is still not proven good here: its newest finished soak or monitor did not pass. */
+export async function unprovenBecause(store: Store, env: string, version: string): Promise<string | undefined> {
+  const watches = await store.listWatches({ env, limit: 200 });
+  const last = watches.find((w) => w.version === version && w.state !== 'running');
+  if (!last || last.state === 'passed') return undefined;
+  return `its ${last.kind} #${last.id} ended ${last.state}`;
 }

@@ -81,6 +81,7 @@ export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<Moni
   data.reason = `${step.outcome.reason}${data.warnings.length ? `; ${data.warnings.length} warnings` : ''}`;
   const updated = await ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: at }, at, { ifRunning: true });
   if (updated.state !== state) return updated;
+  if (state === 'passed') await ctx.store.setVerdict(monitor.env, monitor.version, 'good', `monitor #${monitor.id} passed`, at);
   await record(ctx, { action: 'monitor.finish', outcome: state, env: monitor.env, version: monitor.version, reason: data.reason, detail: { monitorId: monitor.id, warnings: data.warnings.length, blind: data.blind ?? null } });
   if (state === 'inconclusive') {
     // Without evidence the release is neither passed nor failed: people decide, with an incident to note it in.
@@ -116,6 +117,8 @@ async function triggerRollback(ctx: AppContext, monitor: WatchRecord<MonitorData
   failpoint('monitor', 'trigger', 'before');
   data.trigger = trigger;
   const at = trigger.at;
+  // The release failed here whether or not it is rolled back (autoRollback off, or moved on).
+  await ctx.store.setVerdict(monitor.env, monitor.version, 'bad', `monitor #${monitor.id} trigger ${trigger.check}: ${trigger.reason}`, at);
   await record(ctx, { action: 'monitor.trigger', outcome: data.autoRollback ? 'rolling-back' : 'alert', env: monitor.env, version: monitor.version, reason: `${trigger.check}: ${trigger.reason}`, detail: { monitorId: monitor.id, evidence: trigger.evidence } });
   if (!data.autoRollback) {
     data.reason = `trigger ${trigger.check} (automatic rollback is off): ${trigger.reason}`;

@@ -6,7 +6,7 @@ import type { Trigger } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { planDatabaseRollback, type DbChoice } from './database-rollback.js';
 import { executeDeployment, startDeployment, type DeploymentOutcome } from './execute-deployment.js';
-import { lastGoodVersion, latestDeployment } from './history.js';
+import { lastGoodVersion, latestDeployment, unprovenBecause } from './history.js';
 import { acquireEnvLock, interrupted } from './locks.js';
 
 export interface RollbackRequest {
@@ -30,6 +30,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
   const lock = await acquireEnvLock(ctx, req.env, `rollback${to ? ` to ${to}` : ''}`, { takeOverStale: true });
   try {
     const latest = await latestDeployment(ctx.store, req.env);
+    let abortedInterrupted = false;
     if (latest && (await interrupted(ctx, latest, lock))) {
       if (latest.kind === 'rollback' && (to === undefined || to === latest.version)) {
         await ctx.store.adoptDeployment(latest.id, ctx.host, ctx.pid, isoNow(ctx.clock));
@@ -37,6 +38,7 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
         return await executeDeployment(ctx, lock, latest);
       }
       await ctx.store.finishDeployment(latest.id, 'aborted', isoNow(ctx.clock), `interrupted; aborted by rollback: ${reason}`);
+      abortedInterrupted = latest.kind === 'deploy';
       await record(ctx, { action: `${latest.kind}.abort`, outcome: 'aborted', env: req.env, version: latest.version, reason, detail: { deploymentId: latest.id } });
     }
 
@@ -50,8 +52,10 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
       throw failed(`no earlier good version of ${req.env} is known${from ? ` (it runs ${from})` : ''}`, { hint: `Name one with \`shipgate rollback ${req.env} --to <tag> --reason "..."\`.` });
     }
     const commit = await ctx.repo.resolve(targetVersion);
+    await warnAboutTarget(ctx, req.env, targetVersion);
     const database = await planDatabaseRollback(ctx, req.env, undo, { db: req.db, acceptDataLoss: req.acceptDataLoss, automatic: Boolean(req.trigger) });
-    if (undo && undo.version !== targetVersion) {
+    // Undoing a deploy that was interrupted before it finished is recovery, not a judgement on the release.
+    if (undo && undo.version !== targetVersion && !(abortedInterrupted && undo.id === latest?.id)) {
       await ctx.store.setVerdict(req.env, undo.version, 'bad', `rolled back: ${reason}`, isoNow(ctx.clock));
     }
     const deployment = await startDeployment(ctx, { env: req.env, kind: 'rollback', version: targetVersion, commit, fromVersion: from, reason, causeId: undo?.id ?? null, ...(req.triggeredByWatch !== undefined ? { triggeredByWatch: req.triggeredByWatch } : {}), meta: { trigger: req.trigger ?? { check: 'manual', reason, at: isoNow(ctx.clock) }, database } });
@@ -59,4 +63,15 @@ export async function rollback(ctx: AppContext, req: RollbackRequest): Promise<D
   } finally {
     await lock.release();
   }
+}
+
+/** `--to` may name a release marked bad (it stays marked); a default target may be unproven. Either is said. */
+async function warnAboutTarget(ctx: AppContext, env: string, version: string): Promise<void> {
+  const release = await ctx.store.getRelease(env, version);
+  if (release?.verdict === 'bad') {
+    ctx.progress.warn(`${version} is marked bad in ${env} since ${release.updatedAt}: ${release.reason ?? 'no reason recorded'}; returning to it as --to asks (it stays marked bad)`);
+    return;
+  }
+  const unproven = await unprovenBecause(ctx.store, env, version);
+  if (unproven) ctx.progress.warn(`${version} is not proven good in ${env}: ${unproven}`);
 }

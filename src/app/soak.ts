@@ -76,6 +76,10 @@ export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>)
   const updated = await ctx.store.updateWatch<SoakData>(soak.id, { state, data, finishedAt: state === 'running' ? null : at }, at, { ifRunning: true });
   if (updated.state !== state) return updated;
   if (state !== 'running') {
+    // A failed soak marks the release bad here (rollback skips it, deploy refuses it); a passed one
+    // is the evidence that makes it good again. Inconclusive or aborted proves neither.
+    if (state === 'failed') await ctx.store.setVerdict(soak.env, soak.version, 'bad', `soak #${soak.id} failed: ${data.reason ?? ''}`, at);
+    if (state === 'passed') await ctx.store.setVerdict(soak.env, soak.version, 'good', `soak #${soak.id} passed`, at);
     await record(ctx, { action: 'soak.finish', outcome: state, env: soak.env, version: soak.version, reason: data.reason, detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence, baseline: failedCheck ? summarizeBaseline(data.baseline[failedCheck.name]) : undefined } });
     notify(ctx, { event: state === 'passed' ? 'soak.passed' : 'soak.failed', env: soak.env, version: soak.version, ...(data.reason ? { reason: data.reason } : {}), detail: { soakId: soak.id, failedCheck: data.failedCheck, evidence: failedCheck?.evidence } });
   }

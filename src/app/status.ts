@@ -4,7 +4,7 @@ import { observedServices } from './analysis/observed.js';
 import type { LockRecord, WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
-import { currentVersionIn, deploymentLiveness, lastGoodVersionIn, recentDeployments } from './history.js';
+import { currentVersionIn, deploymentLiveness, lastGoodVersionIn, recentDeployments, unprovenBecause } from './history.js';
 import { lockLiveness } from './locks.js';
 import { checkHealthOnce } from './verify-health.js';
 
@@ -20,7 +20,10 @@ export interface ServiceView {
 export interface EnvironmentStatus {
   env: string;
   currentVersion: string | null;
+  /** What `rollback` without `--to` returns to: the newest verified release not marked bad. */
   previousGoodVersion: string | null;
+  /** Set when that release is not proven good: its newest soak or monitor ended inconclusive or was cut short. */
+  previousUnproven: string | null;
   deployment: null | {
     id: number;
     kind: string;
@@ -63,6 +66,7 @@ async function statusOf(ctx: AppContext, environment: ResolvedEnvironment, lock:
   const recent = await recentDeployments(ctx.store, env);
   const current = currentVersionIn(recent) ?? null;
   const previous = (await lastGoodVersionIn(ctx.store, env, recent, current ?? undefined)) ?? null;
+  const previousUnproven = previous ? ((await unprovenBecause(ctx.store, env, previous)) ?? null) : null;
   const latest = recent[0];
   const steps = latest ? await ctx.store.listSteps(latest.id) : [];
   const target = ctx.target(env);
@@ -76,6 +80,7 @@ async function statusOf(ctx: AppContext, environment: ResolvedEnvironment, lock:
     env,
     currentVersion: current,
     previousGoodVersion: previous,
+    previousUnproven,
     deployment: latest
       ? {
           id: latest.id,

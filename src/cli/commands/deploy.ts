@@ -17,13 +17,14 @@ export function registerDeployCommands(program: Command): void {
     .option('--resume', 'finish an interrupted deployment of this environment')
     .option('--reason <text>', 'why, for the audit log')
     .option('--allow-tripped', 'deploy even though the kill switch is on or the breaker TRIPPED (needs --reason)')
+    .option('--allow-bad', 'deploy a release marked bad in this environment (failed soak or monitor, rolled back); needs --reason, audited')
     .option('--change-type <type...>', `declare change types that lengthen or shorten the soak (${CHANGE_TYPES.join(', ')})`)
     .option('--json', 'print the outcome as JSON')
-    .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy staging --version v1.2.4 --change-type hotfix\n  shipgate deploy production --resume')
-    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string; changeType?: string[]; allowTripped?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  shipgate deploy staging --version v1.2.3\n  shipgate deploy staging --version v1.2.4 --change-type hotfix\n  shipgate deploy production --resume\n  shipgate deploy staging --version v1.2.0 --allow-bad --reason "the soak failed on the broker outage, not the release"')
+    .action(async (env: string, opts: { version?: string; resume?: boolean; reason?: string; changeType?: string[]; allowTripped?: boolean; allowBad?: boolean }, cmd: Command) => {
       const changeTypes = parseChangeTypes(opts.changeType);
       const { deploy } = await import('../../app/deploy.js');
-      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason, changeTypes, allowTripped: opts.allowTripped }));
+      const outcome = await withContext(cmd, (ctx) => deploy(ctx, { env, version: opts.version, resume: opts.resume, reason: opts.reason, changeTypes, allowTripped: opts.allowTripped, allowBad: opts.allowBad }));
       render(outcome, Boolean(globalOptions(cmd).json));
     });
 

@@ -103,7 +103,8 @@ function renderController(c: ControllerStatus): void {
 }
 
 function renderStatus(s: EnvironmentStatus): void {
-  line(pc.bold(`${s.env}`) + `  current ${s.currentVersion ?? '-'}  previous good ${s.previousGoodVersion ?? '-'}`);
+  const previous = s.previousUnproven ? `previous ${s.previousGoodVersion} ${pc.yellow(`(not proven good: ${s.previousUnproven})`)}` : `previous good ${s.previousGoodVersion ?? '-'}`;
+  line(pc.bold(`${s.env}`) + `  current ${s.currentVersion ?? '-'}  ${previous}`);
   if (s.deployment) {
     const d = s.deployment;
     const state = d.state === 'succeeded' ? pc.green(d.state) : d.state === 'running' ? pc.cyan(d.state) : pc.red(d.state);
