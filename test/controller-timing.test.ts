@@ -25,8 +25,12 @@ describe('runController timing', () => {
   it('each pass is due one interval after the previous one started, and says how late it ran', async () => {
     const stop = new AbortController();
     const reports: TickReport[] = [];
-    // No watch is running: the passes are timed all the same.
-    const ctx = { store: { listWatches: async () => [] } } as unknown as AppContext;
+    // No watch is running: the passes are timed all the same. Old readings are pruned on the first pass only (hourly).
+    const pruned: string[] = [];
+    const ctx = {
+      store: { listWatches: async () => [], pruneReadings: async (before: string) => (pruned.push(before), 0) },
+      config: { controller: { readingsKeep: 3_600_000 } }, clock: { now: () => new Date('2030-01-01T01:00:00Z') },
+    } as unknown as AppContext;
     await runController(ctx, {
       intervalMs: 20, until: 'forever', signal: stop.signal,
       onTick: (r) => {
@@ -35,6 +39,7 @@ describe('runController timing', () => {
       },
     });
     expect(reports).toHaveLength(4);
+    expect(pruned).toEqual(['2030-01-01T00:00:00.000Z']);
     for (const r of reports) {
       expect(r.timing.startLagMs).toBeGreaterThanOrEqual(0);
       expect(r.timing.durationMs).toBeGreaterThanOrEqual(0);
