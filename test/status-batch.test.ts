@@ -67,12 +67,14 @@ describe('status of several environments at once', () => {
 
   it('asks the store for the locks and the monitors once for all environments', async () => {
     const calls: string[] = [];
+    const watchQueries: unknown[] = [];
     const counted = new Proxy(ctx.store, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver) as unknown;
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           calls.push(String(name));
+          if (name === 'listWatches') watchQueries.push(args[0]);
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
@@ -80,7 +82,9 @@ describe('status of several environments at once', () => {
     const statuses = await environmentStatuses({ ...ctx, store: counted }, ['alpha', 'beta', 'gamma'].map((e) => ctx.environment(e)));
     expect(statuses.map((s) => s.env)).toEqual(['alpha', 'beta', 'gamma']);
     expect(calls.filter((c) => c === 'listLocks')).toHaveLength(1);
-    expect(calls.filter((c) => c === 'listWatches')).toHaveLength(1);
+    // The running monitors once for all; per environment only the watches that say whether its previous release is proven good (beta's).
+    expect(watchQueries.filter((q) => (q as { state?: string }).state === 'running')).toEqual([{ kind: 'monitor', state: 'running' }]);
+    expect(watchQueries.filter((q) => (q as { state?: string }).state !== 'running')).toEqual(statuses.filter((s) => s.previousGoodVersion).map((s) => ({ env: s.env, limit: 200 })));
     expect(calls.filter((c) => c === 'listDeployments')).toHaveLength(3);
     expect(calls).not.toContain('getLock');
   });
