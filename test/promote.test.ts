@@ -112,7 +112,8 @@ async function soakToPass(w: StackWorkspace, version: string): Promise<void> {
     expect(newest).toMatchObject({ env: 'staging', version });
     const mine: number = newest.id;
     await until(`no verdict on soak #${mine}`, () => verdict().some((v) => v.id === mine));
-    expect(verdict().find((v) => v.id === mine)).toMatchObject({ version, state: 'passed' });
+    // On failure, the soak's own reason (and the controller's output) say which gate and why.
+    expect(verdict().find((v) => v.id === mine), `shipgate serve:\n${out}\n${err}`).toMatchObject({ version, state: 'passed' });
   } finally {
     ac.abort();
     await traffic;
