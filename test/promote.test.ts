@@ -103,6 +103,11 @@ async function soakToPass(w: StackWorkspace, version: string): Promise<void> {
   const traffic = runLoad({ url: `http://127.0.0.1:${w.ports.staging!.gateway}`, rps: 50, durationSeconds: 0, signal: ac.signal, timeoutMs: 2000 });
   try {
     await until('did not start', () => out.includes('shipgate controller running'));
+    // The deploy measures the release it replaces as the baseline (its counters since it started):
+    // on a busy machine the steady flow may not yet have reached it 20 times, and a soak with an
+    // unusable baseline is rightly inconclusive. A counted burst makes the baseline measurable.
+    const burst = await runLoad({ url: `http://127.0.0.1:${w.ports.staging!.gateway}`, rps: 100, total: 60, durationSeconds: 0, timeoutMs: 5000 });
+    if (await stagingRuns(w)) expect(burst.ok, `orders accepted by the release staging runs: ${JSON.stringify(burst)}`).toBeGreaterThanOrEqual(40);
     expect(await ok(w, ['deploy', 'staging', '--version', version, '--json'])).toMatchObject({ ok: true, version });
     // "soak #ID staging VERSION: STATE — REASON", one line per finished soak; an earlier soak of
     // the same version (superseded by this deploy) may finish too.
@@ -120,6 +125,12 @@ async function soakToPass(w: StackWorkspace, version: string): Promise<void> {
     if (controller.exitCode === null) controller.kill('SIGTERM');
     await exited;
   }
+}
+
+/** Whether staging has a release running (the first deploy has nothing to measure). */
+async function stagingRuns(w: StackWorkspace): Promise<boolean> {
+  const { environments } = await ok(w, ['status', '--env', 'staging', '--json']);
+  return Boolean(environments.find((e: any) => e.env === 'staging')?.currentVersion);
 }
 
 /** Attests what this sample has no CI or GitHub for, then runs the preflight that promote reads. */
