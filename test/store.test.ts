@@ -6,7 +6,7 @@ import path from 'node:path';
 import { openSqlite } from '../src/adapters/store/sqlite-driver.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/adapters/store/open.js';
+import { configureConnection, openStore } from '../src/adapters/store/open.js';
 import type { LockRecord, NewDeployment, Store } from '../src/adapters/store/store.js';
 import { ROOT } from './harness/cli.js';
 import { startPostgres, type PostgresServer } from './harness/postgres.js';
@@ -123,6 +123,24 @@ describe('openStore', () => {
     const blank = await openStore({ url: '  ', sqliteFile });
     opened.push(blank);
     expect(blank.dialect).toBe('sqlite');
+  });
+});
+
+describe('SQLite connections', () => {
+  it('run at synchronous FULL, also when reopening a WAL file (better-sqlite3 would default to NORMAL there)', () => {
+    const file = path.join(tmp, 'synchronous.db');
+    for (const open of ['new file', 'reopened WAL file']) {
+      const handle = openSqlite(file);
+      try {
+        configureConnection(handle);
+        const [row] = handle.database.prepare('pragma synchronous').all([]) as { synchronous: number }[];
+        expect({ open, library: handle.library, synchronous: row?.synchronous }).toEqual({ open, library: handle.library, synchronous: 2 });
+        const [mode] = handle.database.prepare('pragma journal_mode').all([]) as { journal_mode: string }[];
+        expect(mode?.journal_mode).toBe('wal');
+      } finally {
+        handle.database.close?.();
+      }
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { badInput, failed, ShipgateError } from '../../core/errors.js';
 import type { AuditSeal } from './audit-seal.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
-import { openSqlite } from './sqlite-driver.js';
+import { openSqlite, type SqliteHandle } from './sqlite-driver.js';
 import { notWritableError, snapshotStore, storeWritable } from './state-access.js';
 import type { Store } from './store.js';
 import type { Database } from './tables.js';
@@ -84,15 +84,25 @@ async function openSqliteStore(sqliteFile: string, auditSeal: AuditSeal | undefi
   const options = { sqliteFile, auditSeal };
   mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
   const sqlite = openSqlite(options.sqliteFile);
+  configureConnection(sqlite);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite.database }) });
+  await closeOnFailure(db, migrateSqliteSerially(options.sqliteFile, db));
+  return new KyselyStore(db, 'sqlite', options.auditSeal);
+}
+
+/** The settings every connection to the SQLite file runs with, whichever library opened it. */
+export function configureConnection(sqlite: Pick<SqliteHandle, 'exec'>): void {
   // The busy timeout makes concurrent shipgate processes wait for each other instead of
   // failing with SQLITE_BUSY; it is set first because switching to WAL needs a lock too.
   // WAL lets readers run while a deploy writes.
   sqlite.exec('pragma busy_timeout = 10000');
   sqlite.exec('pragma journal_mode = WAL');
+  // Set, not inherited: better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so on Node 20
+  // a process reopening the WAL file ran at NORMAL while node:sqlite (Node 22+) ran at FULL. An
+  // intent record must survive a power loss of the host, not only a killed process, before the
+  // step it announces touches a service.
+  sqlite.exec('pragma synchronous = FULL');
   sqlite.exec('pragma foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite.database }) });
-  await closeOnFailure(db, migrateSqliteSerially(options.sqliteFile, db));
-  return new KyselyStore(db, 'sqlite', options.auditSeal);
 }
 
 /** A failed open must not leave connections behind (an open pg pool keeps the CLI alive). */
