@@ -122,13 +122,17 @@ export class KyselyStore implements Store {
   }
 
   async startStep(deploymentId: number, name: string, seq: number, at: string): Promise<StepRecord> {
-    const row = await this.db
-      .insertInto('steps')
-      .values({ deployment_id: deploymentId, name, seq, state: 'started', started_at: at, finished_at: null, detail: '{}' })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await this.db.updateTable('deployments').set({ updated_at: at }).where('id', '=', deploymentId).execute();
-    return toStep(row);
+    // One commit (one fsync) for the intent and the deployment's heartbeat, not two.
+    const write = async (db: Kysely<Database>) => {
+      const row = await db
+        .insertInto('steps')
+        .values({ deployment_id: deploymentId, name, seq, state: 'started', started_at: at, finished_at: null, detail: '{}' })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await db.updateTable('deployments').set({ updated_at: at }).where('id', '=', deploymentId).execute();
+      return toStep(row);
+    };
+    return this.db.isTransaction ? write(this.db) : this.db.transaction().execute(write);
   }
 
   async finishStep(stepId: number, state: StepState, at: string, detail: Record<string, unknown> = {}): Promise<void> {
