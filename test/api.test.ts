@@ -159,6 +159,8 @@ describe('two people for a breaker reset', () => {
     const alice = tokens.approver;
     const bob = tokens.approver2;
     expect((await call('POST', '/api/breaker/trip', { token: tokens.deployer, body: { env: 'production', reason: 'drawdown 6%' } })).json).toMatchObject({ ok: true, breaker: 'TRIPPED' });
+    const safety = async () => (await call('GET', '/api/safety?env=production', { token: tokens.viewer })).json.safety;
+    expect(await safety()).toMatchObject({ breaker: 'TRIPPED', tripReason: 'drawdown 6%', halted: true });
 
     const asked = await call('POST', '/api/breaker/reset', { token: alice, body: { env: 'production', reason: 'drawdown back to 1%' } });
     expect(asked.status, JSON.stringify(asked.json)).toBe(409);
@@ -182,6 +184,10 @@ describe('two people for a breaker reset', () => {
     const reset = await call('POST', '/api/breaker/reset', { token: alice, body: { env: 'production', reason: 'drawdown back to 1%' } });
     expect(reset.status).toBe(200);
     expect(reset.json).toMatchObject({ ok: true, approvalId: approval.id, status: { breaker: 'OPEN', halted: false } });
+    // After the reset the old trip reason is not presented as current: the breaker is OPEN, with when it tripped and was reset.
+    const after = await safety();
+    expect(after).toMatchObject({ breaker: 'OPEN', tripReason: null, halted: false, trippedAt: expect.any(String), lastReset: expect.any(String) });
+    expect(reset.json.status.tripReason).toBeNull();
 
     const events = await ctx.store.listAudit({ env: 'production' });
     expect(events.find((e) => e.action === 'approval.grant')).toMatchObject({ actor: 'bob', detail: { identity: { method: 'api-token', principal: 'bob' } } });

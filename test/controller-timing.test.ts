@@ -26,10 +26,12 @@ describe('runController timing', () => {
     const stop = new AbortController();
     const reports: TickReport[] = [];
     // No watch is running: the passes are timed all the same. Old readings are pruned on the first pass only (hourly).
+    // Expired browser sessions go in the same hourly pass, by the wall clock (sessions expire in real time).
     const pruned: string[] = [];
+    const sessionsPruned: string[] = [];
     const ctx = {
-      store: { listWatches: async () => [], pruneReadings: async (before: string) => (pruned.push(before), 0) },
-      config: { controller: { readingsKeep: 3_600_000 } }, clock: { now: () => new Date('2030-01-01T01:00:00Z') },
+      store: { listWatches: async () => [], pruneReadings: async (before: string) => (pruned.push(before), 0), sessions: { prune: async (at: string) => (sessionsPruned.push(at), 0) } },
+      config: { controller: { readingsKeep: 3_600_000 } }, clock: { now: () => new Date('2030-01-01T01:00:00Z') }, wallClock: { now: () => new Date('2026-12-03T10:00:00Z') },
     } as unknown as AppContext;
     await runController(ctx, {
       intervalMs: 20, until: 'forever', signal: stop.signal,
@@ -40,6 +42,7 @@ describe('runController timing', () => {
     });
     expect(reports).toHaveLength(4);
     expect(pruned).toEqual(['2030-01-01T00:00:00.000Z']);
+    expect(sessionsPruned).toEqual(['2026-12-03T10:00:00.000Z']);
     for (const r of reports) {
       expect(r.timing.startLagMs).toBeGreaterThanOrEqual(0);
       expect(r.timing.durationMs).toBeGreaterThanOrEqual(0);

@@ -6,8 +6,9 @@ export interface ControllerStatus {
   leader: null | { owner: string; host: string; pid: number; generation: number; since: string; leaseUntil: string };
   /** Controllers waiting to take over, by their heartbeats. */
   standbys: { id: string; host: string; pid: number; seenAt: string }[];
-  /** Heartbeats not refreshed for three leases: controllers that died without saying so. */
+  /** Heartbeats not refreshed for three leases: controllers that died without saying so (how many, and which). */
   silent: number;
+  silentControllers: { id: string; host: string; pid: number; role: 'leader' | 'standby'; seenAt: string }[];
 }
 
 export async function controllerStatus(ctx: AppContext): Promise<ControllerStatus> {
@@ -21,5 +22,6 @@ export async function controllerStatus(ctx: AppContext): Promise<ControllerStatu
     leader: leader && live ? { owner: leader.owner, host: leader.host, pid: leader.pid, generation: leader.generation, since: leader.acquiredAt, leaseUntil: leader.leaseUntil } : null,
     standbys: fresh.filter((m) => m.role === 'standby' && !isLeader(m)).map((m) => ({ id: m.id, host: m.host, pid: m.pid, seenAt: m.seenAt })),
     silent: members.length - fresh.length,
+    silentControllers: members.filter((m) => !fresh.includes(m)).map((m) => ({ id: m.id, host: m.host, pid: m.pid, role: m.role, seenAt: m.seenAt })),
   };
 }

@@ -75,6 +75,7 @@ export async function runController(ctx: AppContext, options: LoopOptions): Prom
       prunedAt = started;
       // Retention is housekeeping: a failure is shown and tried again next hour; it never stops the evaluations.
       await pruneOldReadings(ctx).catch((err: Error) => ctx.progress.warn(`could not delete old readings: ${err.message}`));
+      await ctx.store.sessions.prune(ctx.wallClock.now().toISOString()).catch((err: Error) => ctx.progress.warn(`could not delete expired browser sessions: ${err.message}`));
     }
     // Environments spread over half the interval: each is still evaluated once per interval.
     const report = await controllerTick(ctx, dueAt, options.intervalMs / 2);

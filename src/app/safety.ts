@@ -41,6 +41,11 @@ export interface SafetyStatus {
   source: string;
   /** The platform's own word for the breaker ("unset" when absent), with its meaning in `state`. */
   breaker: string;
+  /**
+   * Why it is halted, while it is (or unknown); null while it reads as trading: after a reset the
+   * reason field still holds the old trip's reason (or the reset's), which is no longer current.
+   * `trippedAt` and `lastReset` say when; the audit log (breaker.trip, breaker.reset) says why.
+   */
   tripReason: string | null;
   trippedAt: string | null;
   lastReset: string | null;
@@ -70,7 +75,7 @@ export async function readSafety(ctx: AppContext, env: string, store: SafetyStor
   if (read.kind === 'unavailable') throw failed(`cannot read the safety state: ${read.reason}`, { hint: 'Check that Redis is running and reachable; nothing was changed.' });
   const { breaker, killSwitch } = read.state;
   return {
-    env, source: store.describe, breaker: breaker.value ?? 'unset', tripReason: breaker.reason,
+    env, source: store.describe, breaker: breaker.value ?? 'unset', tripReason: breaker.meaning === 'trading' ? null : breaker.reason,
     trippedAt: breaker.haltedAt ?? (breaker.meaning !== 'trading' ? breaker.at : null),
     lastReset: breaker.resumedAt ?? (breaker.meaning === 'trading' ? breaker.at : null),
     killswitch: killSwitch.meaning !== 'trading', halted: breaker.meaning !== 'trading' || killSwitch.meaning !== 'trading',

@@ -34,7 +34,7 @@ const STATUS = { 1: 500, 2: 400, 3: 409 } as const;
 
 export function createApi(ctx: AppContext, options: ApiOptions): ApiApp {
   const app = new Hono<ApiEnv>();
-  const sessions = new Sessions(options.sessionTtlMs ?? 12 * 3600_000);
+  const sessions = new Sessions(ctx.store.sessions, options.sessionTtlMs ?? 12 * 3600_000, () => ctx.wallClock.now().getTime());
   const metrics = createMetrics(ctx.store);
   const live = new Set<AbortController>();
 

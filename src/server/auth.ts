@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { record } from '../app/audit.js';
@@ -8,7 +7,7 @@ import { authenticateToken, tokenIdentity } from '../app/tokens.js';
 import type { ApiTokenRecord } from '../adapters/store/store.js';
 import type { Identity } from '../core/identity.js';
 import { roleAtLeast, type Role } from '../core/roles.js';
-import type { Session, Sessions } from './sessions.js';
+import { csrfMatches, type Session, type Sessions } from './sessions.js';
 
 export const SESSION_COOKIE = 'shipgate_session';
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -30,8 +29,8 @@ export const problem = (c: Context, status: 400 | 401 | 403 | 404 | 409 | 429 | 
 
 /**
  * Finds the caller (no answer yet: routes decide with `requireRole`). A bearer token is checked
- * against its salted hash; a session cookie against the sessions of this process, and its token
- * again, so revoking a token ends its sessions at once.
+ * against its salted hash; a session cookie against the sessions in the store (made by any controller
+ * on it), and its token again, so revoking a token ends its sessions at their next request.
  */
 export function authenticate(ctx: AppContext, sessions: Sessions): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
@@ -44,21 +43,15 @@ export function authenticate(ctx: AppContext, sessions: Sessions): MiddlewareHan
       c.set('caller', { token, identity: tokenIdentity(token), via: 'bearer' });
       return next();
     }
-    const session = sessions.get(getCookie(c, SESSION_COOKIE));
+    const session = await sessions.get(getCookie(c, SESSION_COOKIE));
     if (session) {
       const token = await ctx.store.getApiToken(session.tokenId);
-      if (!token || token.revokedAt) sessions.end(session.id);
+      if (!token || token.revokedAt) await sessions.end(session);
       else c.set('caller', { token, identity: tokenIdentity(token), via: 'session', session });
     }
     return next();
   };
 }
-
-const sameSecret = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
 /**
  * 401 without a caller; for a mutating request from a browser session, 403 without the session's
@@ -70,7 +63,7 @@ export function requireRole(ctx: AppContext, role: Role): MiddlewareHandler<ApiE
     const caller = c.get('caller');
     if (!caller) return problem(c, 401, 'this needs an API token: send Authorization: Bearer TOKEN, or log in (POST /api/login)', 'Create one with `shipgate token create --name NAME --role ROLE`.');
     const mutating = MUTATING.has(c.req.method);
-    if (mutating && caller.via === 'session' && !sameSecret(c.req.header(CSRF_HEADER) ?? '', caller.session!.csrf)) {
+    if (mutating && caller.via === 'session' && !csrfMatches(caller.session!, c.req.header(CSRF_HEADER) ?? '')) {
       return problem(c, 403, `a request from a browser session needs the ${CSRF_HEADER} header from POST /api/login`, 'Send the csrfToken that login returned as the X-CSRF-Token header.');
     }
     if (!roleAtLeast(caller.token.role, role)) {

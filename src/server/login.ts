@@ -34,14 +34,20 @@ export function loginRoutes(ctx: AppContext, sessions: Sessions, options: LoginO
       await record({ ...ctx, actor: '(unauthenticated)' }, { action: 'api.login', outcome: 'refused', reason: 'invalid or revoked token', detail: { client } });
       return problem(c, 401, 'that token is invalid or revoked', 'Create one with `shipgate token create --name NAME --role ROLE`.');
     }
-    const session = sessions.create(token.id);
+    const session = await sessions.create(token.id);
     setCookie(c, SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'Strict', path: '/', secure: options.secure, maxAge: Math.floor(options.sessionTtlMs / 1000) });
     await record(callerContext(ctx, { token, identity: tokenIdentity(token), via: 'session' }), { action: 'api.login', outcome: 'ok', detail: { client, tokenId: token.id } });
     return c.json({ ok: true as const, name: token.name, role: token.role, csrfToken: session.csrf });
   });
 
-  r.post('/logout', (c) => {
-    sessions.end(getCookie(c, SESSION_COOKIE));
+  // Ends the session in the store, so on every controller; audited as the token's owner (never the session id).
+  r.post('/logout', async (c) => {
+    const session = await sessions.get(getCookie(c, SESSION_COOKIE));
+    if (session && (await sessions.end(session))) {
+      const token = await ctx.store.getApiToken(session.tokenId);
+      const client = getConnInfo(c).remote.address ?? 'unknown';
+      if (token) await record(callerContext(ctx, { token, identity: tokenIdentity(token), via: 'session', session }), { action: 'api.logout', outcome: 'ok', detail: { client, tokenId: token.id } });
+    }
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.json({ ok: true as const });
   });

@@ -22,8 +22,8 @@ const write = (path: keyof typeof WRITE_ROLES) => WRITE_ROLES[path];
 
 /** Every route the server answers (test/api.test.ts checks the list against the app's routes). */
 export const OPERATIONS: Operation[] = [
-  { method: 'post', path: '/api/login', summary: 'exchange a token for a session cookie (HttpOnly, SameSite=Strict) and a CSRF token; rate limited per client', role: null, body: s.loginBody, response: s.loginResponse },
-  { method: 'post', path: '/api/logout', summary: 'end this browser session', role: null, response: s.okResponse },
+  { method: 'post', path: '/api/login', summary: 'exchange a token for a session cookie (HttpOnly, SameSite=Strict) and a CSRF token; the session is kept (hashed) in the store, so it survives a restart and works on every controller; rate limited per client', role: null, body: s.loginBody, response: s.loginResponse },
+  { method: 'post', path: '/api/logout', summary: 'end this browser session, in the store: on every controller sharing it (audited as api.logout)', role: null, response: s.okResponse },
   { method: 'get', path: '/api/me', summary: 'who the token or session belongs to, and its role', role: 'viewer', response: s.meResponse },
   { method: 'get', path: '/api/environments', summary: 'every environment: versions, deployment in progress, lock, monitor, services', role: 'viewer', response: s.environmentsResponse },
   { method: 'get', path: '/api/environments/{env}', summary: 'one environment\'s status', role: 'viewer', response: s.environmentsResponse.shape.environments.element },

@@ -57,7 +57,9 @@ export const environmentsResponse = z.object({ environments: z.array(z.looseObje
 
 const flagReading = z.looseObject({ value: z.string().nullable(), meaning: z.enum(['trading', 'halted', 'unknown']) });
 export const safetyStatus = z.looseObject({
-  env: z.string(), source: z.string(), breaker: z.string(), tripReason: z.string().nullable(), killswitch: z.boolean(), halted: z.boolean(),
+  env: z.string(), source: z.string(), breaker: z.string(), killswitch: z.boolean(), halted: z.boolean(),
+  tripReason: z.string().nullable().describe('why the breaker is halted, while it is halted or unknown; null once it reads as trading again (see trippedAt, lastReset and the audit log)'),
+  trippedAt: z.string().nullable(), lastReset: z.string().nullable(),
   state: z.object({ breaker: flagReading, killSwitch: flagReading }),
 });
 export const safetyResponse = z.object({ safety: safetyStatus });

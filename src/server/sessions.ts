@@ -1,46 +1,59 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SessionRecord, SessionTable } from '../adapters/store/store.js';
 
-/** A browser's session: the token it logged in with (checked again on every request) and its CSRF token. */
-export interface Session {
+/** A browser's session as the store holds it: the token it logged in with (checked again on every request). */
+export type Session = SessionRecord;
+
+/** A session just made: the cookie's id and the CSRF token in clear, given to the browser once and never stored. */
+export interface NewSession {
   id: string;
-  tokenId: number;
   csrf: string;
-  expiresAt: number;
+  session: Session;
+}
+
+const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** True when `presented` is the session's CSRF token (hashes compared in constant time). */
+export function csrfMatches(session: Session, presented: string): boolean {
+  const x = Buffer.from(digest(presented), 'hex');
+  const y = Buffer.from(session.csrfHash, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
- * Sessions live in the serving process: a restart logs everyone out, and nothing about them is
- * written anywhere. Revoking the token ends its sessions at their next request.
+ * Sessions live in the store, so a restart keeps them and every controller on the store accepts
+ * them; only sha256 of the session id and of the CSRF token is written (both are 32 random bytes).
+ * Logging out ends a session everywhere; revoking its token ends it at its next request.
  */
 export class Sessions {
-  private readonly byId = new Map<string, Session>();
-  constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly table: SessionTable,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  create(tokenId: number): Session {
-    this.sweep();
-    const session = { id: randomBytes(32).toString('base64url'), tokenId, csrf: randomBytes(32).toString('base64url'), expiresAt: this.now() + this.ttlMs };
-    this.byId.set(session.id, session);
-    return session;
+  /** Makes a session for a token, deleting the sessions that have expired meanwhile. */
+  async create(tokenId: number): Promise<NewSession> {
+    const now = this.now();
+    await this.table.prune(new Date(now).toISOString());
+    const id = randomBytes(32).toString('base64url');
+    const csrf = randomBytes(32).toString('base64url');
+    const session: Session = { idHash: digest(id), tokenId, csrfHash: digest(csrf), createdAt: new Date(now).toISOString(), expiresAt: new Date(now + this.ttlMs).toISOString(), endedAt: null };
+    await this.table.create(session);
+    return { id, csrf, session };
   }
 
-  get(id: string | undefined): Session | undefined {
+  /** The live session whose id the cookie carries; undefined when unknown, ended or expired. */
+  async get(id: string | undefined): Promise<Session | undefined> {
     if (!id) return undefined;
-    const s = this.byId.get(id);
-    if (!s) return undefined;
-    if (s.expiresAt <= this.now()) {
-      this.byId.delete(id);
-      return undefined;
-    }
+    const s = await this.table.get(digest(id));
+    if (!s || s.endedAt !== null || Date.parse(s.expiresAt) <= this.now()) return undefined;
     return s;
   }
 
-  end(id: string | undefined): void {
-    if (id) this.byId.delete(id);
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.byId) if (s.expiresAt <= now) this.byId.delete(id);
+  /** Ends a session on every controller; false when it had ended already. */
+  end(session: Session): Promise<boolean> {
+    return this.table.end(session.idHash, new Date(this.now()).toISOString());
   }
 }
 

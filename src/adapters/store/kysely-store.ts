@@ -6,6 +6,7 @@ import { fenceStore } from './fenced-store.js';
 import { encodeDocument } from './json-document.js';
 import { KyselyControllerTable } from './leadership.js';
 import { forceReleaseLock, getLock, listLocks, releaseLock, renewLock, takeOverLock, tryAcquireLock } from './lock-table.js';
+import { KyselySessionTable, type SessionTable } from './session-table.js';
 import { appendReadings, latestReadingId, listReadings, pruneReadings, readingsAfter } from './reading-table.js';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from './token-table.js';
 import { toApproval, toBackup, toDeployment, toIncident, toRelease, toStep, toWatch } from './rows.js';
@@ -21,6 +22,7 @@ export { auditHash } from './audit-chain.js';
 // The one store over both dialects. Its parts: audit-log.ts, lock-table.ts, rows.ts (row <-> record).
 export class KyselyStore implements Store {
   readonly controllers: ControllerTable;
+  readonly sessions: SessionTable;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -29,6 +31,7 @@ export class KyselyStore implements Store {
     readonly auditSeal?: AuditSeal,
   ) {
     this.controllers = new KyselyControllerTable(db);
+    this.sessions = new KyselySessionTable(db);
   }
 
   fenced(generation: number, options: { idleTimeoutMs?: number } = {}): Store {

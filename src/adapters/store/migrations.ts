@@ -238,6 +238,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('readings_at').on('readings').column('at').execute();
       },
     },
+    '0012_api_sessions': {
+      async up(db) {
+        // Browser sessions, shared by every controller on the store: only sha256 of the cookie's
+        // session id and of the CSRF token (both 32 random bytes) are kept, never either in clear.
+        await db.schema
+          .createTable('api_sessions')
+          .addColumn('id_hash', 'text', (c) => c.primaryKey())
+          .addColumn('token_id', 'integer', (c) => c.notNull())
+          .addColumn('csrf_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('ended_at', 'text')
+          .execute();
+        await db.schema.createIndex('api_sessions_expires').on('api_sessions').column('expires_at').execute();
+      },
+    },
   };
 }
 

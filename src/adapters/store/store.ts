@@ -5,6 +5,9 @@
 
 import type { Identity } from '../../core/identity.js';
 import type { Role } from '../../core/roles.js';
+import type { SessionTable } from './session-table.js';
+
+export type { SessionRecord, SessionTable } from './session-table.js';
 
 /** A stop is recorded in the same history: after it, the environment runs nothing. */
 export type DeploymentKind = 'deploy' | 'rollback' | 'stop';
@@ -218,6 +221,8 @@ export interface Store {
 
   /** Leader lease, fencing generation and heartbeats of the controllers (never fenced itself). */
   readonly controllers: ControllerTable;
+  /** The control room's browser sessions (./session-table.ts), shared by every controller; never fenced. */
+  readonly sessions: SessionTable;
   /**
    * This store as the controller leading at `generation` uses it: every write runs in a transaction
    * that first checks the generation is still the leader's (and holds the leader row until it

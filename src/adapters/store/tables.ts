@@ -139,6 +139,15 @@ export interface Database {
     created_by: string;
     revoked_at: string | null;
   };
+  /** Browser sessions: hashes of the cookie's id and of the CSRF token, never either in clear. */
+  api_sessions: {
+    id_hash: string;
+    token_id: number;
+    csrf_hash: string;
+    created_at: string;
+    expires_at: string;
+    ended_at: string | null;
+  };
   readings: {
     id: Generated<number>;
     watch_id: number;

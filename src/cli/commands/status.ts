@@ -99,7 +99,7 @@ function renderController(c: ControllerStatus): void {
   const leader = c.leader ? `${c.leader.owner} leads (generation ${c.leader.generation}, since ${c.leader.since}, lease until ${c.leader.leaseUntil})` : pc.yellow('no controller leads: soaks and monitors are not evaluated (start `shipgate serve`)');
   line(pc.bold('controller') + `  ${leader}`);
   for (const s of c.standbys) line(`  standby ${s.id} (last seen ${s.seenAt})`);
-  if (c.silent) line(pc.yellow(`  ${c.silent} controller(s) silent for over three leases (gone without stopping cleanly)`));
+  if (c.silent) line(pc.yellow(`  ${c.silent} controller(s) silent for over three leases (gone without stopping cleanly): ${c.silentControllers.map((m) => `${m.id} (${m.role}, last seen ${m.seenAt})`).join(', ')}`));
 }
 
 function renderStatus(s: EnvironmentStatus): void {
