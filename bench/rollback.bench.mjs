@@ -143,8 +143,8 @@ export async function run() {
       samples.shipgateComposeCommands.push(ran.filter((c) => c.cmd).reduce((sum, c) => sum + c.ms, 0));
       samples.timelines.push(timeline(wall0, wall1, ran));
 
-      // Back to v1.1.0 through shipgate (untimed), then the person's rollback.
-      await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--json']);
+      // Back to v1.1.0 through shipgate (untimed; the rollback marked it bad, so it is an audited override), then the person's rollback.
+      await shipgate(work, ['deploy', 'staging', '--version', 'v1.1.0', '--allow-bad', '--reason', 'bench: back to the release the next rollback leaves', '--json']);
       await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.1.0']);
       t0 = performance.now();
       await exec('git', ['-C', person, 'checkout', '--quiet', 'v1.0.0']);

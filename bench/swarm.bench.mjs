@@ -145,7 +145,7 @@ export async function run() {
     const samples = { shipgateDeploy: [], shipgateRollback: [], rawDeploy: [], rawRollback: [] };
     const arms = {
       shipgate: async () => {
-        samples.shipgateDeploy.push(await viaShipgate(['deploy', 'staging', '--version', 'v1.1.0', '--json'], 'v1.1.0'));
+        samples.shipgateDeploy.push(await viaShipgate(['deploy', 'staging', '--version', 'v1.1.0', '--allow-bad', '--reason', 'bench: the release under test again', '--json'], 'v1.1.0'));
         samples.shipgateRollback.push(await viaShipgate(['rollback', 'staging', '--reason', 'bench', '--json'], 'v1.0.0'));
       },
       raw: async () => {
