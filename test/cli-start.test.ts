@@ -60,6 +60,17 @@ const heavyIn = (loaded: string[]) => [...packagesIn(loaded)].filter((p) => HEAV
 const shipgateModules = (loaded: string[]) => loaded.flatMap((u) => /\/dist\/(.*\.js)$/.exec(u)?.[1] ?? []);
 
 describe('CLI start loads only what the command needs', () => {
+  it('`shipgate --version` alone prints the version, as -V and --version-info do; a command keeps --version for its release', async () => {
+    const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+    for (const flag of ['--version', '-V', '--version-info']) {
+      const r = spawnSync(process.execPath, [BIN, flag], { cwd: dir, encoding: 'utf8' });
+      expect({ flag, code: r.status, stdout: r.stdout }).toEqual({ flag, code: 0, stdout: `${version}\n` });
+    }
+    const deploy = spawnSync(process.execPath, [BIN, 'deploy', 'uat', '--version'], { cwd: dir, encoding: 'utf8' });
+    expect(deploy.status).toBe(2);
+    expect(deploy.stderr).toContain("option '--version <tag>' argument missing");
+  });
+
   it('--help loads no driver, schema or adapter module, and the trace does see what it loads', () => {
     const help = traced(['--help'], dir);
     expect(help.code).toBe(0);

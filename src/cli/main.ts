@@ -67,6 +67,12 @@ function allCommands(cmd: Command): Command[] {
 
 export async function main(argv: string[]): Promise<void> {
   ignoreOutputWriteErrors();
+  // Commands take `--version` for the release they act on, so the global flag is --version-info;
+  // alone, `shipgate --version` asks what every other tool answers to it.
+  if (argv.length === 3 && argv[2] === '--version') {
+    process.stdout.write(`${installation().version}\n`);
+    return;
+  }
   const program = await buildProgram(argv);
   const json = argv.includes('--json');
   // Node's fetch can leave a request pending forever when a peer resets the connection at once
