@@ -197,6 +197,16 @@ describe('docker commands of one swarm monitor evaluation', () => {
     expect(manager.commands()).toEqual([READ_SERVICES, 'docker service inspect S9 S2', 'docker service ps -q --no-trunc S9 S2', 'docker inspect --type task T1 T2 T3']);
   });
 
+  it('a service with no task running is unhealthy with why; its configured 127.0.0.1 URL is not probed', async () => {
+    const manager = fakeSwarm();
+    for (const t of manager.tasks.slice(1)) t.state = 'rejected';
+    const probed: string[] = [];
+    const { ctx, monitor } = await swarmContext(manager, probed);
+    const out = await evaluateMonitor(ctx, monitor);
+    expect(probed).toEqual(['http://10.9.0.2:9100/healthz']);
+    expect(out.data.unhealthySince).toBe(out.data.lastEvaluatedAt);
+  });
+
   it('a manager that does not answer: every service unhealthy with why, nothing kept hides it', async () => {
     let now = Date.parse('2030-01-02T15:00:00Z');
     const manager = fakeSwarm();
