@@ -222,6 +222,17 @@ describe('docker commands of one swarm monitor evaluation', () => {
   });
 });
 
+describe('docker commands of `status` on a swarm environment', () => {
+  it('ps and where each service answers: the service list and nodes read once (9 commands, 12 before)', async () => {
+    const manager = fakeSwarm();
+    const { ctx, environment } = await swarmContext(manager, []);
+    const ps = await ctx.target('live').ps('live');
+    expect(ps.map((p) => [p.service, p.state])).toEqual([['quotes', 'running'], ['replica', 'running']]);
+    await observedServices(ctx, 'live', environment.services);
+    expect(manager.commands().sort()).toEqual([READ_SERVICES, ...READ_NODES, ...PLACEMENT, ...PLACEMENT].sort());
+  });
+});
+
 describe('the read cache', () => {
   it('keeps a value for its TTL, and forgets it when told', () => {
     let now = 0;
