@@ -150,6 +150,22 @@ describe('swarm production watched by the controller (a stack unlike the demo)',
     // Each task has served its own traffic: a baseline to compare the next release with.
     for (const s of Object.keys(PORTS)) for (const t of await running(s)) await until(`${s} on ${t.addr} serving`, async () => ((await served(t.addr, s)) >= 100 ? true : undefined), scaled(120_000));
 
+    // `config check --live` reads where the monitor reads (nothing answers on the configured 127.0.0.1 here):
+    // every task's /metrics on its node, each service's health on its first task's node, each row saying where.
+    const [quotesAt] = (await running('quotes')).map((t) => t.addr);
+    const replicaAt = (await running('replica')).map((t) => t.addr);
+    const live = await run(['config', 'check', '--live', 'live', '--json']);
+    expect(live.code, live.stdout + live.stderr).toBe(0);
+    const report = live.json();
+    for (const c of report.checks) {
+      expect(c, JSON.stringify(c)).toMatchObject({ status: 'ok', where: expect.stringMatching(new RegExp(`^scraped where the tasks run: quotes task 1 of 1 on ${quotesAt}; replica tasks 1-2 of 2 on (${replicaAt.join(', ')}|${[...replicaAt].reverse().join(', ')})$`.replaceAll('.', '\\.'))) });
+    }
+    expect(report.health).toEqual([
+      { name: 'quotes', type: 'health', status: 'ok', reads: `GET http://${quotesAt}:9100/healthz`, where: `read on node ${quotesAt}, task 1 of 1 (1 running)`, version: '2026.1.0', note: 'HTTP 200, state ok, build 2026.1.0' },
+      expect.objectContaining({ name: 'replica', status: 'ok', reads: expect.stringMatching(/^GET http:\/\/[\d.]+:9200\/healthz$/), where: expect.stringMatching(/, task 1 of 2 \(2 running\)$/), version: '2026.1.0' }),
+    ]);
+    expect(replicaAt).toContain(report.health[1].where.match(/^read on node ([\d.]+),/)[1]);
+
     // Sampled from the deploy until the rollback is over: never two tasks of `quotes` at once.
     let most = 0;
     let samples = 0;

@@ -18,7 +18,7 @@ describe('swarm command builders', () => {
   });
 
   it('reads services, tasks and nodes as JSON, by the stack label', () => {
-    expect(swarmCommands.services('s')).toEqual(['docker', 'service', 'ls', '-q', '--filter', 'label=com.docker.stack.namespace=s']);
+    expect(swarmCommands.services('s')).toEqual(['docker', 'service', 'ls', '--filter', 'label=com.docker.stack.namespace=s', '--format', '{{.ID}} {{.Name}}']);
     expect(swarmCommands.inspectServices(['a', 'b'])).toEqual(['docker', 'service', 'inspect', 'a', 'b']);
     expect(swarmCommands.tasks(['a', 'b'])).toEqual(['docker', 'service', 'ps', '-q', '--no-trunc', 'a', 'b']);
     expect(swarmCommands.inspectTasks(['t1'])).toEqual(['docker', 'inspect', '--type', 'task', 't1']);

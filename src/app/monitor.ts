@@ -4,7 +4,7 @@ import { isoNow } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { monitorStep, type MonitorStep } from '../core/monitor-rules.js';
 import { notify } from './notify.js';
-import { observedServices } from './analysis/observed.js';
+import { metricsUnreadable, observedHealth, observedServices } from './analysis/observed.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, MonitorData, Trigger } from './analysis/watch-data.js';
 import { record } from './audit.js';
@@ -13,7 +13,6 @@ import { interrupted } from './locks.js';
 import type { AppContext } from './context.js';
 import { openIncident } from './incidents.js';
 import { rollback } from './rollback.js';
-import { checkHealthOnce, type HealthReport } from './verify-health.js';
 import { startMarker } from '../adapters/targets/target.js';
 
 // Starting a monitor lives apart (monitor-start.ts): deployments start monitors, and monitors
@@ -38,11 +37,11 @@ export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<Moni
   const now = ctx.clock.now();
   const at = now.toISOString();
   const data = structuredClone(monitor.data);
-  const { services, error: located } = await observedServices(ctx, monitor.env, ctx.environment(monitor.env).services);
+  const observed = await observedServices(ctx, monitor.env, ctx.environment(monitor.env).services);
 
   const [health, readings] = await Promise.all([
-    located ? unlocatedHealth(services, located) : checkHealthOnce(services, monitor.version, spec.health.requestTimeout, { probe: ctx.probe }),
-    analysis?.checks.length ? collectReadings(analysis, services, ctx.env, located) : Promise.resolve(new Map()),
+    observedHealth(observed, monitor.version, spec.health.requestTimeout, { probe: ctx.probe }),
+    analysis?.checks.length ? collectReadings(analysis, observed.services, ctx.env, metricsUnreadable(observed)) : Promise.resolve(new Map()),
   ]);
   const results: CheckResult[] = (analysis?.checks ?? []).map((check) => {
     const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {
@@ -91,11 +90,6 @@ export async function evaluateMonitor(ctx: AppContext, monitor: WatchRecord<Moni
     return ctx.store.updateWatch<MonitorData>(monitor.id, { state, data, finishedAt: at }, at);
   }
   return updated;
-}
-
-/** Services nobody could locate are not healthy: unknown fails closed. */
-function unlocatedHealth(services: { name: string; healthUrl: string | undefined }[], reason: string): HealthReport {
-  return { healthy: false, elapsedMs: 0, services: services.map((s) => ({ service: s.name, url: s.healthUrl, healthy: false, reason, status: undefined, version: undefined, attempts: 0 })) };
 }
 
 async function tellBlindness(ctx: AppContext, monitor: WatchRecord<MonitorData>, event: MonitorStep['events'][number]): Promise<void> {

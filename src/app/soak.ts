@@ -6,7 +6,7 @@ import { isoNow } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { changeTypesFromPaths, requiredSoakMs } from '../core/soak-policy.js';
 import { soakStep } from '../core/soak-verdict.js';
-import { observedServices } from './analysis/observed.js';
+import { metricsUnreadable, observedServices } from './analysis/observed.js';
 import { collectReadings } from './analysis/readings.js';
 import type { DeploymentMeta, SoakData } from './analysis/watch-data.js';
 import { record } from './audit.js';
@@ -50,7 +50,7 @@ export async function evaluateSoak(ctx: AppContext, soak: WatchRecord<SoakData>)
   const at = now.toISOString();
   const data = structuredClone(soak.data);
   const observed = analysis?.checks.length ? await observedServices(ctx, soak.env, environment.services) : undefined;
-  const readings = analysis && observed ? await collectReadings(analysis, observed.services, ctx.env, observed.error) : new Map();
+  const readings = analysis && observed ? await collectReadings(analysis, observed.services, ctx.env, metricsUnreadable(observed)) : new Map();
   const results = (analysis?.checks ?? []).map((check) => {
     const { state, result } = evaluateCheck(check, data.checks[check.name], readings.get(check.name) ?? { kind: 'no-data', reason: 'not read' }, {
       role: 'soak', at, baseline: data.baseline[check.name], alpha: analysis!.alpha, beta: analysis!.beta, minRequests: analysis!.minRequests, consecutiveErrors: analysis!.consecutiveErrors,

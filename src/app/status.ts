@@ -1,12 +1,11 @@
 import type { StrayRunning } from '../adapters/targets/target.js';
 import type { ResolvedEnvironment } from '../config/resolve.js';
-import { observedServices } from './analysis/observed.js';
+import { observedHealth, observedServices } from './analysis/observed.js';
 import type { LockRecord, WatchRecord } from '../adapters/store/store.js';
 import type { MonitorData } from './analysis/watch-data.js';
 import type { AppContext } from './context.js';
 import { currentVersionIn, deploymentLiveness, lastGoodVersionIn, recentDeployments, unprovenBecause } from './history.js';
 import { lockLiveness } from './locks.js';
-import { checkHealthOnce } from './verify-health.js';
 
 export interface ServiceView {
   service: string;
@@ -74,7 +73,7 @@ async function statusOf(ctx: AppContext, environment: ResolvedEnvironment, lock:
   const strays = (await target.strays?.(env)) ?? [];
   // Checked where the target says each service answers (swarm: a node running its task).
   const observed = target.reachable ? await observedServices(ctx, env, services) : { services };
-  const health = await checkHealthOnce(observed.services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
+  const health = await observedHealth(observed, undefined, spec.health.requestTimeout, { probe: ctx.probe });
 
   return {
     env,

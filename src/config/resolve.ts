@@ -17,8 +17,20 @@ export interface ResolvedService {
   metricsUrl: string | undefined;
   /** Every replica's metrics URL when a target runs several (swarm: each task on its node); else metricsUrl alone. */
   metricsUrls?: string[];
+  /** Where a target that places tasks itself (swarm) found this service running; set by Target.reachable. */
+  placement?: ServicePlacement;
   env: Record<string, string>;
   passEnv: string[];
+}
+
+/** A service's running tasks as its target placed them: what `config check --live` says it read where. */
+export interface ServicePlacement {
+  /** The address of each running task's node, in slot order: the health URL is read on the first. */
+  nodes: string[];
+  /** Replicas wanted; undefined for a global service (one task per node). */
+  desired: number | undefined;
+  /** Why nothing of the service can be read where it runs (not in the stack, no task running). */
+  missing?: string;
 }
 
 /**

@@ -23,8 +23,13 @@ export interface TargetDeps {
 export type TargetType = EnvironmentSpec['target']['type'];
 type Build = (envName: string, spec: EnvironmentSpec, deps: TargetDeps) => Target;
 
+export interface FactoryOptions {
+  /** The clock of the reads a target keeps across evaluations (swarm: service IDs, nodes); Date.now by default. */
+  now?: () => number;
+}
+
 /** Each driver is loaded only when a config uses its type: a process-only project never loads compose, ssh or swarm code. */
-const drivers: Record<TargetType, () => Promise<Build>> = {
+const drivers: Record<TargetType, (o: FactoryOptions) => Promise<Build>> = {
   async process() {
     const [{ ProcessTarget }, { processLayout }] = await Promise.all([import('./process/driver.js'), import('./process/launch.js')]);
     return (_envName, _spec, deps) =>
@@ -52,11 +57,13 @@ const drivers: Record<TargetType, () => Promise<Build>> = {
       });
     };
   },
-  async swarm() {
-    const { SwarmTarget, swarmLayout } = await import('./swarm/driver.js');
+  async swarm(o) {
+    const [{ SwarmTarget, swarmLayout }, { SwarmReadCache }] = await Promise.all([import('./swarm/driver.js'), import('./swarm/reads.js')]);
+    // One per factory (one context: a command, or a `serve` process): what its targets may share across evaluations.
+    const reads = new SwarmReadCache(o.now);
     return (envName, spec, deps) => {
       if (spec.target.type !== 'swarm') throw new Error(`environment ${envName} is not a swarm target`);
-      return new SwarmTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: swarmLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env });
+      return new SwarmTarget({ envName, spec: spec.target, projectName: deps.config.project, layout: swarmLayout(deps.stateDir), repo: deps.repo, runner: deps.runner, parentEnv: deps.env, reads });
     };
   },
 };
@@ -65,9 +72,9 @@ const drivers: Record<TargetType, () => Promise<Build>> = {
 export type TargetFactory = (envName: string, spec: EnvironmentSpec, deps: TargetDeps) => Target;
 
 /** A factory for every target type the config's environments use, their drivers loaded now. */
-export async function targetFactory(config: ShipgateConfig): Promise<TargetFactory> {
+export async function targetFactory(config: ShipgateConfig, options: FactoryOptions = {}): Promise<TargetFactory> {
   const types = [...new Set(Object.values(config.environments).map((e) => e.target.type))];
-  const built = new Map(await Promise.all(types.map(async (t) => [t, await drivers[t]()] as const)));
+  const built = new Map(await Promise.all(types.map(async (t) => [t, await drivers[t](options)] as const)));
   return (envName, spec, deps) => {
     const build = built.get(spec.target.type);
     if (!build) throw new Error(`no driver loaded for target type ${spec.target.type} (environment ${envName})`);

@@ -2,7 +2,7 @@ import type { ResolvedEnvironment } from '../../config/resolve.js';
 import { errorRateBaseline, latencyBaseline, type CheckBaseline } from '../../core/analysis/checks.js';
 import type { AppContext } from '../context.js';
 import { currentVersion } from '../history.js';
-import { observedServices } from './observed.js';
+import { metricsUnreadable, observedServices } from './observed.js';
 import { collectReadings } from './readings.js';
 
 /**
@@ -19,7 +19,7 @@ export async function measureBaseline(ctx: AppContext, environment: ResolvedEnvi
   const previous = await currentVersion(ctx.store, env);
   if (!previous) return { baseline: {}, note: `no previous release in ${env}: only absolute bounds apply` };
   const observed = await observedServices(ctx, env, environment.services);
-  const readings = await collectReadings(analysis, observed.services, ctx.env, observed.error);
+  const readings = await collectReadings(analysis, observed.services, ctx.env, metricsUnreadable(observed));
   const baseline: Record<string, CheckBaseline> = {};
   const notes: string[] = [];
   for (const check of analysis.checks) {

@@ -5,6 +5,8 @@ import { closestNames } from '../../core/closest.js';
 import type { Reading } from '../../core/analysis/types.js';
 import { judgeValue, noSeries, unseenValues } from './live-check-facts.js';
 import { liveSafetyRows, type LiveSafetyRow } from './live-safety.js';
+import { liveHealthRows, metricsWhere, type LiveHealthRow } from './live-where.js';
+import { metricsUnreadable, type ObservedServices } from './observed.js';
 import { openMetricSource, readCheck } from './readings.js';
 
 /** What a metrics source says a selector finds (the shape of MetricSource.describe). */
@@ -51,6 +53,8 @@ export interface LiveCheckRow {
   /** The value read now (http-json, redis, promql). */
   value?: string | number | boolean;
   note?: string;
+  /** Where a scrape read the metric when the target places the tasks (swarm): each service's running tasks and their nodes. */
+  where?: string;
 }
 
 const joined = (...parts: string[]) => parts.map((p) => p.trim().replace(/^\{|\}$/g, '')).filter(Boolean).join(',');
@@ -143,6 +147,8 @@ export interface LiveCheckReport {
   checks: LiveCheckRow[];
   /** The safety keys (trading.breaker / trading.killSwitch) read from the environment's Redis, when it names one. */
   safety?: LiveSafetyRow[];
+  /** A target that places tasks itself (swarm): each service's health, read on the node the monitor reads it on. */
+  health?: LiveHealthRow[];
 }
 
 export async function probeChecks(env: string, source: string, checks: CheckSpec[], probe: LiveProbe): Promise<LiveCheckReport> {
@@ -151,18 +157,37 @@ export async function probeChecks(env: string, source: string, checks: CheckSpec
   return { env, source, ok: rows.every((r) => r.status !== 'problem' && r.status !== 'error'), checks: rows };
 }
 
-/** `config check --live <env>`: the environment's metrics source asked what each check's selectors find, and value checks read once. */
-export async function liveConfigCheck(environment: ResolvedEnvironment): Promise<LiveCheckReport> {
-  const { name: env, spec, services } = environment;
+/**
+ * `config check --live <env>`: the environment's metrics source asked what each check's selectors
+ * find, and value checks read once. `located`: the services where the target runs them (swarm,
+ * locateForLiveCheck): scraped there, as a soak scrapes them, and each one's health read there too.
+ */
+export async function liveConfigCheck(environment: ResolvedEnvironment, located?: ObservedServices): Promise<LiveCheckReport> {
+  const { name: env, spec } = environment;
+  const services = located?.services ?? environment.services;
   const analysis = spec.analysis;
-  const safety = await liveSafetyRows(spec.trading);
-  const withSafety = (r: LiveCheckReport): LiveCheckReport => (safety.length ? { ...r, ok: r.ok && safety.every((s) => s.status !== 'error'), safety } : r);
-  if (!analysis?.checks.length) return withSafety({ env, source: analysis?.source ?? 'scrape', ok: true, checks: [] });
-  const source = await openMetricSource(analysis, services, undefined, true);
-  return withSafety(await probeChecks(env, analysis.source, analysis.checks, {
+  const [safety, health] = await Promise.all([liveSafetyRows(spec.trading), located ? liveHealthRows(located, environment) : Promise.resolve(undefined)]);
+  const finishReport = (r: LiveCheckReport): LiveCheckReport => {
+    const withSafety = safety.length ? { ...r, ok: r.ok && safety.every((s) => s.status !== 'error'), safety } : r;
+    return health ? { ...withSafety, ok: withSafety.ok && health.every((h) => h.status !== 'error'), health } : withSafety;
+  };
+  if (!analysis?.checks.length) return finishReport({ env, source: analysis?.source ?? 'scrape', ok: true, checks: [] });
+  const unreadable = located && analysis.source === 'scrape' ? metricsUnreadable(located) : undefined;
+  const source = await openMetricSource(analysis, services, unreadable, true);
+  const report = await probeChecks(env, analysis.source, analysis.checks, {
     kind: analysis.source,
     describe: (metric, matchers) => source.describe(metric, matchers),
     metricNames: () => source.metricNames(),
     read: (check) => readCheck(check, source, process.env),
-  }));
+  });
+  const where = located && analysis.source === 'scrape' && !unreadable ? metricsWhere(services) : undefined;
+  if (!where) return finishReport(report);
+  // Each scraped row says where it read; fewer tasks than wanted is said too (the sum is of those that run).
+  const checks = report.checks.map((row) => {
+    if (row.selector === undefined) return row;
+    const warnings = [...(row.warnings ?? []), ...where.warnings];
+    const status = row.status === 'ok' && warnings.length ? 'warning' : row.status;
+    return { ...row, status, where: where.where, ...(warnings.length ? { warnings } : {}) };
+  });
+  return finishReport({ ...report, checks });
 }

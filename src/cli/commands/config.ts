@@ -21,6 +21,13 @@ function printLiveCheck(report: LiveCheckReport, json: boolean): void {
     if (c.error) line(`      ${pc.red(c.value === undefined ? `source failed: ${c.error}` : c.error)}`);
     for (const w of c.warnings ?? []) line(`      ${pc.yellow(w)}`);
     if (c.note && c.selector !== undefined) line(`      ${c.note}`);
+    if (c.where) line(`      ${c.where}`);
+  }
+  if (report.health?.length) line('health (where the monitor reads it):');
+  for (const h of report.health ?? []) {
+    line(`  ${marks[h.status]} ${h.name}:${h.reads ? ` ${h.reads}:` : ''} ${h.error ? pc.red(h.error) : (h.note ?? '')}`);
+    if (h.where) line(`      ${h.where}`);
+    for (const w of h.warnings ?? []) line(`      ${pc.yellow(w)}`);
   }
   if (report.safety?.length) line('safety state:');
   for (const s of report.safety ?? []) {
@@ -29,7 +36,7 @@ function printLiveCheck(report: LiveCheckReport, json: boolean): void {
     for (const w of s.warnings ?? []) line(`      ${pc.yellow(w)}`);
   }
   if (misconfigured) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
-  const warned = [...report.checks, ...(report.safety ?? [])].filter((c) => c.status === 'warning').length;
+  const warned = [...report.checks, ...(report.safety ?? []), ...(report.health ?? [])].filter((c) => c.status === 'warning').length;
   if (warned) line(`${warned} warning${warned > 1 ? 's' : ''} (⚠): a check that reads no evidence leaves a soak inconclusive, never healthy`);
 }
 
@@ -50,8 +57,10 @@ export function registerConfigCommands(program: Command): void {
       const errors = errorsOf(problems);
       if (checkOpts.live !== undefined && config) {
         // Loaded only here: a plain check must not load the metric and Redis clients.
-        const [{ liveConfigCheck }, { resolveEnvironment }] = await Promise.all([import('../../app/analysis/live-check.js'), import('../../config/resolve.js')]);
-        return printLiveCheck(await liveConfigCheck(resolveEnvironment(config, checkOpts.live)), Boolean(opts.json));
+        const [{ liveConfigCheck }, { locateForLiveCheck }, { resolveEnvironment }] = await Promise.all([import('../../app/analysis/live-check.js'), import('../../app/analysis/live-where.js'), import('../../config/resolve.js')]);
+        const environment = resolveEnvironment(config, checkOpts.live);
+        // A swarm runs each service where it places the tasks: read there, as a soak and a monitor read it.
+        return printLiveCheck(await liveConfigCheck(environment, await locateForLiveCheck(config, file, environment)), Boolean(opts.json));
       }
       process.exitCode = errors.length ? ExitCode.badInput : ExitCode.ok;
       if (opts.json) return printJson({ ok: errors.length === 0, file, problems });

@@ -36,15 +36,17 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate health production --restart-unhealthy')
     .action(async (env: string, opts: { restartUnhealthy?: boolean }, cmd: Command) => {
-      const [{ checkHealthOnce, verifyHealth }, { record }] = await Promise.all([
+      const [{ verifyHealth }, { observedHealth }, { record }] = await Promise.all([
         import('../../app/verify-health.js'),
+        import('../../app/analysis/observed.js'),
         import('../../app/audit.js'),
       ]);
       const result = await withContext(cmd, async (ctx) => {
         const { spec, services: configured } = ctx.environment(env);
         const target = ctx.target(env);
         const services = target.reachable ? await target.reachable(env, configured) : configured;
-        let report = await checkHealthOnce(services, undefined, spec.health.requestTimeout, { probe: ctx.probe });
+        // A swarm service with no running task is unhealthy with why, not probed at its configured 127.0.0.1 URL.
+        let report = await observedHealth({ services }, undefined, spec.health.requestTimeout, { probe: ctx.probe });
         const restarted: string[] = [];
         if (opts.restartUnhealthy) {
           for (const s of report.services.filter((x) => !x.healthy)) {

@@ -21,8 +21,8 @@ export const swarmCommands = {
   config: (files: string[]): Argv => ['docker', 'stack', 'config', ...files.flatMap((f) => ['-c', f])],
   /** Removes every service and network of the stack. */
   remove: (stack: string): Argv => ['docker', 'stack', 'rm', stack],
-  /** IDs of the stack's services. */
-  services: (stack: string): Argv => ['docker', 'service', 'ls', '-q', '--filter', `label=${STACK_LABEL}=${stack}`],
+  /** The stack's services, one `<ID> <name>` a line. */
+  services: (stack: string): Argv => ['docker', 'service', 'ls', '--filter', `label=${STACK_LABEL}=${stack}`, '--format', '{{.ID}} {{.Name}}'],
   /** JSON array: Spec (name, image, replicas, update/rollback config), PreviousSpec, UpdateStatus. */
   inspectServices: (ids: string[]): Argv => ['docker', 'service', 'inspect', ...ids],
   /** IDs of every task of the services, current and past (history included). */

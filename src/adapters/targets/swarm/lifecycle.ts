@@ -80,6 +80,7 @@ export async function deployRelease(ss: SwarmSession, release: ReleaseSpec, wait
   const wanted = specServices(readFileSync(record.specFile, 'utf8')).map((s) => s.name);
   const state = ss.readState(release.env);
   ss.writeState(release.env, { ...state, deploying: release.version });
+  ss.forget();
   await ss.exec(release.env, swarmCommands.deploy([record.specFile], ss.stack), {}, TIMEOUTS.deploy);
   const timeoutMs = parseDuration(ss.o.spec.convergenceTimeout) ?? 300_000;
   const deadline = Date.now() + timeoutMs;
@@ -151,6 +152,7 @@ function convergenceFailure(ss: SwarmSession, release: ReleaseSpec, c: Convergen
 
 /** `docker stack rm`; waits until the stack's services are gone. */
 export async function removeStack(ss: SwarmSession, env: string, wait: { poll: () => Promise<void> }): Promise<void> {
+  ss.forget();
   await ss.exec(env, swarmCommands.remove(ss.stack));
   const deadline = Date.now() + TIMEOUTS.other;
   for (let left = await ss.services(env); left.length; left = await ss.services(env)) {
@@ -167,6 +169,7 @@ export async function removeStack(ss: SwarmSession, env: string, wait: { poll: (
 export async function restartService(ss: SwarmSession, env: string, service: string, wait: { poll: () => Promise<void> }): Promise<void> {
   const before = (await ss.services(env)).find((s) => s.name === serviceName(ss.stack, service));
   if (!before) throw failed(`service ${service} does not run in stack ${ss.stack}`, { hint: `Deploy first: shipgate deploy ${env} --version <tag>.` });
+  ss.forget();
   await ss.exec(env, swarmCommands.forceUpdate(before.name), {}, TIMEOUTS.deploy);
   if (before.release === undefined) return; // not deployed by shipgate: no release to judge its tasks against
   const deadline = Date.now() + (parseDuration(ss.o.spec.convergenceTimeout) ?? 300_000);

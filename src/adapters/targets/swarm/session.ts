@@ -11,6 +11,7 @@ import { lastLines } from '../compose/hints.js';
 import { releaseTag } from '../compose/images.js';
 import { defaultStackName, swarmCommands, swarmEnvironment } from './commands.js';
 import { parseNodes, parseServices, parseTasks, type SwarmNode, type SwarmService, type SwarmTask } from './parse.js';
+import { snapshot, SwarmReadCache, type ServiceIndexEntry, type SwarmSnapshot } from './reads.js';
 import { appendCommandLog } from '../command-log.js';
 
 export interface SwarmLayout {
@@ -41,6 +42,8 @@ export interface SwarmTargetOptions {
   clock?: () => Date;
   /** Probes a task's health URL (GET, 2xx is healthy); fetch by default. */
   probe?: (url: string) => Promise<{ ok: boolean; detail: string }>;
+  /** Service IDs and nodes kept across evaluations, shared by the targets of one context (reads.ts); else this session's own. */
+  reads?: SwarmReadCache;
 }
 
 export interface RecordedRelease {
@@ -67,10 +70,12 @@ export const TIMEOUTS = { deploy: 10 * 60_000, other: 2 * 60_000 };
 export class SwarmSession {
   readonly parentEnv: NodeJS.ProcessEnv;
   readonly clock: () => Date;
+  readonly reads: SwarmReadCache;
 
   constructor(readonly o: SwarmTargetOptions) {
     this.parentEnv = o.parentEnv ?? process.env;
     this.clock = o.clock ?? (() => new Date());
+    this.reads = o.reads ?? new SwarmReadCache();
   }
 
   get stack(): string {
@@ -88,7 +93,7 @@ export class SwarmSession {
   async exec(env: string, argv: Argv, variables: Record<string, string> = {}, timeoutMs = TIMEOUTS.other, cwd?: string): Promise<RunResult> {
     const res = await this.run(env, argv, variables, timeoutMs, cwd);
     if (res.exitCode === 0) return res;
-    const host = this.env().DOCKER_HOST ?? 'the default socket';
+    const host = this.engine;
     throw failed(`\`${describeArgv(argv)}\` failed (exit ${res.exitCode}): ${lastLines(res.stderr) || lastLines(res.stdout) || 'no output'}`, {
       hint: /not a swarm manager|This node is not a swarm manager/i.test(res.stderr)
         ? `The engine at ${host} is not a swarm manager: point target.dockerHost at a manager (docker node ls lists them).`
@@ -110,9 +115,62 @@ export class SwarmSession {
     return (await this.exec(env, argv)).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   }
 
-  async services(env: string): Promise<SwarmService[]> {
-    const ids = await this.lines(env, swarmCommands.services(this.stack));
+  private get engine(): string {
+    return this.env().DOCKER_HOST ?? 'the default socket';
+  }
+
+  private get keys(): { services: string; nodes: string } {
+    return { services: `services ${this.engine} ${this.stack}`, nodes: `nodes ${this.engine}` };
+  }
+
+  /** The stack's service IDs and names, read now (and kept for later evaluations). */
+  async serviceIndex(env: string): Promise<ServiceIndexEntry[]> {
+    const entries = (await this.lines(env, swarmCommands.services(this.stack))).map((l) => {
+      const [id = '', name = ''] = l.split(' ');
+      return { id, name };
+    });
+    return this.reads.set(this.keys.services, entries);
+  }
+
+  async inspectServices(env: string, ids: string[]): Promise<SwarmService[]> {
     return ids.length ? parseServices((await this.exec(env, swarmCommands.inspectServices(ids))).stdout) : [];
+  }
+
+  /** Every service of the stack, read now (a deploy's convergence, diagnose). */
+  async services(env: string): Promise<SwarmService[]> {
+    return this.inspectServices(env, (await this.serviceIndex(env)).map((e) => e.id));
+  }
+
+  /**
+   * Services, tasks and nodes for one evaluation (reachable, ps, logs): specs and tasks read now,
+   * the service IDs and the node list reused from an earlier evaluation when still fresh (reads.ts).
+   */
+  observe(env: string, wanted: string[] = []): Promise<SwarmSnapshot> {
+    return snapshot(this.stack, {
+      index: async (fresh) => {
+        const kept = fresh ? undefined : this.reads.get<ServiceIndexEntry[]>(this.keys.services);
+        return kept ? { entries: kept, cached: true } : { entries: await this.serviceIndex(env), cached: false };
+      },
+      inspect: (ids) => this.inspectServices(env, ids),
+      tasks: (services) => this.tasks(env, services),
+      nodes: async (fresh) => {
+        const kept = fresh ? undefined : this.reads.get<SwarmNode[]>(this.keys.nodes);
+        return kept ? { nodes: kept, cached: true } : { nodes: await this.nodes(env), cached: false };
+      },
+    }, wanted);
+  }
+
+  /** The stack's names (short) as last listed: what `logs` reads without a service named. */
+  async serviceNames(env: string): Promise<string[]> {
+    const entries = this.reads.get<ServiceIndexEntry[]>(this.keys.services) ?? (await this.serviceIndex(env));
+    const prefix = `${this.stack}_`;
+    return entries.map((e) => (e.name.startsWith(prefix) ? e.name.slice(prefix.length) : e.name));
+  }
+
+  /** This process changed the stack (deploy, stop, restart): what it kept about it is read again. */
+  forget(): void {
+    this.reads.forget(this.keys.services);
+    this.reads.forget(this.keys.nodes);
   }
 
   async tasks(env: string, services: SwarmService[]): Promise<SwarmTask[]> {
@@ -126,9 +184,10 @@ export class SwarmSession {
     return parseTasks((await this.exec(env, swarmCommands.inspectTasks(ids))).stdout);
   }
 
+  /** Every node of the swarm, read now (and kept for later evaluations). */
   async nodes(env: string): Promise<SwarmNode[]> {
     const ids = await this.lines(env, swarmCommands.nodes());
-    return ids.length ? parseNodes((await this.exec(env, swarmCommands.inspectNodes(ids))).stdout) : [];
+    return this.reads.set(this.keys.nodes, ids.length ? parseNodes((await this.exec(env, swarmCommands.inspectNodes(ids))).stdout) : []);
   }
 
   note(env: string, note: string): void {

@@ -17,8 +17,7 @@ export interface SwarmServiceStatus extends ServiceStatus {
 }
 
 export async function listServices(ss: SwarmSession, env: string): Promise<SwarmServiceStatus[]> {
-  const services = await ss.services(env);
-  const [tasks, nodes] = await Promise.all([ss.tasks(env, services), ss.nodes(env)]);
+  const { services, tasks, nodes } = await ss.observe(env);
   const addr = new Map(nodes.map((n) => [n.id, n.addr]));
   const prefix = `${ss.stack}_`;
   return services.map((svc) => {
@@ -36,7 +35,7 @@ export async function listServices(ss: SwarmSession, env: string): Promise<Swarm
 }
 
 export async function serviceLogs(ss: SwarmSession, env: string, service: string | undefined, tail: number): Promise<ServiceLogs[]> {
-  const names = service ? [service] : (await listServices(ss, env)).map((s) => s.service);
+  const names = service ? [service] : await ss.serviceNames(env);
   const out: ServiceLogs[] = [];
   for (const name of names) {
     const res = await ss.exec(env, swarmCommands.logs(serviceName(ss.stack, name), tail));
@@ -87,19 +86,25 @@ export async function diagnoseStack(ss: SwarmSession, env: string): Promise<Swar
 /**
  * Each service's health URL on the node of one of its running tasks, and the metrics URL of every
  * running task on its node (a watch sums them: one replica's counters are not the service's); see
- * convergence.onNode. A service with no running task keeps its configured URLs, which then fail.
+ * convergence.onNode. Each service says where it was found (`placement`); one with no running task
+ * on a ready node keeps its configured URLs and says why nothing can be read where it runs.
  */
 export async function reachableServices(ss: SwarmSession, env: string, configured: ResolvedService[]): Promise<ResolvedService[]> {
-  const services = await ss.services(env);
-  const [tasks, nodes] = await Promise.all([ss.tasks(env, services), ss.nodes(env)]);
+  const { services, tasks, nodes } = await ss.observe(env, configured.map((s) => s.name));
   const addr = new Map(nodes.filter((n) => n.state === 'ready').map((n) => [n.id, n.addr]));
   return configured.map((s) => {
     const svc = services.find((x) => x.name === serviceName(ss.stack, s.name));
-    const running = svc ? tasks.filter((t) => isCurrent(svc, t) && t.state === 'running' && t.desired === 'running' && addr.has(t.nodeId)) : [];
-    const node = running[0] ? addr.get(running[0].nodeId)! : undefined;
-    if (!node) return s;
+    if (!svc) return { ...s, placement: { nodes: [], desired: undefined, missing: `no service ${serviceName(ss.stack, s.name)} in stack ${ss.stack}` } };
+    const running = tasks.filter((t) => isCurrent(svc, t) && t.state === 'running' && t.desired === 'running' && addr.has(t.nodeId)).sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
+    const placed = running.map((t) => addr.get(t.nodeId)!);
+    const node = placed[0];
+    if (!node) {
+      const of = svc.replicas === undefined ? '' : ` of ${svc.replicas}`;
+      return { ...s, placement: { nodes: [], desired: svc.replicas, missing: `no task of ${svc.release ?? 'its spec'} running on a ready node (0${of})` } };
+    }
+    const placement = { nodes: placed, desired: svc.replicas };
     const metricsUrl = s.metricsUrl;
-    const metrics = metricsUrl ? { metricsUrl: onNode(metricsUrl, node), metricsUrls: [...new Set(running.map((t) => onNode(metricsUrl, addr.get(t.nodeId)!)))] } : {};
-    return { ...s, ...(s.healthUrl ? { healthUrl: onNode(s.healthUrl, node) } : {}), ...(s.health ? { health: { ...s.health, url: onNode(s.health.url, node) } } : {}), ...metrics };
+    const metrics = metricsUrl ? { metricsUrl: onNode(metricsUrl, node), metricsUrls: [...new Set(placed.map((a) => onNode(metricsUrl, a)))] } : {};
+    return { ...s, ...(s.healthUrl ? { healthUrl: onNode(s.healthUrl, node) } : {}), ...(s.health ? { health: { ...s.health, url: onNode(s.health.url, node) } } : {}), ...metrics, placement };
   });
 }
