@@ -229,6 +229,13 @@ describe('init --from a real-world compose file, deployed on a real engine', { t
       const c = await quotesContainer();
       return c?.image === 'registry.test/quantdesk/quotes:v1.2.0' ? c : undefined;
     });
+    // Swap only once the deploy verifies: removed while `up` and its listing still run, the
+    // container is missing from the start step instead (a busy CI machine saw exactly that).
+    await waitFor('the deploy to reach verify', async () => {
+      const status = await run(['status', '--env', 'production', '--json']);
+      const deployment = status.stdout.trim().startsWith('{') ? status.json().environments?.find((e: any) => e.env === 'production')?.deployment : undefined;
+      return deployment?.version === 'v1.2.0' && deployment.lastStep === 'verify (started)' ? deployment : undefined;
+    });
     const labels = JSON.parse(await docker.docker(['inspect', '--format', '{{json .Config.Labels}}', started.id])) as Record<string, string>;
     await docker.docker(['rm', '--force', started.id]);
     await docker.docker(['run', '--detach', '--name', 'quotes-impostor', '--network', 'host', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), '--env', `PORT=${quotesPort}`, '--env', 'APP_VERSION=0.1.0', 'registry.test/quantdesk/quotes:v1.0.0']);
