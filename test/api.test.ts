@@ -75,12 +75,21 @@ const BODIES: Record<string, unknown> = {
   '/api/breaker/reset': { env: 'staging' },
   '/api/killswitch/on': { env: 'staging', reason: 'role test', timeoutMs: 1000 },
   '/api/killswitch/off': { env: 'staging' },
+  // An environment this config lacks: past the role check each answers 400, and nothing runs.
+  '/api/deploy': { env: 'nowhere', version: 'v1.0.0' },
+  '/api/promote': { env: 'nowhere' },
+  '/api/rollback': { env: 'nowhere', reason: 'role test' },
+  '/api/stop': { env: 'nowhere', reason: 'role test' },
+  '/api/locks/acquire': { env: 'nowhere', reason: 'role test' },
+  '/api/locks/release': { env: 'nowhere' },
+  '/api/health/restart': { env: 'nowhere' },
+  '/api/backups': { env: 'nowhere' },
 };
 const mutating = OPERATIONS.filter((op) => op.method === 'post' && op.role);
 const below = (role: Role) => ROLES[ROLES.indexOf(role) - 1]!;
 
 describe('every mutating endpoint', () => {
-  it('is one of the six the roles table names', () => {
+  it('is one the roles table names', () => {
     expect(mutating.map((op) => op.path).sort()).toEqual(Object.keys(BODIES).sort());
   });
 

@@ -8,7 +8,9 @@ import { eventRoutes } from './events.js';
 import { loginRoutes } from './login.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { opsRoutes } from './routes-ops.js';
 import { readRoutes } from './routes-read.js';
+import { releaseRoutes } from './routes-release.js';
 import { writeRoutes } from './routes-write.js';
 import { Sessions } from './sessions.js';
 import { dashboardRoutes } from './static.js';
@@ -63,5 +65,7 @@ export function createApi(ctx: AppContext, options: ApiOptions): ApiApp {
   app.route('/api', writeRoutes(ctx));
   app.route('/api', readRoutes(ctx));
   app.route('/api', ciRoutes(ctx));
+  app.route('/api', releaseRoutes(ctx));
+  app.route('/api', opsRoutes(ctx));
   return { app, metrics, endStreams: () => live.forEach((s) => s.abort()) };
 }
