@@ -51,6 +51,13 @@ describe('the release path through the API', { timeout: scaled(240_000) }, () =>
     expect(missing.status).toBe(400);
     expect(missing.json.error).toMatchObject({ message: 'version: a version is required (or resume: true to finish an interrupted deployment)', where: 'body.version' });
 
+    // The checklist first: an attestation through the API is the token owner's word.
+    const checklist = await call('POST', '/api/preflight', tokens.deployer, { version: 'v1.0.0', env: 'staging', attest: { item: 'stakeholders-notified', note: 'posted in #trading-ops' } });
+    expect(checklist.status, JSON.stringify(checklist.json)).toBe(200);
+    expect(checklist.json).toMatchObject({ version: 'v1.0.0', env: 'staging', commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(checklist.json.items.find((i: any) => i.item === 'stakeholders-notified')).toMatchObject({ status: 'attested', evidence: expect.stringMatching(/^attested by dora at \S+: posted in #trading-ops/) });
+    expect((await call('GET', '/api/audit?action=preflight.attest', tokens.viewer)).json.events.at(-1)).toMatchObject({ actor: 'dora', detail: { item: 'stakeholders-notified', by: 'dora' } });
+
     const first = await call('POST', '/api/deploy', tokens.deployer, { env: 'staging', version: 'v1.0.0' });
     expect(first.status, JSON.stringify(first.json)).toBe(200);
     expect(first.json).toMatchObject({ ok: true, kind: 'deploy', env: 'staging', version: 'v1.0.0', fromVersion: null });

@@ -11,23 +11,36 @@ import { createToken } from '../src/app/tokens.js';
 import { configSchema } from '../src/config/schema.js';
 import { ROLES, type Role } from '../src/core/roles.js';
 import { startApiServer, type RunningApi } from '../src/server/start.js';
+import { FakeGitHub } from './fakes/github.js';
+import { startWebhookReceiver, type WebhookReceiver } from './fakes/webhook-receiver.js';
 import { shipgate } from './harness/cli.js';
 
 let dir: string;
 let ctx: AppContext;
 let api: RunningApi;
 const tokens = {} as Record<Role | 'deployer2', string>;
-const CONFIG = { version: 1, project: 'api-ops', services: { web: { command: ['true'] } }, environments: { production: { trading: { keyPrefix: 'prod:' } }, staging: {} } };
+let CONFIG: Record<string, unknown>;
+let gh: FakeGitHub;
+let hook: WebhookReceiver;
+const GH_TOKEN = 'ghp_apiOpsSecret123';
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-api-ops-'));
-  ctx = await createContext({ file: path.join(dir, 'shipgate.yml'), dir, config: configSchema.parse(CONFIG) }, { env: { ...process.env, SHIPGATE_ACTOR: 'operator', SHIPGATE_DATABASE_URL: '' } });
+  gh = await FakeGitHub.start({ repo: 'acme/trading', token: GH_TOKEN });
+  hook = await startWebhookReceiver();
+  CONFIG = {
+    version: 1, project: 'api-ops', services: { web: { command: ['true'] } }, environments: { production: { trading: { keyPrefix: 'prod:' } }, staging: {} },
+    notifications: [{ type: 'webhook', urlEnv: 'OPS_HOOK' }], preflight: { github: { repo: 'acme/trading', tokenEnv: 'GH_TOKEN', apiUrl: gh.url } },
+  };
+  ctx = await createContext({ file: path.join(dir, 'shipgate.yml'), dir, config: configSchema.parse(CONFIG) }, { env: { ...process.env, SHIPGATE_ACTOR: 'operator', SHIPGATE_DATABASE_URL: '', OPS_HOOK: hook.url('/hook'), GH_TOKEN } });
   for (const role of ROLES) tokens[role] = (await createToken(ctx, { name: `${role}-user`, role })).token;
   tokens.deployer2 = (await createToken(ctx, { name: 'dana', role: 'deployer' })).token;
   api = await startApiServer(ctx, { address: { host: '127.0.0.1', port: 0 }, version: 'test', loginAttemptsPerMinute: 1000, eventPollMs: 50 });
 });
 
 afterAll(async () => {
+  await gh?.close();
+  await hook?.close();
   await api?.close();
   await ctx?.store.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -154,6 +167,61 @@ describe('reading what an operator checks in an incident', () => {
     expect(report.text).toContain('Trigger `error-rate`');
     expect(report.text).toContain('## Timeline');
     expect((await call('GET', '/api/incidents/99999/report', { token: tokens.viewer })).status).toBe(400);
+  });
+});
+
+describe('release preparation and people', () => {
+  it('announces a release through the configured notifier as the token\'s owner', async () => {
+    const sent = await call('POST', '/api/announce', { token: tokens.deployer, body: { version: 'v1.3.0', message: 'Deploying v1.3.0 to production at 6pm ET' } });
+    expect(sent.status, sent.text).toBe(200);
+    expect(sent.json).toEqual({ ok: true, version: 'v1.3.0', env: 'production' });
+    await hook.waitForRequests(1);
+    expect(hook.requests[0]!.json()).toMatchObject({ event: 'release.announced', env: 'production', version: 'v1.3.0', actor: 'deployer-user', reason: 'Deploying v1.3.0 to production at 6pm ET' });
+    expect(await lastAudit('release.announce')).toMatchObject({ actor: 'deployer-user', version: 'v1.3.0', detail: { identity: { principal: 'deployer-user' } } });
+    expect((await call('POST', '/api/announce', { token: tokens.deployer, body: { version: 'v1.3.0' } })).json.error.where).toBe('body.message');
+  });
+
+  it('re-runs a CI run\'s failed jobs through GitHub, recorded as the token\'s owner', async () => {
+    gh.seed = {
+      workflowRuns: [{ id: 7, name: 'CI', head_sha: 'a'.repeat(40), status: 'completed', conclusion: 'failure', run_attempt: 1 }],
+      jobs: { 7: [{ id: 71, name: 'tests', status: 'completed', conclusion: 'failure', steps: [] }] },
+    };
+    const rerun = await call('POST', '/api/ci/rerun', { token: tokens.deployer, body: { run: '7' } });
+    expect(rerun.status, rerun.text).toBe(200);
+    expect(rerun.json).toMatchObject({ ok: true, run: { id: 7 } });
+    expect(gh.reruns).toEqual([7]);
+    expect(await lastAudit('ci.rerun')).toMatchObject({ actor: 'deployer-user' });
+    expect((await call('POST', '/api/ci/rerun', { token: tokens.viewer, body: { run: '7' } })).status).toBe(403);
+  });
+
+  it('an admin lists the tokens (never a secret) and revokes a leaked one: it is refused from then on', async () => {
+    const leaked = await createToken(ctx, { name: 'mallory', role: 'deployer' });
+    expect((await call('GET', '/api/me', { token: leaked.token })).status).toBe(200);
+    expect((await call('GET', '/api/tokens', { token: tokens.approver })).status).toBe(403);
+    const list = await call('GET', '/api/tokens', { token: tokens.admin });
+    expect(list.json.tokens.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['viewer-user', 'admin-user', 'dana', 'mallory']));
+    for (const t of Object.values(tokens)) expect(list.text).not.toContain(t.replace(/^sgt_\d+_/, ''));
+
+    expect((await call('POST', `/api/tokens/${leaked.view.id}/revoke`, { token: tokens.approver, body: { reason: 'pasted in chat' } })).status).toBe(403);
+    const revoked = await call('POST', `/api/tokens/${leaked.view.id}/revoke`, { token: tokens.admin, body: { reason: 'pasted in chat' } });
+    expect(revoked.status, revoked.text).toBe(200);
+    expect(revoked.json.token).toMatchObject({ id: leaked.view.id, name: 'mallory', revokedAt: expect.any(String) });
+    expect((await call('GET', '/api/me', { token: leaked.token })).status).toBe(401);
+    expect(await lastAudit('token.revoke')).toMatchObject({ actor: 'admin-user', reason: 'pasted in chat', detail: { name: 'mallory', identity: { principal: 'admin-user' } } });
+    expect((await call('POST', `/api/tokens/${leaked.view.id}/revoke`, { token: tokens.admin, body: {} })).json.error.message).toContain('already revoked');
+  });
+
+  it('roll back or fix forward: the runbook\'s rules from the query, as `shipgate decide`', async () => {
+    const q = '/api/decide?affected=60%25&rootCauseKnown=true&fixEta=2h';
+    const answer = await call('GET', q, { token: tokens.viewer });
+    expect(answer.status, answer.text).toBe(200);
+    const cli = await shipgate(['decide', '--affected', '60%', '--root-cause-known', '--fix-eta', '2h', '--json'], { cwd: dir });
+    expect(answer.json).toEqual(cli.json());
+    expect(answer.json.recommendation).toBe('rollback');
+    const bad = await call('GET', '/api/decide?affected=60', { token: tokens.viewer });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatchObject({ where: 'affected', hint: 'Did you mean affected 60%?' });
+    expect((await call('GET', '/api/decide?rootCauseKnown=maybe', { token: tokens.viewer })).json.error.where).toBe('rootCauseKnown');
   });
 });
 

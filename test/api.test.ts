@@ -84,6 +84,11 @@ const BODIES: Record<string, unknown> = {
   '/api/locks/release': { env: 'nowhere' },
   '/api/health/restart': { env: 'nowhere' },
   '/api/backups': { env: 'nowhere' },
+  '/api/restore': { env: 'nowhere', backupId: 1, reason: 'role test' },
+  '/api/preflight': { version: 'v1.0.0', env: 'nowhere' },
+  '/api/announce': { version: 'v1.0.0', env: 'nowhere', message: 'role test' },
+  '/api/ci/rerun': { run: '999' },
+  '/api/tokens/{id}/revoke': { reason: 'role test' },
 };
 const mutating = OPERATIONS.filter((op) => op.method === 'post' && op.role);
 const below = (role: Role) => ROLES[ROLES.indexOf(role) - 1]!;

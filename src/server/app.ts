@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AppContext } from '../app/context.js';
 import { ShipgateError } from '../core/errors.js';
 import { authenticate, problem, type ApiEnv } from './auth.js';
+import { adminRoutes } from './routes-admin.js';
 import { ciRoutes } from './routes-ci.js';
 import { eventRoutes } from './events.js';
 import { loginRoutes } from './login.js';
@@ -67,5 +68,6 @@ export function createApi(ctx: AppContext, options: ApiOptions): ApiApp {
   app.route('/api', ciRoutes(ctx));
   app.route('/api', releaseRoutes(ctx));
   app.route('/api', opsRoutes(ctx));
+  app.route('/api', adminRoutes(ctx));
   return { app, metrics, endStreams: () => live.forEach((s) => s.abort()) };
 }

@@ -9,12 +9,14 @@ import { callerContext, requireRole, type ApiEnv } from './auth.js';
 import { positiveInt } from './query.js';
 import { overrides } from './routes-release.js';
 import { WRITE_ROLES, body } from './routes-write.js';
-import { envBody, lockAcquireBody, lockReleaseBody } from './schemas.js';
+import { decideQuery, envBody, lockAcquireBody, lockReleaseBody } from './schemas.js';
 
 /** GET endpoints that need more than viewer (README: "The control room"). */
 export const READ_ROLES = {
   /** Service logs are shown as the services wrote them: shipgate cannot redact what a service prints. */
   'GET /api/logs': 'deployer',
+  /** Who holds which role: the people to ask, and the ones to revoke. */
+  'GET /api/tokens': 'admin',
 } as const;
 
 const requiredEnv = (value: string | undefined) => {
@@ -78,6 +80,19 @@ export function opsRoutes(ctx: AppContext): Hono<ApiEnv> {
     const env = requiredEnv(c.req.query('env'));
     ctx.environment(env);
     return c.json({ env, findings: await (await import('../app/diagnose.js')).diagnose(as(c), env) });
+  });
+
+  // The runbook's rules on rolling back or fixing forward: pure, as `shipgate decide`.
+  r.get('/decide', view, async (c) => {
+    const parsed = decideQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.');
+      throw badInput(`${field}: ${issue.message}`, { where: field, hint: 'Give true or false, or leave it out if you do not know.' });
+    }
+    const [{ decide }, { decisionInput }] = await Promise.all([import('../core/decide.js'), import('../core/decide-input.js')]);
+    const input = decisionInput(parsed.data, 'query');
+    return c.json({ ok: true as const, ...decide(input), input });
   });
 
   r.get('/incidents/:id/report', view, async (c) => {

@@ -7,7 +7,7 @@ import type { AppContext } from '../app/context.js';
 import type { Role } from '../core/roles.js';
 import { callerContext, elevatedRole, requireRole, type ApiEnv } from './auth.js';
 import { WRITE_ROLES, body } from './routes-write.js';
-import { deployBody, promoteBody, rollbackBody, stopBody } from './schemas.js';
+import { announceBody, deployBody, preflightBody, promoteBody, rollbackBody, stopBody } from './schemas.js';
 
 /** The role an override needs on top of the endpoint's own (README: "The control room"). */
 export const OVERRIDE_ROLES = {
@@ -60,6 +60,21 @@ export function releaseRoutes(ctx: AppContext): Hono<ApiEnv> {
     const b = await body(c, stopBody);
     const { stopEnvironment } = await import('../app/stop.js');
     return c.json(await stopEnvironment(as(c), b.env, b.reason));
+  });
+
+  // The checklist before a release; an attestation is the token owner's word (the CLI's --by NAME proves nothing).
+  r.post('/preflight', role('POST /api/preflight'), async (c) => {
+    const b = await body(c, preflightBody);
+    const { attest, runPreflight } = await import('../app/preflight.js');
+    const run = as(c);
+    if (b.attest) await attest(run, b.version, b.attest.item, run.actor, b.attest.note);
+    return c.json(await runPreflight(run, b.version, b.env ?? 'production'));
+  });
+
+  r.post('/announce', role('POST /api/announce'), async (c) => {
+    const b = await body(c, announceBody);
+    const { announceRelease } = await import('../app/announce.js');
+    return c.json(await announceRelease(as(c), { version: b.version, env: b.env ?? 'production', message: b.message }));
   });
   return r;
 }

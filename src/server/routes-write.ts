@@ -30,6 +30,11 @@ export const WRITE_ROLES = {
   'POST /api/locks/release': 'deployer',
   'POST /api/health/restart': 'deployer',
   'POST /api/backups': 'deployer',
+  'POST /api/restore': 'admin',
+  'POST /api/preflight': 'deployer',
+  'POST /api/announce': 'deployer',
+  'POST /api/ci/rerun': 'deployer',
+  'POST /api/tokens/:id/revoke': 'admin',
 } as const satisfies Record<string, Role>;
 
 /** The JSON body parsed with its schema, or a 400 naming the field and what it must be. */

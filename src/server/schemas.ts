@@ -66,6 +66,30 @@ export const lockReleaseBody = z.object({
   if (b.force) needsReason('force')(b, ctx);
 });
 export const envBody = z.object({ env: envName });
+export const restoreBody = z.object({
+  env: envName,
+  backupId: z.number().int().positive().describe('the backup to restore (GET /api/backups)'),
+  acceptDataLoss: z.boolean().optional().describe('restore although rows written since the backup (or an old backup) are lost'),
+  reason,
+});
+export const preflightBody = z.object({
+  version,
+  env: envName.optional().describe('the target environment (default production)'),
+  attest: z.object({ item: z.string().min(1).max(100).describe('e.g. stakeholders-notified'), note: z.string().trim().max(2000).optional() }).optional()
+    .describe('record that the token\'s owner checked an item, before the checklist runs'),
+});
+export const announceBody = z.object({ version, env: envName.optional().describe('default production'), message: reason.describe('e.g. "Deploying v1.3.0 to production at 6pm ET (after market close)"') });
+export const ciRerunBody = z.object({ run: z.string().trim().min(1).max(300).describe('a workflow run id or run URL; only its failed jobs (and their dependents) run again') });
+export const tokenRevokeBody = z.object({ reason: reason.optional() });
+/** GET /api/decide's query: each left out is unknown, as a flag left out of `shipgate decide`. */
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+export const decideQuery = z.object({
+  affected: z.string().optional().describe('share of users/trades affected: 0.3 or 30%'),
+  dataIntegrityAtRisk: flag.optional(), rootCauseKnown: flag.optional(),
+  fixEta: z.string().optional().describe('how long the fix will take, with a unit: 45m, 2h'),
+  components: z.string().optional().describe('how many components are affected'),
+  fixTested: flag.optional(), rollbackLosesData: flag.optional(), critical: flag.optional(),
+});
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -171,4 +195,15 @@ export const auditVerifyResponse = z.looseObject({ ok: z.boolean(), checked: z.n
 export const backupsResponse = z.object({ backups: z.array(z.looseObject({ id: z.number().int(), env: z.string(), createdAt: z.string(), file: z.string(), present: z.boolean() })) });
 export const backupResponse = z.object({ ok: z.literal(true), backup: z.looseObject({ id: z.number().int(), env: z.string(), file: z.string(), sha256: z.string() }) });
 export const killSwitchStatusResponse = safetyStatus.extend({ broker: z.string().nullable(), openOrders: z.number().int().nullable().describe('null: the broker could not say (brokerProblem)'), brokerProblem: z.string().nullable() });
+export const restoreResponse = z.looseObject({ ok: z.boolean().describe('false: the integrity check after the restore failed'), env: z.string(), backup: z.looseObject({ id: z.number().int() }), acceptedDataLoss: z.boolean(), removed: z.array(z.string()), durationMs: z.number() });
+export const preflightResponse = z.looseObject({ version: z.string(), commit: z.string(), env: z.string(), passed: z.boolean(), items: z.array(z.looseObject({ item: z.string(), title: z.string(), status: z.enum(['pass', 'fail', 'attested', 'info']), evidence: z.string() })), changelog: z.array(z.string()) });
+export const announceResponse = z.object({ ok: z.literal(true), version: z.string(), env: z.string() });
+export const ciRerunResponse = z.object({ ok: z.literal(true), run: z.looseObject({ id: z.number().int() }) });
+const tokenView = z.object({ id: z.number().int(), name: z.string(), role: z.enum(ROLES), createdAt: z.string(), createdBy: z.string(), revokedAt: z.string().nullable() });
+export const tokensResponse = z.object({ tokens: z.array(tokenView) });
+export const tokenRevokeResponse = z.object({ ok: z.literal(true), token: tokenView });
+export const decideResponse = z.looseObject({
+  recommendation: z.enum(['rollback', 'fix-forward']), confident: z.boolean(), needsPerson: z.boolean(),
+  rulesFired: z.array(z.object({ rule: z.string(), points: z.enum(['rollback', 'fix-forward']) })), unknowns: z.array(z.string()), explanation: z.string(),
+});
 export const diagnoseResponse = z.object({ env: z.string(), findings: z.array(z.looseObject({ id: z.string(), severity: z.enum(['error', 'warning', 'info']), title: z.string(), evidence: z.array(z.string()), next: z.string() })) });
