@@ -30,7 +30,12 @@ describe('the release path through the API', { timeout: scaled(240_000) }, () =>
   const audit = async (action: string) => (await call('GET', `/api/audit?env=staging&action=${action}`, tokens.viewer)).json.events as any[];
 
   beforeAll(async () => {
-    ws = await stackWorkspace(['staging'], ['v1.0.0', 'v1.1.0'], { healthTimeout: '3s' });
+    const promoteFrom = (yaml: string) => {
+      const from = '  production:\n    target: { type: process }';
+      if (!yaml.includes(from)) throw new Error(`the generated shipgate.yml no longer contains ${JSON.stringify(from)}; update the test's patch`);
+      return yaml.replace(from, '  production:\n    promoteFrom: staging\n    target: { type: process }');
+    };
+    ws = await stackWorkspace(['staging', 'production'], ['v1.0.0', 'v1.1.0'], { healthTimeout: '3s', patch: promoteFrom });
     for (const [name, role] of [['dora', 'deployer'], ['alice', 'approver'], ['vic', 'viewer']] as const) {
       const made = await ws.run(['token', 'create', '--name', name, '--role', role, '--json']);
       expect(made.code, made.stderr).toBe(0);
@@ -61,6 +66,19 @@ describe('the release path through the API', { timeout: scaled(240_000) }, () =>
     const first = await call('POST', '/api/deploy', tokens.deployer, { env: 'staging', version: 'v1.0.0' });
     expect(first.status, JSON.stringify(first.json)).toBe(200);
     expect(first.json).toMatchObject({ ok: true, kind: 'deploy', env: 'staging', version: 'v1.0.0', fromVersion: null });
+    // Nothing to resume: the same refusal as `deploy --resume`.
+    const resume = await call('POST', '/api/deploy', tokens.deployer, { env: 'staging', resume: true });
+    expect(resume.status).toBe(400);
+    expect(resume.json.error.message).toMatch(/^nothing to resume in staging: the last deploy #\d+ of v1\.0\.0 succeeded$/);
+
+    // Promotion lists every unmet requirement (409), recorded as the deployer's refusal; allowTripped needs approver.
+    const promoted = await call('POST', '/api/promote', tokens.deployer, { env: 'production' });
+    expect(promoted.status, JSON.stringify(promoted.json)).toBe(409);
+    expect(promoted.json.error.message).toContain('promotion of v1.0.0 from staging to production refused: staging soak passed — v1.0.0 was never soaked in staging');
+    expect(promoted.json.error.data.checks).toContainEqual({ requirement: 'staging soak passed', met: false, detail: 'v1.0.0 was never soaked in staging' });
+    expect((await call('GET', '/api/audit?env=production&action=promote.refused', tokens.viewer)).json.events.at(-1)).toMatchObject({ actor: 'dora', version: 'v1.0.0', detail: { identity: { principal: 'dora' } } });
+    expect((await call('POST', '/api/promote', tokens.deployer, { env: 'production', allowTripped: true, reason: 'the fix' })).status).toBe(403);
+
     const second = await call('POST', '/api/deploy', tokens.deployer, { env: 'staging', version: 'v1.1.0', changeTypes: ['hotfix'] });
     expect(second.json).toMatchObject({ ok: true, version: 'v1.1.0', fromVersion: 'v1.0.0' });
     expect(await healthVersion(ports.gateway)).toBe('v1.1.0');
