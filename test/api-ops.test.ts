@@ -113,7 +113,7 @@ describe('environment locks', () => {
   it('refuses a lease that is not a duration, naming the field', async () => {
     const bad = await call('POST', '/api/locks/acquire', { token: tokens.deployer, body: { env: 'staging', reason: 'x', lease: 'soon' } });
     expect(bad.status).toBe(400);
-    expect(bad.json.error.message).toContain('"soon" is not a duration');
+    expect(bad.json.error).toMatchObject({ message: 'lease: must be a duration such as 30m, 2h or 1d', where: 'body.lease' });
   });
 });
 
@@ -148,7 +148,7 @@ describe('reading what an operator checks in an incident', () => {
     expect(denied.status).toBe(403);
     expect(denied.json.error.message).toContain('needs deployer');
     expect((await call('GET', '/api/logs?env=staging', { token: tokens.deployer })).json).toEqual({ env: 'staging', logs: [] });
-    expect((await call('GET', '/api/logs?env=staging&service=nope', { token: tokens.deployer })).json.error.message).toBe('unknown service "nope"');
+    expect((await call('GET', '/api/logs?env=staging&service=nope', { token: tokens.deployer })).json.error).toMatchObject({ message: 'unknown service "nope"', where: 'service' });
 
     const health = await call('GET', '/api/health?env=staging', { token: tokens.viewer });
     expect(health.status, health.text).toBe(200);

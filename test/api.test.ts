@@ -323,5 +323,13 @@ describe('/metrics and the OpenAPI document', () => {
     expect(trip['x-shipgate-role']).toBe('deployer');
     expect(trip.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: expect.arrayContaining(['env', 'reason']) });
     expect(doc.paths['/api/killswitch/off'].post['x-shipgate-role']).toBe('admin');
+    // Options that raise the role are in the document too, with the body's schema.
+    const deploy = doc.paths['/api/deploy'].post;
+    expect(deploy['x-shipgate-role']).toBe('deployer');
+    expect(deploy['x-shipgate-override-roles']).toEqual({ allowBad: 'approver', allowTripped: 'approver' });
+    expect(deploy.requestBody.content['application/json'].schema.properties).toMatchObject({ allowBad: { type: 'boolean' }, reason: { type: 'string' }, changeTypes: { type: 'array' } });
+    expect(deploy.responses[403].description).toContain('allowBad approver');
+    expect(doc.paths['/api/restore'].post['x-shipgate-role']).toBe('admin');
+    expect(doc.paths['/api/logs'].get['x-shipgate-role']).toBe('deployer');
   });
 });

@@ -40,10 +40,10 @@ export async function environmentHealth(ctx: AppContext, env: string, opts: { re
 }
 
 /** `shipgate logs ENV [SERVICE]` and GET /api/logs: the last `tail` lines of one service's log, or of every service. */
-export async function environmentLogs(ctx: AppContext, env: string, service: string | undefined, tail: number) {
+export async function environmentLogs(ctx: AppContext, env: string, service: string | undefined, tail: number, field = '[service]') {
   ctx.environment(env);
   if (service && !hasService(ctx.config, service)) {
-    throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
+    throw badInput(`unknown service "${service}"`, { where: field, hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
   }
   return ctx.target(env).logs(env, service, tail);
 }

@@ -52,7 +52,7 @@ export function opsRoutes(ctx: AppContext): Hono<ApiEnv> {
   r.get('/logs', requireRole(ctx, READ_ROLES['GET /api/logs']), async (c) => {
     const env = requiredEnv(c.req.query('env'));
     const tail = Math.min(positiveInt(c.req.query('tail'), 'tail', 100)!, 5000);
-    return c.json({ env, logs: await (await import('../app/health-check.js')).environmentLogs(as(c), env, c.req.query('service') || undefined, tail) });
+    return c.json({ env, logs: await (await import('../app/health-check.js')).environmentLogs(as(c), env, c.req.query('service') || undefined, tail, 'service') });
   });
 
   r.get('/controller', view, async (c) => c.json(await (await import('../app/controller-status.js')).controllerStatus(as(c))));

@@ -2,6 +2,7 @@
 // document (openapi.ts) is generated from the same schemas.
 import { z } from 'zod';
 import { CHANGE_TYPES } from '../config/change-types.js';
+import { parseDuration } from '../core/duration.js';
 import { ROLES } from '../core/roles.js';
 
 const envName = z.string().min(1).max(64).describe('an environment of shipgate.yml, e.g. production');
@@ -57,7 +58,7 @@ export const rollbackBody = z.object({
   acceptDataLoss: z.boolean().optional().describe('allow a restore that discards writes made since the backup (role approver)'),
 });
 export const stopBody = z.object({ env: envName, reason });
-export const lockAcquireBody = z.object({ env: envName, reason, lease: z.string().min(1).max(20).optional().describe('how long the hold lasts, e.g. 30m, 2h (default 1h)') });
+export const lockAcquireBody = z.object({ env: envName, reason, lease: z.string().min(1).max(20).refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration such as 30m, 2h or 1d' }).optional().describe('how long the hold lasts, e.g. 30m, 2h (default 1h)') });
 export const lockReleaseBody = z.object({
   env: envName,
   force: z.boolean().optional().describe('break a lock held by someone else or by a dead process (role approver, needs reason)'),
