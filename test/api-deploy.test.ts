@@ -86,6 +86,11 @@ describe('the release path through the API', { timeout: scaled(240_000) }, () =>
     const noReason = await call('POST', '/api/rollback', tokens.deployer, { env: 'staging' });
     expect(noReason.status).toBe(400);
     expect(noReason.json.error.where).toBe('body.reason');
+    expect((await call('POST', '/api/rollback', tokens.deployer, { env: 'staging', reason: 'x', db: 'drop' })).json.error.where).toBe('body.db');
+    const dataLoss = await call('POST', '/api/rollback', tokens.deployer, { env: 'staging', reason: 'x', acceptDataLoss: true });
+    expect(dataLoss.status).toBe(403);
+    expect(dataLoss.json.error.message).toBe("dora's token is deployer; POST /api/rollback with acceptDataLoss needs approver or above");
+    expect(await healthVersion(ports.gateway)).toBe('v1.1.0');
     const back = await call('POST', '/api/rollback', tokens.deployer, { env: 'staging', reason: 'fills not booked after v1.1.0' });
     expect(back.status, JSON.stringify(back.json)).toBe(200);
     expect(back.json).toMatchObject({ ok: true, kind: 'rollback', version: 'v1.0.0', fromVersion: 'v1.1.0', incidentId: expect.any(Number) });
