@@ -179,6 +179,11 @@ describe('release preparation and people', () => {
     expect(hook.requests[0]!.json()).toMatchObject({ event: 'release.announced', env: 'production', version: 'v1.3.0', actor: 'deployer-user', reason: 'Deploying v1.3.0 to production at 6pm ET' });
     expect(await lastAudit('release.announce')).toMatchObject({ actor: 'deployer-user', version: 'v1.3.0', detail: { identity: { principal: 'deployer-user' } } });
     expect((await call('POST', '/api/announce', { token: tokens.deployer, body: { version: 'v1.3.0' } })).json.error.where).toBe('body.message');
+    // The command calls the same function: the same event, from the local user.
+    const cli = await shipgateJson(['announce', 'v1.3.1', '--message', 'from the host', '--json'], { OPS_HOOK: hook.url('/hook') });
+    expect(cli).toEqual({ ok: true, version: 'v1.3.1', env: 'production' });
+    await hook.waitForRequests(2);
+    expect(hook.requests[1]!.json()).toMatchObject({ event: 'release.announced', version: 'v1.3.1', actor: 'tester', reason: 'from the host' });
   });
 
   it('re-runs a CI run\'s failed jobs through GitHub, recorded as the token\'s owner', async () => {
@@ -226,11 +231,11 @@ describe('release preparation and people', () => {
 });
 
 /** The CLI on the same store (the API test's temp dir, with the same config written out). */
-async function shipgateJson(args: string[]) {
+async function shipgateJson(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { writeFileSync } = await import('node:fs');
   const { stringify } = await import('yaml');
   writeFileSync(path.join(dir, 'shipgate.yml'), stringify(CONFIG));
-  const r = await shipgate(args, { cwd: dir, env: { SHIPGATE_DATABASE_URL: '' } });
+  const r = await shipgate(args, { cwd: dir, env: { SHIPGATE_DATABASE_URL: '', ...env } });
   expect([0, 1], r.stderr).toContain(r.code);
   return r.json();
 }
