@@ -170,4 +170,25 @@ describe('the release path through the API', { timeout: scaled(240_000) }, () =>
       ['dora', 'succeeded', 'end of the API story'],
     ]);
   });
+
+  it('a client that hangs up does not stop the deployment: it finishes in the serving process', async () => {
+    const started = (await audit('deploy.start')).length;
+    const hangUp = new AbortController();
+    const request = fetch(`${serve.url}/api/deploy`, {
+      method: 'POST', signal: hangUp.signal,
+      headers: { authorization: `Bearer ${tokens.deployer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ env: 'staging', version: 'v1.0.0', reason: 'started from a phone that lost signal' }),
+    }).catch((err: Error) => err);
+    // Hang up once the deployment has started (a condition, not a delay).
+    while ((await audit('deploy.start')).length === started) await new Promise((r) => setTimeout(r, 50));
+    hangUp.abort();
+    expect(await request).toBeInstanceOf(Error);
+    let latest: any;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      latest = (await call('GET', '/api/deployments?env=staging&limit=1', tokens.viewer)).json.deployments[0];
+    } while (latest.state === 'running');
+    expect(latest).toMatchObject({ kind: 'deploy', version: 'v1.0.0', state: 'succeeded', actor: 'dora', reason: 'started from a phone that lost signal' });
+    expect(await healthVersion(ws.ports.staging!.gateway)).toBe('v1.0.0');
+  });
 });
