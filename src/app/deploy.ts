@@ -66,13 +66,19 @@ async function assertNotBad(ctx: AppContext, env: string, version: string, req: 
   const why = `${version} is marked bad in ${env} since ${release.updatedAt}: ${release.reason ?? 'no reason recorded'}`;
   if (!req.allowBad) {
     throw refused(`${why}; a bad release is not deployed there again`, {
-      hint: `Deploy a fixed release, or, if ${version} is known to be fine now, override (audited): \`shipgate deploy ${env} --version ${version} --allow-bad --reason "..."\`. It stays marked bad until a soak or monitor of it passes.`,
+      hint: `Deploy a fixed release, or, if ${version} is known to be fine now, override (audited): ${allowBadHow(ctx, env, version)}. It stays marked bad until a soak or monitor of it passes.`,
       data: { release },
     });
   }
   if (!req.reason?.trim()) throw badInput('--allow-bad needs --reason', { where: '--reason', hint: `Say why ${version} may go back to ${env} although it is marked bad; it goes into the audit log.` });
   ctx.progress.warn(`${why}; deploying it anyway (--allow-bad)`);
   await record(ctx, { action: 'deploy.allow-bad', outcome: 'allowed', env, version, reason: req.reason.trim(), detail: { markedBad: release.reason, markedAt: release.updatedAt } });
+}
+
+/** How to override, in the caller's words: an API caller is told the API call (and the role it needs). */
+function allowBadHow(ctx: AppContext, env: string, version: string): string {
+  const cli = `\`shipgate deploy ${env} --version ${version} --allow-bad --reason "..."\``;
+  return ctx.identity?.method === 'api-token' ? `\`POST /api/deploy\` with {"env": "${env}", "version": "${version}", "allowBad": true, "reason": "..."} and an approver's token, or ${cli}` : cli;
 }
 
 async function resume(ctx: AppContext, req: DeployRequest, environment: ResolvedEnvironment): Promise<DeploymentOutcome> {

@@ -3,12 +3,15 @@ import { Hono } from 'hono';
 import type { AppContext } from '../app/context.js';
 import { ShipgateError } from '../core/errors.js';
 import { authenticate, problem, type ApiEnv } from './auth.js';
+import { adminRoutes } from './routes-admin.js';
 import { ciRoutes } from './routes-ci.js';
 import { eventRoutes } from './events.js';
 import { loginRoutes } from './login.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { opsRoutes } from './routes-ops.js';
 import { readRoutes } from './routes-read.js';
+import { releaseRoutes } from './routes-release.js';
 import { writeRoutes } from './routes-write.js';
 import { Sessions } from './sessions.js';
 import { dashboardRoutes } from './static.js';
@@ -63,5 +66,8 @@ export function createApi(ctx: AppContext, options: ApiOptions): ApiApp {
   app.route('/api', writeRoutes(ctx));
   app.route('/api', readRoutes(ctx));
   app.route('/api', ciRoutes(ctx));
+  app.route('/api', releaseRoutes(ctx));
+  app.route('/api', opsRoutes(ctx));
+  app.route('/api', adminRoutes(ctx));
   return { app, metrics, endStreams: () => live.forEach((s) => s.abort()) };
 }

@@ -66,12 +66,25 @@ export function requireRole(ctx: AppContext, role: Role): MiddlewareHandler<ApiE
     if (mutating && caller.via === 'session' && !csrfMatches(caller.session!, c.req.header(CSRF_HEADER) ?? '')) {
       return problem(c, 403, `a request from a browser session needs the ${CSRF_HEADER} header from POST /api/login`, 'Send the csrfToken that login returned as the X-CSRF-Token header.');
     }
-    if (!roleAtLeast(caller.token.role, role)) {
-      if (mutating) await record(callerContext(ctx, caller), { action: 'api.forbidden', outcome: 'refused', reason: `${c.req.method} ${c.req.path} needs ${role}`, detail: { role: caller.token.role, needed: role } });
-      return problem(c, 403, `${caller.token.name}'s token is ${caller.token.role}; ${c.req.method} ${c.req.path} needs ${role} or above`, 'Ask an admin for a token with that role.');
-    }
+    if (!roleAtLeast(caller.token.role, role)) return forbid(ctx, c, caller, role, mutating);
     return next();
   };
+}
+
+/**
+ * For an option that raises the role a request needs (e.g. deploy's allowBad: approver): null when
+ * the caller has `role`, else the 403 answer, audited as api.forbidden naming the option.
+ * Called in the handler after `requireRole` (which already checked the session's CSRF token).
+ */
+export async function elevatedRole(ctx: AppContext, c: Context<ApiEnv>, role: Role, option: string): Promise<Response | null> {
+  const caller = c.get('caller')!;
+  return roleAtLeast(caller.token.role, role) ? null : forbid(ctx, c, caller, role, true, option);
+}
+
+async function forbid(ctx: AppContext, c: Context, caller: Caller, role: Role, mutating: boolean, option?: string): Promise<Response> {
+  const what = `${c.req.method} ${c.req.path}${option ? ` with ${option}` : ''}`;
+  if (mutating) await record(callerContext(ctx, caller), { action: 'api.forbidden', outcome: 'refused', reason: `${what} needs ${role}`, detail: { role: caller.token.role, needed: role, ...(option ? { option } : {}) } });
+  return problem(c, 403, `${caller.token.name}'s token is ${caller.token.role}; ${what} needs ${role} or above`, 'Ask an admin for a token with that role.');
 }
 
 /** The use cases run as the caller: the audit log and approvals record the token's owner and identity. */

@@ -1,6 +1,8 @@
 // GET /api/openapi.json: generated from the zod schemas the routes parse requests with.
 import { z } from 'zod';
 import { ROLES } from '../core/roles.js';
+import { READ_ROLES } from './routes-ops.js';
+import { OVERRIDE_ROLES } from './routes-release.js';
 import { WRITE_ROLES } from './routes-write.js';
 import * as s from './schemas.js';
 
@@ -16,6 +18,8 @@ interface Operation {
   sse?: boolean;
   /** The response's media type when it is not JSON. */
   media?: string;
+  /** Body options that need a higher role than the operation (OVERRIDE_ROLES). */
+  overrides?: (keyof typeof OVERRIDE_ROLES)[];
 }
 
 const write = (path: keyof typeof WRITE_ROLES) => WRITE_ROLES[path];
@@ -49,6 +53,30 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/breaker/reset', summary: 'back to trading: preconditions, then an approval by someone else (409 with the open request until then)', role: write('POST /api/breaker/reset'), body: s.breakerResetBody, response: s.runbookResponse },
   { method: 'post', path: '/api/killswitch/on', summary: 'kill switch on, breaker TRIPPED, every open order cancelled and confirmed', role: write('POST /api/killswitch/on'), body: s.killSwitchOnBody, response: s.runbookResponse },
   { method: 'post', path: '/api/killswitch/off', summary: 'kill switch off after an approval and a clean reconciliation', role: write('POST /api/killswitch/off'), body: s.killSwitchOffBody, response: s.runbookResponse },
+  { method: 'post', path: '/api/deploy', summary: 'deploy a release to an environment (`shipgate deploy`): prepare, stop old, start new, verify health, back to the last good version if verification fails; answers when it is done (ok false with failedStep when it failed). allowBad deploys a release marked bad there (audited as deploy.allow-bad); resume finishes an interrupted deployment', role: write('POST /api/deploy'), body: s.deployBody, response: s.deploymentOutcome, overrides: ['allowBad', 'allowTripped'] },
+  { method: 'post', path: '/api/promote', summary: 'deploy the release that passed its soak in promoteFrom (`shipgate promote`); 409 listing every unmet requirement', role: write('POST /api/promote'), body: s.promoteBody, response: s.deploymentOutcome, overrides: ['allowTripped'] },
+  { method: 'post', path: '/api/rollback', summary: 'return an environment to its last known good version, or `to` (`shipgate rollback`); opens an incident', role: write('POST /api/rollback'), body: s.rollbackBody, response: s.deploymentOutcome, overrides: ['acceptDataLoss'] },
+  { method: 'post', path: '/api/stop', summary: 'stop every service shipgate started in an environment (`shipgate stop`), locked and audited like a deploy', role: write('POST /api/stop'), body: s.stopBody, response: s.stopOutcome },
+  { method: 'get', path: '/api/locks', summary: 'each environment\'s lock: holder, reason, lease, stale (`shipgate lock status`)', role: 'viewer', response: s.locksResponse },
+  { method: 'post', path: '/api/locks/acquire', summary: 'hold an environment so no deploy or rollback runs there (`shipgate lock acquire`); the holder is the token\'s owner', role: write('POST /api/locks/acquire'), body: s.lockAcquireBody, response: s.lockResponse },
+  { method: 'post', path: '/api/locks/release', summary: 'release your hold; force breaks anyone\'s, recorded as lock.break (`shipgate lock release`)', role: write('POST /api/locks/release'), body: s.lockReleaseBody, response: s.lockReleaseResponse, overrides: ['force'] },
+  { method: 'get', path: '/api/health', summary: 'every service\'s health URL checked once (`shipgate health ENV`)', role: 'viewer', query: ['env'], response: s.healthResponse },
+  { method: 'post', path: '/api/health/restart', summary: 'restart each unhealthy service and check it again (`shipgate health ENV --restart-unhealthy`; audited as service.restart)', role: write('POST /api/health/restart'), body: s.envBody, response: s.healthResponse },
+  { method: 'get', path: '/api/logs', summary: 'the last `tail` lines of a service\'s log, or of every service (`shipgate logs`); deployer: logs are shown as the services wrote them', role: READ_ROLES['GET /api/logs'], query: ['env', 'service', 'tail'], response: s.logsResponse },
+  { method: 'get', path: '/api/controller', summary: 'the leading controller, the standbys and the silent ones (the controller part of `shipgate status`)', role: 'viewer', response: s.controllerResponse },
+  { method: 'get', path: '/api/audit/verify', summary: 'check the audit log\'s hash chain, every MAC and the checkpointed head (`shipgate audit --verify`); ok false naming what was cut, altered or forged', role: 'viewer', response: s.auditVerifyResponse },
+  { method: 'get', path: '/api/backups', summary: 'recorded database backups, newest first, each with whether its file is still there (`shipgate backups`)', role: 'viewer', query: ['env', 'limit'], response: s.backupsResponse },
+  { method: 'post', path: '/api/backups', summary: 'dump an environment\'s database, verify it reads back, record it (`shipgate backup`)', role: write('POST /api/backups'), body: s.envBody, response: s.backupResponse },
+  { method: 'get', path: '/api/killswitch', summary: 'the kill switch and breaker with the broker\'s open orders (`shipgate killswitch status`)', role: 'viewer', query: ['env'], response: s.killSwitchStatusResponse },
+  { method: 'get', path: '/api/diagnose', summary: 'the seeds\' common issues for an environment, each with evidence and the next command (`shipgate diagnose`)', role: 'viewer', query: ['env'], response: s.diagnoseResponse },
+  { method: 'post', path: '/api/restore', summary: 'restore a recorded backup into an environment\'s database under its lock (`shipgate restore`); 409 when data written since would be lost, unless acceptDataLoss; ok false when the integrity check after it failed', role: write('POST /api/restore'), body: s.restoreBody, response: s.restoreResponse },
+  { method: 'post', path: '/api/preflight', summary: 'the pre-deployment checklist for a release (`shipgate preflight`), each item with its evidence; attest records the token\'s owner as the person who checked an item', role: write('POST /api/preflight'), body: s.preflightBody, response: s.preflightResponse },
+  { method: 'post', path: '/api/announce', summary: 'tell stakeholders a release is coming through the configured notifiers (`shipgate announce`); each delivery is audited as notify.sent or notify.failed', role: write('POST /api/announce'), body: s.announceBody, response: s.announceResponse },
+  { method: 'post', path: '/api/ci/rerun', summary: 're-run the failed jobs of a GitHub Actions run (`shipgate ci rerun --failed`)', role: write('POST /api/ci/rerun'), body: s.ciRerunBody, response: s.ciRerunResponse },
+  { method: 'get', path: '/api/tokens', summary: 'API tokens: id, owner, role, created, revoked; never the secret (`shipgate token list`; all=true: also revoked ones)', role: READ_ROLES['GET /api/tokens'], query: ['all'], response: s.tokensResponse },
+  { method: 'post', path: '/api/tokens/{id}/revoke', summary: 'revoke a token at once: its requests and browser sessions are refused from then on (`shipgate token revoke`)', role: write('POST /api/tokens/:id/revoke'), body: s.tokenRevokeBody, response: s.tokenRevokeResponse },
+  { method: 'get', path: '/api/decide', summary: 'roll back or fix forward? the runbook\'s rules (`shipgate decide`); each parameter left out is unknown', role: 'viewer', query: ['affected', 'dataIntegrityAtRisk', 'rootCauseKnown', 'fixEta', 'components', 'fixTested', 'rollbackLosesData', 'critical'], response: s.decideResponse },
+  { method: 'get', path: '/api/incidents/{id}/report', summary: 'the incident report in the seed\'s sections, as Markdown (what `shipgate incident export` writes to a file)', role: 'viewer', response: z.string(), media: 'text/markdown' },
   { method: 'get', path: '/api/openapi.json', summary: 'this document', role: null, response: z.record(z.string(), z.unknown()) },
   { method: 'get', path: '/metrics', summary: 'shipgate\'s own metrics in the Prometheus text format', role: null, response: z.string(), media: 'text/plain' },
   { method: 'get', path: '/', summary: 'the dashboard (log in with a token; the page then calls this API)', role: null, response: z.string(), media: 'text/html' },
@@ -68,13 +96,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
       [op.method]: {
         summary: op.summary,
         ...(op.role ? { security: [{ bearer: [] }, { session: [] }], 'x-shipgate-role': op.role } : { security: [] }),
+        ...(op.overrides ? { 'x-shipgate-override-roles': Object.fromEntries(op.overrides.map((o) => [o, OVERRIDE_ROLES[o]])) } : {}),
         ...(params.length ? { parameters: params } : {}),
         ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body, 'input') } } } } : {}),
         responses: {
           200: { description: 'ok', content: { [mediaType]: { schema: json(op.response, 'output') } } },
           400: errorBody('bad input: the field, where and how to fix it'),
-          ...(op.role ? { 401: errorBody('no valid token or session'), 403: errorBody(`below ${op.role}, or a session request without X-CSRF-Token`) } : {}),
-          ...(op.method === 'post' && op.role ? { 409: errorBody('refused by policy (approval missing, preconditions, kill switch on)') } : {}),
+          ...(op.role ? { 401: errorBody('no valid token or session'), 403: errorBody(`below ${op.role}${op.overrides ? ` (or below the role an override needs: ${op.overrides.map((o) => `${o} ${OVERRIDE_ROLES[o]}`).join(', ')})` : ''}, or a session request without X-CSRF-Token`) } : {}),
+          ...(op.method === 'post' && op.role ? { 409: errorBody('refused by policy (approval missing, preconditions, kill switch on, lock held, release marked bad, window closed)') } : {}),
           ...(op.path === '/api/login' ? { 429: errorBody('too many login attempts from this client') } : {}),
         },
       },

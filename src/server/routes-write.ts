@@ -14,7 +14,7 @@ import { callerContext, requireRole, type ApiEnv } from './auth.js';
 import { positiveInt } from './query.js';
 import { approvalRequestBody, breakerResetBody, breakerTripBody, killSwitchOffBody, killSwitchOnBody } from './schemas.js';
 
-/** Who may do what (README: "The control room"). */
+/** Who may do what (README: "The control room"); options that raise it: OVERRIDE_ROLES in routes-release.ts. */
 export const WRITE_ROLES = {
   'POST /api/approvals': 'deployer',
   'POST /api/approvals/:id/approve': 'approver',
@@ -22,6 +22,19 @@ export const WRITE_ROLES = {
   'POST /api/breaker/reset': 'approver',
   'POST /api/killswitch/on': 'deployer',
   'POST /api/killswitch/off': 'admin',
+  'POST /api/deploy': 'deployer',
+  'POST /api/promote': 'deployer',
+  'POST /api/rollback': 'deployer',
+  'POST /api/stop': 'deployer',
+  'POST /api/locks/acquire': 'deployer',
+  'POST /api/locks/release': 'deployer',
+  'POST /api/health/restart': 'deployer',
+  'POST /api/backups': 'deployer',
+  'POST /api/restore': 'admin',
+  'POST /api/preflight': 'deployer',
+  'POST /api/announce': 'deployer',
+  'POST /api/ci/rerun': 'deployer',
+  'POST /api/tokens/:id/revoke': 'admin',
 } as const satisfies Record<string, Role>;
 
 /** The JSON body parsed with its schema, or a 400 naming the field and what it must be. */

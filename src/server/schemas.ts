@@ -1,6 +1,8 @@
 // The API's requests and responses as zod schemas: requests are parsed with them, and the OpenAPI
 // document (openapi.ts) is generated from the same schemas.
 import { z } from 'zod';
+import { CHANGE_TYPES } from '../config/change-types.js';
+import { parseDuration } from '../core/duration.js';
 import { ROLES } from '../core/roles.js';
 
 const envName = z.string().min(1).max(64).describe('an environment of shipgate.yml, e.g. production');
@@ -18,6 +20,77 @@ export const breakerTripBody = z.object({ env: envName, reason });
 export const breakerResetBody = z.object({ env: envName, reason: reason.optional(), force: z.boolean().optional().describe('override failing preconditions (needs the emergency approvals and --reason)') });
 export const killSwitchOnBody = z.object({ env: envName, reason, flatten: z.boolean().optional(), timeoutMs: z.number().int().positive().max(600_000).optional() });
 export const killSwitchOffBody = z.object({ env: envName, reason: reason.optional() });
+
+/** An override needs a reason: it goes into the audit log. */
+const needsReason = (flag: string) => (b: { reason?: string | undefined }, ctx: z.RefinementCtx) => {
+  if (!b.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: `${flag} needs a reason (it goes into the audit log)` });
+};
+const version = z.string().min(1).max(200).describe('a git tag or commit');
+export const deployBody = z.object({
+  env: envName,
+  version: version.optional().describe('the release to deploy (required unless resume)'),
+  resume: z.boolean().optional().describe('finish an interrupted deployment of this environment'),
+  reason: reason.optional().describe('why, for the audit log (required with allowBad or allowTripped)'),
+  changeTypes: z.array(z.enum(CHANGE_TYPES)).optional().describe('change types that lengthen or shorten the soak'),
+  allowTripped: z.boolean().optional().describe('deploy although the kill switch is on or the breaker TRIPPED (role approver, needs reason)'),
+  allowBad: z.boolean().optional().describe('deploy a release marked bad in this environment (role approver, needs reason; audited as deploy.allow-bad)'),
+}).superRefine((b, ctx) => {
+  if (!b.version && !b.resume) ctx.addIssue({ code: 'custom', path: ['version'], message: 'a version is required (or resume: true to finish an interrupted deployment)' });
+  if (b.allowBad) needsReason('allowBad')(b, ctx);
+  if (b.allowTripped) needsReason('allowTripped')(b, ctx);
+});
+export const promoteBody = z.object({
+  env: envName,
+  version: version.optional().describe('the release to promote (default: what promoteFrom runs)'),
+  reason: reason.optional().describe('why (required with emergency or allowTripped)'),
+  emergency: z.boolean().optional().describe('an emergency hotfix during the market session: needs the emergency approvals and onCall'),
+  onCall: z.string().trim().min(1).max(200).optional().describe('the on-call engineer watching this deploy'),
+  allowTripped: z.boolean().optional().describe('promote although the kill switch is on or the breaker TRIPPED (role approver, needs reason)'),
+}).superRefine((b, ctx) => {
+  if (b.allowTripped) needsReason('allowTripped')(b, ctx);
+  if (b.emergency) needsReason('emergency')(b, ctx);
+});
+export const rollbackBody = z.object({
+  env: envName,
+  reason: reason.describe('why: recorded in the audit log and the incident'),
+  to: version.optional().describe('the version to return to (default: the last known good one)'),
+  db: z.enum(['restore', 'down', 'skip']).optional().describe('when the release ran migrations: restore the pre-deploy backup, run its down migration, or skip (default from database.rollback)'),
+  acceptDataLoss: z.boolean().optional().describe('allow a restore that discards writes made since the backup (role approver)'),
+});
+export const stopBody = z.object({ env: envName, reason });
+export const lockAcquireBody = z.object({ env: envName, reason, lease: z.string().min(1).max(20).refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration such as 30m, 2h or 1d' }).optional().describe('how long the hold lasts, e.g. 30m, 2h (default 1h)') });
+export const lockReleaseBody = z.object({
+  env: envName,
+  force: z.boolean().optional().describe('break a lock held by someone else or by a dead process (role approver, needs reason)'),
+  reason: reason.optional(),
+}).superRefine((b, ctx) => {
+  if (b.force) needsReason('force')(b, ctx);
+});
+export const envBody = z.object({ env: envName });
+export const restoreBody = z.object({
+  env: envName,
+  backupId: z.number().int().positive().describe('the backup to restore (GET /api/backups)'),
+  acceptDataLoss: z.boolean().optional().describe('restore although rows written since the backup (or an old backup) are lost'),
+  reason,
+});
+export const preflightBody = z.object({
+  version,
+  env: envName.optional().describe('the target environment (default production)'),
+  attest: z.object({ item: z.string().min(1).max(100).describe('e.g. stakeholders-notified'), note: z.string().trim().max(2000).optional() }).optional()
+    .describe('record that the token\'s owner checked an item, before the checklist runs'),
+});
+export const announceBody = z.object({ version, env: envName.optional().describe('default production'), message: reason.describe('e.g. "Deploying v1.3.0 to production at 6pm ET (after market close)"') });
+export const ciRerunBody = z.object({ run: z.string().trim().min(1).max(300).describe('a workflow run id or run URL; only its failed jobs (and their dependents) run again') });
+export const tokenRevokeBody = z.object({ reason: reason.optional() });
+/** GET /api/decide's query: each left out is unknown, as a flag left out of `shipgate decide`. */
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+export const decideQuery = z.object({
+  affected: z.string().optional().describe('share of users/trades affected: 0.3 or 30%'),
+  dataIntegrityAtRisk: flag.optional(), rootCauseKnown: flag.optional(),
+  fixEta: z.string().optional().describe('how long the fix will take, with a unit: 45m, 2h'),
+  components: z.string().optional().describe('how many components are affected'),
+  fixTested: flag.optional(), rollbackLosesData: flag.optional(), critical: flag.optional(),
+});
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -99,3 +172,39 @@ export const triageResponse = z.object({ runs: z.array(z.looseObject({ jobs: z.a
 export const ciStatusResponse = z.looseObject({ commit: z.string(), state: z.string(), summary: z.string(), checks: z.array(z.looseObject({ name: z.string() })) });
 
 export const okResponse = z.object({ ok: z.literal(true) });
+
+const healthRow = z.looseObject({ service: z.string(), healthy: z.boolean(), reason: z.string() });
+export const deploymentOutcome = z.looseObject({
+  ok: z.boolean().describe('false: the deployment ran and failed (see failedStep, error, rollback) or a step refused (refused)'),
+  deploymentId: z.number().int(), env: z.string(), kind: z.enum(['deploy', 'rollback', 'stop']), version: z.string(), fromVersion: z.string().nullable(),
+  failedStep: z.string().optional(), error: z.string().optional(), hint: z.string().optional(), refused: z.boolean().optional(),
+  rollback: z.looseObject({ ok: z.boolean(), deploymentId: z.number().int(), version: z.string() }).optional().describe('the automatic return to the last good version after a failed deploy'),
+  incidentId: z.number().int().optional(),
+});
+export const stopOutcome = z.looseObject({ ok: z.boolean(), env: z.string(), deploymentId: z.number().int(), stoppedVersion: z.string().nullable(), strays: z.array(z.looseObject({ pid: z.number().int(), command: z.string() })), error: z.string().optional() });
+const lock = z.looseObject({ env: z.string(), owner: z.string(), actor: z.string(), reason: z.string(), acquiredAt: z.string(), leaseUntil: z.string() });
+export const locksResponse = z.object({ locks: z.array(z.object({ env: z.string(), locked: z.boolean(), stale: z.boolean(), lock: lock.nullable() })) });
+export const lockResponse = z.object({ ok: z.literal(true), lock });
+export const lockReleaseResponse = z.object({ ok: z.literal(true), released: z.boolean(), holder: lock.nullable() });
+export const healthResponse = z.object({
+  env: z.string(), healthy: z.boolean(), services: z.array(healthRow), restarted: z.array(z.string()),
+  strays: z.array(z.looseObject({ pid: z.number().int(), command: z.string() })),
+});
+export const logsResponse = z.object({ env: z.string(), logs: z.array(z.looseObject({ service: z.string(), lines: z.array(z.string()) })) });
+export const controllerResponse = z.looseObject({ leader: z.looseObject({ owner: z.string(), generation: z.number().int() }).nullable(), standbys: z.array(z.looseObject({ id: z.string() })), silent: z.number().int() });
+export const auditVerifyResponse = z.looseObject({ ok: z.boolean(), checked: z.number().int(), problem: z.string().optional(), firstBadSeq: z.number().int().optional() });
+export const backupsResponse = z.object({ backups: z.array(z.looseObject({ id: z.number().int(), env: z.string(), createdAt: z.string(), file: z.string(), present: z.boolean() })) });
+export const backupResponse = z.object({ ok: z.literal(true), backup: z.looseObject({ id: z.number().int(), env: z.string(), file: z.string(), sha256: z.string() }) });
+export const killSwitchStatusResponse = safetyStatus.extend({ broker: z.string().nullable(), openOrders: z.number().int().nullable().describe('null: the broker could not say (brokerProblem)'), brokerProblem: z.string().nullable() });
+export const restoreResponse = z.looseObject({ ok: z.boolean().describe('false: the integrity check after the restore failed'), env: z.string(), backup: z.looseObject({ id: z.number().int() }), acceptedDataLoss: z.boolean(), removed: z.array(z.string()), durationMs: z.number() });
+export const preflightResponse = z.looseObject({ version: z.string(), commit: z.string(), env: z.string(), passed: z.boolean(), items: z.array(z.looseObject({ item: z.string(), title: z.string(), status: z.enum(['pass', 'fail', 'attested', 'info']), evidence: z.string() })), changelog: z.array(z.string()) });
+export const announceResponse = z.object({ ok: z.literal(true), version: z.string(), env: z.string() });
+export const ciRerunResponse = z.object({ ok: z.literal(true), run: z.looseObject({ id: z.number().int() }) });
+const tokenView = z.object({ id: z.number().int(), name: z.string(), role: z.enum(ROLES), createdAt: z.string(), createdBy: z.string(), revokedAt: z.string().nullable() });
+export const tokensResponse = z.object({ tokens: z.array(tokenView) });
+export const tokenRevokeResponse = z.object({ ok: z.literal(true), token: tokenView });
+export const decideResponse = z.looseObject({
+  recommendation: z.enum(['rollback', 'fix-forward']), confident: z.boolean(), needsPerson: z.boolean(),
+  rulesFired: z.array(z.object({ rule: z.string(), points: z.enum(['rollback', 'fix-forward']) })), unknowns: z.array(z.string()), explanation: z.string(),
+});
+export const diagnoseResponse = z.object({ env: z.string(), findings: z.array(z.looseObject({ id: z.string(), severity: z.enum(['error', 'warning', 'info']), title: z.string(), evidence: z.array(z.string()), next: z.string() })) });

@@ -46,17 +46,8 @@ export function registerDatabaseCommands(program: Command): void {
     .addHelpText('after', '\nHolds the environment\'s lock while it runs; the whole restore is one transaction.\n\nExamples:\n  shipgate restore production --backup 12\n  shipgate restore production --backup 12 --accept-data-loss --reason "bad migration 0042"')
     .action(async (env: string, opts: { backup: string; acceptDataLoss?: boolean; reason?: string }, cmd: Command) => {
       const backupId = parsePositiveInt(opts.backup, '--backup');
-      const [{ restoreBackup }, { acquireEnvLock }] = await Promise.all([import('../../app/database.js'), import('../../app/locks.js')]);
-      const result = await withContext(cmd, async (ctx) => {
-        const lock = await acquireEnvLock(ctx, env, `restore backup ${backupId}`);
-        const renewal = setInterval(() => void lock.renew().catch(() => undefined), 60_000);
-        try {
-          return await restoreBackup(ctx, env, backupId, { acceptDataLoss: opts.acceptDataLoss, reason: opts.reason });
-        } finally {
-          clearInterval(renewal);
-          await lock.release();
-        }
-      });
+      const { restoreUnderLock } = await import('../../app/database-restore.js');
+      const result = await withContext(cmd, (ctx) => restoreUnderLock(ctx, env, backupId, { acceptDataLoss: opts.acceptDataLoss, reason: opts.reason }));
       const ok = result.integrity?.ok ?? true;
       process.exitCode = ok ? ExitCode.ok : ExitCode.failed;
       if (globalOptions(cmd).json) return printJson({ ok, ...result });

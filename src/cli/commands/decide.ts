@@ -1,21 +1,11 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { decide, DECISION_RULES_HELP, type DecisionInput } from '../../core/decide.js';
-import { parseDuration } from '../../core/duration.js';
-import { badInput } from '../../core/errors.js';
+import { decide, DECISION_RULES_HELP } from '../../core/decide.js';
+import { decisionInput, type DecideOptions } from '../../core/decide-input.js';
 import { line, printJson } from '../output.js';
-import { globalOptions, parsePositiveInt } from '../shared.js';
+import { globalOptions } from '../shared.js';
 
-interface DecideOptions {
-  affected?: string;
-  dataIntegrityAtRisk?: boolean;
-  rootCauseKnown?: boolean;
-  fixEta?: string;
-  components?: string;
-  fixTested?: boolean;
-  rollbackLosesData?: boolean;
-  nonCritical?: boolean;
-  critical?: boolean;
+interface DecideFlags extends DecideOptions {
   json?: boolean;
 }
 
@@ -46,7 +36,7 @@ Examples:
   shipgate decide --affected 5% --root-cause-known --fix-tested --non-critical --no-data-integrity-at-risk --json
 `,
     )
-    .action((opts: DecideOptions, cmd: Command) => {
+    .action((opts: DecideFlags, cmd: Command) => {
       const input = decisionInput(opts);
       const decision = decide(input);
       if (globalOptions(cmd).json) return printJson({ ok: true, ...decision, input });
@@ -57,44 +47,4 @@ Examples:
       if (decision.rulesFired.length) line(`rules: ${decision.rulesFired.map((r) => `${r.rule} -> ${r.points}`).join(', ')}`);
       if (decision.unknowns.length) line(`unknown: ${decision.unknowns.join(', ')}`);
     });
-}
-
-/** Flags to decision inputs; a flag left out stays undefined (unknown). Bad values exit 2. */
-export function decisionInput(opts: DecideOptions): DecisionInput {
-  const input: DecisionInput = {};
-  if (opts.affected !== undefined) input.affectedShare = parseShare(opts.affected, '--affected');
-  if (opts.dataIntegrityAtRisk !== undefined) input.dataIntegrityAtRisk = opts.dataIntegrityAtRisk;
-  if (opts.rootCauseKnown !== undefined) input.rootCauseKnown = opts.rootCauseKnown;
-  if (opts.fixEta !== undefined) input.fixEtaMinutes = parseEtaMinutes(opts.fixEta, '--fix-eta');
-  if (opts.components !== undefined) input.componentsAffected = parsePositiveInt(opts.components, '--components');
-  if (opts.fixTested !== undefined) input.fixAvailableAndTested = opts.fixTested;
-  if (opts.rollbackLosesData !== undefined) input.rollbackLosesData = opts.rollbackLosesData;
-  if (opts.critical && opts.nonCritical === true) {
-    throw badInput('--critical and --non-critical contradict each other', { where: '--critical', hint: 'Give one of them (or neither, if you do not know).' });
-  }
-  if (opts.critical) input.criticalFeature = true;
-  else if (opts.nonCritical !== undefined) input.criticalFeature = !opts.nonCritical;
-  return input;
-}
-
-function parseShare(value: string, flag: string): number {
-  const text = value.trim();
-  const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(text);
-  const share = percent ? Number(percent[1]) / 100 : /^(\d+(?:\.\d+)?|\.\d+)$/.test(text) ? Number(text) : NaN;
-  if (!Number.isFinite(share) || share < 0 || share > 1) {
-    const bare = Number(text);
-    const hint = !percent && Number.isFinite(bare) && bare > 1 && bare <= 100 ? `Did you mean ${flag} ${text}%?` : `Give a share between 0 and 1 or a percentage, e.g. ${flag} 0.3 or ${flag} 30%.`;
-    throw badInput(`${flag} must be a share between 0 and 1 or a percentage from 0% to 100%, got ${JSON.stringify(value)}`, { where: flag, hint });
-  }
-  return share;
-}
-
-function parseEtaMinutes(value: string, flag: string): number {
-  const text = value.trim();
-  // A bare number would mean seconds elsewhere in shipgate, which is never what "fix ETA 45" means.
-  const ms = /[a-z]$/i.test(text) ? parseDuration(text) : undefined;
-  if (ms === undefined) {
-    throw badInput(`${flag} must be a duration with a unit, got ${JSON.stringify(value)}`, { where: flag, hint: `For example ${flag} 45m or ${flag} 2h.` });
-  }
-  return ms / 60_000;
 }

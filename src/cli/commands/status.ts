@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { ControllerStatus } from '../../app/controller-status.js';
 import type { EnvironmentStatus } from '../../app/status.js';
-import { badInput, ExitCode } from '../../core/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { line, printJson, table } from '../output.js';
 import { globalOptions, parsePositiveInt, withContext } from '../shared.js';
 
@@ -36,32 +36,8 @@ export function registerStatusCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  shipgate health production --restart-unhealthy')
     .action(async (env: string, opts: { restartUnhealthy?: boolean }, cmd: Command) => {
-      const [{ verifyHealth }, { observedHealth }, { record }] = await Promise.all([
-        import('../../app/verify-health.js'),
-        import('../../app/analysis/observed.js'),
-        import('../../app/audit.js'),
-      ]);
-      const result = await withContext(cmd, async (ctx) => {
-        const { spec, services: configured } = ctx.environment(env);
-        const target = ctx.target(env);
-        const services = target.reachable ? await target.reachable(env, configured) : configured;
-        // A swarm service with no running task is unhealthy with why, not probed at its configured 127.0.0.1 URL.
-        let report = await observedHealth({ services }, undefined, spec.health.requestTimeout, { probe: ctx.probe });
-        const restarted: string[] = [];
-        if (opts.restartUnhealthy) {
-          for (const s of report.services.filter((x) => !x.healthy)) {
-            await ctx.progress.task(`restart ${s.service}`, () => ctx.target(env).restart(env, s.service));
-            await record(ctx, { action: 'service.restart', outcome: 'ok', env, reason: `unhealthy: ${s.reason}`, detail: { service: s.service } });
-            restarted.push(s.service);
-          }
-          // Restarted services get the full health timeout to come back, as in a deploy; a restarted
-          // swarm task may run on another node, so where each service answers is asked again.
-          const now = restarted.length && target.reachable ? await target.reachable(env, configured) : services;
-          if (restarted.length) report = await verifyHealth(now, undefined, spec.health, { probe: ctx.probe });
-        }
-        const strays = ((await ctx.target(env).strays?.(env)) ?? []).map((x) => ({ pid: x.pid, command: x.command, service: x.service }));
-        return { env, healthy: report.healthy, services: report.services, restarted, strays };
-      });
+      const { environmentHealth } = await import('../../app/health-check.js');
+      const result = await withContext(cmd, (ctx) => environmentHealth(ctx, env, { restartUnhealthy: opts.restartUnhealthy }));
       process.exitCode = result.healthy ? ExitCode.ok : ExitCode.failed;
       if (globalOptions(cmd).json) printJson(result);
       else {
@@ -81,14 +57,8 @@ export function registerStatusCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  shipgate logs production execution_gateway --tail 50')
     .action(async (env: string, service: string | undefined, opts: { tail: string }, cmd: Command) => {
       const tail = parsePositiveInt(opts.tail, '--tail');
-      const { hasService } = await import('../../config/resolve.js');
-      const logs = await withContext(cmd, async (ctx) => {
-        ctx.environment(env);
-        if (service && !hasService(ctx.config, service)) {
-          throw badInput(`unknown service "${service}"`, { where: '[service]', hint: `Use one of: ${Object.keys(ctx.config.services).join(', ')}.` });
-        }
-        return ctx.target(env).logs(env, service, tail);
-      }, { readOnly: true });
+      const { environmentLogs } = await import('../../app/health-check.js');
+      const logs = await withContext(cmd, (ctx) => environmentLogs(ctx, env, service, tail), { readOnly: true });
       if (globalOptions(cmd).json) printJson({ env, logs });
       else for (const l of logs) {
         line(pc.bold(`==> ${l.service} <==`));
