@@ -14,6 +14,7 @@ import { startApiServer, type RunningApi } from '../src/server/start.js';
 import { FakeGitHub } from './fakes/github.js';
 import { startWebhookReceiver, type WebhookReceiver } from './fakes/webhook-receiver.js';
 import { shipgate } from './harness/cli.js';
+import { apiCall, type ApiCredentials } from './harness/api-call.js';
 
 let dir: string;
 let ctx: AppContext;
@@ -46,22 +47,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, url: string, c: { token?: string; body?: unknown; cookie?: string; csrf?: string } = {}): Promise<{ status: number; json: any; text: string; type: string | null }> {
-  const headers: Record<string, string> = {};
-  if (c.token) headers.authorization = `Bearer ${c.token}`;
-  if (c.cookie) headers.cookie = c.cookie;
-  if (c.csrf) headers['x-csrf-token'] = c.csrf;
-  if (c.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${api.url}${url}`, { method, headers, ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, type: res.headers.get('content-type') };
-}
+const call = (method: string, url: string, c: ApiCredentials = {}) => apiCall(api.url, method, url, c);
 
 const lastAudit = async (action: string) => (await ctx.store.listAudit({ action, limit: 1 }))[0];
 

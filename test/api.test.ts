@@ -11,6 +11,7 @@ import { ROLES, type Role } from '../src/core/roles.js';
 import { OPERATIONS } from '../src/server/openapi.js';
 import { seriesResponse } from '../src/server/schemas.js';
 import { startApiServer, type RunningApi } from '../src/server/start.js';
+import { apiCall, type ApiAnswer, type ApiCredentials } from './harness/api-call.js';
 
 let dir: string;
 let ctx: AppContext;
@@ -36,28 +37,12 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Call {
-  token?: string;
-  cookie?: string;
-  csrf?: string;
-  body?: unknown;
-}
+type Call = ApiCredentials;
 
-async function call(method: string, url: string, c: Call = {}): Promise<{ status: number; json: any; headers: Headers }> {
-  const headers: Record<string, string> = {};
-  if (c.token) headers.authorization = `Bearer ${c.token}`;
-  if (c.cookie) headers.cookie = c.cookie;
-  if (c.csrf) headers['x-csrf-token'] = c.csrf;
-  if (c.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${api.url}${url}`, { method, headers, ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}) });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* not JSON: kept as text */
-  }
-  return { status: res.status, json, headers: res.headers };
+/** The answer, with a body that is not JSON (the /metrics text) kept as text in `json`. */
+async function call(method: string, url: string, c: Call = {}): Promise<ApiAnswer> {
+  const answer = await apiCall(api.url, method, url, c);
+  return { ...answer, json: answer.json ?? answer.text };
 }
 
 async function login(token: string, base = api): Promise<{ cookie: string; csrf: string; setCookie: string }> {

@@ -17,7 +17,7 @@ import { liveConfigCheck } from '../src/app/analysis/live-check.js';
 import { observedServices } from '../src/app/analysis/observed.js';
 import { checkConfigText } from '../src/config/load.js';
 import { resolveEnvironment } from '../src/config/resolve.js';
-import { FakeSwarmManager } from './harness/fake-swarm-manager.js';
+import { fakeSwarm, type FakeSwarmManager } from './harness/fake-swarm-manager.js';
 
 const METRICS = `# TYPE app_requests_total counter
 app_requests_total{route="/api/quote",status="200"} 90
@@ -45,25 +45,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function manager(): FakeSwarmManager {
-  return new FakeSwarmManager(
-    'st',
-    [
-      { id: 'S1', name: 'st_quotes', image: 'q:v2', replicas: 1, release: 'v2' },
-      { id: 'S2', name: 'st_replica', image: 'q:v2', replicas: 2, release: 'v2' },
-    ],
-    [
-      { id: 'T1', serviceId: 'S1', nodeId: 'N1', slot: 1, state: 'running' },
-      { id: 'T2', serviceId: 'S2', nodeId: 'N2', slot: 1, state: 'running' },
-      { id: 'T3', serviceId: 'S2', nodeId: 'N3', slot: 2, state: 'running' },
-    ],
-    [
-      { id: 'N1', addr: '127.0.0.1' },
-      { id: 'N2', addr: '127.0.0.1' },
-      { id: 'N3', addr: '127.0.0.1' },
-    ],
-  );
-}
+const manager = (): FakeSwarmManager => fakeSwarm(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
 
 async function check(m: FakeSwarmManager) {
   const yaml = `version: 1

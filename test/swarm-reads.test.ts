@@ -18,7 +18,7 @@ import { observedServices } from '../src/app/analysis/observed.js';
 import { checkConfigText } from '../src/config/load.js';
 import { resolveEnvironment } from '../src/config/resolve.js';
 import { READ_TTL_MS, SwarmReadCache } from '../src/adapters/targets/swarm/reads.js';
-import { FakeSwarmManager } from './harness/fake-swarm-manager.js';
+import { fakeSwarm, FakeSwarmManager } from './harness/fake-swarm-manager.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -39,25 +39,6 @@ environments:
     monitor: { autoRollback: true, immediate: 5m, short: 30m, medium: 4h, healthGrace: 1m }
 `;
 
-export function fakeSwarm(): FakeSwarmManager {
-  return new FakeSwarmManager(
-    'st',
-    [
-      { id: 'S1', name: 'st_quotes', image: 'q/quotes:v2', replicas: 1, release: 'v2' },
-      { id: 'S2', name: 'st_replica', image: 'q/quotes:v2', replicas: 2, release: 'v2' },
-    ],
-    [
-      { id: 'T1', serviceId: 'S1', nodeId: 'N1', slot: 1, state: 'running' },
-      { id: 'T2', serviceId: 'S2', nodeId: 'N2', slot: 1, state: 'running' },
-      { id: 'T3', serviceId: 'S2', nodeId: 'N3', slot: 2, state: 'running' },
-    ],
-    [
-      { id: 'N1', addr: '10.9.0.2' },
-      { id: 'N2', addr: '10.9.0.3' },
-      { id: 'N3', addr: '10.9.0.4' },
-    ],
-  );
-}
 
 /** The parts of an AppContext one monitor evaluation uses; targets made per call, as createContext makes them. */
 export async function swarmContext(manager: FakeSwarmManager, probed: string[], now: () => number = Date.now) {

@@ -97,3 +97,24 @@ function taskJson(services: FakeService[], t: FakeTask) {
   const s = services.find((x) => x.id === t.serviceId)!;
   return { ID: t.id, ServiceID: t.serviceId, NodeID: t.nodeId, Slot: t.slot, DesiredState: t.desired ?? 'running', Status: { State: t.state, Timestamp: '2030-01-01T00:00:00Z' }, Spec: { ForceUpdate: 0, ContainerSpec: { Image: s.image, Labels: { 'com.shipgate.release': s.release } } } };
 }
+
+/** Stack `st`: quotes (1 task on the first node) and replica (2 tasks on the other two) at v2, nodes at `addrs`. */
+export function fakeSwarm(addrs: [string, string, string] = ['10.9.0.2', '10.9.0.3', '10.9.0.4']): FakeSwarmManager {
+  return new FakeSwarmManager(
+    'st',
+    [
+      { id: 'S1', name: 'st_quotes', image: 'q/quotes:v2', replicas: 1, release: 'v2' },
+      { id: 'S2', name: 'st_replica', image: 'q/quotes:v2', replicas: 2, release: 'v2' },
+    ],
+    [
+      { id: 'T1', serviceId: 'S1', nodeId: 'N1', slot: 1, state: 'running' },
+      { id: 'T2', serviceId: 'S2', nodeId: 'N2', slot: 1, state: 'running' },
+      { id: 'T3', serviceId: 'S2', nodeId: 'N3', slot: 2, state: 'running' },
+    ],
+    [
+      { id: 'N1', addr: addrs[0] },
+      { id: 'N2', addr: addrs[1] },
+      { id: 'N3', addr: addrs[2] },
+    ],
+  );
+}
