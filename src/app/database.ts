@@ -130,7 +130,7 @@ export async function takeBackup(ctx: AppContext, env: string, options: TakeBack
   const deploymentId = options.deploymentId ?? null;
   const at = ctx.clock.now();
   try {
-    const dump = await ctx.progress.task(`back up the ${env} database`, () => db.backup(dir, env, { at }));
+    const dump = await ctx.progress.task(`dump and verify the ${env} database`, () => db.backup(dir, env, { at }));
     const backup = await ctx.store.createBackup({
       env,
       deploymentId,
@@ -238,7 +238,7 @@ export async function restoreBackup(ctx: AppContext, env: string, backupId: numb
   let integrity: CommandRun | null = null;
   if (spec.integrityCheck) {
     const cwd = path.resolve(options.releaseDir ?? ctx.configDir);
-    integrity = await ctx.progress.task(`integrity check (${env})`, () => runWithDatabase(ctx, url, spec.integrityCheck!, cwd, MIGRATION_TIMEOUT_MS));
+    integrity = await ctx.progress.task(`integrity check (${env})`, () => runWithDatabase(ctx, url, spec.integrityCheck!, cwd, MIGRATION_TIMEOUT_MS), (r) => !r.ok);
     await record(ctx, {
       action: 'database.integrity',
       outcome: integrity.ok ? 'ok' : 'failed',
@@ -275,7 +275,7 @@ export async function runMigration(ctx: AppContext, env: string, releaseDir: str
   if (!existsSync(cwd)) {
     throw failed(`the migration directory ${cwd} does not exist`, { where: `environments.${env}.database.migrate.cwd`, hint: 'Check migrate.cwd: it is relative to the release checkout.' });
   }
-  const run = await ctx.progress.task(`migrate ${action} (${env})`, () => runWithDatabase(ctx, url, argv, cwd, options.timeoutMs ?? MIGRATION_TIMEOUT_MS));
+  const run = await ctx.progress.task(`migrate ${action} (${env})`, () => runWithDatabase(ctx, url, argv, cwd, options.timeoutMs ?? MIGRATION_TIMEOUT_MS), (r) => !r.ok);
   if (action !== 'status') {
     await record(ctx, {
       action: `migrate.${action}`,

@@ -120,7 +120,7 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
       failpoint(deployment.kind, name, 'before');
       let outcome: StepOutcome;
       try {
-        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, environment, release, lock, deployment));
+        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, environment, release, lock, deployment), (o) => !o.ok);
       } catch (err) {
         outcome = {
           ok: false,

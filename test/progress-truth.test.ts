@@ -1,0 +1,104 @@
+// What a deploy prints while it runs must agree with what happened: a step that failed without
+// throwing (a migration or integrity check that exited non-zero, a verification that timed out)
+// is shown FAILED, never `ok`. Found in an operator's trial: `ok verify health of v2.2.0` was
+// printed just before "v2.2.0 failed verify". Real PostgreSQL, the sample stack, the built CLI.
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CliResult } from './harness/cli.js';
+import { addRelease } from './harness/git.js';
+import { startPostgres, type PostgresServer } from './harness/postgres.js';
+import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
+import { scaled } from './harness/pace.js';
+
+const URL_VAR = 'DESK_DB_URL';
+const PSQL = (file: string) => `[psql, --no-psqlrc, -v, ON_ERROR_STOP=1, -f, db/${file}.sql]`;
+const DATABASE_SECTION = `    database:
+      urlEnv: ${URL_VAR}
+      backupDir: backups
+      migrate: { up: ${PSQL('up')}, down: ${PSQL('down')} }
+      integrityCheck: ${PSQL('check')}
+      rollback: restore`;
+
+let server: PostgresServer;
+let dbCounter = 0;
+const workspaces: StackWorkspace[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterEach(async () => {
+  for (const w of workspaces.splice(0)) await w.cleanup();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const show = (args: string[], r: CliResult) => `shipgate ${args.join(' ')} -> exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+/** Production of the sample stack on its own database, running v1.0.1 (a no-op migration). */
+async function production() {
+  const w = await stackWorkspace(['production'], ['v1.0.0'], {
+    healthTimeout: '8s',
+    patch: (yaml) => {
+      const health = /    health: \{ timeout: \d+s, interval: 250ms \}/;
+      if (!health.test(yaml)) throw new Error('the generated shipgate.yml changed; update the patch');
+      return yaml.replace(health, (line) => `${line}\n${DATABASE_SECTION}`);
+    },
+  });
+  workspaces.push(w);
+  const noop = { 'db/up.sql': 'SELECT 1;\n', 'db/down.sql': 'SELECT 1;\n', 'db/check.sql': 'SELECT count(*) FROM fills;\n' };
+  addRelease(w.repoDir, 'v1.0.0', 'v1.0.1', { VERSION: 'v1.0.1\n', ...noop });
+  const url = await server.createDatabase(`desk_${++dbCounter}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('create table fills (id serial primary key, sym text not null)');
+  await client.end();
+  const run = (args: string[]) => w.run(args, { [URL_VAR]: url });
+  const first = await run(['deploy', 'production', '--version', 'v1.0.1']);
+  expect(first.code, show(['deploy'], first)).toBe(0);
+  return { w, run, noop };
+}
+
+/** The progress lines (`- title`, `  ok title (…)`, `  FAILED title…`) of a plain (non-terminal) run. */
+const lines = (stdout: string) => stdout.split('\n');
+const okLine = (stdout: string, title: string) => lines(stdout).some((l) => l.startsWith(`  ok ${title} (`));
+const failedLine = (stdout: string, title: string) => lines(stdout).some((l) => l.startsWith(`  FAILED ${title}`));
+
+describe('deploy progress tells the truth', () => {
+  it('shows a migration that exits non-zero as FAILED, with its step, and the backup once', async () => {
+    const { w, run, noop } = await production();
+    addRelease(w.repoDir, 'v1.0.0', 'v1.1.0-broken', { VERSION: 'v1.1.0-broken\n', ...noop, 'db/up.sql': 'ALTER TABLE no_such_table ADD COLUMN venue text;\n' });
+    const args = ['deploy', 'production', '--version', 'v1.1.0-broken'];
+    const res = await run(args);
+    expect(res.code, show(args, res)).toBe(1);
+    expect(res.stderr + res.stdout).toMatch(/failed at migrate-database: migration up exited 3/);
+    expect(failedLine(res.stdout, 'migrate up (production)'), show(args, res)).toBe(true);
+    expect(failedLine(res.stdout, 'migrate the production database to v1.1.0-broken'), show(args, res)).toBe(true);
+    expect(okLine(res.stdout, 'migrate up (production)'), show(args, res)).toBe(false);
+    expect(okLine(res.stdout, 'migrate the production database to v1.1.0-broken'), show(args, res)).toBe(false);
+    // One line per step: the backup step and the dump inside it are not the same title twice.
+    expect(lines(res.stdout).filter((l) => l === '- back up the production database')).toHaveLength(1);
+    expect(okLine(res.stdout, 'dump and verify the production database'), show(args, res)).toBe(true);
+  }, scaled(180_000));
+
+  it('shows a verification that failed, and an integrity check that exited non-zero, as FAILED', async () => {
+    const { w, run, noop } = await production();
+    // Reports another version than its tag: verification fails, and the return to v1.0.1
+    // restores the backup, whose integrity check (of this release's checkout: v1.0.1's) fails.
+    addRelease(w.repoDir, 'v1.0.0', 'v1.2.0-mislabelled', { VERSION: 'v1.1.9\n', ...noop, 'db/up.sql': 'ALTER TABLE fills ADD COLUMN venue text;\n' });
+    addRelease(w.repoDir, 'v1.0.0', 'v1.0.1-badcheck', { VERSION: 'v1.0.1-badcheck\n', ...noop, 'db/check.sql': 'SELECT count(*) FROM no_such_table;\n' });
+    const deployed = await run(['deploy', 'production', '--version', 'v1.0.1-badcheck']);
+    expect(deployed.code, show(['deploy'], deployed)).toBe(0);
+
+    const args = ['deploy', 'production', '--version', 'v1.2.0-mislabelled'];
+    const res = await run(args);
+    expect(res.code, show(args, res)).toBe(1);
+    expect(res.stdout).toMatch(/v1\.2\.0-mislabelled failed verify/);
+    expect(failedLine(res.stdout, 'verify health of v1.2.0-mislabelled'), show(args, res)).toBe(true);
+    expect(okLine(res.stdout, 'verify health of v1.2.0-mislabelled'), show(args, res)).toBe(false);
+    // The return to v1.0.1-badcheck restores the database; its integrity check exits non-zero.
+    expect(failedLine(res.stdout, 'integrity check (production)'), show(args, res)).toBe(true);
+    expect(okLine(res.stdout, 'integrity check (production)'), show(args, res)).toBe(false);
+    expect(failedLine(res.stdout, 'return the production database to before the release'), show(args, res)).toBe(true);
+  }, scaled(240_000));
+});
