@@ -155,7 +155,7 @@ export async function probeChecks(env: string, source: string, checks: CheckSpec
 export async function liveConfigCheck(environment: ResolvedEnvironment): Promise<LiveCheckReport> {
   const { name: env, spec, services } = environment;
   const analysis = spec.analysis;
-  const safety = await liveSafetyRows(spec.trading);
+  const safety = await liveSafetyRows(spec.trading, process.env, env);
   const withSafety = (r: LiveCheckReport): LiveCheckReport => (safety.length ? { ...r, ok: r.ok && safety.every((s) => s.status !== 'error'), safety } : r);
   if (!analysis?.checks.length) return withSafety({ env, source: analysis?.source ?? 'scrape', ok: true, checks: [] });
   const source = await openMetricSource(analysis, services, undefined, true);
