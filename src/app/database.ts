@@ -152,8 +152,12 @@ export async function takeBackup(ctx: AppContext, env: string, options: TakeBack
     const message = db.scrub(err instanceof Error ? err.message : String(err));
     await record(ctx, { action: 'backup.failed', outcome: 'failed', env, detail: { deploymentId, database: db.redacted, backupDir: dir, error: message } });
     const known = err instanceof ShipgateError ? err : undefined;
+    const up = spec.migrate?.up ? ` (${spec.migrate.up.join(' ')}, from the release checkout with ${spec.urlEnv} set)` : '';
+    const empty = known?.data?.emptyDatabase === true
+      ? `Check that ${spec.urlEnv} names the right database. A new, empty database has nothing to restore, so shipgate will not migrate it: create its first tables once by hand${up}, then deploy again; every later migration is backed up first.`
+      : undefined;
     throw failed(`could not back up the ${env} database: ${message}`, {
-      hint: known?.hint ?? `Check that ${spec.urlEnv} points at the right database and that ${dir} is writable.`,
+      hint: empty ?? known?.hint ?? `Check that ${spec.urlEnv} points at the right database and that ${dir} is writable.`,
       data: { env, database: db.redacted, ...(known?.data ?? {}) },
     });
   }
