@@ -100,5 +100,29 @@ describe('deploy progress tells the truth', () => {
     expect(failedLine(res.stdout, 'integrity check (production)'), show(args, res)).toBe(true);
     expect(okLine(res.stdout, 'integrity check (production)'), show(args, res)).toBe(false);
     expect(failedLine(res.stdout, 'return the production database to before the release'), show(args, res)).toBe(true);
+    // The automatic return failed after stopping the services: the output says so and how to retry.
+    expect(res.stdout).toContain('nothing runs in production now: its services were stopped before restore-database. Fix the cause, then run `shipgate rollback production --to v1.0.1-badcheck --reason "..."` again');
+  }, scaled(240_000));
+
+  it('a rollback that failed after stopping the services says nothing runs and how to retry', async () => {
+    const { w, run, noop } = await production();
+    addRelease(w.repoDir, 'v1.0.0', 'v1.0.2-badcheck', { VERSION: 'v1.0.2-badcheck\n', ...noop, 'db/check.sql': 'SELECT count(*) FROM no_such_table;\n' });
+    addRelease(w.repoDir, 'v1.0.0', 'v1.3.0-venue', { VERSION: 'v1.3.0-venue\n', ...noop, 'db/up.sql': 'ALTER TABLE fills ADD COLUMN venue text;\n' });
+    for (const v of ['v1.0.2-badcheck', 'v1.3.0-venue']) {
+      const r = await run(['deploy', 'production', '--version', v]);
+      expect(r.code, show(['deploy', v], r)).toBe(0);
+    }
+    const args = ['rollback', 'production', '--reason', 'venue broke fills', '--json'];
+    const res = await run(args);
+    expect(res.code, show(args, res)).toBe(1);
+    expect(res.json()).toMatchObject({
+      ok: false,
+      kind: 'rollback',
+      version: 'v1.0.2-badcheck',
+      failedStep: 'restore-database',
+      hint: 'nothing runs in production now: its services were stopped before restore-database. Fix the cause, then run `shipgate rollback production --to v1.0.2-badcheck --reason "..."` again (`shipgate status --env production` shows what runs).',
+    });
+    const status = await run(['status', '--env', 'production', '--json']);
+    expect(status.json().environments[0].services.every((s: { process: string; healthy: boolean }) => s.process !== 'running' && !s.healthy)).toBe(true);
   }, scaled(240_000));
 });
