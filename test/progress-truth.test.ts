@@ -124,5 +124,9 @@ describe('deploy progress tells the truth', () => {
     });
     const status = await run(['status', '--env', 'production', '--json']);
     expect(status.json().environments[0].services.every((s: { process: string; healthy: boolean }) => s.process !== 'running' && !s.healthy)).toBe(true);
+    // `current` stays the last release that finished (v1.3.0-venue): status says that nothing of it runs.
+    const text = await run(['status', '--env', 'production']);
+    expect(text.stdout).toContain('current v1.3.0-venue');
+    expect(text.stdout).toContain('nothing of production runs: rollback #4 failed at restore-database with no service up (current v1.3.0-venue is the last release that finished, not what runs)');
   }, scaled(240_000));
 });
