@@ -129,4 +129,19 @@ describe('deploy progress tells the truth', () => {
     expect(text.stdout).toContain('current v1.3.0-venue');
     expect(text.stdout).toContain('nothing of production runs: rollback #4 failed at restore-database with no service up (current v1.3.0-venue is the last release that finished, not what runs)');
   }, scaled(240_000));
+
+  // Found in an operator's trial: a release whose services exit at start failed verification with only
+  // "ECONNREFUSED" for each, after the whole timeout, while its log said why.
+  it('a service that exited at start is named as not running, with the last line it logged', async () => {
+    const { w, run, noop } = await production();
+    addRelease(w.repoDir, 'v1.0.0', 'v1.4.0-crash', { VERSION: 'v1.4.0-crash\n', ...noop, 'signal_service/main.mjs': "console.error('no config: SIGNAL_VENUE unset');\nprocess.exit(1);\n" });
+    const args = ['deploy', 'production', '--version', 'v1.4.0-crash', '--json'];
+    const res = await run(args);
+    expect(res.code, show(args, res)).toBe(1);
+    const out = res.json();
+    expect(out).toMatchObject({ ok: false, failedStep: 'verify', rollback: { ok: true, version: 'v1.0.1' } });
+    expect(out.error).toMatch(/signal_service \([^)]*; its process is not running, last log line: no config: SIGNAL_VENUE unset\)/);
+    // The services that did start are not said to have exited.
+    expect(out.error).not.toMatch(/execution_gateway \([^)]*not running/);
+  }, scaled(180_000));
 });
