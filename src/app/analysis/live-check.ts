@@ -4,6 +4,7 @@ import type { CheckSpec } from '../../config/schema.js';
 import { closestNames } from '../../core/closest.js';
 import type { Reading } from '../../core/analysis/types.js';
 import { judgeValue, noSeries, unseenValues } from './live-check-facts.js';
+import { liveHealthRows, type LiveHealthRow } from './live-health.js';
 import { liveSafetyRows, type LiveSafetyRow } from './live-safety.js';
 import { openMetricSource, readCheck } from './readings.js';
 
@@ -160,6 +161,8 @@ export interface LiveCheckReport {
   checks: LiveCheckRow[];
   /** The safety keys (trading.breaker / trading.killSwitch) read from the environment's Redis, when it names one. */
   safety?: LiveSafetyRow[];
+  /** Each service's health URL judged against its contract (status and version fields). */
+  health?: LiveHealthRow[];
 }
 
 export async function probeChecks(env: string, source: string, checks: CheckSpec[], probe: LiveProbe): Promise<LiveCheckReport> {
@@ -173,7 +176,11 @@ export async function liveConfigCheck(environment: ResolvedEnvironment): Promise
   const { name: env, spec, services } = environment;
   const analysis = spec.analysis;
   const safety = await liveSafetyRows(spec.trading, process.env, env);
-  const withSafety = (r: LiveCheckReport): LiveCheckReport => (safety.length ? { ...r, ok: r.ok && safety.every((s) => s.status !== 'error'), safety } : r);
+  const health = await liveHealthRows(environment);
+  const withSafety = (r: LiveCheckReport): LiveCheckReport => {
+    const withHealth = health.length ? { ...r, ok: r.ok && health.every((h) => h.status !== 'problem'), health } : r;
+    return safety.length ? { ...withHealth, ok: withHealth.ok && safety.every((s) => s.status !== 'error'), safety } : withHealth;
+  };
   if (!analysis?.checks.length) return withSafety({ env, source: analysis?.source ?? 'scrape', ok: true, checks: [] });
   const source = await openMetricSource(analysis, services, undefined, true);
   return withSafety(await probeChecks(env, analysis.source, analysis.checks, {

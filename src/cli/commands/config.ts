@@ -9,7 +9,7 @@ import { line, printJson } from '../output.js';
 import { globalOptions } from '../shared.js';
 
 function printLiveCheck(report: LiveCheckReport, json: boolean): void {
-  const misconfigured = report.checks.some((c) => c.status === 'problem');
+  const misconfigured = report.checks.some((c) => c.status === 'problem') || Boolean(report.health?.some((h) => h.status === 'problem'));
   process.exitCode = misconfigured ? ExitCode.badInput : report.ok ? ExitCode.ok : ExitCode.failed;
   if (json) return printJson(report);
   line(`live check of ${report.env} (${report.source}):`);
@@ -28,8 +28,15 @@ function printLiveCheck(report: LiveCheckReport, json: boolean): void {
     if (s.error) line(`      ${pc.red(s.error)}`);
     for (const w of s.warnings ?? []) line(`      ${pc.yellow(w)}`);
   }
-  if (misconfigured) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
-  const warned = [...report.checks, ...(report.safety ?? [])].filter((c) => c.status === 'warning').length;
+  if (report.health?.length) line('health contracts:');
+  for (const h of report.health ?? []) {
+    line(`  ${marks[h.status]} ${h.name}: ${h.reads}:${h.note ? ` ${h.note}` : ''}`);
+    if (h.problem) line(`      ${pc.red(h.problem)}`);
+    for (const w of h.warnings ?? []) line(`      ${pc.yellow(w)}`);
+  }
+  if (report.checks.some((c) => c.status === 'problem')) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
+  if (report.health?.some((h) => h.status === 'problem')) line(`a health contract names a field the service's answer does not have: every deploy of ${report.env} would fail verification`);
+  const warned = [...report.checks, ...(report.safety ?? []), ...(report.health ?? [])].filter((c) => c.status === 'warning').length;
   if (warned) line(`${warned} warning${warned > 1 ? 's' : ''} (⚠): a check that reads no evidence leaves a soak inconclusive, never healthy`);
 }
 
