@@ -36,7 +36,7 @@ afterAll(async () => {
 const show = (args: string[], r: CliResult) => `shipgate ${args.join(' ')} -> exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 /** Production of the sample stack on its own database, running v1.0.1 (a no-op migration). */
-async function production() {
+async function production(first: string | null = 'v1.0.1') {
   const w = await stackWorkspace(['production'], ['v1.0.0'], {
     healthTimeout: '8s',
     patch: (yaml) => {
@@ -54,9 +54,11 @@ async function production() {
   await client.query('create table fills (id serial primary key, sym text not null)');
   await client.end();
   const run = (args: string[]) => w.run(args, { [URL_VAR]: url });
-  const first = await run(['deploy', 'production', '--version', 'v1.0.1']);
-  expect(first.code, show(['deploy'], first)).toBe(0);
-  return { w, run, noop };
+  if (first) {
+    const deployed = await run(['deploy', 'production', '--version', first]);
+    expect(deployed.code, show(['deploy'], deployed)).toBe(0);
+  }
+  return { w, run, noop, url };
 }
 
 /** The progress lines (`- title`, `  ok title (…)`, `  FAILED title…`) of a plain (non-terminal) run. */
@@ -144,4 +146,42 @@ describe('deploy progress tells the truth', () => {
     // The services that did start are not said to have exited.
     expect(out.error).not.toMatch(/execution_gateway \([^)]*not running/);
   }, scaled(180_000));
+
+  // Found in an operator's trial: a first deploy whose migration failed halfway said only that nothing was
+  // rolled back; the database stayed half-migrated and the backup taken before it went unmentioned.
+  it('a failed migration with no earlier release to return to names the backup that undoes it', async () => {
+    await halfMigrated(false);
+  }, scaled(180_000));
+
+  async function halfMigrated(withRestore: boolean) {
+    const { w, run, noop, url } = await production(null);
+    addRelease(w.repoDir, 'v1.0.0', 'v1.0.5-half', { VERSION: 'v1.0.5-half\n', ...noop, 'db/up.sql': 'CREATE TABLE venues (id int);\nALTER TABLE no_such_table ADD COLUMN venue text;\n' });
+    const tables = async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return (await client.query(`select table_name from information_schema.tables where table_schema = 'public' order by 1`)).rows.map((r) => r.table_name);
+      } finally {
+        await client.end();
+      }
+    };
+    const args = ['deploy', 'production', '--version', 'v1.0.5-half', '--json'];
+    const res = await run(args);
+    expect(res.code, show(args, res)).toBe(1);
+    const out = res.json();
+    expect(out).toMatchObject({ ok: false, failedStep: 'migrate-database' });
+    expect(out.rollback).toBeUndefined();
+    expect(await tables()).toEqual(['fills', 'venues']);
+    const command = /`(shipgate restore production --backup \d+)`/.exec(out.hint ?? '');
+    expect(command, out.hint).not.toBeNull();
+    expect(out.hint).toContain('The production database was left as the failed migration left it');
+    if (withRestore) {
+      // Its integrity check (db/check.sql) lives in the release checkout, as the migrations do: `restore`
+      // runs it from there, not from the directory of shipgate.yml (where it failed: no such file).
+      const restore = await run([...command![1]!.split(' ').slice(1)]);
+      expect(restore.code, show(['restore'], restore)).toBe(0);
+      expect(restore.stdout).toContain('integrity check passed');
+      expect(await tables()).toEqual(['fills']);
+    }
+  }
 });

@@ -110,7 +110,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
       await record(ctx, { action: 'deploy.cleanup', outcome: 'failed', env, version, reason: (err as Error).message, detail: { deploymentId: deployment.id } });
       return { ...base, error: `${base.error ?? 'failed'}; stopping what it started failed too: ${(err as Error).message}` };
     }
-    return base;
+    return { ...base, ...(await unrestoredDatabaseHint(ctx, base)) };
   }
   const targetRelease = await ctx.store.getRelease(env, target);
   ctx.progress.warn(`${version} failed ${result.failedStep}; returning ${env} to ${target}`);
@@ -123,6 +123,14 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     },
   });
   return { ...base, rollback: await executeDeployment(ctx, lock, rollback, environment) };
+}
+
+/** A failed migration with no earlier release to return to: the database is left as it is; say which backup undoes it. */
+async function unrestoredDatabaseHint(ctx: AppContext, outcome: DeploymentOutcome): Promise<{ hint?: string }> {
+  if (outcome.failedStep !== 'migrate-database' || outcome.hint) return {};
+  const [backup] = await ctx.store.listBackups({ deploymentId: outcome.deploymentId, limit: 1 });
+  if (!backup) return {};
+  return { hint: `The ${outcome.env} database was left as the failed migration left it (no earlier good release to return to). Backup #${backup.id}, taken just before it, undoes it: \`shipgate restore ${outcome.env} --backup ${backup.id}\`; fix the migration, then deploy again.` };
 }
 
 /**
