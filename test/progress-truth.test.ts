@@ -153,6 +153,10 @@ describe('deploy progress tells the truth', () => {
     await halfMigrated(false);
   }, scaled(180_000));
 
+  it('`restore` runs the integrity check from a release checkout, where its files are', async () => {
+    await halfMigrated(true);
+  }, scaled(180_000));
+
   async function halfMigrated(withRestore: boolean) {
     const { w, run, noop, url } = await production(null);
     addRelease(w.repoDir, 'v1.0.0', 'v1.0.5-half', { VERSION: 'v1.0.5-half\n', ...noop, 'db/up.sql': 'CREATE TABLE venues (id int);\nALTER TABLE no_such_table ADD COLUMN venue text;\n' });

@@ -7,7 +7,9 @@ import type { BackupRecord } from '../adapters/store/store.js';
 import type { DatabaseSpec } from '../config/schema.js';
 import { formatDuration } from '../core/duration.js';
 import { badInput, failed, refused, ShipgateError } from '../core/errors.js';
+import { processLayout } from '../adapters/targets/process/launch.js';
 import { record } from './audit.js';
+import { currentVersion } from './history.js';
 import type { AppContext } from './context.js';
 
 // Database use cases: backups before migrations, restores on rollback, migrations themselves.
@@ -241,7 +243,7 @@ export async function restoreBackup(ctx: AppContext, env: string, backupId: numb
 
   let integrity: CommandRun | null = null;
   if (spec.integrityCheck) {
-    const cwd = path.resolve(options.releaseDir ?? ctx.configDir);
+    const cwd = path.resolve(options.releaseDir ?? (await integrityDir(ctx, env, backup)));
     integrity = await ctx.progress.task(`integrity check (${env})`, () => runWithDatabase(ctx, url, spec.integrityCheck!, cwd, MIGRATION_TIMEOUT_MS), (r) => !r.ok);
     await record(ctx, {
       action: 'database.integrity',
@@ -251,6 +253,19 @@ export async function restoreBackup(ctx: AppContext, env: string, backupId: numb
     });
   }
   return { env, backup, database: db.redacted, dataLoss, acceptedDataLoss, removed: outcome.removed, notRemoved: outcome.notRemoved, durationMs: Date.now() - started, integrity };
+}
+
+/**
+ * Where a restore's integrity check runs when no release is named (`shipgate restore`): like the
+ * migrations, from a release checkout (the current release's, else that of the deploy the backup was
+ * taken for), so a check such as `[pytest, tests/...]` finds its files; the config's directory last.
+ */
+async function integrityDir(ctx: AppContext, env: string, backup: BackupRecord): Promise<string> {
+  const layout = processLayout(ctx.stateDir);
+  const current = await currentVersion(ctx.store, env);
+  const taken = backup.deploymentId !== null && backup.deploymentId !== undefined ? (await ctx.store.getDeployment(backup.deploymentId))?.version : undefined;
+  for (const version of [current, taken]) if (version && existsSync(layout.releaseDir(env, version))) return layout.releaseDir(env, version);
+  return ctx.configDir;
 }
 
 /**
