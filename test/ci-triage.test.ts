@@ -430,6 +430,27 @@ describe('shipgate ci triage --log (the CLI)', () => {
     expect(printed).toBe(block![1]);
   });
 
+  // Found in an operator's trial: an empty file (a redirect that captured nothing) was triaged `none`, exit 0.
+  it('an empty log is bad input (exit 2), never `none`: from a file and from stdin', async () => {
+    const file = path.join(dir, 'empty.log');
+    writeFileSync(file, '');
+    const res = await shipgate(['ci', 'triage', '--log', file, '--json'], { cwd: dir });
+    expect(res.code, res.stdout + res.stderr).toBe(2);
+    expect(res.json()).toMatchObject({ ok: false, error: { message: 'the log is empty: there is nothing to triage', exitCode: 2, where: '--log' } });
+    const piped = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawnProcess(process.execPath, [BIN, 'ci', 'triage', '--log', '-'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end('');
+    });
+    expect(piped.code, piped.stdout + piped.stderr).toBe(2);
+    expect(piped.stdout).not.toContain('none');
+    expect(piped.stderr).toContain('the log is empty');
+  });
+
   it('a missing log file is bad input (exit 2) naming the file', async () => {
     const res = await shipgate(['ci', 'triage', '--log', path.join(dir, 'nope.log')], { cwd: dir });
     expect(res.code).toBe(2);

@@ -380,6 +380,8 @@ describe('backup, migrate, restore', () => {
     process.env[URL_VAR] = empty.replace('postgres@', `postgres:${ENCODED}@`);
     const err = await expectShipgateError(takeBackup(ctx, 'production', { deploymentId: 98 }), 1);
     expect(err.message).toMatch(/lists no objects: the database is empty, or the URL names the wrong database/);
+    // Found in an operator's trial: the first deploy onto a new database stopped here with no way forward.
+    expect(err.hint).toMatch(/^Check that TEST_DB_URL names the right database\. A new, empty database has nothing to restore, so shipgate will not migrate it: create its first tables once by hand \(.+, from the release checkout with TEST_DB_URL set\), then deploy again/);
     const files = readdirSync(path.join(dir, 'backups'));
     expect(files.filter((f) => f.endsWith('.partial'))).toEqual([]);
     expect(files.length).toBe((await ctx.store.listBackups({ limit: 10_000 })).length);

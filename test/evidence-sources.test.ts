@@ -28,7 +28,7 @@ describe('describeSeries (also for config check --live)', () => {
   it('names a label the metric does not carry, and the labels it has', () => {
     expect(describeSeries(samples, 'app_requests_total', parseMatchers('code=~"5.."'))).toEqual({
       metric: 'app_requests_total', seriesOfMetric: 3, seriesMatched: 0, labelsSeen: ['route', 'status'],
-      mismatch: '`code` is not a label of app_requests_total; it has route, status',
+      mismatch: '`code` is not a label of app_requests_total; it has route, status', absentLabel: 'code',
     });
     expect(describeSeries(samples, 'app_requests_total', parseMatchers('status=~"5.."'))).toEqual({ metric: 'app_requests_total', seriesOfMetric: 3, seriesMatched: 1, labelsSeen: ['route', 'status'] });
     // A matcher that accepts the empty value matches a missing label, as in PromQL: no mismatch.

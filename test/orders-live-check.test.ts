@@ -60,6 +60,8 @@ beforeAll(async () => {
   await redisSet(redis.port, 'router:halt', '0');
   await redisSet(redis.port, 'router:mode', 'maybe');
   await redisSet(redis.port, 'router:breaker', 'HALF');
+  await redisSet(redis.port, 'desk:halt', JSON.stringify({ state: 'GO', why: '', at: '2026-12-03T10:00:00Z' }));
+  await redisSet(redis.port, 'desk:kill', 'disarmed');
   prometheus = await startPrometheus([`127.0.0.1:${port}`], { scrapeInterval: '500ms' });
   for (const deadline = Date.now() + scaled(60_000); ; await new Promise((r) => setTimeout(r, 250))) {
     const body = await fetch(`${prometheus.url}/api/v1/query?query=orders_total`).then((r) => r.json() as Promise<any>, () => undefined);
@@ -87,6 +89,12 @@ ${checks}
         - { name: halt, type: redis, url: '${redis.url}', key: 'router:halt', equals: 0 }
         - { name: mode, type: redis, url: '${redis.url}', key: 'router:mode', max: 1 }
         - { name: drain, type: redis, url: '${redis.url}', key: 'router:drain', equals: 0 }
+  misnamed:
+    services: { router: { port: ${port} } }
+    trading:
+      redisUrl: '${redis.url}'
+      breaker: { key: 'desk:halt', field: status, trading: [GO], halted: [STOP], missing: halted }
+      killSwitch: { key: 'desk:kil', trading: [disarmed], halted: [armed], missing: trading }
   safety-only:
     services: { router: { port: ${port} } }
     trading:
@@ -127,8 +135,9 @@ describe('config check --live on an order router', { timeout: scaled(120_000) },
     expect(rows.drain).toMatchObject({ status: 'warning', warnings: ['key router:drain does not exist: the check reads no data (inconclusive) until it is set'] });
 
     expect(res.json().safety).toEqual([
-      { name: 'trading.breaker', type: 'safety', status: 'error', reads: 'redis router:breaker', value: 'HALF', meaning: 'unknown', error: 'router:breaker is "HALF", in neither trading [CLOSED] nor halted [OPEN]: unknown fails closed (deploys are refused)' },
-      { name: 'trading.killSwitch', type: 'safety', status: 'ok', reads: 'redis router:kill', value: null, meaning: 'trading', note: 'absent (trading): router:kill is absent; configured missing: trading' },
+      { name: 'trading.breaker', type: 'safety', status: 'error', reads: 'redis router:breaker', value: 'HALF', meaning: 'unknown', error: 'router:breaker is "HALF", in neither trading [CLOSED] nor halted [OPEN]: unknown fails closed (deploys are refused); if the platform writes "HALF" while trading add it to environments.scraped.trading.breaker.trading, if while halted to environments.scraped.trading.breaker.halted; else correct environments.scraped.trading.breaker.key' },
+      // An absent key is no evidence of trading, even when `missing: trading` says to read it so: never ✓.
+      { name: 'trading.killSwitch', type: 'safety', status: 'warning', reads: 'redis router:kill', value: null, meaning: 'trading', warnings: ['absent (trading): router:kill is absent; configured missing: trading: it reads as trading only because it is absent; if the platform keeps it under another name, correct environments.scraped.trading.killSwitch.key'] },
     ]);
 
     const human = await run(['config', 'check', '--live', 'scraped']);
@@ -146,6 +155,18 @@ describe('config check --live on an order router', { timeout: scaled(120_000) },
     expect(res.stdout).toContain('⚠ trading.breaker: redis staging:router:breaker:');
     expect(res.stdout).toContain('absent (halted): router:breaker is absent; configured missing: halted; deploys wait until trading resumes');
     expect(res.stdout).toContain('✓ trading.killSwitch: redis staging:killswitch:active: unset (treated as trading: no kill switch configured)');
+  });
+
+  // Found in an operator's trial: a misnamed `field` read as "absent (halted)" without naming the fields the
+  // object has, and a misspelt kill switch key with `missing: trading` was shown ✓ trading.
+  it('safety keys: a JSON object without the configured field is ✗ naming its fields; a misspelt key is never ✓', async () => {
+    const res = await run(['config', 'check', '--live', 'misnamed']);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    expect(res.stdout).toContain('✗ trading.breaker: redis desk:halt field status:');
+    expect(res.stdout).toContain('desk:halt has no field status (its fields: state, why, at); configured missing: halted: it reads as halted until the platform writes that field; set environments.misnamed.trading.breaker.field to the field holding the platform\'s word (one of state, why, at)');
+    expect(res.stdout).toContain('⚠ trading.killSwitch: redis desk:kil:');
+    expect(res.stdout).toContain('correct environments.misnamed.trading.killSwitch.key');
+    expect(res.stdout).not.toMatch(/✓ trading\./);
   });
 
   it('Prometheus: a name it has never seen exits 2 with the closest, in a selector and in a PromQL query', async () => {

@@ -7,7 +7,9 @@ import type { BackupRecord } from '../adapters/store/store.js';
 import type { DatabaseSpec } from '../config/schema.js';
 import { formatDuration } from '../core/duration.js';
 import { badInput, failed, refused, ShipgateError } from '../core/errors.js';
+import { processLayout } from '../adapters/targets/process/launch.js';
 import { record } from './audit.js';
+import { currentVersion } from './history.js';
 import type { AppContext } from './context.js';
 
 // Database use cases: backups before migrations, restores on rollback, migrations themselves.
@@ -130,7 +132,7 @@ export async function takeBackup(ctx: AppContext, env: string, options: TakeBack
   const deploymentId = options.deploymentId ?? null;
   const at = ctx.clock.now();
   try {
-    const dump = await ctx.progress.task(`back up the ${env} database`, () => db.backup(dir, env, { at }));
+    const dump = await ctx.progress.task(`dump and verify the ${env} database`, () => db.backup(dir, env, { at }));
     const backup = await ctx.store.createBackup({
       env,
       deploymentId,
@@ -152,8 +154,12 @@ export async function takeBackup(ctx: AppContext, env: string, options: TakeBack
     const message = db.scrub(err instanceof Error ? err.message : String(err));
     await record(ctx, { action: 'backup.failed', outcome: 'failed', env, detail: { deploymentId, database: db.redacted, backupDir: dir, error: message } });
     const known = err instanceof ShipgateError ? err : undefined;
+    const up = spec.migrate?.up ? ` (${spec.migrate.up.join(' ')}, from the release checkout with ${spec.urlEnv} set)` : '';
+    const empty = known?.data?.emptyDatabase === true
+      ? `Check that ${spec.urlEnv} names the right database. A new, empty database has nothing to restore, so shipgate will not migrate it: create its first tables once by hand${up}, then deploy again; every later migration is backed up first.`
+      : undefined;
     throw failed(`could not back up the ${env} database: ${message}`, {
-      hint: known?.hint ?? `Check that ${spec.urlEnv} points at the right database and that ${dir} is writable.`,
+      hint: empty ?? known?.hint ?? `Check that ${spec.urlEnv} points at the right database and that ${dir} is writable.`,
       data: { env, database: db.redacted, ...(known?.data ?? {}) },
     });
   }
@@ -237,8 +243,8 @@ export async function restoreBackup(ctx: AppContext, env: string, backupId: numb
 
   let integrity: CommandRun | null = null;
   if (spec.integrityCheck) {
-    const cwd = path.resolve(options.releaseDir ?? ctx.configDir);
-    integrity = await ctx.progress.task(`integrity check (${env})`, () => runWithDatabase(ctx, url, spec.integrityCheck!, cwd, MIGRATION_TIMEOUT_MS));
+    const cwd = path.resolve(options.releaseDir ?? (await integrityDir(ctx, env, backup)));
+    integrity = await ctx.progress.task(`integrity check (${env})`, () => runWithDatabase(ctx, url, spec.integrityCheck!, cwd, MIGRATION_TIMEOUT_MS), (r) => !r.ok);
     await record(ctx, {
       action: 'database.integrity',
       outcome: integrity.ok ? 'ok' : 'failed',
@@ -247,6 +253,19 @@ export async function restoreBackup(ctx: AppContext, env: string, backupId: numb
     });
   }
   return { env, backup, database: db.redacted, dataLoss, acceptedDataLoss, removed: outcome.removed, notRemoved: outcome.notRemoved, durationMs: Date.now() - started, integrity };
+}
+
+/**
+ * Where a restore's integrity check runs when no release is named (`shipgate restore`): like the
+ * migrations, from a release checkout (the current release's, else that of the deploy the backup was
+ * taken for), so a check such as `[pytest, tests/...]` finds its files; the config's directory last.
+ */
+async function integrityDir(ctx: AppContext, env: string, backup: BackupRecord): Promise<string> {
+  const layout = processLayout(ctx.stateDir);
+  const current = await currentVersion(ctx.store, env);
+  const taken = backup.deploymentId !== null && backup.deploymentId !== undefined ? (await ctx.store.getDeployment(backup.deploymentId))?.version : undefined;
+  for (const version of [current, taken]) if (version && existsSync(layout.releaseDir(env, version))) return layout.releaseDir(env, version);
+  return ctx.configDir;
 }
 
 /**
@@ -275,7 +294,7 @@ export async function runMigration(ctx: AppContext, env: string, releaseDir: str
   if (!existsSync(cwd)) {
     throw failed(`the migration directory ${cwd} does not exist`, { where: `environments.${env}.database.migrate.cwd`, hint: 'Check migrate.cwd: it is relative to the release checkout.' });
   }
-  const run = await ctx.progress.task(`migrate ${action} (${env})`, () => runWithDatabase(ctx, url, argv, cwd, options.timeoutMs ?? MIGRATION_TIMEOUT_MS));
+  const run = await ctx.progress.task(`migrate ${action} (${env})`, () => runWithDatabase(ctx, url, argv, cwd, options.timeoutMs ?? MIGRATION_TIMEOUT_MS), (r) => !r.ok);
   if (action !== 'status') {
     await record(ctx, {
       action: `migrate.${action}`,

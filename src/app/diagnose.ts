@@ -4,7 +4,8 @@ import { formatDuration } from '../core/duration.js';
 import type { AppContext } from './context.js';
 import { runMigration } from './database.js';
 import { currentVersion, latestDeployment } from './history.js';
-import { readSafety, safetyStoreFor } from './safety.js';
+import { readSafety, safetySpecs, safetyStoreFor } from './safety.js';
+import { describeFlag } from '../core/safety-state.js';
 import { checkHealthOnce } from './verify-health.js';
 import { processLayout } from '../adapters/targets/process/launch.js';
 import { composeFindings } from '../adapters/targets/compose/diagnosis.js';
@@ -115,15 +116,25 @@ async function breakerFindings(ctx: AppContext, env: string): Promise<Finding[]>
   } catch (err) {
     return trading ? [{ id: 'safety-state-unreadable', severity: 'error', title: 'the breaker state cannot be read', evidence: [(err as Error).message], next: 'redis-cli -u "$SHIPGATE_REDIS_URL" PING' }] : [];
   }
-  if (state.state.breaker.meaning === 'trading') return [];
+  const { breaker, killSwitch } = state.state;
+  const specs = safetySpecs(ctx, env);
+  const out: Finding[] = [];
+  // In the platform's own words (trading.killSwitch / trading.breaker), with shipgate's meaning beside them.
+  if (killSwitch.meaning !== 'trading') {
+    out.push({ id: 'killswitch-on', severity: 'error', title: `the kill switch of ${env} reads ${describeFlag(killSwitch)}: deploys and promotions are refused`, evidence: [killSwitch.explanation, ...(killSwitch.reason ? [`reason: ${killSwitch.reason}`] : [])], next: `shipgate killswitch status --env ${env}` });
+  }
+  if (breaker.meaning === 'trading') return out;
   const latest = await latestDeployment(ctx.store, env);
   const afterDeploy = latest && state.trippedAt && latest.finishedAt && state.trippedAt >= latest.startedAt;
-  const evidence = [`cb:trip_reason: ${state.tripReason ?? '(none)'}`, `tripped at ${state.trippedAt ?? 'unknown'}`];
+  const reasonAt = specs.breaker.reasonField ? (specs.breaker.field ? `${specs.breaker.key} ${specs.breaker.reasonField}` : specs.breaker.reasonField) : 'trip reason';
+  const evidence = [breaker.explanation, `${reasonAt}: ${breaker.reason ?? '(none)'}`, `tripped at ${state.trippedAt ?? 'unknown'}`];
   if (afterDeploy) evidence.push(`tripped ${formatDuration(new Date(state.trippedAt!).getTime() - new Date(latest!.finishedAt!).getTime())} after the ${latest!.kind} of ${latest!.version}`);
   if (state.lastWriter && state.lastWriter !== env) evidence.push(`these keys were last written by ${state.lastWriter}: state persisted from another environment (check trading.keyPrefix)`);
-  const reason = (state.tripReason ?? '').toLowerCase();
-  const cause = /stale|feed|market data/.test(reason) ? 'stale data triggered the staleness check' : /reconcil|position/.test(reason) ? 'initial position reconciliation failed' : /limit|config/.test(reason) ? 'a config mismatch (position limits)' : state.lastWriter && state.lastWriter !== env ? 'Redis state persisted from another environment' : 'see the trip reason';
-  return [{ id: 'breaker-tripped', severity: 'error', title: `the circuit breaker of ${env} is TRIPPED${afterDeploy ? ' after a deploy' : ''}: likely ${cause}`, evidence, next: `shipgate breaker reset --env ${env}   # shows each precondition; fix the cause first if it is real` }];
+  const reason = (breaker.reason ?? '').toLowerCase();
+  const cause = /stale|feed|market data/.test(reason) ? 'stale data triggered the staleness check' : /reconcil|position/.test(reason) ? 'initial position reconciliation failed' : /limit|config/.test(reason) ? 'a config mismatch (position limits)' : state.lastWriter && state.lastWriter !== env ? 'Redis state persisted from another environment' : undefined;
+  const unknown = breaker.meaning === 'unknown' ? ': a value in neither word list, which fails closed (check trading.breaker)' : '';
+  out.push({ id: 'breaker-tripped', severity: 'error', title: `the circuit breaker of ${env} reads ${describeFlag(breaker)}${afterDeploy ? ' after a deploy' : ''}${unknown}${cause ? `: likely ${cause}` : ''}`, evidence, next: `shipgate breaker reset --env ${env}   # shows each precondition; fix the cause first if it is real` });
+  return out;
 }
 
 function diskFinding(ctx: AppContext): Finding {

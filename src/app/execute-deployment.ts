@@ -84,7 +84,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
   await ctx.store.finishDeployment(deployment.id, 'failed', at, result.error ?? 'failed');
   await record(ctx, { action: `${kind}.finish`, outcome: 'failed', env, version, reason: result.error ?? null, detail: { deploymentId: deployment.id, failedStep: result.failedStep } });
   notify(ctx, { event: kind === 'rollback' ? 'rollback.finished' : 'deploy.failed', env, version, reason: result.error ?? 'failed', detail: { deploymentId: deployment.id, outcome: 'failed', failedStep: result.failedStep } });
-  if (kind !== 'deploy') return { ...base, incidentId: await incidentFor(ctx, deployment, base) };
+  if (kind !== 'deploy') return { ...base, ...rollbackFailedHint(base), incidentId: await incidentFor(ctx, deployment, base) };
 
   // Failing before anything ran (a port held by a stranger, a missing program) says nothing about the
   // release: it is not marked bad, and the same tag may be deployed once the environment is fixed.
@@ -110,7 +110,7 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
       await record(ctx, { action: 'deploy.cleanup', outcome: 'failed', env, version, reason: (err as Error).message, detail: { deploymentId: deployment.id } });
       return { ...base, error: `${base.error ?? 'failed'}; stopping what it started failed too: ${(err as Error).message}` };
     }
-    return base;
+    return { ...base, ...(await unrestoredDatabaseHint(ctx, base)) };
   }
   const targetRelease = await ctx.store.getRelease(env, target);
   ctx.progress.warn(`${version} failed ${result.failedStep}; returning ${env} to ${target}`);
@@ -123,6 +123,25 @@ export async function executeDeployment(ctx: AppContext, lock: LockHandle, deplo
     },
   });
   return { ...base, rollback: await executeDeployment(ctx, lock, rollback, environment) };
+}
+
+/** A failed migration with no earlier release to return to: the database is left as it is; say which backup undoes it. */
+async function unrestoredDatabaseHint(ctx: AppContext, outcome: DeploymentOutcome): Promise<{ hint?: string }> {
+  if (outcome.failedStep !== 'migrate-database' || outcome.hint) return {};
+  const [backup] = await ctx.store.listBackups({ deploymentId: outcome.deploymentId, limit: 1 });
+  if (!backup) return {};
+  return { hint: `The ${outcome.env} database was left as the failed migration left it (no earlier good release to return to). Backup #${backup.id}, taken just before it, undoes it: \`shipgate restore ${outcome.env} --backup ${backup.id}\`; fix the migration, then deploy again.` };
+}
+
+/**
+ * A rollback that failed once it touched what runs leaves the environment on no verified release: say
+ * so, and what to do (a refused or untouched rollback changed nothing and keeps its own hint).
+ */
+function rollbackFailedHint(outcome: DeploymentOutcome): { hint?: string } {
+  if (outcome.hint || outcome.refused || !outcome.failedStep || !TOUCHES_RUNNING.includes(outcome.failedStep as (typeof TOUCHES_RUNNING)[number])) return {};
+  const { env, version, failedStep } = outcome;
+  const state = failedStep === 'start-new' || failedStep === 'verify' ? `${version} may be only partly running in ${env}` : `nothing runs in ${env} now: its services were stopped before ${failedStep}`;
+  return { hint: `${state}. Fix the cause, then run \`shipgate rollback ${env} --to ${version} --reason "..."\` again (\`shipgate status --env ${env}\` shows what runs).` };
 }
 
 /** A finished rollback (either way) opens its incident: what triggered it, from which release, to which. */

@@ -1,5 +1,6 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
 import type { ImageCheck, ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
+import { exitedNotes } from './verify-exits.js';
 import { isoNow } from '../core/clock.js';
 import { ExitCode, ShipgateError } from '../core/errors.js';
 import type { ResolvedEnvironment } from '../config/resolve.js';
@@ -120,7 +121,7 @@ export async function runPipeline(ctx: AppContext, lock: LockHandle, deployment:
       failpoint(deployment.kind, name, 'before');
       let outcome: StepOutcome;
       try {
-        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, environment, release, lock, deployment));
+        outcome = await ctx.progress.task(TITLES[name](release), () => runStep(ctx, name, target, environment, release, lock, deployment), (o) => !o.ok);
       } catch (err) {
         outcome = {
           ok: false,
@@ -208,7 +209,8 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, environm
       if (lockError) throw lockError;
       const images = await verifyUnversionedImages(ctx, target, release, health);
       const unhealthy = health.services.filter((s) => !s.healthy);
-      const problems = [...unhealthy.map((s) => `${s.service} (${s.reason})`), ...images.filter((i) => !i.ok).map((i) => `${i.service} (${i.detail})`)];
+      const exited = await exitedNotes(target, release.env, unhealthy.map((s) => s.service));
+      const problems = [...unhealthy.map((s) => `${s.service} (${s.reason}${exited.get(s.service) ?? ''})`), ...images.filter((i) => !i.ok).map((i) => `${i.service} (${i.detail})`)];
       const error = problems.length ? `unhealthy after ${Math.round(health.elapsedMs / 1000)}s: ${problems.join(', ')}` : undefined;
       return { ok: health.healthy && problems.length === 0, detail: { health, ...(images.length ? { images } : {}) }, health, ...(error ? { error } : {}) };
     }

@@ -9,13 +9,14 @@ import { formatDuration } from '../core/duration.js';
 export function consoleProgress(stream: NodeJS.WriteStream = process.stdout): Progress {
   const tty = Boolean(stream.isTTY) && process.env.TERM !== 'dumb';
   return {
-    async task(title, run) {
+    async task(title, run, failedIf) {
       const started = performance.now();
       stream.write(tty ? `${pc.cyan('…')} ${title}` : `- ${title}\n`);
       try {
         const result = await run();
         const took = formatDuration(performance.now() - started);
-        stream.write(tty ? `\r\x1b[2K${pc.green('✓')} ${title} ${pc.dim(took)}\n` : `  ok ${title} (${took})\n`);
+        if (failedIf?.(result)) stream.write(tty ? `\r\x1b[2K${pc.red('✗')} ${title} ${pc.dim(took)}\n` : `  FAILED ${title} (${took})\n`);
+        else stream.write(tty ? `\r\x1b[2K${pc.green('✓')} ${title} ${pc.dim(took)}\n` : `  ok ${title} (${took})\n`);
         return result;
       } catch (err) {
         stream.write(tty ? `\r\x1b[2K${pc.red('✗')} ${title}\n` : `  FAILED ${title}\n`);

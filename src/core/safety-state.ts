@@ -36,6 +36,8 @@ export interface FlagReading {
   explanation: string;
   /** The key is absent and no breaker/kill switch is configured: read with the seed's default (trading). */
   unconfigured?: string;
+  /** The key holds a JSON object without `field`: the fields it has (a misnamed `field` shows here). */
+  fieldsSeen?: string[];
   reason: string | null;
   at: string | null;
   by: string | null;
@@ -85,6 +87,7 @@ export function interpretFlag(spec: SafetyFlagSpec, get: (key: string) => string
   const base = { key: spec.key, field: spec.field ?? null, reason: null, at: null, by: null, haltedAt: null, resumedAt: null };
   let value: string | null;
   let extra: (string | null)[] = [];
+  let fieldsSeen: string[] | undefined;
   if (spec.field) {
     const stored = get(spec.key);
     if (stored === null) value = null;
@@ -92,6 +95,7 @@ export function interpretFlag(spec: SafetyFlagSpec, get: (key: string) => string
       const obj = parseObject(stored);
       if (!obj) return { ...base, value: stored, meaning: 'unknown', explanation: `${spec.key} is not a JSON object (field ${spec.field} expected)` };
       value = scalar(obj[spec.field]);
+      if (value === null) fieldsSeen = Object.keys(obj);
       const f = (name: string | undefined) => (name ? scalar(obj[name]) : null);
       extra = [f(spec.reasonField), f(spec.atField), f(spec.byField), f(spec.haltedAtField), f(spec.resumedAtField)];
     }
@@ -105,10 +109,11 @@ export function interpretFlag(spec: SafetyFlagSpec, get: (key: string) => string
   const unconfigured = value === null && spec.unconfigured ? { unconfigured: spec.unconfigured } : {};
   const explanation =
     value === null && spec.unconfigured ? `${where} is unset, treated as ${spec.missing} (${spec.unconfigured}: the seed's default; configure trading.breaker / trading.killSwitch if the platform keeps its state elsewhere)`
+    : fieldsSeen ? `${spec.key} has no field ${spec.field} (its fields: ${fieldsSeen.join(', ') || 'none'}); configured missing: ${spec.missing}`
     : value === null ? `${where} is absent; configured missing: ${spec.missing}`
     : meaning === 'unknown' ? `${where} is ${JSON.stringify(value)}, in neither trading [${spec.trading.join(', ')}] nor halted [${spec.halted.join(', ')}]`
     : `${where} is ${value}`;
-  return { ...base, value, meaning, explanation, reason, at, by, haltedAt, resumedAt, ...unconfigured };
+  return { ...base, value, meaning, explanation, reason, at, by, haltedAt, resumedAt, ...unconfigured, ...(fieldsSeen ? { fieldsSeen } : {}) };
 }
 
 /**

@@ -102,6 +102,7 @@ export class PostgresDatabase {
     if (entries.length === 0) {
       throw failed(`the dump of ${this.redacted} lists no objects: the database is empty, or the URL names the wrong database`, {
         hint: 'Check the database name in the URL; an empty database has nothing to back up.',
+        data: { emptyDatabase: true },
       });
     }
     const read = await this.exec(pgRestore, pgCommands.pgRestoreReadAll(file));

@@ -238,6 +238,8 @@ export interface SeriesDescription {
   labelsSeen: string[];
   /** A matcher that names a label no series carries (and so can never match): a configuration problem. */
   mismatch?: string;
+  /** With `mismatch`: that label. */
+  absentLabel?: string;
   /** The values each label named by a matcher takes among the metric's series, sorted. */
   valuesSeen?: Record<string, string[]>;
   /** With no series: whether the source knows the metric at all ('declared': a family with no samples yet; 'absent': never seen). */
@@ -277,6 +279,6 @@ export function describeSeries(samples: Sample[], metric: string, matchers: Labe
     seriesMatched,
     labelsSeen,
     ...(Object.keys(valuesSeen).length ? { valuesSeen } : {}),
-    ...(absent ? { mismatch: `\`${absent.label}\` is not a label of ${metric}; it has ${labelsSeen.length ? labelsSeen.join(', ') : 'no labels'}` } : {}),
+    ...(absent ? { absentLabel: absent.label, mismatch: `\`${absent.label}\` is not a label of ${metric}; it has ${labelsSeen.length ? labelsSeen.join(', ') : 'no labels'}` } : {}),
   };
 }

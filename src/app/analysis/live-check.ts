@@ -1,11 +1,12 @@
-import type { SeriesDescription } from '../../adapters/metrics/series.js';
+import { parseMatchers, type SeriesDescription } from '../../adapters/metrics/series.js';
 import type { ResolvedEnvironment } from '../../config/resolve.js';
 import type { CheckSpec } from '../../config/schema.js';
 import { closestNames } from '../../core/closest.js';
 import type { Reading } from '../../core/analysis/types.js';
 import { judgeValue, noSeries, unseenValues } from './live-check-facts.js';
+import { liveHealthRows, type LiveHealthRow } from './live-health.js';
 import { liveSafetyRows, type LiveSafetyRow } from './live-safety.js';
-import { liveHealthRows, metricsWhere, type LiveHealthRow } from './live-where.js';
+import { metricsWhere } from './live-where.js';
 import { metricsUnreadable, type ObservedServices } from './observed.js';
 import { openMetricSource, readCheck } from './readings.js';
 
@@ -89,10 +90,10 @@ async function probeSelector(check: Extract<CheckSpec, { type: 'error-rate' | 'l
   const requests = await probe.describe(check.metric, selector);
   if ('error' in requests) return finish({ ...row, error: requests.error });
   Object.assign(row, { seriesMatched: requests.seriesMatched, labelsSeen: requests.labelsSeen });
-  if (requests.mismatch) return finish({ ...row, mismatch: requests.mismatch });
+  if (requests.mismatch) return finish({ ...row, mismatch: inField(requests, check.name, 'select', selector) });
   if (requests.seriesOfMetric === 0) {
     const why = noSeries(check.metric, requests, source);
-    return finish({ ...row, ...('problem' in why ? { problem: why.problem } : { warnings: [why.warning] }) });
+    return finish({ ...row, ...('problem' in why ? { problem: why.problem } : { warnings: [`${why.warning}${uncheckedLabels(check)}`] }) });
   }
   const warnings = unseenValues(selector, requests);
   let valuesSeen = requests.valuesSeen;
@@ -100,12 +101,29 @@ async function probeSelector(check: Extract<CheckSpec, { type: 'error-rate' | 'l
     const errors = await probe.describe(check.metric, joined(selector, check.errors));
     if ('error' in errors) return finish({ ...row, error: errors.error });
     row.errorSeriesMatched = errors.seriesMatched;
-    if (errors.mismatch) return finish({ ...row, mismatch: errors.mismatch });
+    if (errors.mismatch) return finish({ ...row, mismatch: inField(errors, check.name, 'errors', check.errors) });
     valuesSeen = { ...valuesSeen, ...errors.valuesSeen };
     for (const w of unseenValues(check.errors, errors)) if (!warnings.includes(w)) warnings.push(w);
   }
   if (requests.seriesMatched === 0 && !warnings.length) warnings.push(`no series of ${check.metric} matches ${selector || 'the selector'} yet: every reading is inconclusive until one does`);
   return finish({ ...row, ...(valuesSeen && Object.keys(valuesSeen).length ? { valuesSeen } : {}), ...(warnings.length ? { warnings } : {}) });
+}
+
+/** A label mismatch with the closest label the metric has and the field of the check that names it. */
+function inField(facts: SeriesDescription, check: string, field: 'select' | 'errors', text: string): string {
+  const close = facts.absentLabel ? closestNames(facts.absentLabel, facts.labelsSeen) : [];
+  return `${facts.mismatch}${close.length ? `; did you mean ${close.join(' or ')}?` : ''} (fix \`${field}: '${text}'\` of check ${check})`;
+}
+
+/** With no series yet, the labels the check's matchers name cannot be checked: say which. */
+function uncheckedLabels(check: Extract<CheckSpec, { type: 'error-rate' | 'latency' | 'gauge' }>): string {
+  let labels: string[];
+  try {
+    labels = [...new Set([...parseMatchers(check.select), ...(check.type === 'error-rate' ? parseMatchers(check.errors) : [])].map((m) => m.label))];
+  } catch {
+    return '';
+  }
+  return labels.length ? `; its label${labels.length > 1 ? 's' : ''} ${labels.join(', ')} cannot be checked until then` : '';
 }
 
 const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'inf', 'nan', 'atan2', 'start', 'end']);
@@ -147,7 +165,7 @@ export interface LiveCheckReport {
   checks: LiveCheckRow[];
   /** The safety keys (trading.breaker / trading.killSwitch) read from the environment's Redis, when it names one. */
   safety?: LiveSafetyRow[];
-  /** A target that places tasks itself (swarm): each service's health, read on the node the monitor reads it on. */
+  /** Each service's health URL judged against its contract (status and version fields); on a swarm read where the monitor reads it. */
   health?: LiveHealthRow[];
 }
 
@@ -166,10 +184,10 @@ export async function liveConfigCheck(environment: ResolvedEnvironment, located?
   const { name: env, spec } = environment;
   const services = located?.services ?? environment.services;
   const analysis = spec.analysis;
-  const [safety, health] = await Promise.all([liveSafetyRows(spec.trading), located ? liveHealthRows(located, environment) : Promise.resolve(undefined)]);
+  const [safety, health] = await Promise.all([liveSafetyRows(spec.trading, process.env, env), liveHealthRows(environment, located)]);
   const finishReport = (r: LiveCheckReport): LiveCheckReport => {
-    const withSafety = safety.length ? { ...r, ok: r.ok && safety.every((s) => s.status !== 'error'), safety } : r;
-    return health ? { ...withSafety, ok: withSafety.ok && health.every((h) => h.status !== 'error'), health } : withSafety;
+    const withHealth = health.length ? { ...r, ok: r.ok && health.every((h) => h.status !== 'problem' && h.status !== 'error'), health } : r;
+    return safety.length ? { ...withHealth, ok: withHealth.ok && safety.every((s) => s.status !== 'error'), safety } : withHealth;
   };
   if (!analysis?.checks.length) return finishReport({ env, source: analysis?.source ?? 'scrape', ok: true, checks: [] });
   const unreadable = located && analysis.source === 'scrape' ? metricsUnreadable(located) : undefined;

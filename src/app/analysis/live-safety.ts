@@ -18,10 +18,12 @@ export interface LiveSafetyRow {
 
 /**
  * The environment's safety keys (trading.breaker / trading.killSwitch, else the seed's) read from its
- * Redis, when it names one: trading ✓; halted ⚠ (deploys wait for it); unknown ✗ (fails closed);
- * an absent key reads as the configured `missing`. No Redis configured: no rows.
+ * Redis, when it names one: trading ✓; halted ⚠ (deploys wait for it); unknown ✗ (fails closed), naming
+ * the configured word lists to fix; a JSON object without the configured `field` ✗, naming its fields.
+ * An absent configured key reads as its `missing`, never ✓: ⚠ naming the `key` setting to check (a
+ * misspelt key is absent too). The seed's default keys, unset, read as trading (said so). No Redis: no rows.
  */
-export async function liveSafetyRows(trading: EnvironmentSpec['trading'], processEnv: NodeJS.ProcessEnv = process.env): Promise<LiveSafetyRow[]> {
+export async function liveSafetyRows(trading: EnvironmentSpec['trading'], processEnv: NodeJS.ProcessEnv = process.env, env = '<env>'): Promise<LiveSafetyRow[]> {
   if (!trading) return [];
   const specs = { breaker: trading.breaker ?? SEED_BREAKER, killSwitch: trading.killSwitch ?? SEED_KILL_SWITCH };
   const rows = (make: (flag: 'breaker' | 'killSwitch', reads: string) => LiveSafetyRow) =>
@@ -36,8 +38,20 @@ export async function liveSafetyRows(trading: EnvironmentSpec['trading'], proces
   return rows((flag, reads) => {
     const r = read.state[flag];
     const base = { name: `trading.${flag}`, type: 'safety' as const, reads, value: r.value, meaning: r.meaning };
-    if (r.meaning === 'unknown') return { ...base, status: 'error', error: `${r.explanation}: unknown fails closed (deploys are refused)` };
-    if (r.meaning === 'halted') return { ...base, status: 'warning', warnings: [`${describeFlag(r)}: ${r.explanation}; deploys wait until trading resumes`] };
+    const at = `environments.${env}.trading.${flag}`;
+    const configured = Boolean(trading[flag]);
+    if (r.meaning === 'unknown') {
+      const fix = configured
+        ? `if the platform writes ${JSON.stringify(r.value)} while trading add it to ${at}.trading, if while halted to ${at}.halted; else correct ${at}.key${specs[flag].field ? '/field' : ''}`
+        : `the seed's ${specs[flag].key} holds only ${[...specs[flag].trading, ...specs[flag].halted].join(' or ')}: configure ${at} with the platform's key and its words for trading and halted`;
+      return { ...base, status: 'error', error: `${r.explanation}: unknown fails closed (deploys are refused); ${fix}` };
+    }
+    if (r.fieldsSeen) {
+      return { ...base, status: 'error', error: `${r.explanation}: it reads as ${r.meaning} until the platform writes that field; set ${at}.field to the field holding the platform's word${r.fieldsSeen.length ? ` (one of ${r.fieldsSeen.join(', ')})` : ''}` };
+    }
+    const absent = r.value === null && configured ? `; if the platform keeps it under another name, correct ${at}.key` : '';
+    if (r.meaning === 'halted') return { ...base, status: 'warning', warnings: [`${describeFlag(r)}: ${r.explanation}; deploys wait until trading resumes${absent}`] };
+    if (absent) return { ...base, status: 'warning', warnings: [`${describeFlag(r)}: ${r.explanation}: it reads as trading only because it is absent${absent}`] };
     return { ...base, status: 'ok', note: `${describeFlag(r)}${r.value === null ? `: ${r.explanation}` : ''}` };
   });
 }

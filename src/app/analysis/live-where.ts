@@ -1,14 +1,13 @@
 // `config check --live` on an environment whose target places tasks itself (swarm): the services
 // located as a soak and a monitor locate them (observed.ts), each metric row saying on which nodes
-// the scrape reads, and one health row per service read where the monitor reads it.
+// the scrape reads, and where each service's health is read (live-health.ts judges it).
 import path from 'node:path';
-import { httpHealthProbe, type HealthProbe } from '../../adapters/health/http-probe.js';
 import { localRunner } from '../../adapters/runner/runner.js';
 import { targetFactory } from '../../adapters/targets/factory.js';
 import { GitRepository } from '../../adapters/vcs/git.js';
 import { stateDir, type ResolvedEnvironment, type ResolvedService } from '../../config/resolve.js';
 import type { ShipgateConfig } from '../../config/schema.js';
-import { observedHealth, observedServices, type ObservedServices } from './observed.js';
+import { observedServices, type ObservedServices } from './observed.js';
 
 /** The environment's services where its target runs them; undefined when the target reads them where configured. */
 export async function locateForLiveCheck(config: ShipgateConfig, configFile: string, environment: ResolvedEnvironment, processEnv: NodeJS.ProcessEnv = process.env): Promise<ObservedServices | undefined> {
@@ -37,31 +36,19 @@ export function metricsWhere(services: ResolvedService[]): { where: string; warn
   return { where: `scraped where the tasks run: ${parts.join('; ')}`, warnings };
 }
 
-/** One service's health as `config check --live` shows it. */
-export interface LiveHealthRow {
-  name: string;
-  type: 'health';
-  status: 'ok' | 'warning' | 'error';
-  /** `GET URL`: the URL on the node the monitor reads it on. */
-  reads?: string;
-  /** `read on node 10.0.0.3, task 1 of 2`. */
-  where?: string;
-  version?: string;
-  note?: string;
-  warnings?: string[];
-  error?: string;
+/** Where a located service's health is read: the node of its first running task; undefined when it cannot be located. */
+export function healthWhere(s: ResolvedService, observed: ObservedServices): string | undefined {
+  return !observed.error && s.placement && !s.placement.missing ? `read on node ${s.placement.nodes[0]}, ${tasksOf(1, s.placement.desired)} (${s.placement.nodes.length} running)` : undefined;
 }
 
-/** Each service's health read once, where the monitor reads it; a service nobody can locate is an error, never ok. */
-export async function liveHealthRows(observed: ObservedServices, environment: ResolvedEnvironment, probe: HealthProbe = httpHealthProbe): Promise<LiveHealthRow[]> {
-  const report = await observedHealth(observed, undefined, environment.spec.health.requestTimeout, { probe });
-  return observed.services.flatMap((s): LiveHealthRow[] => {
-    if (!s.healthUrl) return [];
-    const seen = report.services.find((r) => r.service === s.name)!;
-    const where = !observed.error && s.placement && !s.placement.missing ? `read on node ${s.placement.nodes[0]}, ${tasksOf(1, s.placement.desired)} (${s.placement.nodes.length} running)` : undefined;
-    const base: LiveHealthRow = { name: s.name, type: 'health', status: 'ok', ...(where ? { reads: `GET ${s.health?.url ?? s.healthUrl}`, where } : {}) };
-    if (!seen.healthy) return [{ ...base, status: 'error', error: seen.reason }];
-    const short = s.placement && s.placement.desired !== undefined && s.placement.nodes.length < s.placement.desired;
-    return [{ ...base, ...(seen.version ? { version: seen.version } : {}), note: seen.reason, ...(short ? { status: 'warning', warnings: [`${s.placement!.nodes.length} of ${s.placement!.desired} tasks running`] } : {}) }];
-  });
+/** Why a located service's health cannot be read at all (the manager failed, or no task runs on a ready node). */
+export function unlocated(s: ResolvedService, observed: ObservedServices): string | undefined {
+  if (observed.error) return observed.error;
+  return s.placement?.missing ? `${s.name} is not running where its target places it: ${s.placement.missing}` : undefined;
+}
+
+/** Fewer tasks running than the service wants: `1 of 2 tasks running`. */
+export function shortOfTasks(s: ResolvedService): string | undefined {
+  const p = s.placement;
+  return p && p.desired !== undefined && !p.missing && p.nodes.length < p.desired ? `${p.nodes.length} of ${p.desired} tasks running` : undefined;
 }

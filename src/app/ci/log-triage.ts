@@ -125,6 +125,13 @@ export async function triageLogWithProject(ctx: AppContext | null, chunks: Async
   const inputs = triageInputs(ctx?.config ?? null);
   const junit = await readJUnit(options.junit);
   const facts = await scanLog(chunks, inputs.causes);
+  // An empty log is no evidence: "none" (nothing failed) would read a missing log as a passing run.
+  if (facts.lines === 0 && junit.length === 0) {
+    throw badInput('the log is empty: there is nothing to triage', {
+      where: '--log',
+      hint: 'Save the failed job\'s log first (gh run view <id> --log-failed > ci.log), or pipe the command\'s output with 2>&1 into --log -.',
+    });
+  }
   let triage = triageWithJUnit(facts, junit, inputs);
   if (!ctx) return triage;
   if (options.commit) {

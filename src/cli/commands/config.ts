@@ -9,7 +9,7 @@ import { line, printJson } from '../output.js';
 import { globalOptions } from '../shared.js';
 
 function printLiveCheck(report: LiveCheckReport, json: boolean): void {
-  const misconfigured = report.checks.some((c) => c.status === 'problem');
+  const misconfigured = report.checks.some((c) => c.status === 'problem') || Boolean(report.health?.some((h) => h.status === 'problem'));
   process.exitCode = misconfigured ? ExitCode.badInput : report.ok ? ExitCode.ok : ExitCode.failed;
   if (json) return printJson(report);
   line(`live check of ${report.env} (${report.source}):`);
@@ -23,9 +23,10 @@ function printLiveCheck(report: LiveCheckReport, json: boolean): void {
     if (c.note && c.selector !== undefined) line(`      ${c.note}`);
     if (c.where) line(`      ${c.where}`);
   }
-  if (report.health?.length) line('health (where the monitor reads it):');
+  if (report.health?.length) line(report.health.some((h) => h.where || h.error) ? 'health contracts (where the monitor reads them):' : 'health contracts:');
   for (const h of report.health ?? []) {
     line(`  ${marks[h.status]} ${h.name}:${h.reads ? ` ${h.reads}:` : ''} ${h.error ? pc.red(h.error) : (h.note ?? '')}`);
+    if (h.problem) line(`      ${pc.red(h.problem)}`);
     if (h.where) line(`      ${h.where}`);
     for (const w of h.warnings ?? []) line(`      ${pc.yellow(w)}`);
   }
@@ -35,7 +36,8 @@ function printLiveCheck(report: LiveCheckReport, json: boolean): void {
     if (s.error) line(`      ${pc.red(s.error)}`);
     for (const w of s.warnings ?? []) line(`      ${pc.yellow(w)}`);
   }
-  if (misconfigured) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
+  if (report.checks.some((c) => c.status === 'problem')) line(`a check names a metric or label its source does not have: fix it in ${report.env}'s analysis.checks`);
+  if (report.health?.some((h) => h.status === 'problem')) line(`a health contract names a field the service's answer does not have: every deploy of ${report.env} would fail verification`);
   const warned = [...report.checks, ...(report.safety ?? []), ...(report.health ?? [])].filter((c) => c.status === 'warning').length;
   if (warned) line(`${warned} warning${warned > 1 ? 's' : ''} (⚠): a check that reads no evidence leaves a soak inconclusive, never healthy`);
 }

@@ -92,5 +92,6 @@ function render(outcome: DeploymentOutcome, json: boolean): void {
   if (outcome.rollback) {
     const rb = outcome.rollback;
     line(rb.ok ? `${pc.green('✓')} ${outcome.env} is back on ${rb.version} (rollback #${rb.deploymentId})` : `${pc.red('✗')} the automatic rollback to ${rb.version} failed too: ${rb.error ?? ''}; run \`shipgate status --env ${outcome.env}\``);
+    if (!rb.ok && rb.hint) line(`  ${rb.hint}`);
   }
 }

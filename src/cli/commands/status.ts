@@ -82,6 +82,10 @@ function renderStatus(s: EnvironmentStatus): void {
     const state = d.state === 'succeeded' ? pc.green(d.state) : d.state === 'running' ? pc.cyan(d.state) : pc.red(d.state);
     line(`  last ${d.kind} #${d.id} ${d.version}: ${state} at ${d.finishedAt ?? d.startedAt} by ${d.actor}${d.lastStep ? `, last step ${d.lastStep}` : ''}${d.error ? ` (${d.error})` : ''}`);
     if (d.kind === 'stop' && d.state === 'succeeded') line(pc.yellow(`  stopped: nothing of ${s.env} runs; start it with \`shipgate rollback ${s.env} --reason "..."\` or deploy a version`));
+    // `current` is the last release that finished here; after a failed deploy or rollback that stopped it, it does not run.
+    if (d.state === 'failed' && s.services.length && s.services.every((x) => x.process !== 'running' && !x.healthy)) {
+      line(pc.yellow(`  nothing of ${s.env} runs: ${d.kind} #${d.id} failed at ${d.lastStep?.replace(/ \(failed\)$/, '') ?? 'a step'} with no service up${s.currentVersion ? ` (current ${s.currentVersion} is the last release that finished, not what runs)` : ''}; start it with \`shipgate rollback ${s.env} --to <version> --reason "..."\` or deploy a version`));
+    }
     if (d.state === 'interrupted') line(pc.yellow(`  interrupted: finish with \`shipgate deploy ${s.env} --resume\` or \`shipgate rollback ${s.env} --reason "..."\``));
   }
   if (s.lock) line(`  locked by ${s.lock.actor} (${s.lock.reason}) since ${s.lock.since}${s.lock.stale ? pc.yellow(' [stale]') : ''}`);
