@@ -12,7 +12,7 @@ import { createToken } from '../src/app/tokens.js';
 import { configSchema } from '../src/config/schema.js';
 import { startApiServer, type RunningApi } from '../src/server/start.js';
 import { scaled } from './harness/pace.js';
-import { startPostgres, type PostgresServer } from './harness/postgres.js';
+import { startPostgres, type PostgresServer, sql as sqlOn } from './harness/postgres.js';
 
 const PASSWORD = 'api-sekret';
 let server: PostgresServer;
@@ -22,15 +22,7 @@ let api: RunningApi;
 let url: string;
 const tokens = { deployer: '', approver: '', admin: '' };
 
-async function sql(text: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string) => sqlOn(url, text);
 
 beforeAll(async () => {
   server = await startPostgres();

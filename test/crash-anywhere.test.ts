@@ -14,7 +14,7 @@ import { currentVersion, latestDeployment } from '../src/app/history.js';
 import type { Store } from '../src/adapters/store/store.js';
 import { freePort } from '../src/demo/free-port.js';
 import { BIN, shipgate, type CliResult } from './harness/cli.js';
-import { postgresAvailable, startPostgres, type PostgresServer } from './harness/postgres.js';
+import { postgresAvailable, startPostgres, type PostgresServer, sql } from './harness/postgres.js';
 import { processesUnder, stopEnvironments } from './harness/stop.js';
 import os from 'node:os';
 import { scaled, scaledSeconds } from './harness/pace.js';
@@ -43,15 +43,6 @@ function prng(seed: number) {
   };
 }
 
-async function sql(url: string, text: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 // Every drill rolls r2 back (marking it bad) and deploys it again: the override is stated.
 const AGAIN = ['--allow-bad', '--reason', 'drill: r2 was rolled back only to reset'];

@@ -17,7 +17,7 @@ import type { Clock } from '../src/core/clock.js';
 import { ShipgateError } from '../src/core/errors.js';
 import { freePort } from '../src/demo/free-port.js';
 import { ROOT, shipgate, type CliResult } from './harness/cli.js';
-import { startPostgres, type PostgresServer } from './harness/postgres.js';
+import { startPostgres, type PostgresServer, sql } from './harness/postgres.js';
 
 // A password that needs %-encoding in a URL: both forms must stay hidden.
 const PASSWORD = 'sekret/p@ss';
@@ -40,15 +40,6 @@ function expectNoSecret(text: string, url?: string): void {
   if (url) expect(text).not.toContain(url);
 }
 
-async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-}
 
 const FIXTURE = `
   create table customers (id serial primary key, name text not null);

@@ -13,7 +13,7 @@ import { isAlive } from '../src/adapters/targets/process/pids.js';
 import { freePort } from '../src/demo/free-port.js';
 import type { CliResult } from './harness/cli.js';
 import { addRelease } from './harness/git.js';
-import { startPostgres, type PostgresServer } from './harness/postgres.js';
+import { startPostgres, type PostgresServer, sql } from './harness/postgres.js';
 import { stackWorkspace, type StackWorkspace } from './harness/stack.js';
 import { scaled } from './harness/pace.js';
 
@@ -69,15 +69,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Snapshot {
   /** sha256 of every public column: table, position, name, type, nullability, default. */

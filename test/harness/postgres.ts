@@ -167,3 +167,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     stop,
   };
 }
+
+/** One statement on its own connection, as a person at psql would run it beside shipgate. */
+export async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, params);
+  } finally {
+    await client.end();
+  }
+}
