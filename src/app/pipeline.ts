@@ -1,6 +1,6 @@
 import type { DeploymentRecord } from '../adapters/store/store.js';
 import type { ImageCheck, ReleaseSpec, StrayRunning, Target } from '../adapters/targets/target.js';
-import { exitedForGood, exitedNotes } from './verify-exits.js';
+import { exitedNotes } from './verify-exits.js';
 import { isoNow } from '../core/clock.js';
 import { ExitCode, ShipgateError } from '../core/errors.js';
 import type { ResolvedEnvironment } from '../config/resolve.js';
@@ -205,7 +205,7 @@ async function runStep(ctx: AppContext, name: StepName, target: Target, environm
           lost.abort();
         });
       const services = target.reachable ? await target.reachable(release.env, release.services) : release.services;
-      const health = await verifyHealth(services, release.version, policy, { probe: ctx.probe, onAttempt, signal: lost.signal, ...(listener ? { listener } : {}), ...exitedForGood(environment, target, release.env) });
+      const health = await verifyHealth(services, release.version, policy, { probe: ctx.probe, onAttempt, signal: lost.signal, ...(listener ? { listener } : {}) });
       if (lockError) throw lockError;
       const images = await verifyUnversionedImages(ctx, target, release, health);
       const unhealthy = health.services.filter((s) => !s.healthy);

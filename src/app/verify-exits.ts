@@ -1,5 +1,4 @@
 import type { Target } from '../adapters/targets/target.js';
-import type { ResolvedEnvironment } from '../config/resolve.js';
 
 /**
  * For services that failed verification: which of them no longer run (the process exited, the
@@ -17,19 +16,4 @@ export async function exitedNotes(target: Target, env: string, services: string[
     notes.set(name, `; its process is not running${last ? `, last log line: ${last.slice(0, 300)}` : ''}`);
   }
   return notes;
-}
-
-/**
- * For verification: which services have exited for good. Only the process target says so: its
- * services have no supervisor, so a stopped one stays stopped. A container or task may be
- * restarted by its restart policy (compose, ssh, swarm), so there a stopped service is waited for.
- */
-export function exitedForGood(environment: ResolvedEnvironment, target: Target, env: string): { exited?: (services: string[]) => Promise<Set<string>> } {
-  if (environment.spec.target.type !== 'process') return {};
-  return {
-    exited: async (services) => {
-      const ps = await target.ps(env).catch(() => []);
-      return new Set(services.filter((name) => ps.find((p) => p.service === name)?.state === 'stopped'));
-    },
-  };
 }

@@ -42,14 +42,7 @@ export async function verifyHealth(
   services: ResolvedService[],
   expectedVersion: string | undefined,
   policy: Pick<HealthPolicy, 'timeout' | 'interval' | 'requestTimeout'>,
-  deps: {
-    probe: HealthProbe;
-    onAttempt?: (report: HealthReport) => void;
-    listener?: ListenerProof;
-    signal?: AbortSignal;
-    /** Which of these services have exited for good (nothing will start them again): verification stops at once. */
-    exited?: (services: string[]) => Promise<Set<string>>;
-  },
+  deps: { probe: HealthProbe; onAttempt?: (report: HealthReport) => void; listener?: ListenerProof; signal?: AbortSignal },
 ): Promise<HealthReport> {
   const start = Date.now();
   const results = new Map<string, ServiceHealth>();
@@ -77,13 +70,6 @@ export async function verifyHealth(
     deps.onAttempt?.(report);
     const delay = healthPollDelayMs(round, policy.interval);
     if (report.healthy || elapsedMs + delay > policy.timeout || deps.signal?.aborted) return report;
-    // A service that crashed at start fails the release whatever the others do: waiting out the
-    // timeout would only delay the rollback.
-    const gone = deps.exited ? await deps.exited(all.filter((r) => !r.healthy).map((r) => r.service)) : new Set<string>();
-    if (gone.size) {
-      const services = all.map((r) => (gone.has(r.service) ? { ...r, reason: `${r.reason}; exited before it was healthy` } : r));
-      return { ...report, services, elapsedMs: Date.now() - start };
-    }
     await abortableSleep(delay, deps.signal);
   }
 }
